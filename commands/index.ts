@@ -1,0 +1,18 @@
+import type { CommandDef } from '../src/bot/command.ts';
+import { alerts } from './alerts.ts';
+import { exit } from './exit.ts';
+import { forgetme } from './forgetme.ts';
+import { help } from './help.ts';
+import { position } from './position.ts';
+import { signal } from './signal.ts';
+import { status } from './status.ts';
+import { subscribe } from './subscribe.ts';
+import { subscriptions } from './subscriptions.ts';
+import { symbols } from './symbols.ts';
+import { unsubscribe } from './unsubscribe.ts';
+import { zones } from './zones.ts';
+
+/** Every chat command, in the order /help lists them. */
+export function allCommands(): CommandDef[] {
+  return [zones, exit, signal, subscribe, unsubscribe, subscriptions, alerts, position, forgetme, symbols, status, help];
+}

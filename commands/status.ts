@@ -1,0 +1,36 @@
+import type { CommandDef } from '../src/bot/command.ts';
+
+function age(ms: number | null): string {
+  if (ms === null) return 'never';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+export const status: CommandDef = {
+  name: 'status',
+  description: 'Feed health: connections, stream ages, symbols live and skipped, REST budget',
+  usage: '/status',
+  examples: ['/status'],
+  options: [],
+  run({ services }) {
+    const report = services.status();
+    const lines: string[] = [`Mode: ${report.mode} · up ${age(report.now - report.startedAt)}`];
+    for (const v of report.venues) {
+      lines.push('', `${v.venue}: ${v.connections.map((c) => `${c.name} ${c.state}${c.reconnects ? ` (${c.reconnects} reconnects)` : ''}`).join(', ') || 'no connections'}`);
+      const silent = v.streams.filter((s) => s.silent);
+      const ages = v.streams.map((s) => s.lastMessageAgeMs).filter((a): a is number => a !== null);
+      const newest = ages.length ? Math.min(...ages) : null;
+      const oldest = ages.length ? Math.max(...ages) : null;
+      lines.push(`  streams: ${v.streams.length} (${ages.length} delivering; newest ${age(newest)}, oldest ${age(oldest)})`);
+      if (silent.length) lines.push(`  SILENT: ${silent.map((s) => s.name).slice(0, 8).join(', ')}${silent.length > 8 ? ` +${silent.length - 8} more` : ''}`);
+      lines.push(`  symbols live: ${v.symbolsLive.length}${v.symbolsLive.length ? ` (${v.symbolsLive.join(' ')})` : ''}`);
+      if (v.skipped.length) lines.push(`  skipped: ${v.skipped.map((s) => `${s.symbol} (${s.reason})`).join(', ')}`);
+      lines.push(`  REST: ${v.rest.weightUsed}/${v.rest.weightLimit} weight per minute${v.rest.bannedUntil ? `, banned until ${new Date(v.rest.bannedUntil).toISOString()}` : ''}${v.rest.note ? `, ${v.rest.note}` : ''}`);
+      if (v.malformedFrames) lines.push(`  malformed frames skipped: ${v.malformedFrames}`);
+      if (v.degraded) lines.push(`  degraded: ${v.degraded}`);
+    }
+    const unhealthy = report.venues.some((v) => v.connections.some((c) => c.state !== 'open') || v.streams.some((s) => s.silent));
+    return { ok: true, title: 'liqzone status', text: lines.join('\n'), tone: unhealthy ? 'warning' : 'neutral', data: report };
+  },
+};

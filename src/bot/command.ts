@@ -1,0 +1,70 @@
+import type { Reply } from './reply.ts';
+import type { Services } from './services.ts';
+
+export type Platform = 'discord' | 'telegram' | 'console';
+
+/** Who typed the command, and where. Platform adapters fill it; commands never see platform objects. */
+export interface Caller {
+  platform: Platform;
+  userId: string;
+  /** Channel id (Discord), chat id (Telegram), `console` for the console. */
+  chatId: string;
+  /** A private conversation with the bot (Discord DM, Telegram private chat, console). */
+  isPrivate: boolean;
+  /** May configure the channel/group: Discord Manage Channels, Telegram group admin; always in private. */
+  canManage: boolean;
+  guildId?: string;
+  /** Display name, for messages only. */
+  displayName?: string;
+}
+
+export type OptionType = 'string' | 'number' | 'integer';
+
+export interface OptionDef {
+  name: string;
+  description: string;
+  type: OptionType;
+  required?: boolean;
+  /** Allowed values (matched case-insensitively, returned lower-case). */
+  choices?: readonly string[];
+  /** Autocomplete source: the tracked symbols. */
+  autocomplete?: 'symbol';
+  /** Numbers: accept a trailing `x` (leverage, `20x`). */
+  leverageSuffix?: boolean;
+  /** Numbers: accept `k`/`m` magnitudes (`10k`). */
+  magnitude?: boolean;
+  min?: number;
+  max?: number;
+}
+
+export interface SubcommandDef {
+  name: string;
+  description: string;
+  options: OptionDef[];
+}
+
+export type ArgValue = string | number;
+export type Args = Record<string, ArgValue | undefined>;
+
+export interface CommandContext {
+  caller: Caller;
+  services: Services;
+  /** Validated option values by option name (symbols upper-cased, choices lower-cased). */
+  args: Args;
+  /** The chosen subcommand, for commands that have them. */
+  subcommand?: string;
+}
+
+export interface CommandDef {
+  name: string;
+  description: string;
+  /** One-line usage, e.g. `/zones SYMBOL`. */
+  usage: string;
+  /** Example invocations for /help and the README. */
+  examples?: string[];
+  options?: OptionDef[];
+  subcommands?: SubcommandDef[];
+  /** May take over a second: Discord defers the reply. */
+  slow?: boolean;
+  run(ctx: CommandContext): Promise<Reply> | Reply;
+}

@@ -1,0 +1,208 @@
+import type { Args, Caller, CommandDef, OptionDef } from './command.ts';
+import { errorReply, type Reply } from './reply.ts';
+import type { Services } from './services.ts';
+
+export type ParseResult =
+  | { ok: true; command: CommandDef; subcommand?: string; args: Args }
+  | { ok: false; reply: Reply };
+
+/** Longest accepted command line; anything longer is refused before parsing. */
+const MAX_LINE = 500;
+
+/**
+ * Command registry and dispatch: the one place that turns typed text (Telegram, console) or
+ * structured options (Discord) into validated args, runs the command, and never throws.
+ */
+export class CommandRegistry {
+  private readonly byName = new Map<string, CommandDef>();
+
+  constructor(commands: CommandDef[]) {
+    for (const c of commands) this.byName.set(c.name, c);
+  }
+
+  list(): CommandDef[] {
+    return [...this.byName.values()];
+  }
+
+  get(name: string): CommandDef | undefined {
+    return this.byName.get(name.toLowerCase());
+  }
+
+  /** Parses `/zones ETH` (also `/zones@botname eth`, or without the slash). */
+  parseLine(line: string): ParseResult {
+    if (line.length > MAX_LINE) return { ok: false, reply: errorReply(`That command is too long (over ${MAX_LINE} characters).`) };
+    const tokens = line.trim().split(/\s+/).filter(Boolean);
+    if (tokens.length === 0) return { ok: false, reply: errorReply('Empty command. Try /help.') };
+    const head = tokens[0]!.replace(/^\//, '').replace(/@\S*$/, '').toLowerCase();
+    const command = this.byName.get(head);
+    if (!command) {
+      const hint = nearest(head, [...this.byName.keys()]);
+      return {
+        ok: false,
+        reply: errorReply(`Unknown command "/${clip(head)}".${hint.length ? ` Did you mean /${hint[0]}?` : ''} Try /help.`),
+      };
+    }
+    let rest = tokens.slice(1);
+    let options = command.options ?? [];
+    let subcommand: string | undefined;
+    if (command.subcommands?.length) {
+      const name = rest[0]?.toLowerCase();
+      const sub = command.subcommands.find((s) => s.name === name);
+      if (!sub) {
+        const names = command.subcommands.map((s) => s.name).join('|');
+        return { ok: false, reply: errorReply(name ? `Unknown /${command.name} action "${clip(name)}".` : `/${command.name} needs an action (${names}).`, command.usage) };
+      }
+      subcommand = sub.name;
+      options = sub.options;
+      rest = rest.slice(1);
+    }
+    if (rest.length > options.length) {
+      return { ok: false, reply: errorReply(`Too many arguments for /${command.name}.`, command.usage) };
+    }
+    const raw: Record<string, string | undefined> = {};
+    options.forEach((o, i) => (raw[o.name] = rest[i]));
+    return this.validate(command, subcommand, raw);
+  }
+
+  /** Validates structured options (Discord) the same way text is validated. */
+  parseStructured(name: string, subcommand: string | undefined, values: Record<string, string | number | undefined>): ParseResult {
+    const command = this.get(name);
+    if (!command) return { ok: false, reply: errorReply(`Unknown command "/${clip(name)}".`) };
+    const raw: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(values)) raw[k] = v === undefined ? undefined : String(v);
+    return this.validate(command, subcommand, raw);
+  }
+
+  private validate(command: CommandDef, subcommand: string | undefined, raw: Record<string, string | undefined>): ParseResult {
+    const options = subcommand ? (command.subcommands?.find((s) => s.name === subcommand)?.options ?? []) : (command.options ?? []);
+    if (subcommand && !command.subcommands?.some((s) => s.name === subcommand)) {
+      return { ok: false, reply: errorReply(`Unknown /${command.name} action "${clip(subcommand)}".`, command.usage) };
+    }
+    const args: Args = {};
+    for (const o of options) {
+      const value = raw[o.name];
+      if (value === undefined || value === '') {
+        if (o.required) return { ok: false, reply: errorReply(`Missing ${o.name} for /${command.name}.`, command.usage) };
+        continue;
+      }
+      const parsed = parseOption(o, value);
+      if (typeof parsed === 'object') return { ok: false, reply: errorReply(parsed.error, command.usage) };
+      args[o.name] = parsed;
+    }
+    return { ok: true, command, subcommand, args };
+  }
+
+  /** Parses and runs a typed line. Never throws. */
+  async dispatchLine(line: string, caller: Caller, services: Services): Promise<Reply> {
+    return this.run(this.parseLine(line), caller, services);
+  }
+
+  async dispatchStructured(
+    name: string,
+    subcommand: string | undefined,
+    values: Record<string, string | number | undefined>,
+    caller: Caller,
+    services: Services,
+  ): Promise<Reply> {
+    return this.run(this.parseStructured(name, subcommand, values), caller, services);
+  }
+
+  async run(parsed: ParseResult, caller: Caller, services: Services): Promise<Reply> {
+    if (!parsed.ok) return parsed.reply;
+    try {
+      return await parsed.command.run({ caller, services, args: parsed.args, subcommand: parsed.subcommand });
+    } catch (err) {
+      // A failing command must never take the bot down; the detail goes to the log, not the chat.
+      process.emitWarning(`command /${parsed.command.name} failed: ${(err as Error)?.stack ?? String(err)}`);
+      return errorReply(`Something went wrong running /${parsed.command.name}. It has been logged; please try again.`);
+    }
+  }
+
+  /** Autocomplete for a symbol option: tracked symbols starting with (then containing) the prefix. */
+  static completeSymbol(services: Services, prefix: string, limit = 25): string[] {
+    const p = prefix.trim().toUpperCase();
+    const all = services.symbols.tracked();
+    const starts = all.filter((s) => s.startsWith(p));
+    const contains = all.filter((s) => !s.startsWith(p) && s.includes(p));
+    return [...starts, ...contains].slice(0, limit);
+  }
+}
+
+function parseOption(o: OptionDef, value: string): string | number | { error: string } {
+  const v = value.trim();
+  if (o.autocomplete === 'symbol') {
+    const sym = v.toUpperCase().replace(/(USDT|USDC|USD|-PERP|PERP)$/, '');
+    if (!/^[A-Z0-9]{1,20}$/.test(sym)) return { error: `"${clip(v)}" is not a symbol name.` };
+    return sym;
+  }
+  if (o.choices) {
+    const c = o.choices.find((x) => x.toLowerCase() === v.toLowerCase());
+    if (!c) return { error: `${o.name} must be one of ${o.choices.join(', ')} (got "${clip(v)}").` };
+    return c;
+  }
+  if (o.type === 'string') return v;
+  const n = parseNumber(v, o);
+  if (n === undefined) return { error: `${o.name} must be a number (got "${clip(v)}").` };
+  if (o.type === 'integer' && !Number.isInteger(n)) return { error: `${o.name} must be a whole number (got "${clip(v)}").` };
+  if (o.min !== undefined && n < o.min) return { error: `${o.name} must be at least ${o.min} (got ${n}).` };
+  if (o.max !== undefined && n > o.max) return { error: `${o.name} must be at most ${o.max} (got ${n}).` };
+  return n;
+}
+
+export function parseNumber(text: string, o: Pick<OptionDef, 'leverageSuffix' | 'magnitude'> = {}): number | undefined {
+  let t = text.trim().replace(/,/g, '').replace(/^\$/, '');
+  let mult = 1;
+  if (o.leverageSuffix && /x$/i.test(t)) t = t.slice(0, -1);
+  if (o.magnitude) {
+    if (/k$/i.test(t)) {
+      mult = 1e3;
+      t = t.slice(0, -1);
+    } else if (/m$/i.test(t)) {
+      mult = 1e6;
+      t = t.slice(0, -1);
+    }
+  }
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return undefined;
+  const n = Number(t) * mult;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Nearest names by edit distance (for "did you mean"). */
+export function nearest(input: string, names: string[], max = 3): string[] {
+  const a = input.toUpperCase();
+  return names
+    .map((n) => ({ n, d: editDistance(a, n.toUpperCase()) }))
+    .filter((x) => x.d <= Math.max(2, Math.floor(a.length / 2)))
+    .sort((x, y) => x.d - y.d || x.n.localeCompare(y.n))
+    .slice(0, max)
+    .map((x) => x.n);
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+/** Clips user input echoed back in errors. Adapters escape it for their markup. */
+function clip(s: string, n = 24): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/** Resolves a parsed symbol against the tracked set, or explains with suggestions. */
+export function resolveSymbol(services: Services, symbol: string): { symbol: string } | { error: string } {
+  const tracked = services.symbols.tracked();
+  if (tracked.includes(symbol)) return { symbol };
+  const near = nearest(symbol, tracked);
+  return {
+    error: `Unknown symbol "${clip(symbol)}".${near.length ? ` Did you mean ${near.join(', ')}?` : ''} See /symbols.`,
+  };
+}

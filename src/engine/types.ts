@@ -1,0 +1,156 @@
+import type { PositionSide, Venue } from '../market/types.ts';
+
+/**
+ * Engine outputs. Immutable snapshots: commands and the notifier read these only,
+ * never the live market state.
+ */
+
+/** One price bin of the estimated liquidation map. */
+export interface LiquidationBin {
+  /** Bin centre price. */
+  price: number;
+  /** Estimated USD notional of long positions liquidated at this price (lies below the mark). */
+  longUsd: number;
+  /** Estimated USD notional of short positions liquidated at this price (lies above the mark). */
+  shortUsd: number;
+}
+
+export interface Zone {
+  /** Stable while the zone persists across snapshots, e.g. `ETH:S:3190`. */
+  id: string;
+  /** Whose positions would be liquidated: `long` zones lie below price, `short` zones above. */
+  side: PositionSide;
+  low: number;
+  high: number;
+  /** Price of the heaviest bin. */
+  peak: number;
+  notionalUsd: number;
+  /** Share of its side's total estimated notional, 0…1. */
+  share: number;
+  /** Signed distance from price to the near edge, in % of price (positive above, negative below). */
+  distancePct: number;
+  /** Distance to the near edge in ATR(1h) units (unsigned). */
+  distanceAtr: number;
+  /** 1 = largest zone on its side. */
+  rank: number;
+  /** Notional per leverage bucket, e.g. `{ "25": 1.2e6 }`. */
+  leverage: Record<string, number>;
+  /** Notional per venue. */
+  venues: Partial<Record<Venue, number>>;
+}
+
+export interface ZoneSnapshot {
+  symbol: string;
+  /** Snapshot time (market clock), ms. */
+  t: number;
+  /** Reference (mark) price at snapshot time. */
+  price: number;
+  /** ATR used for bin sizing and distances (1h-equivalent, price units). */
+  atr: number;
+  binSize: number;
+  /** Bins sorted by price ascending. */
+  bins: LiquidationBin[];
+  /** Zones on both sides, sorted by distance from price (nearest first). */
+  zones: Zone[];
+  /** Venues contributing. */
+  venues: Venue[];
+  /** Age of the newest input data at snapshot time, ms. */
+  dataAgeMs: number;
+  /** Monotonic snapshot sequence, per symbol. */
+  seq: number;
+}
+
+/** A zone that price traded through: modeled notional against realized liquidations. */
+export interface SweepEvent {
+  symbol: string;
+  zoneId: string;
+  side: PositionSide;
+  low: number;
+  high: number;
+  t: number;
+  modeledUsd: number;
+  /** Realized liquidations of that side inside the band in the window after the sweep (lower bound). */
+  realizedUsd: number;
+  /** Window over which realized liquidations were summed, ms. */
+  windowMs: number;
+}
+
+export interface ExitRequest {
+  symbol: string;
+  side: PositionSide;
+  entry: number;
+  leverage: number;
+  /** Position notional in USD (default 10 000). */
+  sizeUsd: number;
+  venue: Venue;
+}
+
+export interface ExitTarget {
+  price: number;
+  zoneId: string;
+  /** Zone notional behind the target. */
+  zoneUsd: number;
+  /** Distance from the current price, % (signed). */
+  distancePct: number;
+  /** (target − entry) / (entry − stop), in the profit direction. */
+  rewardRisk?: number;
+}
+
+export interface ExitPlan {
+  request: ExitRequest;
+  price: number;
+  liquidationPrice: number;
+  /** Maintenance-margin bracket used (venue-specific). */
+  bracket: { maintMarginRatio: number; maxLeverage: number; notionalCap: number };
+  targets: ExitTarget[];
+  stop: { price: number; reason: string } | null;
+  warnings: string[];
+  snapshotT: number;
+}
+
+export const TIMEFRAMES = ['1m', '5m', '1h'] as const;
+export type Timeframe = (typeof TIMEFRAMES)[number];
+export const SIGNAL_MODES = ['scalp', 'day', 'swing'] as const;
+export type SignalMode = (typeof SIGNAL_MODES)[number];
+
+export interface CardReading {
+  card: string;
+  tf: Timeframe;
+  /** −1…+1; positive = up. */
+  score: number;
+  strength: number;
+  confidence: number;
+  reason: string;
+  /** Weight used in the composite. */
+  weight: number;
+  /** Measured sign-hit rate so far, with its sample count. */
+  accuracy?: number;
+  samples: number;
+}
+
+export interface TimeframeSignal {
+  tf: Timeframe;
+  score: number;
+  strength: number;
+  confidence: number;
+}
+
+export interface SignalSnapshot {
+  symbol: string;
+  mode: SignalMode;
+  t: number;
+  composite: { score: number; confidence: number; direction: 'up' | 'down' | 'neutral' };
+  timeframes: TimeframeSignal[];
+  conflicted: boolean;
+  /** e.g. 'fading momentum' or undefined. */
+  decelerating: boolean;
+  cards: CardReading[];
+  /** Risk guidance (not advice), e.g. "reduced size: timeframes conflict". */
+  sizing: string;
+}
+
+/** Events the signal engine emits for the notifier. */
+export type SignalEvent =
+  | { kind: 'conflict-start' | 'conflict-end'; symbol: string; mode: SignalMode; t: number; snapshot: SignalSnapshot }
+  | { kind: 'transition'; symbol: string; mode: SignalMode; t: number; from: string; to: string; snapshot: SignalSnapshot }
+  | { kind: 'fading'; symbol: string; mode: SignalMode; t: number; snapshot: SignalSnapshot };

@@ -1,0 +1,24 @@
+/**
+ * Store-facing service contracts used by commands. Implemented in src/store and src/notify.
+ * (Owned by the subscriptions/notifier work; commands depend only on these shapes.)
+ */
+import type { Caller } from '../bot/command.ts';
+import type { Reply } from '../bot/reply.ts';
+
+/** A place alerts are delivered to. */
+export interface Destination {
+  platform: 'discord' | 'telegram' | 'console';
+  /** `user` = DM / private chat; `channel` = a Discord channel or Telegram group. */
+  kind: 'user' | 'channel';
+  /** User id for `user`, channel/chat id for `channel`. */
+  id: string;
+}
+
+export interface SubscriptionService {
+  /** Handles /subscribe, /unsubscribe, /subscriptions and /alerts for a caller; returns the reply. */
+  handle(command: 'subscribe' | 'unsubscribe' | 'subscriptions' | 'alerts', caller: Caller, args: Record<string, string | number | undefined>, subcommand?: string): Promise<Reply>;
+}
+
+export interface PositionService {
+  handle(command: 'position' | 'forgetme', caller: Caller, args: Record<string, string | number | undefined>, subcommand?: string): Promise<Reply>;
+}

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ENV_DEFAULTS, loadConfig } from '../../src/config.ts';
+
+describe('config', () => {
+  it('defaults to the 21 symbols on both venues', () => {
+    const r = loadConfig({});
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.SYMBOLS).toHaveLength(21);
+    expect(r.config.VENUES).toEqual(['binance', 'bybit']);
+    expect(r.config.LEVERAGE_MIX.reduce((a, x) => a + x.weight, 0)).toBeCloseTo(1);
+  });
+
+  it('names the key and what is allowed on a bad value', () => {
+    const r = loadConfig({ VENUES: 'binance,kraken', METRICS_PORT: 'abc' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.join('\n')).toMatch(/VENUES="binance,kraken" is invalid: expected a comma-separated list of binance, bybit/);
+    expect(r.errors.join('\n')).toMatch(/METRICS_PORT/);
+  });
+
+  it('reports malformed symbols and keeps the rest', () => {
+    const r = loadConfig({ SYMBOLS: 'eth, btc, $$$' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.SYMBOLS).toEqual(['ETH', 'BTC']);
+    expect(r.config.symbolWarnings[0]).toMatch(/\$\$\$/);
+  });
+
+  it('.env.example lists every key with its default', () => {
+    const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    for (const [key, value] of Object.entries(ENV_DEFAULTS)) {
+      expect(text).toMatch(new RegExp(`^#?\\s*${key}=${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    }
+  });
+});
