@@ -22,3 +22,25 @@ export interface SubscriptionService {
 export interface PositionService {
   handle(command: 'position' | 'forgetme', caller: Caller, args: Record<string, string | number | undefined>, subcommand?: string): Promise<Reply>;
 }
+
+/** Outcome of one delivery attempt; adapters classify platform errors into these. */
+export type SendResult =
+  | { ok: true }
+  | {
+      ok: false;
+      /** Rate limited: wait this long and retry (Telegram retry_after, Discord 429). */
+      retryAfterMs?: number;
+      /** Bot blocked, kicked, channel gone: retrying will not help. */
+      permanent?: boolean;
+      error: string;
+    };
+
+/**
+ * Delivers a Reply to a destination. Implemented by each platform adapter (Discord DM/channel,
+ * Telegram chat, console); used by the notifier's delivery queue.
+ */
+export interface AlertSender {
+  platform: Destination['platform'];
+  /** `silent`: quiet hours — Telegram disable_notification, no pings on Discord. */
+  send(dest: Destination, reply: import('../bot/reply.ts').Reply, opts: { silent: boolean }): Promise<SendResult>;
+}
