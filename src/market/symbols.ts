@@ -16,6 +16,8 @@ export interface VenueInstrument {
   /** Coins per venue unit of price/quantity: venue price / multiplier = coin price; qty × multiplier = coins. */
   multiplier: number;
   tickSize?: number;
+  /** Hours between funding settlements (8 when the venue did not say); funding is normalized to hourly with it. */
+  fundingIntervalHours?: number;
 }
 
 export interface SkippedSymbol {
