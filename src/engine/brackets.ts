@@ -1,0 +1,189 @@
+import type { Venue } from '../market/types.ts';
+import type { Bracket } from './liquidation.ts';
+import binanceDated from './data/binance-brackets-2024-10-24.json' with { type: 'json' };
+
+/**
+ * Where the bracket tables come from:
+ * - Binance BTC/ETH: a dated public snapshot (2024-10-24). Binance's live endpoint
+ *   (/fapi/v1/leverageBracket) needs a signed request, so this stays a dated default.
+ * - Bybit: its public risk-limit endpoint, fetched at start (`fetchBybitRiskLimits`).
+ * - Everything else (and Bybit before its refresh): `GENERIC_BRACKETS`, an assumption.
+ */
+
+export const BINANCE_BRACKETS_AS_OF: string = binanceDated.asOf;
+
+export type BracketSource = 'dated-default' | 'exchange' | 'generic';
+
+export interface BracketTable {
+  venue: Venue;
+  symbol: string;
+  source: BracketSource;
+  /** Date of the data, when known (dated defaults, fetch time for exchange tables). */
+  asOf?: string;
+  brackets: readonly Bracket[];
+}
+
+/** Fills each bracket's maintenance amount: cum_n = cum_{n−1} + floor_n × (MMR_n − MMR_{n−1}). */
+export function withMaintenanceAmounts(rows: readonly Omit<Bracket, 'cum'>[]): Bracket[] {
+  const out: Bracket[] = [];
+  for (const [i, r] of rows.entries()) {
+    const prev = out[i - 1];
+    const cum = prev ? prev.cum + r.notionalFloor * (r.maintMarginRatio - prev.maintMarginRatio) : 0;
+    out.push({ ...r, cum: Math.round(cum * 1e6) / 1e6 });
+  }
+  return out;
+}
+
+/**
+ * ASSUMPTION, not exchange data: a conservative schedule for symbols without a known table, shaped
+ * like Binance's mid-cap USD-M tables (lower caps and higher rates than BTC/ETH: 75x up to 5k,
+ * 50x to 50k, 25x to 250k, …). Maintenance amounts follow the documented cumulative rule, so the
+ * maintenance margin is continuous across brackets. Replaced as soon as exchange tiers are loaded.
+ */
+export const GENERIC_BRACKETS: readonly Bracket[] = Object.freeze(
+  withMaintenanceAmounts([
+    { notionalFloor: 0, notionalCap: 5_000, maxLeverage: 75, maintMarginRatio: 0.005 },
+    { notionalFloor: 5_000, notionalCap: 50_000, maxLeverage: 50, maintMarginRatio: 0.01 },
+    { notionalFloor: 50_000, notionalCap: 250_000, maxLeverage: 25, maintMarginRatio: 0.02 },
+    { notionalFloor: 250_000, notionalCap: 1_000_000, maxLeverage: 20, maintMarginRatio: 0.025 },
+    { notionalFloor: 1_000_000, notionalCap: 5_000_000, maxLeverage: 10, maintMarginRatio: 0.05 },
+    { notionalFloor: 5_000_000, notionalCap: 10_000_000, maxLeverage: 5, maintMarginRatio: 0.1 },
+    { notionalFloor: 10_000_000, notionalCap: 20_000_000, maxLeverage: 4, maintMarginRatio: 0.125 },
+    { notionalFloor: 20_000_000, notionalCap: 30_000_000, maxLeverage: 3, maintMarginRatio: 0.15 },
+    { notionalFloor: 30_000_000, notionalCap: 50_000_000, maxLeverage: 2, maintMarginRatio: 0.25 },
+    { notionalFloor: 50_000_000, notionalCap: 100_000_000, maxLeverage: 1, maintMarginRatio: 0.5 },
+  ]),
+);
+
+function datedBinance(symbol: string): readonly Bracket[] | undefined {
+  const rows = (binanceDated.symbols as Record<string, Bracket[] | undefined>)[`${symbol}USDT`];
+  return rows?.map(({ notionalFloor, notionalCap, maxLeverage, maintMarginRatio, cum }) => ({ notionalFloor, notionalCap, maxLeverage, maintMarginRatio, cum }));
+}
+
+/** One row of Bybit's `GET /v5/market/risk-limit` (numbers arrive as strings). */
+export interface BybitRiskTier {
+  id: number;
+  symbol: string;
+  riskLimitValue: number;
+  maintenanceMargin: number;
+  initialMargin: number;
+  maxLeverage: number;
+  /** Missing or empty on some tiers: then derived with the cumulative rule. */
+  mmDeduction?: number;
+}
+
+/** Tiers (any order) → brackets: floor = previous tier's limit, cum = mmDeduction. */
+export function bybitTiersToBrackets(tiers: readonly BybitRiskTier[]): Bracket[] {
+  const sorted = [...tiers].sort((a, b) => a.riskLimitValue - b.riskLimitValue);
+  const derived = withMaintenanceAmounts(
+    sorted.map((t, i) => ({
+      notionalFloor: i === 0 ? 0 : sorted[i - 1]!.riskLimitValue,
+      notionalCap: t.riskLimitValue,
+      maxLeverage: t.maxLeverage,
+      maintMarginRatio: t.maintenanceMargin,
+    })),
+  );
+  return derived.map((b, i) => ({ ...b, cum: sorted[i]!.mmDeduction ?? b.cum }));
+}
+
+export type BybitRiskResult = { ok: true; tiers: BybitRiskTier[] } | { ok: false; error: string };
+
+const num = (v: unknown): number | undefined => {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v !== 'string' || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+};
+
+/** Parses a risk-limit response body, keeping the rows of `venueSymbol`. */
+export function parseBybitRiskLimits(body: unknown, venueSymbol: string): BybitRiskResult {
+  const b = body as { retCode?: unknown; retMsg?: unknown; result?: { list?: unknown } } | null;
+  if (!b || typeof b !== 'object') return { ok: false, error: 'risk-limit: response is not a JSON object' };
+  if (b.retCode !== 0) return { ok: false, error: `risk-limit: retCode ${String(b.retCode)} ${String(b.retMsg ?? '')}`.trim() };
+  const list = b.result?.list;
+  if (!Array.isArray(list)) return { ok: false, error: 'risk-limit: result.list missing' };
+  const tiers: BybitRiskTier[] = [];
+  for (const row of list as Record<string, unknown>[]) {
+    if (!row || row.symbol !== venueSymbol) continue;
+    const riskLimitValue = num(row.riskLimitValue);
+    const maintenanceMargin = num(row.maintenanceMargin);
+    const initialMargin = num(row.initialMargin);
+    const maxLeverage = num(row.maxLeverage);
+    if (riskLimitValue === undefined || maintenanceMargin === undefined || maxLeverage === undefined) {
+      return { ok: false, error: `risk-limit: malformed tier for ${venueSymbol}` };
+    }
+    tiers.push({
+      id: num(row.id) ?? tiers.length + 1,
+      symbol: venueSymbol,
+      riskLimitValue,
+      maintenanceMargin,
+      initialMargin: initialMargin ?? 1 / maxLeverage,
+      maxLeverage,
+      mmDeduction: num(row.mmDeduction),
+    });
+  }
+  if (tiers.length === 0) return { ok: false, error: `risk-limit: no tiers for ${venueSymbol}` };
+  return { ok: true, tiers };
+}
+
+export interface FetchOptions {
+  fetchImpl?: typeof fetch;
+  timeoutMs?: number;
+}
+
+/**
+ * `GET {baseUrl}/v5/market/risk-limit?category=linear&symbol=X` (public, no key). Never throws:
+ * network errors, timeouts and bad bodies come back as `{ ok: false, error }`.
+ */
+export async function fetchBybitRiskLimits(baseUrl: string, venueSymbol: string, opts: FetchOptions = {}): Promise<BybitRiskResult> {
+  const url = `${baseUrl.replace(/\/+$/, '')}/v5/market/risk-limit?category=linear&symbol=${encodeURIComponent(venueSymbol)}`;
+  const doFetch = opts.fetchImpl ?? fetch;
+  try {
+    const res = await doFetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
+    if (!res.ok) return { ok: false, error: `risk-limit: HTTP ${res.status}` };
+    return parseBybitRiskLimits(await res.json(), venueSymbol);
+  } catch (err) {
+    return { ok: false, error: `risk-limit: ${(err as Error)?.message ?? String(err)}` };
+  }
+}
+
+/** The tables in force, per venue and symbol. Bybit tables are replaced by the startup refresh. */
+export class BracketBook {
+  private readonly overrides = new Map<string, BracketTable>();
+  private readonly cache = new Map<string, BracketTable>();
+  /** Bumped whenever a table changes, so derived caches can invalidate. */
+  version = 0;
+
+  get(venue: Venue, symbol: string): BracketTable {
+    const key = `${venue}:${symbol}`;
+    const own = this.overrides.get(key);
+    if (own) return own;
+    let t = this.cache.get(key);
+    if (!t) {
+      const dated = venue === 'binance' ? datedBinance(symbol) : undefined;
+      t = dated
+        ? { venue, symbol, source: 'dated-default', asOf: BINANCE_BRACKETS_AS_OF, brackets: dated }
+        : { venue, symbol, source: 'generic', brackets: GENERIC_BRACKETS };
+      this.cache.set(key, t);
+    }
+    return t;
+  }
+
+  set(table: BracketTable): void {
+    if (table.brackets.length === 0) return;
+    this.overrides.set(`${table.venue}:${table.symbol}`, table);
+    this.version++;
+  }
+
+  setBybitTiers(symbol: string, tiers: readonly BybitRiskTier[], asOf?: string): void {
+    this.set({ venue: 'bybit', symbol, source: 'exchange', asOf, brackets: bybitTiersToBrackets(tiers) });
+  }
+}
+
+/** One line on where a table comes from, for replies. */
+export function describeBrackets(t: BracketTable): string {
+  const venue = t.venue === 'binance' ? 'Binance' : 'Bybit';
+  if (t.source === 'dated-default') return `${venue} brackets as of ${t.asOf}`;
+  if (t.source === 'exchange') return `${venue} tiers from the exchange${t.asOf ? ` (${t.asOf})` : ''}`;
+  return `generic ${venue} bracket table (assumption until exchange tiers load)`;
+}
