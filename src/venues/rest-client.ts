@@ -1,0 +1,257 @@
+/**
+ * A venue's REST client: fetch with a timeout, a local weight budget, and the venue's stop
+ * signals obeyed (429 Retry-After, 418 ban, 403/451 blocks). Failures are values, never throws.
+ */
+import type { Venue } from '../market/types.ts';
+import type { LogFn } from './connection.ts';
+import { restChannel, type FrameRecord } from './records.ts';
+
+export type RestErrorKind =
+  | 'paused' // a previous answer told us to wait; no request was sent
+  | 'budget' // the local weight budget is spent for this window; no request was sent
+  | 'rate-limited' // 429 / Bybit 403 "access too frequent" / retCode 10006
+  | 'banned' // 418
+  | 'blocked' // 403 WAF / 451 geo
+  | 'http'
+  | 'network'
+  | 'timeout'
+  | 'bad-body'
+  | 'api';
+
+export interface RestError {
+  kind: RestErrorKind;
+  message: string;
+  status?: number;
+  /** No request to this venue before this time (ms). */
+  until?: number;
+}
+
+export type RestResult =
+  | { ok: true; status: number; body: unknown; text: string; recvTime: number }
+  | { ok: false; error: RestError };
+
+export interface RestStatus {
+  weightUsed: number;
+  weightLimit: number;
+  bannedUntil?: number;
+  note?: string;
+}
+
+export interface RestClientOptions {
+  venue: Venue;
+  baseUrl: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+  timeoutMs?: number;
+  /** Local budget per window: Binance 2400 weight/min, Bybit 600 requests/5 s. */
+  weightLimit?: number;
+  weightWindowMs?: number;
+  /** Pause after a Bybit 403 (its docs: stop for at least 10 minutes). */
+  tooFrequentPauseMs?: number;
+  /** Pause after a geo/WAF block before trying again. */
+  blockedPauseMs?: number;
+  /** Retry-After when a 429/418 carries none. */
+  defaultRetryAfterMs?: number;
+  onRecord?(rec: FrameRecord): void;
+  log?: LogFn;
+}
+
+const VENUE_DEFAULTS: Record<Venue, { weightLimit: number; weightWindowMs: number; weightHeader?: string }> = {
+  binance: { weightLimit: 2400, weightWindowMs: 60_000, weightHeader: 'x-mbx-used-weight-1m' },
+  bybit: { weightLimit: 600, weightWindowMs: 5_000 },
+};
+
+export class RestClient {
+  readonly venue: Venue;
+  private readonly base: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly now: () => number;
+  private readonly timeoutMs: number;
+  private readonly weightLimit: number;
+  private readonly weightWindowMs: number;
+  private readonly weightHeader?: string;
+  private readonly tooFrequentPauseMs: number;
+  private readonly blockedPauseMs: number;
+  private readonly defaultRetryAfterMs: number;
+  private readonly onRecord?: (rec: FrameRecord) => void;
+  private readonly log: LogFn;
+  private window = -1;
+  private used = 0;
+  private pausedUntil = 0;
+  private banned = false;
+  private note?: string;
+
+  constructor(opts: RestClientOptions) {
+    const d = VENUE_DEFAULTS[opts.venue];
+    this.venue = opts.venue;
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+    this.fetchFn = opts.fetch ?? fetch;
+    this.now = opts.now ?? Date.now;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.weightLimit = opts.weightLimit ?? d.weightLimit;
+    this.weightWindowMs = opts.weightWindowMs ?? d.weightWindowMs;
+    this.weightHeader = d.weightHeader;
+    this.tooFrequentPauseMs = opts.tooFrequentPauseMs ?? 10 * 60_000;
+    this.blockedPauseMs = opts.blockedPauseMs ?? 10 * 60_000;
+    this.defaultRetryAfterMs = opts.defaultRetryAfterMs ?? 60_000;
+    this.onRecord = opts.onRecord;
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** Weight used in the current window (from the venue's header when it sends one). */
+  weightUsed(): number {
+    this.rollWindow();
+    return this.used;
+  }
+
+  /** Whether a request of this weight may go now, keeping `reserve` of the budget free. */
+  canSend(weight = 1, reserve = 0): boolean {
+    this.rollWindow();
+    return this.now() >= this.pausedUntil && this.used + weight <= this.weightLimit - reserve;
+  }
+
+  /** Time before which nothing is sent (a 429/418/403 pause), if one is in force. */
+  blockedUntil(): number | undefined {
+    return this.now() < this.pausedUntil ? this.pausedUntil : undefined;
+  }
+
+  status(): RestStatus {
+    const until = this.blockedUntil();
+    const out: RestStatus = { weightUsed: this.weightUsed(), weightLimit: this.weightLimit };
+    if (until !== undefined) out.bannedUntil = until;
+    if (this.note !== undefined) out.note = this.note;
+    return out;
+  }
+
+  async get(path: string, query: Record<string, string | number> = {}, opts: { weight?: number; signal?: AbortSignal } = {}): Promise<RestResult> {
+    const weight = opts.weight ?? 1;
+    const now = this.now();
+    if (now < this.pausedUntil) {
+      const kind = this.banned ? 'banned' : 'paused';
+      return { ok: false, error: { kind, message: `${this.venue} REST ${kind} until ${new Date(this.pausedUntil).toISOString()}: ${this.note ?? ''}`.trim(), until: this.pausedUntil } };
+    }
+    this.banned = false;
+    this.rollWindow();
+    if (this.used + weight > this.weightLimit) {
+      const until = (this.window + 1) * this.weightWindowMs;
+      return { ok: false, error: { kind: 'budget', message: `${this.venue} REST weight budget spent (${this.used}/${this.weightLimit}); next window at ${new Date(until).toISOString()}`, until } };
+    }
+    this.used += weight;
+
+    const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+    const url = `${this.base}${path}${qs ? `?${qs}` : ''}`;
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetchFn(url, { signal, headers: { accept: 'application/json' } });
+      text = await res.text();
+    } catch (err) {
+      if (timeout.aborted) return { ok: false, error: { kind: 'timeout', message: `${this.venue} REST ${path}: no answer in ${this.timeoutMs} ms` } };
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      return { ok: false, error: { kind: 'network', message: `${this.venue} REST ${path}: cannot reach ${this.base} (${err instanceof Error ? err.message : String(err)}${cause})` } };
+    }
+    const recvTime = this.now();
+    this.noteWeightHeader(res.headers);
+
+    if (!res.ok) return { ok: false, error: this.onHttpError(path, res, text, recvTime) };
+
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { ok: false, error: { kind: 'bad-body', status: res.status, message: `${this.venue} REST ${path}: response is not JSON` } };
+    }
+    const apiError = this.apiError(path, body, res.headers, recvTime);
+    if (apiError) return { ok: false, error: apiError };
+    this.note = undefined;
+    this.onRecord?.({ t: recvTime, v: this.venue, c: restChannel(path, qs), raw: text });
+    return { ok: true, status: res.status, body, text, recvTime };
+  }
+
+  private rollWindow(): void {
+    const w = Math.floor(this.now() / this.weightWindowMs);
+    if (w !== this.window) {
+      this.window = w;
+      this.used = 0;
+    }
+  }
+
+  private noteWeightHeader(headers: Headers): void {
+    if (!this.weightHeader) return;
+    const v = Number(headers.get(this.weightHeader));
+    if (headers.has(this.weightHeader) && Number.isFinite(v) && v >= 0) {
+      this.rollWindow();
+      this.used = v;
+    }
+  }
+
+  private retryAfterMs(headers: Headers, fallback: number): number {
+    const h = headers.get('retry-after');
+    if (h === null) return fallback;
+    const secs = Number(h);
+    if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+    const at = Date.parse(h);
+    return Number.isFinite(at) ? Math.max(0, at - Date.now()) : fallback;
+  }
+
+  private pause(until: number, note: string, banned = false): void {
+    this.pausedUntil = Math.max(this.pausedUntil, until);
+    this.banned = banned;
+    this.note = note;
+  }
+
+  private onHttpError(path: string, res: Response, text: string, now: number): RestError {
+    const status = res.status;
+    const at = (t: number) => new Date(t).toISOString();
+    if (status === 429) {
+      const until = now + this.retryAfterMs(res.headers, this.defaultRetryAfterMs);
+      this.pause(until, `${this.venue} answered 429 (too many requests); no REST request before ${at(until)}`);
+      this.log('warn', this.note!);
+      return { kind: 'rate-limited', status, until, message: this.note! };
+    }
+    if (status === 418) {
+      // Binance bans escalate from 2 minutes; without a Retry-After assume the shortest.
+      const until = now + this.retryAfterMs(res.headers, 120_000);
+      this.pause(until, `${this.venue} banned this IP (418); all REST stopped until ${at(until)}`, true);
+      this.log('error', this.note!);
+      return { kind: 'banned', status, until, message: this.note! };
+    }
+    if (this.venue === 'bybit' && status === 403) {
+      const geo = /countr|region|cloudfront/i.test(text);
+      const until = now + (geo ? this.blockedPauseMs : this.tooFrequentPauseMs);
+      const note = geo
+        ? `bybit refused REST from this location (403 geo-block); retrying after ${at(until)}`
+        : `bybit answered 403 "access too frequent"; REST paused until ${at(until)} (Bybit asks for at least 10 minutes)`;
+      this.pause(until, note);
+      this.log('error', note);
+      return { kind: geo ? 'blocked' : 'rate-limited', status, until, message: note };
+    }
+    if (status === 451 || status === 403) {
+      const until = now + this.blockedPauseMs;
+      const note =
+        status === 451
+          ? `${this.venue} refuses service from this location (HTTP 451 geo-block); set ${this.venue.toUpperCase()}_REST_URL/_WS_URL for your region or run elsewhere`
+          : `${this.venue} firewall rejected the request (HTTP 403 WAF block)`;
+      this.pause(until, `${note}; retrying after ${at(until)}`);
+      this.log('error', this.note!);
+      return { kind: 'blocked', status, until, message: this.note! };
+    }
+    return { kind: 'http', status, message: `${this.venue} REST ${path}: HTTP ${status} ${text.slice(0, 200)}` };
+  }
+
+  /** Bybit wraps errors in a 200 with retCode ≠ 0. */
+  private apiError(path: string, body: unknown, headers: Headers, now: number): RestError | undefined {
+    if (this.venue !== 'bybit' || typeof body !== 'object' || body === null || !('retCode' in body)) return undefined;
+    const { retCode, retMsg } = body as { retCode: unknown; retMsg?: unknown };
+    if (retCode === 0) return undefined;
+    if (retCode === 10006) {
+      const reset = Number(headers.get('x-bapi-limit-reset-timestamp'));
+      const until = Number.isFinite(reset) && reset > now ? reset : now + 1_000;
+      this.pause(until, `bybit rate limit (retCode 10006 ${String(retMsg ?? '')}); REST paused until ${new Date(until).toISOString()}`);
+      return { kind: 'rate-limited', until, message: this.note! };
+    }
+    return { kind: 'api', message: `bybit REST ${path}: retCode ${String(retCode)} ${String(retMsg ?? '')}` };
+  }
+}

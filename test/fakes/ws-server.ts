@@ -1,0 +1,147 @@
+/**
+ * One loopback HTTP server that answers REST requests and accepts WebSocket upgrades, the
+ * transport under the fake venues. No vitest imports: `liqzone demo` runs these fakes too.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+export interface FakeRestRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+}
+
+export interface FakeRestResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** A string is sent as is; anything else as JSON. */
+  body: unknown;
+}
+
+export interface FakeWsServerOptions {
+  /** Answer one REST request. */
+  onRest(req: FakeRestRequest): FakeRestResponse | Promise<FakeRestResponse>;
+  /** Whether a WebSocket upgrade to this path is accepted (404 otherwise). */
+  acceptsPath(path: string): boolean;
+  onConnection(ws: WebSocket, path: string, query: URLSearchParams): void;
+  host?: string;
+}
+
+export class FakeWsServer {
+  private readonly http: Server;
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly opts: FakeWsServerOptions;
+  private port = 0;
+
+  constructor(opts: FakeWsServerOptions) {
+    this.opts = opts;
+    this.http = createServer((req, res) => void this.handleRest(req, res));
+    this.http.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      if (!this.opts.acceptsPath(url.pathname)) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.opts.onConnection(ws, url.pathname, url.searchParams));
+    });
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    const host = this.opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(0, host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.http.address() as AddressInfo).port;
+    return { host, port: this.port };
+  }
+
+  async stop(): Promise<void> {
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private async handleRest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    let out: FakeRestResponse;
+    try {
+      out = await this.opts.onRest({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams });
+    } catch (err) {
+      out = { status: 500, body: { error: String(err) } };
+    }
+    const body = typeof out.body === 'string' ? out.body : JSON.stringify(out.body);
+    res.writeHead(out.status, { 'content-type': 'application/json', ...out.headers });
+    res.end(body);
+  }
+}
+
+/** Sliding-window counter of inbound messages, for venue rate-limit emulation. */
+export class RateWindow {
+  private readonly stamps: number[] = [];
+  constructor(private readonly limit: number, private readonly windowMs: number) {}
+
+  /** Records one message; true when the limit is now exceeded. */
+  hit(now = performance.now()): boolean {
+    this.stamps.push(now);
+    while (this.stamps.length > 0 && this.stamps[0]! <= now - this.windowMs) this.stamps.shift();
+    return this.stamps.length > this.limit;
+  }
+}
+
+/** Shared fault switches for REST endpoints of a fake venue. */
+export class RestFaults {
+  private fail429Left = 0;
+  private retryAfterSec = 1;
+  private banUntil = 0;
+  private failStatus?: number;
+  private failLeft = 0;
+  private failBody: unknown;
+
+  /** The next `times` requests get 429 with `Retry-After: retryAfterSec`. */
+  fail429(retryAfterSec: number, times = 1): void {
+    this.fail429Left = times;
+    this.retryAfterSec = retryAfterSec;
+  }
+
+  /** Every request gets 418 for `seconds`. */
+  fail418(seconds: number): void {
+    this.banUntil = Date.now() + seconds * 1000;
+  }
+
+  /** The next `times` requests (default: until cleared) get `status`. */
+  failRest(status: number, times = Infinity, body: unknown = { code: status, msg: `fake failure ${status}` }): void {
+    this.failStatus = status;
+    this.failLeft = times;
+    this.failBody = body;
+  }
+
+  clear(): void {
+    this.fail429Left = 0;
+    this.banUntil = 0;
+    this.failStatus = undefined;
+    this.failLeft = 0;
+  }
+
+  /** A failure response for this request, or undefined to serve it normally. */
+  take(): FakeRestResponse | undefined {
+    const now = Date.now();
+    if (now < this.banUntil) {
+      return { status: 418, headers: { 'retry-after': String(Math.ceil((this.banUntil - now) / 1000)) }, body: { code: -1003, msg: 'Way too many requests; IP banned.' } };
+    }
+    if (this.fail429Left > 0) {
+      this.fail429Left--;
+      return { status: 429, headers: { 'retry-after': String(this.retryAfterSec) }, body: { code: -1003, msg: 'Too many requests; current limit is 2400 requests per minute.' } };
+    }
+    if (this.failStatus !== undefined && this.failLeft > 0) {
+      this.failLeft--;
+      return { status: this.failStatus, body: this.failBody };
+    }
+    return undefined;
+  }
+}
