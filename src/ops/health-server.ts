@@ -1,0 +1,136 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { VenueStatus } from '../bot/services.ts';
+
+/** Freshness bounds for /healthz. */
+export interface HealthBounds {
+  /** A venue whose newest message is older than this is stale (default 30 s). */
+  staleMs: number;
+  /** Per-venue overrides of `staleMs`. */
+  perVenue?: Partial<Record<string, number>>;
+  /** Process start; with `startupGraceMs`, a venue with no message yet is not stale during the grace. */
+  startedAt?: number;
+  /** Default 60 s. */
+  startupGraceMs?: number;
+}
+
+export const DEFAULT_HEALTH_BOUNDS: HealthBounds = { staleMs: 30_000, startupGraceMs: 60_000 };
+
+export interface VenueHealth {
+  venue: string;
+  /** Connection states joined, e.g. `market: open, public: reconnecting`. */
+  state: string;
+  /** Age of the freshest stream's last message, ms; null if nothing arrived yet. */
+  lastMessageAgeMs: number | null;
+  boundMs: number;
+  healthy: boolean;
+  /** Why it is unhealthy, or `starting` during the startup grace. */
+  reason?: string;
+  /** Streams the feed itself flagged silent (informational; liquidations may be quiet). */
+  silentStreams: string[];
+}
+
+export interface HealthReport {
+  healthy: boolean;
+  now: number;
+  venues: VenueHealth[];
+}
+
+/**
+ * Pure: decides per venue whether its feed is fresh, from the status the feeds already publish.
+ * A venue is judged by its freshest stream (a connection with a known cadence such as
+ * markPrice@1s keeps it fresh); liquidation silence alone never makes it stale.
+ */
+export function assessHealth(venues: VenueStatus[], now: number, bounds: HealthBounds = DEFAULT_HEALTH_BOUNDS): HealthReport {
+  const out = venues.map((v): VenueHealth => {
+    const boundMs = bounds.perVenue?.[v.venue] ?? bounds.staleMs;
+    let age: number | null = null;
+    for (const s of v.streams) {
+      if (s.lastMessageAgeMs !== null && Number.isFinite(s.lastMessageAgeMs) && (age === null || s.lastMessageAgeMs < age)) age = s.lastMessageAgeMs;
+    }
+    const state = v.connections.map((c) => `${c.name}: ${c.state}`).join(', ') || 'no connections';
+    const silentStreams = v.streams.filter((s) => s.silent).map((s) => s.name);
+    const base = { venue: v.venue, state, lastMessageAgeMs: age, boundMs, silentStreams };
+    if (age === null) {
+      const grace = bounds.startupGraceMs ?? DEFAULT_HEALTH_BOUNDS.startupGraceMs!;
+      const inGrace = bounds.startedAt !== undefined && now - bounds.startedAt < grace;
+      return inGrace ? { ...base, healthy: true, reason: 'starting' } : { ...base, healthy: false, reason: 'no message received yet' };
+    }
+    if (age > boundMs) return { ...base, healthy: false, reason: `last message ${Math.round(age / 1000)} s ago (bound ${Math.round(boundMs / 1000)} s)` };
+    return { ...base, healthy: true };
+  });
+  return { healthy: out.every((v) => v.healthy), now, venues: out };
+}
+
+export interface HealthServerOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1; set 0.0.0.0 to expose it to a scraper on another host. */
+  host?: string;
+  health: () => HealthReport;
+  metrics: () => Promise<string>;
+  /** Content type of /metrics (default the Prometheus text format). */
+  metricsContentType?: string;
+}
+
+export interface HealthServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** `GET /healthz` (200 healthy / 503 stale, JSON), `GET /metrics` (Prometheus text), else 404. */
+export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
+  const server = createServer((req, res) => {
+    void handle(opts, req, res);
+  });
+  // Scrapers keep connections alive; close() must not wait for them.
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(opts: HealthServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  const head = req.method === 'HEAD';
+  if (path !== '/healthz' && path !== '/metrics') return send(res, 404, 'text/plain; charset=utf-8', 'not found\n', head);
+  if (req.method !== 'GET' && !head) {
+    res.setHeader('Allow', 'GET, HEAD');
+    return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', head);
+  }
+  if (path === '/healthz') {
+    let report: HealthReport;
+    try {
+      report = opts.health();
+    } catch (err) {
+      return send(res, 503, 'application/json', JSON.stringify({ healthy: false, error: String((err as Error)?.message ?? err) }), head);
+    }
+    return send(res, report.healthy ? 200 : 503, 'application/json', JSON.stringify(report), head);
+  }
+  try {
+    const text = await opts.metrics();
+    return send(res, 200, opts.metricsContentType ?? PROMETHEUS_TEXT, text, head);
+  } catch (err) {
+    return send(res, 500, 'text/plain; charset=utf-8', `metrics failed: ${String((err as Error)?.message ?? err)}\n`, head);
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, head: boolean): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(head ? undefined : body);
+}
