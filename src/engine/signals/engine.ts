@@ -1,0 +1,244 @@
+import type { SignalService } from '../../bot/services.ts';
+import type { MarketState } from '../../market/state.ts';
+import type { WeightStore } from '../../store/weights.ts';
+import {
+  SIGNAL_MODES,
+  TIMEFRAMES,
+  type CardReading,
+  type SignalEvent,
+  type SignalMode,
+  type SignalSnapshot,
+  type Timeframe,
+  type TimeframeSignal,
+  type ZoneSnapshot,
+} from '../types.ts';
+import { type Card, type CardOutput, DEFAULT_CARDS } from './cards/index.ts';
+import { combineTimeframe, composite, findConflict } from './composite.ts';
+import { buildCardInput, type InputMemory, newInputMemory } from './input.ts';
+import { WeightLearner } from './learning.ts';
+import { sizingGuidance } from './sizing.ts';
+import { CYCLE_MS, MODE_SPECS } from './spec.ts';
+import { SignalTracker } from './tracker.ts';
+
+export interface SignalEngineOptions {
+  state: MarketState;
+  zones: { snapshot(symbol: string): ZoneSnapshot | undefined };
+  /** Symbols to read each cycle. */
+  symbols: () => string[];
+  /** Where learned weights persist; without one, learning lasts for the process only. */
+  weights?: WeightStore;
+  /** Wall or replay clock for cadences (default Date.now). Learning uses the market clock. */
+  now?: () => number;
+  /** Cards to run (default: every card). */
+  cards?: readonly Card[];
+  /** Autosave period of learned weights while started, ms (default 5 min; 0 = never). */
+  autosaveMs?: number;
+}
+
+/** 1m buckets below which a symbol's reading is reported as warming up. */
+const WARM_BUCKETS = 5;
+
+interface SymbolReadings {
+  t: number;
+  warmingUp: boolean;
+  /** Card outputs per timeframe, in card order. */
+  byTf: Record<Timeframe, CardOutput[]>;
+}
+
+/**
+ * The signal engine: every cycle (10 s) runs every card on every symbol and timeframe, feeds the
+ * weight learner, and at each mode's cadence rebuilds that mode's composites, tracks conflicts,
+ * transitions and fading, and emits events. Snapshots are immutable; readers never touch live state.
+ */
+export class SignalEngine implements SignalService {
+  private readonly state: MarketState;
+  private readonly zones: SignalEngineOptions['zones'];
+  private readonly symbols: () => string[];
+  private readonly store: WeightStore | undefined;
+  private readonly now: () => number;
+  private readonly cards: readonly Card[];
+  private readonly autosaveMs: number;
+  private readonly learner: WeightLearner;
+  private readonly memory = new Map<string, InputMemory>();
+  private readonly readings = new Map<string, SymbolReadings>();
+  private readonly snapshots = new Map<string, SignalSnapshot>();
+  private readonly trackers = new Map<string, SignalTracker>();
+  private readonly lastModeRun: Record<SignalMode, number> = { scalp: -Infinity, day: -Infinity, swing: -Infinity };
+  private readonly listeners = new Set<(ev: SignalEvent) => void>();
+  private readonly scores: Float64Array;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private autosaveTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(opts: SignalEngineOptions) {
+    this.state = opts.state;
+    this.zones = opts.zones;
+    this.symbols = opts.symbols;
+    this.store = opts.weights;
+    this.now = opts.now ?? Date.now;
+    this.cards = opts.cards ?? DEFAULT_CARDS;
+    this.autosaveMs = opts.autosaveMs ?? 5 * 60_000;
+    this.learner = new WeightLearner(this.cards);
+    this.scores = new Float64Array(this.cards.length);
+  }
+
+  /** Runs one cycle now: all cards for all symbols; the modes whose cadence has elapsed are refreshed. */
+  cycle(): void {
+    const symbols = this.symbols();
+    for (const symbol of symbols) this.readSymbol(symbol);
+    const now = this.now();
+    for (const mode of SIGNAL_MODES) {
+      if (now - this.lastModeRun[mode] < MODE_SPECS[mode].cadenceMs) continue;
+      this.lastModeRun[mode] = now;
+      for (const symbol of symbols) this.refresh(symbol, mode);
+    }
+  }
+
+  /** Cycles every 10 s (timer unref'd) and autosaves weights; idempotent. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.cycle(), CYCLE_MS);
+    this.timer.unref?.();
+    if (this.store && this.autosaveMs > 0) {
+      this.autosaveTimer = setInterval(() => {
+        if (this.learner.dirty) this.save().catch((err: unknown) => process.emitWarning(`signal weights not saved: ${String(err)}`));
+      }, this.autosaveMs);
+      this.autosaveTimer.unref?.();
+    }
+  }
+
+  /** Stops the timers. Call `save()` afterwards to keep what was learned since the last autosave. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.autosaveTimer) clearInterval(this.autosaveTimer);
+    this.timer = undefined;
+    this.autosaveTimer = undefined;
+  }
+
+  snapshot(symbol: string, mode: SignalMode): SignalSnapshot | undefined {
+    return this.snapshots.get(`${symbol}|${mode}`);
+  }
+
+  /** Subscribes to conflict, transition and fading events; returns the unsubscribe function. */
+  onEvent(listener: (ev: SignalEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Restores learned counts from the store (nothing stored, or malformed: starts from the priors). */
+  async load(): Promise<void> {
+    if (!this.store) return;
+    const s = await this.store.load();
+    if (s) this.learner.loadState(s);
+  }
+
+  async save(): Promise<void> {
+    if (!this.store) return;
+    await this.store.save(this.learner.toState(this.now()));
+  }
+
+  /** A card's current composite weight and measured accuracy for a symbol and timeframe. */
+  cardStats(cardId: string, symbol: string, tf: Timeframe): { weight: number; accuracy?: number; samples: number } | undefined {
+    const card = this.cards.find((c) => c.id === cardId);
+    if (!card) return undefined;
+    return { weight: this.learner.weight(card, symbol, tf), ...this.learner.accuracy(cardId, symbol, tf) };
+  }
+
+  private readSymbol(symbol: string): void {
+    let memory = this.memory.get(symbol);
+    if (!memory) {
+      memory = newInputMemory();
+      this.memory.set(symbol, memory);
+    }
+    const input = buildCardInput(this.state, this.zones.snapshot(symbol), symbol, memory);
+    if (!input) return;
+    const byTf = {} as Record<Timeframe, CardOutput[]>;
+    for (const tf of TIMEFRAMES) {
+      const outs: CardOutput[] = [];
+      for (let i = 0; i < this.cards.length; i++) {
+        const out = readCard(this.cards[i]!, input, tf);
+        outs.push(out);
+        this.scores[i] = out.score;
+      }
+      byTf[tf] = outs;
+      this.learner.observe(symbol, tf, input.t, input.price, this.scores);
+    }
+    this.readings.set(symbol, { t: input.t, warmingUp: input.tf['1m'].filled < WARM_BUCKETS, byTf });
+  }
+
+  private refresh(symbol: string, mode: SignalMode): void {
+    const r = this.readings.get(symbol);
+    if (!r) return;
+    const modeWeights = MODE_SPECS[mode].weights;
+    const timeframes: TimeframeSignal[] = [];
+    const cards: (CardReading & { contribution: number })[] = [];
+    for (const tf of TIMEFRAMES) {
+      const outs = r.byTf[tf];
+      const weighted = outs.map((out, i) => ({ ...out, weight: this.learner.weight(this.cards[i]!, symbol, tf) }));
+      timeframes.push(combineTimeframe(tf, weighted));
+      weighted.forEach((w, i) => {
+        const card = this.cards[i]!;
+        const acc = this.learner.accuracy(card.id, symbol, tf);
+        cards.push({
+          card: card.id,
+          tf,
+          score: w.score,
+          strength: w.strength,
+          confidence: w.confidence,
+          reason: w.reason,
+          weight: w.weight,
+          ...(acc.accuracy !== undefined ? { accuracy: acc.accuracy } : {}),
+          samples: acc.samples,
+          contribution: modeWeights[tf] * w.weight * w.confidence * Math.abs(w.score),
+        });
+      });
+    }
+    cards.sort((a, b) => b.contribution - a.contribution);
+
+    const key = `${symbol}|${mode}`;
+    let tracker = this.trackers.get(key);
+    if (!tracker) {
+      tracker = new SignalTracker();
+      this.trackers.set(key, tracker);
+    }
+    const conflict = findConflict(timeframes, mode, tracker.conflicted);
+    const comp = composite(timeframes, mode, conflict !== undefined);
+    const update = tracker.update(comp.score, comp.confidence, conflict !== undefined);
+    const snapshot: SignalSnapshot = Object.freeze({
+      symbol,
+      mode,
+      t: r.t,
+      composite: { score: comp.score, confidence: comp.confidence, direction: update.direction },
+      timeframes,
+      conflicted: update.conflicted,
+      decelerating: update.fading,
+      cards: cards.map(({ contribution: _c, ...c }) => c),
+      sizing: sizingGuidance(comp.confidence, update.conflicted, update.fading, r.warmingUp).text,
+    });
+    this.snapshots.set(key, snapshot);
+    for (const e of update.events) {
+      const base = { symbol, mode, t: r.t, snapshot };
+      this.emit(e.kind === 'transition' ? { ...base, kind: 'transition', from: e.from, to: e.to } : { ...base, kind: e.kind });
+    }
+  }
+
+  private emit(ev: SignalEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(ev);
+      } catch (err) {
+        process.emitWarning(`signal event listener failed: ${String(err)}`);
+      }
+    }
+  }
+}
+
+/** A failing card must not take the cycle down: it reads as "no call". */
+function readCard(card: Card, input: Parameters<Card['read']>[0], tf: Timeframe): CardOutput {
+  try {
+    const out = card.read(input, tf);
+    if (!Number.isFinite(out.score) || !Number.isFinite(out.confidence)) return { score: 0, strength: 0, confidence: 0, reason: `${card.label}: no reading` };
+    return out;
+  } catch (err) {
+    return { score: 0, strength: 0, confidence: 0, reason: `${card.label}: failed (${(err as Error)?.message ?? String(err)})` };
+  }
+}
