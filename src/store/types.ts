@@ -41,6 +41,10 @@ export type SendResult =
  */
 export interface AlertSender {
   platform: Destination['platform'];
-  /** `silent`: quiet hours — Telegram disable_notification, no pings on Discord. */
-  send(dest: Destination, reply: import('../bot/reply.ts').Reply, opts: { silent: boolean }): Promise<SendResult>;
+  /**
+   * `silent`: quiet hours — Telegram disable_notification, no pings on Discord.
+   * `idempotencyKey` (optional, additive): the same key on a retry means the same message; a
+   * platform that can deduplicate (Discord message `nonce` + `enforce_nonce`) should pass it on.
+   */
+  send(dest: Destination, reply: import('../bot/reply.ts').Reply, opts: { silent: boolean; idempotencyKey?: string }): Promise<SendResult>;
 }

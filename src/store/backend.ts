@@ -1,0 +1,198 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Keyv from 'keyv';
+import KeyvSqlite from '@keyv/sqlite';
+import KeyvRedis, { createClient } from '@keyv/redis';
+import { KeyedMutex } from './lock.ts';
+
+/**
+ * The storage primitives the repositories are built on: keyv values plus sets with atomic
+ * add/remove. Keyv itself has no atomic update, so sets are where concurrency is handled:
+ * - memory and sqlite: a set is a JSON array under one keyv key, changed under a per-key lock
+ *   (safe within one process, which is the only writer for these backends);
+ * - redis: real Redis sets (SADD/SREM in one MULTI) through the adapter's client, so several
+ *   processes can subscribe and unsubscribe concurrently without losing an update.
+ */
+export type BackendKind = 'memory' | 'sqlite' | 'redis';
+
+export interface SetOp {
+  op: 'add' | 'remove';
+  set: string;
+  member: string;
+}
+
+export interface Backend {
+  readonly kind: BackendKind;
+  /** Human description without credentials, for logs and /status. */
+  readonly description: string;
+  get<T>(key: string): Promise<T | undefined>;
+  getMany<T>(keys: string[]): Promise<(T | undefined)[]>;
+  set(key: string, value: unknown, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  /** Applies every op atomically with respect to other set ops; returns whether each op changed its set. */
+  updateSets(ops: SetOp[]): Promise<boolean[]>;
+  members(set: string): Promise<string[]>;
+  /** The in-process lock shared by every read-modify-write on this backend. */
+  readonly mutex: KeyedMutex;
+  close(): Promise<void>;
+}
+
+const NAMESPACE = 'liqzone';
+
+/** Memory and sqlite: keyv values; sets as arrays under a per-key lock. */
+class KeyvBackend implements Backend {
+  readonly mutex = new KeyedMutex();
+
+  constructor(
+    readonly kind: BackendKind,
+    readonly description: string,
+    protected readonly keyv: Keyv,
+  ) {}
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return (await this.keyv.get(key)) as T | undefined;
+  }
+
+  async getMany<T>(keys: string[]): Promise<(T | undefined)[]> {
+    if (keys.length === 0) return [];
+    return (await this.keyv.getMany(keys)) as (T | undefined)[];
+  }
+
+  async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    await this.keyv.set(key, value, ttlMs);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.keyv.delete(key);
+  }
+
+  async updateSets(ops: SetOp[]): Promise<boolean[]> {
+    const keys = [...new Set(ops.map((o) => setKey(o.set)))];
+    return this.mutex.run(keys, async () => {
+      const current = await this.getMany<string[]>(keys);
+      const sets = new Map(keys.map((k, i) => [k, new Set(current[i] ?? [])]));
+      const changed = ops.map((o) => {
+        const s = sets.get(setKey(o.set))!;
+        const had = s.has(o.member);
+        if (o.op === 'add') s.add(o.member);
+        else s.delete(o.member);
+        return had !== (o.op === 'add');
+      });
+      await Promise.all(
+        keys.map((k) => {
+          const s = sets.get(k)!;
+          return s.size ? this.keyv.set(k, [...s]) : this.keyv.delete(k);
+        }),
+      );
+      return changed;
+    });
+  }
+
+  async members(set: string): Promise<string[]> {
+    return (await this.get<string[]>(setKey(set))) ?? [];
+  }
+
+  async close(): Promise<void> {
+    await this.keyv.disconnect();
+  }
+}
+
+/** The subset of the node-redis client used for sets. */
+interface RedisSetClient {
+  sMembers(key: string): Promise<string[]>;
+  multi(): RedisMulti;
+  ping(): Promise<string>;
+  close?(): Promise<void>;
+  quit?(): Promise<unknown>;
+  destroy?(): void;
+}
+interface RedisMulti {
+  sAdd(key: string, member: string): RedisMulti;
+  sRem(key: string, member: string): RedisMulti;
+  exec(): Promise<unknown[]>;
+}
+
+class RedisBackend extends KeyvBackend {
+  constructor(
+    description: string,
+    keyv: Keyv,
+    private readonly client: RedisSetClient,
+  ) {
+    super('redis', description, keyv);
+  }
+
+  override async updateSets(ops: SetOp[]): Promise<boolean[]> {
+    if (ops.length === 0) return [];
+    let multi = this.client.multi();
+    for (const o of ops) multi = o.op === 'add' ? multi.sAdd(redisSetKey(o.set), o.member) : multi.sRem(redisSetKey(o.set), o.member);
+    const replies = await multi.exec();
+    return replies.map((r) => Number(r) > 0);
+  }
+
+  override async members(set: string): Promise<string[]> {
+    return this.client.sMembers(redisSetKey(set));
+  }
+
+  override async close(): Promise<void> {
+    // keyv's disconnect closes the shared client.
+    await this.keyv.disconnect();
+  }
+}
+
+const setKey = (set: string) => `set:${set}`;
+const redisSetKey = (set: string) => `${NAMESPACE}:set:${set}`;
+
+function watchErrors(keyv: Keyv, description: string): Keyv {
+  // keyv emits 'error' on adapter failures; an unhandled 'error' event would crash the process.
+  keyv.on('error', (err: unknown) => process.emitWarning(`store ${description}: ${(err as Error)?.message ?? String(err)}`));
+  return keyv;
+}
+
+/**
+ * Opens a backend from a STORE_URL: `sqlite://PATH` (folder created), `redis://…`/`rediss://…`,
+ * or `memory:`. Rejects with a clear message when the URL is malformed or Redis is unreachable.
+ */
+export async function openBackend(url: string, opts: { connectTimeoutMs?: number } = {}): Promise<Backend> {
+  if (url === 'memory:' || url === 'memory://') {
+    return new KeyvBackend('memory', 'memory', watchErrors(new Keyv({ namespace: NAMESPACE }), 'memory'));
+  }
+  if (url.startsWith('sqlite://')) {
+    const path = url.slice('sqlite://'.length);
+    if (!path) throw new Error('STORE_URL sqlite:// needs a file path, e.g. sqlite://./data/liqzone.sqlite');
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5000 });
+    const keyv = watchErrors(new Keyv({ store: adapter, namespace: NAMESPACE }), `sqlite ${path}`);
+    // Surface an unopenable file now rather than on the first command.
+    await keyv.get('__open_check__');
+    return new KeyvBackend('sqlite', `sqlite ${path}`, keyv);
+  }
+  if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+    const safe = redactUrl(url);
+    let connected = false;
+    const client = createClient({
+      url,
+      socket: {
+        connectTimeout: opts.connectTimeoutMs ?? 3000,
+        // Fail the first connect fast (a wrong URL should say so); after that, keep reconnecting.
+        reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(100 * 2 ** retries, 2000) : cause),
+      },
+    });
+    client.on('error', () => {
+      /* reported through keyv and the failed command; avoid an unhandled 'error' event */
+    });
+    try {
+      await client.connect();
+      connected = true;
+    } catch (err) {
+      throw new Error(`Cannot connect to Redis at ${safe}: ${(err as Error)?.message ?? String(err)}`);
+    }
+    const adapter = new KeyvRedis(client as never);
+    const keyv = watchErrors(new Keyv({ store: adapter, namespace: NAMESPACE }), `redis ${safe}`);
+    return new RedisBackend(`redis ${safe}`, keyv, client as unknown as RedisSetClient);
+  }
+  throw new Error(`Unsupported STORE_URL "${redactUrl(url)}": use sqlite://PATH, redis://HOST:PORT or memory:`);
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

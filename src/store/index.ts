@@ -1,0 +1,11 @@
+export { openStore, Store, type StoreChange, type DestinationOwner } from './store.ts';
+export { openBackend, type Backend, type BackendKind, type SetOp } from './backend.ts';
+export { Kv, type KvOptions } from './kv.ts';
+export { KeyedMutex } from './lock.ts';
+export { SubscriptionRepo, type AddResult } from './subscriptions.ts';
+export { SettingsRepo } from './settings-repo.ts';
+export { HealthRepo, HEALTHY, type DestinationHealth } from './health.ts';
+export { OutboxRepo, OPEN_STATES, type OutboxMessage, type OutboxState, type LedgerEntry } from './outbox.ts';
+export * from './settings.ts';
+export * from './destination.ts';
+export { createSubscriptionService, formatSettings, formatUsd, MAX_SUBSCRIPTIONS_PER_DESTINATION, type SubscriptionServiceOptions } from './service.ts';

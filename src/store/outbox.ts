@@ -1,0 +1,118 @@
+/**
+ * Alert outbox and dedupe ledger.
+ *
+ * DELIVERY GUARANTEE (what survives a crash or restart):
+ *
+ *   decide → persist → mark sending → send → mark sent
+ *
+ * 1. Decide: the notifier turns rule hits into at most one message per destination per tick.
+ * 2. Persist: the message id joins the open set, then the record is written (state `queued`, or
+ *    `held` while the destination is muted), then every alert's dedupe key
+ *    (destination, symbol, zone id, kind) goes into the ledger. Only then is it handed to the
+ *    delivery queue. A crash before the record exists loses nothing the user could miss: no alert
+ *    was decided, and the next tick decides it again.
+ * 3. Before each attempt the record is marked `sending` (attempt count persisted).
+ * 4. The sender gets the message id as its idempotency key.
+ * 5. After a successful send the record is marked `sent` (kept for the retention window as the
+ *    ledger's evidence) and leaves the open set.
+ *
+ * On restart every open record (`queued`, `held`, `sending`) is re-enqueued in creation order and
+ * its ledger keys are rewritten, and the ledger stops the new notifier deciding the same alert
+ * again. So: every decided alert is attempted at least once (never lost), and decided exactly once.
+ * A crash between send and mark re-sends the message on restart: the user still sees it once
+ * where the platform deduplicates by idempotency key (Discord message nonce + enforce_nonce); on
+ * Telegram, whose sendMessage has no idempotency key, that window (one HTTP request) can show a
+ * duplicate. We prefer a rare duplicate to a lost warning.
+ * Not covered: a SignalEvent/SweepEvent received but not yet evaluated by a tick when the process
+ * dies — no alert had been decided from it yet.
+ */
+import type { Backend } from './backend.ts';
+import type { Kv } from './kv.ts';
+import type { Destination } from './types.ts';
+
+export type OutboxState = 'held' | 'queued' | 'sending' | 'sent' | 'failed' | 'dropped';
+export const OPEN_STATES: readonly OutboxState[] = ['held', 'queued', 'sending'];
+
+export interface OutboxMessage<A = unknown> {
+  id: string;
+  destKey: string;
+  dest: Destination;
+  createdAt: number;
+  /** Dedupe keys of the alerts in this message. */
+  keys: string[];
+  /** Alert payloads (rendered to a Reply at delivery time). */
+  alerts: A[];
+  state: OutboxState;
+  /** Quiet hours: deliver without a notification. */
+  silent: boolean;
+  /** Muted: not before this time. */
+  holdUntil?: number;
+  attempts: number;
+  sentAt?: number;
+  lastError?: string;
+}
+
+export interface LedgerEntry {
+  messageId: string;
+  decidedAt: number;
+}
+
+export class OutboxRepo {
+  constructor(
+    private readonly backend: Backend,
+    private readonly messages: Kv<OutboxMessage>,
+    private readonly ledgerKv: Kv<LedgerEntry>,
+    /** How long finished records and ledger entries are kept. */
+    readonly retainMs: number = 2 * 86_400_000,
+  ) {}
+
+  /** Persists a decided message: open set, then record, then ledger (see the guarantee above). */
+  async put(msg: OutboxMessage): Promise<void> {
+    await this.backend.updateSets([{ op: 'add', set: 'outbox:open', member: msg.id }]);
+    await this.messages.set(msg.id, msg);
+    await this.writeLedger(msg);
+  }
+
+  /** Persists many messages; each one still follows the same order. */
+  async putMany(msgs: OutboxMessage[]): Promise<void> {
+    if (msgs.length === 0) return;
+    await this.backend.updateSets(msgs.map((m) => ({ op: 'add' as const, set: 'outbox:open', member: m.id })));
+    await Promise.all(msgs.map((m) => this.messages.set(m.id, m)));
+    await Promise.all(msgs.map((m) => this.writeLedger(m)));
+  }
+
+  async get(id: string): Promise<OutboxMessage | undefined> {
+    return this.messages.get(id);
+  }
+
+  /** Writes a state change; finished records leave the open set and expire after the retention window. */
+  async save(msg: OutboxMessage): Promise<void> {
+    const open = OPEN_STATES.includes(msg.state);
+    await this.messages.set(msg.id, msg, open ? undefined : this.retainMs);
+    if (!open) await this.backend.updateSets([{ op: 'remove', set: 'outbox:open', member: msg.id }]);
+  }
+
+  /** Open records in creation order; repairs the ledger for each (a crash may have cut it short). */
+  async recoverOpen(): Promise<OutboxMessage[]> {
+    const ids = await this.backend.members('outbox:open');
+    const records = await this.messages.getMany(ids);
+    const open: OutboxMessage[] = [];
+    const stale: string[] = [];
+    ids.forEach((id, i) => {
+      const r = records[i];
+      if (r && OPEN_STATES.includes(r.state)) open.push(r);
+      else stale.push(id);
+    });
+    if (stale.length) await this.backend.updateSets(stale.map((member) => ({ op: 'remove' as const, set: 'outbox:open', member })));
+    for (const m of open) await this.writeLedger(m);
+    return open.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  async ledger(keys: string[]): Promise<(LedgerEntry | undefined)[]> {
+    return this.ledgerKv.getMany(keys);
+  }
+
+  private async writeLedger(msg: OutboxMessage): Promise<void> {
+    await Promise.all(msg.keys.map((k) => this.ledgerKv.set(k, { messageId: msg.id, decidedAt: msg.createdAt }, this.retainMs)));
+  }
+}
