@@ -27,7 +27,7 @@ export interface RestError {
 }
 
 export type RestResult =
-  | { ok: true; status: number; body: unknown; text: string; recvTime: number }
+  | { ok: true; status: number; body: unknown; text: string; recvTime: number; record: FrameRecord }
   | { ok: false; error: RestError };
 
 export interface RestStatus {
@@ -166,8 +166,9 @@ export class RestClient {
     const apiError = this.apiError(path, body, res.headers, recvTime);
     if (apiError) return { ok: false, error: apiError };
     this.note = undefined;
-    this.onRecord?.({ t: recvTime, v: this.venue, c: restChannel(path, qs), raw: text });
-    return { ok: true, status: res.status, body, text, recvTime };
+    const record: FrameRecord = { t: recvTime, v: this.venue, c: restChannel(path, qs), raw: text };
+    this.onRecord?.(record);
+    return { ok: true, status: res.status, body, text, recvTime, record };
   }
 
   private rollWindow(): void {

@@ -5,6 +5,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { Bar, OiPoint } from '../../src/market/state.ts';
+import { DEFAULT_SYMBOLS, type VenueInstrument } from '../../src/market/symbols.ts';
+import type { BarEvent, MarketEvent, OpenInterestEvent, Venue } from '../../src/market/types.ts';
 
 export interface FakeRestRequest {
   method: string;
@@ -144,4 +147,56 @@ export class RestFaults {
     }
     return undefined;
   }
+}
+
+/**
+ * Where a fake venue's REST history comes from: a provider (the simulator, a test) or, when a
+ * callback is absent or returns nothing, what was pushed to the fake so far.
+ */
+export interface FakeMarketData {
+  /** 1-minute bars, any order. */
+  bars?(symbol: string, limit: number): (BarEvent | Bar)[] | undefined;
+  /** Open-interest history points (5-minute spacing expected), any order. */
+  oiHistory?(symbol: string, limit: number): (OpenInterestEvent | OiPoint)[] | undefined;
+  /** Current open interest. */
+  openInterest?(symbol: string): OpenInterestEvent | OiPoint | undefined;
+}
+
+/** Bounded memory of pushed bars and open interest per symbol, the fallback for FakeMarketData. */
+export class PushedHistory {
+  private readonly bars = new Map<string, BarEvent[]>();
+  private readonly oi = new Map<string, OpenInterestEvent[]>();
+  constructor(private readonly max = 2_000) {}
+
+  note(ev: MarketEvent): void {
+    if (ev.kind === 'bar') push(this.bars, ev.symbol, ev, this.max);
+    else if (ev.kind === 'oi') push(this.oi, ev.symbol, ev, this.max);
+  }
+
+  barsOf(symbol: string, limit: number, provider?: FakeMarketData): (BarEvent | Bar)[] {
+    return (provider?.bars?.(symbol, limit) ?? this.bars.get(symbol) ?? []).slice(-limit);
+  }
+
+  oiHistoryOf(symbol: string, limit: number, provider?: FakeMarketData): (OpenInterestEvent | OiPoint)[] {
+    return (provider?.oiHistory?.(symbol, limit) ?? this.oi.get(symbol) ?? []).slice(-limit);
+  }
+
+  openInterestOf(symbol: string, provider?: FakeMarketData): OpenInterestEvent | OiPoint | undefined {
+    return provider?.openInterest?.(symbol) ?? this.oi.get(symbol)?.at(-1);
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T, max: number): void {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  list.push(value);
+  if (list.length > max) list.splice(0, list.length - max);
+}
+
+/** The instruments a fake venue lists when the test does not say: the default symbols under their usual names. */
+export function defaultFakeInstruments(venue: Venue, symbols: readonly string[] = DEFAULT_SYMBOLS): VenueInstrument[] {
+  return symbols.map((symbol) => {
+    const venueSymbol = symbol === 'PEPE' ? '1000PEPEUSDT' : `${symbol}USDT`;
+    return { venue, symbol, venueSymbol, multiplier: symbol === 'PEPE' ? 1000 : 1 };
+  });
 }

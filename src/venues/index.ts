@@ -1,0 +1,104 @@
+/**
+ * Starts the configured venues: listings → symbol registry (built-in names when a listing is
+ * unavailable, and said so), then per venue history bootstrap and live sockets. A venue that is
+ * down never makes this throw; its feed keeps retrying and its status says what is wrong.
+ */
+import type { VenueStatus } from '../bot/services.ts';
+import type { MarketEvent, Venue } from '../market/types.ts';
+import { BinanceFeed } from './binance/feed.ts';
+import { BybitFeed } from './bybit/feed.ts';
+import type { LogFn } from './connection.ts';
+import { DEFAULT_FEED_TIMING, type FeedTiming, type VenueFeed } from './feed.ts';
+import { createRecordMapper, REST_PATHS, type FrameRecord } from './records.ts';
+import { buildRegistry, type BuiltRegistry } from './registry.ts';
+import { RestClient } from './rest-client.ts';
+
+export type { VenueFeed } from './feed.ts';
+
+export interface VenueEndpoints {
+  wsUrl: string;
+  restUrl: string;
+}
+
+export interface StartVenuesOptions {
+  venues: Venue[];
+  symbols: string[];
+  binance: VenueEndpoints;
+  bybit: VenueEndpoints;
+  onEvent(ev: MarketEvent): void;
+  onRecord?(rec: FrameRecord): void;
+  now?(): number;
+  log?: LogFn;
+  timing?: Partial<FeedTiming>;
+  /** Injected fetch (tests); defaults to the global one. */
+  fetch?: typeof fetch;
+}
+
+export interface RunningVenues {
+  registry: BuiltRegistry;
+  feeds: VenueFeed[];
+  status(): VenueStatus[];
+  stop(): Promise<void>;
+}
+
+export async function startVenues(opts: StartVenuesOptions): Promise<RunningVenues> {
+  const now = opts.now ?? Date.now;
+  const log: LogFn = opts.log ?? (() => {});
+  const timeoutMs = opts.timing?.restTimeoutMs ?? DEFAULT_FEED_TIMING.restTimeoutMs;
+  const venues = [...new Set(opts.venues)];
+  const clients = new Map<Venue, RestClient>();
+  for (const venue of venues) {
+    clients.set(
+      venue,
+      new RestClient({ venue, baseUrl: opts[venue].restUrl, now, log, timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.onRecord ? { onRecord: opts.onRecord } : {}) }),
+    );
+  }
+
+  const notes = new Map<Venue, string[]>(venues.map((v) => [v, []]));
+  const listing = async (venue: Venue, path: string, query: Record<string, string | number>): Promise<unknown> => {
+    const res = await clients.get(venue)!.get(path, query, { weight: 1 });
+    if (res.ok) return res.body;
+    notes.get(venue)!.push(`listing ${path} unavailable (${res.error.message}); using built-in symbol names`);
+    log('warn', `${venue}: listing unavailable, using built-in symbol names`, { error: res.error.message });
+    return undefined;
+  };
+  const [binanceExchangeInfo, binanceFundingInfo, bybitInstruments] = await Promise.all([
+    venues.includes('binance') ? listing('binance', REST_PATHS.binanceExchangeInfo, {}) : undefined,
+    // fundingInfo only refines funding intervals: its absence is not worth a status note
+    venues.includes('binance')
+      ? clients.get('binance')!.get(REST_PATHS.binanceFundingInfo, {}, { weight: 0 }).then((r) => (r.ok ? r.body : undefined))
+      : undefined,
+    venues.includes('bybit') ? listing('bybit', REST_PATHS.bybitInstruments, { category: 'linear', limit: 1000 }) : undefined,
+  ]);
+
+  const registry = buildRegistry({ symbols: opts.symbols, venues, binanceExchangeInfo, bybitInstruments, binanceFundingInfo });
+  for (const note of registry.notes()) log('info', note);
+  // One router for every venue and REST body, exactly as replay builds it.
+  const mapper = createRecordMapper(registry);
+
+  const feeds: VenueFeed[] = venues.map((venue) => {
+    const common = {
+      registry,
+      wsUrl: opts[venue].wsUrl,
+      rest: clients.get(venue)!,
+      onEvent: opts.onEvent,
+      ...(opts.onRecord ? { onRecord: opts.onRecord } : {}),
+      now,
+      log,
+      ...(opts.timing ? { timing: opts.timing } : {}),
+      mapper,
+      notes: notes.get(venue)!,
+    };
+    return venue === 'binance' ? new BinanceFeed(common) : new BybitFeed(common);
+  });
+  await Promise.all(feeds.map((f) => f.start()));
+
+  return {
+    registry,
+    feeds,
+    status: () => feeds.map((f) => f.status()),
+    stop: async () => {
+      await Promise.all(feeds.map((f) => f.stop()));
+    },
+  };
+}
