@@ -60,7 +60,7 @@ export async function connectRedis(url: string, opts: ConnectRedisOptions = {}):
   try {
     await client.connect();
   } catch (err) {
-    client.destroy();
+    if (client.isOpen) client.destroy();
     throw new Error(`Cannot connect to Redis at ${redactUrl(url)}: ${(err as Error)?.message ?? err}`);
   }
   connected = true;
