@@ -12,8 +12,9 @@ export const FADING = {
   declines: 3,
   step: 0.005,
   ofPeak: 0.8,
-  /** A recovery of this much above the trough ends the fading state. */
-  recover: 0.05,
+  /** Fading ends only when momentum is genuinely back: this much above the trough and near the old peak. */
+  recover: 0.1,
+  recoverOfPeak: 0.9,
 } as const;
 
 export type TrackerEvent =
@@ -69,7 +70,11 @@ export class SignalTracker {
       this.last = m;
       if (this.fading) {
         if (m < this.trough) this.trough = m;
-        else if (m >= this.trough + FADING.recover) this.fading = false;
+        else if (m >= Math.max(this.trough + FADING.recover, FADING.recoverOfPeak * this.peak)) {
+          this.fading = false;
+          this.peak = m;
+          this.declines = 0;
+        }
       } else if (this.declines >= FADING.declines && m <= FADING.ofPeak * this.peak) {
         this.fading = true;
         this.trough = m;
