@@ -1,5 +1,9 @@
 import type { CommandDef } from '../src/bot/command.ts';
-import { unavailableReply } from '../src/bot/reply.ts';
+import { errorReply, unavailableReply, type ReplyField } from '../src/bot/reply.ts';
+import { resolveSymbol } from '../src/bot/registry.ts';
+import { DEFAULT_EXIT_SIZE_USD, formatPrice, formatUsd } from '../src/engine/exit.ts';
+import type { ExitRequest } from '../src/engine/types.ts';
+import type { PositionSide, Venue } from '../src/market/types.ts';
 import { symbolOption } from './options.ts';
 
 export const exit: CommandDef = {
@@ -16,5 +20,75 @@ export const exit: CommandDef = {
     { name: 'venue', description: 'Venue for the bracket math (default binance)', type: 'string', choices: ['binance', 'bybit'] },
   ],
   slow: true,
-  run: () => unavailableReply('/exit'),
+  run: ({ services, args }) => {
+    if (!services.zones) return unavailableReply('/exit');
+    const resolved = resolveSymbol(services, String(args.symbol ?? ''));
+    if ('error' in resolved) return errorReply(resolved.error, exit.usage);
+    const symbol = resolved.symbol;
+    const side = args.side as PositionSide | undefined;
+    const entry = Number(args.entry);
+    const leverage = Number(args.leverage);
+    const sizeUsd = args.size === undefined ? DEFAULT_EXIT_SIZE_USD : Number(args.size);
+    const venue = (args.venue as Venue | undefined) ?? 'binance';
+    if (side !== 'long' && side !== 'short') return errorReply('Side must be long or short.', exit.usage);
+    if (!(entry > 0) || !Number.isFinite(entry)) return errorReply(`Entry must be a price above 0 (got ${String(args.entry)}).`, exit.usage);
+    if (!(leverage >= 1) || !Number.isFinite(leverage)) return errorReply(`Leverage must be at least 1 (got ${String(args.leverage)}).`, exit.usage);
+    if (!(sizeUsd > 0) || !Number.isFinite(sizeUsd)) return errorReply(`Size must be a USD amount above 0 (got ${String(args.size)}).`, exit.usage);
+
+    const snap = services.zones.snapshot(symbol);
+    if (!snap) return { ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning', ephemeral: true };
+    const req: ExitRequest = { symbol, side, entry, leverage, sizeUsd, venue };
+    const plan = services.zones.planExit(req);
+    if ('error' in plan) return errorReply(plan.error, exit.usage);
+
+    const long = side === 'long';
+    const venueName = venue === 'bybit' ? 'Bybit' : 'Binance';
+    const liqDistPct = ((plan.liquidationPrice - entry) / entry) * 100;
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`;
+    const targetLines = plan.targets.map(
+      (t, i) =>
+        `TP${i + 1} ${formatPrice(t.price)} (${signed(t.distancePct)} from price, before a ~${formatUsd(t.zoneUsd)} cluster${t.rewardRisk !== undefined ? `, R:R ${t.rewardRisk.toFixed(1)}` : ''})`,
+    );
+    const fields: ReplyField[] = [
+      { name: 'Liquidation price', value: `${formatPrice(plan.liquidationPrice)} (${signed(liqDistPct)} from entry; MMR ${(plan.bracket.maintMarginRatio * 100).toFixed(2)} %, max ${plan.bracket.maxLeverage}x up to ${formatUsd(plan.bracket.notionalCap)})`, inline: false },
+      { name: 'Targets', value: targetLines.length ? targetLines.join('\n') : 'No estimated cluster ahead in the profit direction.', inline: false },
+      { name: 'Stop', value: plan.stop ? `${formatPrice(plan.stop.price)} — ${plan.stop.reason}` : 'No safe stop between price and liquidation.', inline: false },
+    ];
+    if (plan.warnings.length) fields.push({ name: 'Warnings', value: plan.warnings.map((w) => `⚠ ${w}`).join('\n'), inline: false });
+
+    const text = [
+      `${symbol} ${side} ${formatPrice(entry)} at ${leverage}x, ${formatUsd(sizeUsd)} on ${venueName} (price now ${formatPrice(plan.price)})`,
+      `Liquidation price: ${formatPrice(plan.liquidationPrice)} (${signed(liqDistPct)} from entry, isolated margin, ${venueName} brackets)`,
+      ...(targetLines.length ? targetLines : [`No estimated ${long ? 'short' : 'long'}-liquidation cluster ahead.`]),
+      plan.stop ? `Stop: ${formatPrice(plan.stop.price)} (${plan.stop.reason})` : 'Stop: none safe between price and liquidation.',
+      ...plan.warnings.map((w) => `⚠ ${w}`),
+      'Targets and stops rest on estimated zones, not real orders. Not financial advice.',
+    ].join('\n');
+
+    return {
+      ok: true,
+      title: `${symbol} ${side} exit plan (estimated)`,
+      text,
+      fields,
+      image: services.charts?.exitChart(snap, plan),
+      tone: plan.warnings.length ? 'warning' : long ? 'up' : 'down',
+      buttons: [{ action: `/zones ${symbol}`, label: `Zones ${symbol}` }],
+      data: {
+        symbol,
+        side,
+        entry,
+        leverage,
+        sizeUsd,
+        venue,
+        price: plan.price,
+        liquidationPrice: plan.liquidationPrice,
+        liquidationDistancePct: liqDistPct,
+        bracket: plan.bracket,
+        targets: plan.targets,
+        stop: plan.stop,
+        warnings: plan.warnings,
+        snapshotT: plan.snapshotT,
+      },
+    };
+  },
 };

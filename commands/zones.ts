@@ -1,6 +1,12 @@
 import type { CommandDef } from '../src/bot/command.ts';
-import { unavailableReply } from '../src/bot/reply.ts';
+import { errorReply, unavailableReply, type Reply, type ReplyField } from '../src/bot/reply.ts';
+import { resolveSymbol } from '../src/bot/registry.ts';
+import { formatPrice, formatUsd } from '../src/engine/exit.ts';
+import type { Zone, ZoneSnapshot } from '../src/engine/types.ts';
+import { strongestMagnet } from '../src/engine/zones.ts';
 import { symbolOption } from './options.ts';
+
+const NEAREST_PER_SIDE = 3;
 
 export const zones: CommandDef = {
   name: 'zones',
@@ -9,5 +15,92 @@ export const zones: CommandDef = {
   examples: ['/zones ETH'],
   options: [symbolOption()],
   slow: true,
-  run: () => unavailableReply('/zones'),
+  run: ({ services, args }) => {
+    if (!services.zones) return unavailableReply('/zones');
+    const resolved = resolveSymbol(services, String(args.symbol ?? ''));
+    if ('error' in resolved) return errorReply(resolved.error, zones.usage);
+    const symbol = resolved.symbol;
+    const snap = services.zones.snapshot(symbol);
+    if (!snap) return { ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning', ephemeral: true };
+    return zonesReply(snap, services.zones.trackRecord?.(symbol), services.charts?.zonesChart(snap), services.now());
+  },
 };
+
+function pct(x: number): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`;
+}
+
+function zoneLine(z: Zone): string {
+  return `${formatPrice(z.low)}–${formatPrice(z.high)}  ~${formatUsd(z.notionalUsd)}  ${pct(z.distancePct)}  ${Math.round(z.share * 100)}% of side  (#${z.rank})`;
+}
+
+function ageText(ms: number): string {
+  if (!Number.isFinite(ms)) return 'unknown';
+  if (ms < 1000) return 'under 1 s';
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+/** The /zones reply for a snapshot (exported for the notifier and tests). */
+export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, image: Reply['image'], now?: number): Reply {
+  const { symbol } = snap;
+  const above = snap.zones.filter((z) => z.side === 'short').slice(0, NEAREST_PER_SIDE);
+  const below = snap.zones.filter((z) => z.side === 'long').slice(0, NEAREST_PER_SIDE);
+  const magnet = strongestMagnet(snap);
+  const age = snap.dataAgeMs + (now !== undefined && now > snap.t ? now - snap.t : 0);
+  const venues = snap.venues.length ? snap.venues.join(' + ') : 'no venue yet';
+
+  const lines = [
+    `${symbol} ${formatPrice(snap.price)} · estimated liquidation zones (${venues}; data ${ageText(age)} old)`,
+    '',
+    'Above price (shorts would be liquidated):',
+    ...(above.length ? above.map((z) => `  ${zoneLine(z)}`) : ['  none estimated yet']),
+    'Below price (longs would be liquidated):',
+    ...(below.length ? below.map((z) => `  ${zoneLine(z)}`) : ['  none estimated yet']),
+  ];
+  const fields: ReplyField[] = [];
+  if (magnet) {
+    const where = magnet.side === 'short' ? 'above' : 'below';
+    const magnetText = `${formatPrice(magnet.low)}–${formatPrice(magnet.high)} ${where} (~${formatUsd(magnet.notionalUsd)}, ${pct(magnet.distancePct)}, ${magnet.distanceAtr.toFixed(1)} ATR)`;
+    lines.push('', `Strongest magnet: ${magnetText}`);
+    fields.push({ name: 'Magnet', value: magnetText, inline: true });
+  }
+  fields.push({ name: 'Data', value: `${venues}, ${ageText(age)} old`, inline: true });
+  if (trackRecord) lines.push(trackRecord);
+  lines.push(
+    'All sizes are estimated from open-interest changes, taker flow and an assumed leverage mix: relative intensity, not real orders.',
+  );
+
+  return {
+    ok: true,
+    title: `${symbol} liquidation zones (estimated)`,
+    text: lines.join('\n'),
+    fields,
+    image,
+    buttons: [
+      { action: `/zones ${symbol}`, label: 'Refresh' },
+      { action: `/subscribe ${symbol}`, label: `Subscribe ${symbol}` },
+    ],
+    tone: 'neutral',
+    data: {
+      symbol,
+      price: snap.price,
+      t: snap.t,
+      dataAgeMs: snap.dataAgeMs,
+      venues: [...snap.venues],
+      estimated: true,
+      magnet: magnet?.id ?? null,
+      zones: snap.zones.map((z) => ({
+        id: z.id,
+        side: z.side,
+        low: z.low,
+        high: z.high,
+        peak: z.peak,
+        notionalUsd: z.notionalUsd,
+        share: z.share,
+        distancePct: z.distancePct,
+        rank: z.rank,
+      })),
+    },
+  };
+}

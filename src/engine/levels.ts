@@ -1,0 +1,531 @@
+import type { Bar, MarketState, OiPoint, VenueSymbolState } from '../market/state.ts';
+import type { PositionSide, Venue } from '../market/types.ts';
+import type { BracketBook } from './brackets.ts';
+import { liquidationPrice, maxLeverageFor } from './liquidation.ts';
+
+/**
+ * The level book: where leveraged positions opened in the recent past would be liquidated.
+ *
+ * Per venue and symbol, per OI interval (≥ `minIntervalMs`, from the bootstrapped OI history and
+ * then live polling):
+ *  - ΔOI > 0 → new positions worth ΔOI(coins) × interval VWAP, split long/short from the interval's
+ *    taker flow (tilted a little by funding), spread over the leverage mix, each placed at its
+ *    liquidation price computed with the venue's own bracket math;
+ *  - ΔOI < 0 → every level shrinks by the same fraction of the open interest that closed;
+ *  - each leverage decays with its own half-life;
+ *  - a level is consumed when price crosses it (bar lows/highs, then the live mark).
+ * Updates are incremental: each call only processes OI points and bars it has not seen.
+ */
+
+export interface LeverageWeight {
+  leverage: number;
+  weight: number;
+}
+
+/**
+ * ASSUMPTION: the share of new open interest taken at each leverage. No venue publishes it; this
+ * default (5/10/25/50/100x at 30/30/20/12/8 %) sits between the public reconstructions in
+ * reference/zone-models.md §6.2 and leans towards lower leverage. Configurable via LEVERAGE_MIX.
+ */
+export const DEFAULT_LEVERAGE_MIX: readonly LeverageWeight[] = Object.freeze([
+  { leverage: 5, weight: 0.3 },
+  { leverage: 10, weight: 0.3 },
+  { leverage: 25, weight: 0.2 },
+  { leverage: 50, weight: 0.12 },
+  { leverage: 100, weight: 0.08 },
+]);
+
+/** ASSUMPTION: higher leverage is held for less time (pcdogyu's 168 h at 5x … 18 h at 100x). */
+const HALF_LIFE_POINTS: readonly [number, number][] = [
+  [5, 168],
+  [10, 120],
+  [25, 72],
+  [50, 36],
+  [100, 18],
+];
+
+/** Half-life in hours for a leverage: log-linear interpolation between the points above. */
+export function halfLifeHoursFor(leverage: number): number {
+  const pts = HALF_LIFE_POINTS;
+  if (leverage <= pts[0]![0]) return pts[0]![1];
+  for (let i = 1; i < pts.length; i++) {
+    const [l1, h1] = pts[i]!;
+    if (leverage <= l1) {
+      const [l0, h0] = pts[i - 1]!;
+      const f = Math.log(leverage / l0) / Math.log(l1 / l0);
+      return h0 + f * (h1 - h0);
+    }
+  }
+  return pts[pts.length - 1]![1];
+}
+
+/** Normalizes weights to sum 1 and sorts by leverage; drops invalid entries. */
+export function normalizeMix(mix: readonly LeverageWeight[]): LeverageWeight[] {
+  const ok = mix.filter((m) => m.leverage >= 1 && m.weight > 0 && Number.isFinite(m.leverage) && Number.isFinite(m.weight));
+  const total = ok.reduce((a, m) => a + m.weight, 0);
+  if (ok.length === 0 || total <= 0) return DEFAULT_LEVERAGE_MIX.map((m) => ({ ...m }));
+  return ok.map((m) => ({ leverage: m.leverage, weight: m.weight / total })).sort((a, b) => a.leverage - b.leverage);
+}
+
+export interface LevelBookOptions {
+  brackets: BracketBook;
+  leverageMix?: readonly LeverageWeight[];
+  /** Size of the typical position the liquidation math assumes (bracket choice), USD. */
+  representativeNotionalUsd?: number;
+  /** Shortest OI interval processed; shorter OI updates are coalesced. */
+  minIntervalMs?: number;
+}
+
+/** ASSUMPTION: positive funding means longs are crowded; an hourly rate of 0.0025 % shifts 5 % of new OI. */
+const FUNDING_TILT_PER_HOURLY_RATE = 2000;
+const MAX_FUNDING_TILT = 0.05;
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+/** Levels are stored on a log grid of 0.01 % (far finer than any bin), merging near-equal prices. */
+const LOG_STEP = Math.log1p(1e-4);
+const DUST_USD = 1;
+
+/** Levels of one side and one leverage, prices ascending, stored as raw × scale (O(1) decay). */
+class Ladder {
+  keys: number[] = [];
+  prices: number[] = [];
+  raw: number[] = [];
+  scale = 1;
+
+  add(price: number, usd: number): void {
+    if (!(price > 0) || !(usd > 0)) return;
+    const key = Math.round(Math.log(price) / LOG_STEP);
+    const i = lowerBound(this.keys, key);
+    const v = usd / this.scale;
+    if (this.keys[i] === key) this.raw[i]! += v;
+    else {
+      this.keys.splice(i, 0, key);
+      this.prices.splice(i, 0, Math.exp(key * LOG_STEP));
+      this.raw.splice(i, 0, v);
+    }
+  }
+
+  /** Removes levels priced at or above `p` (longs die when price falls to them). Returns USD removed. */
+  consumeAtOrAbove(p: number): number {
+    let i = this.prices.length;
+    while (i > 0 && this.prices[i - 1]! >= p) i--;
+    return this.cut(i, this.prices.length);
+  }
+
+  /** Removes levels priced at or below `p` (shorts die when price rises to them). */
+  consumeAtOrBelow(p: number): number {
+    let i = 0;
+    while (i < this.prices.length && this.prices[i]! <= p) i++;
+    return this.cut(0, i);
+  }
+
+  multiply(f: number): void {
+    this.scale *= f;
+    if (this.scale < 1e-120) this.renormalize();
+  }
+
+  total(): number {
+    let s = 0;
+    for (const r of this.raw) s += r;
+    return s * this.scale;
+  }
+
+  /** Drops levels worth less than `minUsd`. */
+  compact(minUsd: number): void {
+    const min = minUsd / this.scale;
+    let w = 0;
+    for (let r = 0; r < this.raw.length; r++) {
+      if (this.raw[r]! < min) continue;
+      this.keys[w] = this.keys[r]!;
+      this.prices[w] = this.prices[r]!;
+      this.raw[w] = this.raw[r]!;
+      w++;
+    }
+    this.keys.length = this.prices.length = this.raw.length = w;
+  }
+
+  get size(): number {
+    return this.raw.length;
+  }
+
+  private cut(from: number, to: number): number {
+    if (to <= from) return 0;
+    let s = 0;
+    for (let i = from; i < to; i++) s += this.raw[i]!;
+    this.keys.splice(from, to - from);
+    this.prices.splice(from, to - from);
+    this.raw.splice(from, to - from);
+    return s * this.scale;
+  }
+
+  private renormalize(): void {
+    for (let i = 0; i < this.raw.length; i++) this.raw[i]! *= this.scale;
+    this.scale = 1;
+  }
+}
+
+function lowerBound(a: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** What the zone builder reads from a venue's levels. */
+export interface LevelSource {
+  readonly venue: Venue;
+  /** Calls `fn` for each live level priced within [lo, hi], with its current USD notional. */
+  forEachLevel(lo: number, hi: number, fn: (side: PositionSide, leverageIndex: number, price: number, usd: number) => void): void;
+}
+
+export interface LevelStats {
+  intervals: number;
+  addedUsd: number;
+  closedUsd: number;
+  consumedUsd: number;
+  levels: number;
+}
+
+/** Liquidation price as a multiple of the entry price, per leverage (linear in the entry for a fixed size). */
+export interface LiquidationRatios {
+  long: number[];
+  short: number[];
+}
+
+/** The levels of one venue and symbol. */
+export class VenueLevels implements LevelSource {
+  private readonly long: Ladder[];
+  private readonly short: Ladder[];
+  private readonly halfLivesMs: number[];
+  private anchor: OiPoint | undefined;
+  private startT: number | undefined;
+  private clockT = Number.NEGATIVE_INFINITY;
+  /** Bars from this open time on are re-read for consumption (the newest bar is still growing). */
+  private consumeFromBarT = Number.NEGATIVE_INFINITY;
+  private lastCompactT = Number.NEGATIVE_INFINITY;
+  readonly stats: LevelStats = { intervals: 0, addedUsd: 0, closedUsd: 0, consumedUsd: 0, levels: 0 };
+
+  constructor(
+    readonly venue: Venue,
+    readonly symbol: string,
+    private readonly mix: readonly LeverageWeight[],
+    private readonly minIntervalMs: number,
+  ) {
+    this.long = mix.map(() => new Ladder());
+    this.short = mix.map(() => new Ladder());
+    this.halfLivesMs = mix.map((m) => halfLifeHoursFor(m.leverage) * HOUR);
+  }
+
+  update(vs: VenueSymbolState, now: number, ratios: LiquidationRatios): void {
+    const pts = vs.oiHistory;
+    // History that reaches further back than where we started arrived late (REST backfill after
+    // live polling began): rebuild once from the full history.
+    if (this.startT !== undefined && pts.length > 0 && pts[0]!.t < this.startT - this.minIntervalMs) this.reset();
+    if (!this.anchor && pts.length > 0) {
+      this.anchor = pts[0]!;
+      this.startT = pts[0]!.t;
+      this.clockT = pts[0]!.t;
+    }
+    if (this.anchor) {
+      let i = upperBoundT(pts, this.anchor.t);
+      for (; i < pts.length; i++) {
+        const p = pts[i]!;
+        if (p.t - this.anchor.t < this.minIntervalMs) continue;
+        this.processInterval(vs, this.anchor, p, ratios);
+        this.anchor = p;
+      }
+      this.consumeRecent(vs, this.anchor.t);
+    }
+    this.decayTo(now);
+    if (now - this.lastCompactT > 10 * MINUTE) {
+      for (const l of [...this.long, ...this.short]) l.compact(DUST_USD);
+      this.lastCompactT = now;
+    }
+    this.stats.levels = this.levelCount();
+  }
+
+  forEachLevel(lo: number, hi: number, fn: (side: PositionSide, leverageIndex: number, price: number, usd: number) => void): void {
+    for (const [side, ladders] of [['long', this.long], ['short', this.short]] as const) {
+      for (let j = 0; j < ladders.length; j++) {
+        const l = ladders[j]!;
+        for (let i = lowerBound(l.prices, lo); i < l.prices.length; i++) {
+          const p = l.prices[i]!;
+          if (p > hi) break;
+          fn(side, j, p, l.raw[i]! * l.scale);
+        }
+      }
+    }
+  }
+
+  totalUsd(side: PositionSide): number {
+    return (side === 'long' ? this.long : this.short).reduce((a, l) => a + l.total(), 0);
+  }
+
+  levelCount(): number {
+    let n = 0;
+    for (const l of this.long) n += l.size;
+    for (const l of this.short) n += l.size;
+    return n;
+  }
+
+  private reset(): void {
+    for (const l of [...this.long, ...this.short]) {
+      l.keys = [];
+      l.prices = [];
+      l.raw = [];
+      l.scale = 1;
+    }
+    this.anchor = undefined;
+    this.startT = undefined;
+    this.clockT = Number.NEGATIVE_INFINITY;
+    this.consumeFromBarT = Number.NEGATIVE_INFINITY;
+    Object.assign(this.stats, { intervals: 0, addedUsd: 0, closedUsd: 0, consumedUsd: 0, levels: 0 });
+  }
+
+  private processInterval(vs: VenueSymbolState, a: OiPoint, b: OiPoint, ratios: LiquidationRatios): void {
+    this.decayTo(b.t);
+    const flow = intervalFlow(vs.bars, a.t, b.t);
+    const pa = a.oiBase > 0 ? a.oiUsd / a.oiBase : undefined;
+    const pb = b.oiBase > 0 ? b.oiUsd / b.oiBase : undefined;
+    // Price path first: positions already open die before this interval's new ones are placed.
+    if (flow.volume > 0 || flow.high > 0) this.consume(flow.low, flow.high);
+    else if (pa !== undefined && pb !== undefined) this.consume(Math.min(pa, pb), Math.max(pa, pb));
+    if (flow.high > 0) this.consumeFromBarT = Math.max(this.consumeFromBarT, b.t - (b.t % MINUTE));
+
+    const dBase = b.oiBase - a.oiBase;
+    this.stats.intervals++;
+    if (dBase > 0) {
+      const vwap = flow.volume > 0 && flow.notional > 0 ? flow.notional / flow.volume : (pb ?? pa);
+      if (!(vwap !== undefined && vwap > 0)) return;
+      const takers = flow.buy + flow.sell;
+      const buyFrac = takers > 0 ? flow.buy / takers : 0.5;
+      const funding = fundingAt(vs, b.t);
+      const tilt = clamp(funding * FUNDING_TILT_PER_HOURLY_RATE, -MAX_FUNDING_TILT, MAX_FUNDING_TILT);
+      // Takers are assumed to be the leveraged side, but only half-way: makers open positions too.
+      const longShare = clamp(0.25 + 0.5 * buyFrac + tilt, 0.1, 0.9);
+      const usd = dBase * vwap;
+      for (let j = 0; j < this.mix.length; j++) {
+        const w = this.mix[j]!.weight;
+        this.long[j]!.add(vwap * ratios.long[j]!, usd * w * longShare);
+        this.short[j]!.add(vwap * ratios.short[j]!, usd * w * (1 - longShare));
+      }
+      this.stats.addedUsd += usd;
+    } else if (dBase < 0 && a.oiBase > 0) {
+      const f = Math.min(1, -dBase / a.oiBase);
+      const before = this.totalUsd('long') + this.totalUsd('short');
+      for (const l of this.long) l.multiply(1 - f);
+      for (const l of this.short) l.multiply(1 - f);
+      this.stats.closedUsd += before * f;
+    }
+  }
+
+  /** Bars since the last processed OI point, and the live mark. */
+  private consumeRecent(vs: VenueSymbolState, sinceT: number): void {
+    const from = Math.max(this.consumeFromBarT, sinceT - (sinceT % MINUTE));
+    let low = Number.POSITIVE_INFINITY;
+    let high = 0;
+    const bars = vs.bars;
+    for (let i = bars.length - 1; i >= 0 && bars[i]!.t >= from; i--) {
+      const bar = bars[i]!;
+      if (bar.low < low) low = bar.low;
+      if (bar.high > high) high = bar.high;
+    }
+    if (vs.mark !== undefined && vs.mark > 0) {
+      low = Math.min(low, vs.mark);
+      high = Math.max(high, vs.mark);
+    }
+    if (high > 0) this.consume(low, high);
+    const last = bars[bars.length - 1];
+    if (last && last.t > this.consumeFromBarT) this.consumeFromBarT = last.t;
+  }
+
+  private consume(low: number, high: number): void {
+    let usd = 0;
+    if (Number.isFinite(low) && low > 0) for (const l of this.long) usd += l.consumeAtOrAbove(low);
+    if (high > 0) for (const l of this.short) usd += l.consumeAtOrBelow(high);
+    this.stats.consumedUsd += usd;
+  }
+
+  private decayTo(t: number): void {
+    if (!(t > this.clockT)) return;
+    if (Number.isFinite(this.clockT)) {
+      const dt = t - this.clockT;
+      for (let j = 0; j < this.mix.length; j++) {
+        const f = Math.pow(0.5, dt / this.halfLivesMs[j]!);
+        this.long[j]!.multiply(f);
+        this.short[j]!.multiply(f);
+      }
+    }
+    this.clockT = t;
+  }
+}
+
+interface Flow {
+  low: number;
+  high: number;
+  volume: number;
+  buy: number;
+  sell: number;
+  notional: number;
+}
+
+/** Bars overlapping [from, to): price range, taker flow and notional (for the VWAP). */
+function intervalFlow(bars: readonly Bar[], from: number, to: number): Flow {
+  const f: Flow = { low: Number.POSITIVE_INFINITY, high: 0, volume: 0, buy: 0, sell: 0, notional: 0 };
+  let i = lowerBoundBarT(bars, from - MINUTE + 1);
+  for (; i < bars.length; i++) {
+    const b = bars[i]!;
+    if (b.t >= to) break;
+    if (b.low < f.low) f.low = b.low;
+    if (b.high > f.high) f.high = b.high;
+    f.volume += b.volume;
+    f.buy += b.buyVolume;
+    f.sell += b.sellVolume;
+    f.notional += b.notional;
+  }
+  return f;
+}
+
+function lowerBoundBarT(bars: readonly Bar[], t: number): number {
+  let lo = 0;
+  let hi = bars.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (bars[mid]!.t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function upperBoundT(pts: readonly OiPoint[], t: number): number {
+  let lo = 0;
+  let hi = pts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pts[mid]!.t <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Hourly funding at time t: the latest sample at or before t, else the live rate. */
+function fundingAt(vs: VenueSymbolState, t: number): number {
+  const h = vs.fundingHistory;
+  for (let i = h.length - 1; i >= 0; i--) if (h[i]!.t <= t) return h[i]!.rate;
+  return vs.fundingRateHourly ?? 0;
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/** All venues' levels for all symbols. */
+export class LevelBook {
+  readonly mix: readonly LeverageWeight[];
+  readonly leverages: readonly number[];
+  private readonly brackets: BracketBook;
+  private readonly representativeUsd: number;
+  private readonly minIntervalMs: number;
+  private readonly bySymbol = new Map<string, Map<Venue, VenueLevels>>();
+  private readonly ratioCache = new Map<string, { version: number; ratios: LiquidationRatios }>();
+
+  constructor(opts: LevelBookOptions) {
+    this.brackets = opts.brackets;
+    this.mix = Object.freeze(normalizeMix(opts.leverageMix ?? DEFAULT_LEVERAGE_MIX));
+    this.leverages = Object.freeze(this.mix.map((m) => m.leverage));
+    this.representativeUsd = opts.representativeNotionalUsd ?? 10_000;
+    this.minIntervalMs = opts.minIntervalMs ?? MINUTE;
+  }
+
+  /** Processes whatever is new in the market state for one symbol. */
+  update(state: MarketState, symbol: string, now: number): void {
+    let m = this.bySymbol.get(symbol);
+    for (const vs of state.venues(symbol)) {
+      if (!m) {
+        m = new Map();
+        this.bySymbol.set(symbol, m);
+      }
+      let levels = m.get(vs.venue);
+      if (!levels) {
+        levels = new VenueLevels(vs.venue, symbol, this.mix, this.minIntervalMs);
+        m.set(vs.venue, levels);
+      }
+      levels.update(vs, now, this.ratios(vs.venue, symbol));
+    }
+  }
+
+  venues(symbol: string): VenueLevels[] {
+    const m = this.bySymbol.get(symbol);
+    return m ? [...m.values()] : [];
+  }
+
+  /**
+   * Liquidation price / entry per leverage of the mix, with the venue's bracket math for the
+   * representative size; a leverage above the venue cap for that size is capped (nobody can hold it).
+   */
+  ratios(venue: Venue, symbol: string): LiquidationRatios {
+    const key = `${venue}:${symbol}`;
+    const hit = this.ratioCache.get(key);
+    if (hit && hit.version === this.brackets.version) return hit.ratios;
+    const table = this.brackets.get(venue, symbol).brackets;
+    const cap = Math.max(1, maxLeverageFor(table, this.representativeUsd));
+    const ratio = (side: PositionSide, lev: number): number => {
+      const r = liquidationPrice(venue, table, { side, entry: 1, leverage: Math.min(lev, cap), notionalUsd: this.representativeUsd });
+      return r.ok ? r.price : side === 'long' ? 1 - 1 / lev : 1 + 1 / lev;
+    };
+    const ratios = { long: this.leverages.map((l) => ratio('long', l)), short: this.leverages.map((l) => ratio('short', l)) };
+    this.ratioCache.set(key, { version: this.brackets.version, ratios });
+    return ratios;
+  }
+}
+
+/**
+ * ATR in hourly terms from 1-minute bars: true range of whole hours when at least two exist,
+ * else the 1-minute ATR scaled by √60. Undefined without enough bars.
+ */
+export function hourlyAtr(bars: readonly Bar[], periods = 14): number | undefined {
+  if (bars.length < 2) return undefined;
+  const hours: { h: number; l: number; c: number; t: number }[] = [];
+  for (const b of bars) {
+    const t = b.t - (b.t % HOUR);
+    const cur = hours[hours.length - 1];
+    if (!cur || cur.t !== t) hours.push({ t, h: b.high, l: b.low, c: b.close });
+    else {
+      if (b.high > cur.h) cur.h = b.high;
+      if (b.low < cur.l) cur.l = b.low;
+      cur.c = b.close;
+    }
+  }
+  const complete = hours.slice(0, -1);
+  if (complete.length >= 3) {
+    const from = Math.max(1, complete.length - periods);
+    let s = 0;
+    for (let i = from; i < complete.length; i++) {
+      const x = complete[i]!;
+      const pc = complete[i - 1]!.c;
+      s += Math.max(x.h - x.l, Math.abs(x.h - pc), Math.abs(x.l - pc));
+    }
+    return s / (complete.length - from);
+  }
+  const from = Math.max(1, bars.length - 60);
+  let s = 0;
+  for (let i = from; i < bars.length; i++) {
+    const x = bars[i]!;
+    const pc = bars[i - 1]!.close;
+    s += Math.max(x.high - x.low, Math.abs(x.high - pc), Math.abs(x.low - pc));
+  }
+  return (s / (bars.length - from)) * Math.sqrt(60);
+}
+
+/** Bin width: about max(0.05 % of price, 0.1 × ATR), rounded up to 1/2/2.5/5 × 10^k so bins stay put. */
+export function binSizeFor(price: number, atr: number): number {
+  const target = Math.max(price * 0.0005, (Number.isFinite(atr) ? atr : 0) * 0.1);
+  if (!(target > 0)) return 1;
+  const pow = Math.pow(10, Math.floor(Math.log10(target)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * pow >= target * 0.999) return m * pow;
+  return 10 * pow;
+}

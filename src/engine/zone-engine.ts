@@ -1,0 +1,202 @@
+import type { ZoneService } from '../bot/services.ts';
+import type { MarketState } from '../market/state.ts';
+import type { Venue } from '../market/types.ts';
+import { BracketBook, type BracketTable, type BybitRiskTier } from './brackets.ts';
+import { DEFAULT_EXIT_SIZE_USD, planExit } from './exit.ts';
+import { hourlyAtr, LevelBook, type LeverageWeight } from './levels.ts';
+import { SweepTracker, type SweepOptions } from './sweeps.ts';
+import { TrackRecord, type TrackRecordOptions } from './track-record.ts';
+import type { ExitPlan, ExitRequest, SweepEvent, ZoneSnapshot } from './types.ts';
+import { buildZoneSnapshot } from './zones.ts';
+
+export interface ZoneEngineOptions {
+  /** Symbols to snapshot on each update. */
+  symbols: () => string[];
+  leverageMix?: readonly LeverageWeight[];
+  /** Engine clock (wall clock live, recorded clock in replay/evaluation). */
+  now?: () => number;
+  brackets?: BracketBook;
+  sweeps?: SweepOptions;
+  trackRecord?: TrackRecordOptions;
+  /** Shortest OI interval the level book processes (default 60 s). */
+  minIntervalMs?: number;
+}
+
+export type SweepListener = (ev: SweepEvent) => void;
+
+const MINUTE = 60_000;
+const ATR_LOOKBACK_MS = 16 * 3_600_000;
+
+/**
+ * The zone service: keeps the level book up to date from MarketState and publishes an immutable
+ * ZoneSnapshot per symbol on every `update()` (the app calls it every SNAPSHOT_INTERVAL_MS).
+ * Commands and the notifier read snapshots only.
+ */
+export class ZoneEngine implements ZoneService {
+  readonly brackets: BracketBook;
+  readonly levels: LevelBook;
+  private readonly nowFn: () => number;
+  private readonly symbolsFn: () => string[];
+  private readonly snaps = new Map<string, ZoneSnapshot>();
+  private readonly lastUpdateT = new Map<string, number>();
+  private readonly atrCache = new Map<string, { barT: number; atr: number | undefined }>();
+  private readonly sweepTracker: SweepTracker;
+  private readonly records = new Map<string, TrackRecord>();
+  private readonly trackOpts: TrackRecordOptions;
+  private readonly listeners = new Set<SweepListener>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly state: MarketState,
+    opts: ZoneEngineOptions,
+  ) {
+    this.symbolsFn = opts.symbols;
+    this.nowFn = opts.now ?? Date.now;
+    this.brackets = opts.brackets ?? new BracketBook();
+    this.levels = new LevelBook({ brackets: this.brackets, leverageMix: opts.leverageMix, minIntervalMs: opts.minIntervalMs });
+    this.sweepTracker = new SweepTracker(opts.sweeps);
+    this.trackOpts = opts.trackRecord ?? {};
+  }
+
+  /** Incremental level-book update and a new snapshot for every symbol with a price. */
+  update(): void {
+    const now = this.nowFn();
+    for (const symbol of this.symbolsFn()) this.updateSymbol(symbol, now);
+    const events = this.sweepTracker.resolve(now, (symbol) => this.state.venues(symbol).flatMap((vs) => vs.liquidations));
+    for (const ev of events) {
+      this.records.get(ev.symbol)?.recordSweep(ev);
+      for (const l of this.listeners) {
+        try {
+          l(ev);
+        } catch (err) {
+          process.emitWarning(`sweep listener failed: ${(err as Error)?.message ?? String(err)}`);
+        }
+      }
+    }
+  }
+
+  /** Calls `update()` every `intervalMs` until `stop()`. */
+  start(intervalMs: number): void {
+    this.stop();
+    this.update();
+    this.timer = setInterval(() => {
+      try {
+        this.update();
+      } catch (err) {
+        process.emitWarning(`zone engine update failed: ${(err as Error)?.stack ?? String(err)}`);
+      }
+    }, intervalMs);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  snapshot(symbol: string): ZoneSnapshot | undefined {
+    return this.snaps.get(symbol);
+  }
+
+  snapshots(): ZoneSnapshot[] {
+    return [...this.snaps.values()];
+  }
+
+  /** The exit plan against the latest snapshot; an `{ error }` value for bad input or no data. */
+  planExit(req: ExitRequest): ExitPlan | { error: string } {
+    const snap = this.snaps.get(req.symbol);
+    if (!snap) return { error: `No data yet for ${req.symbol}, warming up.` };
+    const full: ExitRequest = { ...req, sizeUsd: req.sizeUsd ?? DEFAULT_EXIT_SIZE_USD, venue: req.venue ?? 'binance' };
+    return planExit(snap, full, this.bracketTable(full.venue, full.symbol));
+  }
+
+  bracketTable(venue: Venue, symbol: string): BracketTable {
+    return this.brackets.get(venue, symbol);
+  }
+
+  trackRecord(symbol: string): string | undefined {
+    return this.records.get(symbol)?.line();
+  }
+
+  /** Subscribes to sweep events; returns the unsubscribe function. */
+  onSweep(listener: SweepListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Installs Bybit risk-limit tiers fetched at startup (`fetchBybitRiskLimits`). */
+  setBybitTiers(symbol: string, tiers: readonly BybitRiskTier[]): void {
+    if (tiers.length === 0) return;
+    this.brackets.setBybitTiers(symbol, tiers, new Date(this.nowFn()).toISOString().slice(0, 10));
+  }
+
+  private updateSymbol(symbol: string, now: number): void {
+    const venues = this.state.venues(symbol);
+    if (venues.length === 0) return;
+    this.levels.update(this.state, symbol, now);
+    const price = this.state.price(symbol);
+    if (price === undefined || !(price > 0)) return;
+
+    const previous = this.snaps.get(symbol);
+    const since = this.lastUpdateT.get(symbol) ?? now;
+    const range = this.rangeSince(symbol, since, price);
+    this.sweepTracker.observe(previous, range.low, range.high, now);
+
+    let newest = 0;
+    for (const vs of venues) if (vs.lastEventTime > newest) newest = vs.lastEventTime;
+    const snap = buildZoneSnapshot({
+      symbol,
+      t: now,
+      price,
+      atr: this.atr(symbol) ?? price * 0.005,
+      dataAgeMs: newest > 0 ? Math.max(0, now - newest) : Number.POSITIVE_INFINITY,
+      seq: (previous?.seq ?? 0) + 1,
+      sources: this.levels.venues(symbol),
+      leverages: this.levels.leverages,
+      dataVenues: venues.filter((v) => v.mark !== undefined || v.bars.length > 0).map((v) => v.venue),
+      previous,
+    });
+    this.snaps.set(symbol, snap);
+    this.lastUpdateT.set(symbol, now);
+
+    let record = this.records.get(symbol);
+    if (!record) {
+      record = new TrackRecord(this.trackOpts);
+      this.records.set(symbol, record);
+    }
+    record.observe(snap, range.low, range.high, now);
+  }
+
+  /** Price range traded since `since`: bars overlapping it, plus live marks and last trades. */
+  private rangeSince(symbol: string, since: number, price: number): { low: number; high: number } {
+    let low = price;
+    let high = price;
+    for (const vs of this.state.venues(symbol)) {
+      const bars = vs.bars;
+      for (let i = bars.length - 1; i >= 0 && bars[i]!.t + MINUTE > since; i--) {
+        if (bars[i]!.low < low) low = bars[i]!.low;
+        if (bars[i]!.high > high) high = bars[i]!.high;
+      }
+      for (const p of [vs.mark, vs.lastTradePrice]) {
+        if (p === undefined || !(p > 0)) continue;
+        if (p < low) low = p;
+        if (p > high) high = p;
+      }
+    }
+    return { low, high };
+  }
+
+  /** Hourly ATR across venues, recomputed once per new bar. */
+  private atr(symbol: string): number | undefined {
+    let barT = 0;
+    for (const vs of this.state.venues(symbol)) {
+      const last = vs.bars[vs.bars.length - 1];
+      if (last && last.t > barT) barT = last.t;
+    }
+    const hit = this.atrCache.get(symbol);
+    if (hit && hit.barT === barT) return hit.atr;
+    const atr = hourlyAtr(this.state.aggregatedBars(symbol, barT - ATR_LOOKBACK_MS));
+    this.atrCache.set(symbol, { barT, atr });
+    return atr;
+  }
+}

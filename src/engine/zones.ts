@@ -1,0 +1,304 @@
+import { VENUES, type PositionSide, type Venue } from '../market/types.ts';
+import { binSizeFor, type LevelSource } from './levels.ts';
+import type { LiquidationBin, Zone, ZoneSnapshot } from './types.ts';
+
+/**
+ * Levels → bins → zones. Below price: long-liquidation zones; above: short-liquidation zones.
+ * Snapshots are frozen; ids survive across snapshots while a zone overlaps its predecessor.
+ */
+
+export interface SnapshotInput {
+  symbol: string;
+  t: number;
+  price: number;
+  /** Hourly ATR in price units. */
+  atr: number;
+  dataAgeMs: number;
+  seq: number;
+  sources: readonly LevelSource[];
+  /** Leverage of each leverage index the sources report. */
+  leverages: readonly number[];
+  /** Venues with market data, used when no venue has levels yet. */
+  dataVenues?: readonly Venue[];
+  previous?: ZoneSnapshot;
+  /** Half-width of the mapped range as a fraction of price (default 0.25: reaches 5x levels). */
+  range?: number;
+  /** Zones kept per side (largest first), default 12. */
+  maxZonesPerSide?: number;
+}
+
+const DEFAULT_RANGE = 0.25;
+
+interface Grid {
+  start: number;
+  n: number;
+  binSize: number;
+  long: Float64Array;
+  short: Float64Array;
+  longLev: Float64Array;
+  shortLev: Float64Array;
+  longVenue: Float64Array;
+  shortVenue: Float64Array;
+  nLev: number;
+}
+
+const NV = VENUES.length;
+
+export function buildZoneSnapshot(input: SnapshotInput): ZoneSnapshot {
+  const { price, symbol } = input;
+  const atr = input.atr > 0 ? input.atr : price * 0.005;
+  const binSize = binSizeFor(price, atr);
+  const range = input.range ?? DEFAULT_RANGE;
+  const lo = price * (1 - range);
+  const hi = price * (1 + range);
+  const start = Math.floor(lo / binSize);
+  const n = Math.max(1, Math.floor(hi / binSize) - start + 1);
+  const nLev = input.leverages.length;
+  const g: Grid = {
+    start,
+    n,
+    binSize,
+    nLev,
+    long: new Float64Array(n),
+    short: new Float64Array(n),
+    longLev: new Float64Array(n * nLev),
+    shortLev: new Float64Array(n * nLev),
+    longVenue: new Float64Array(n * NV),
+    shortVenue: new Float64Array(n * NV),
+  };
+  const contributing = new Set<Venue>();
+  for (const src of input.sources) {
+    const v = VENUES.indexOf(src.venue);
+    src.forEachLevel(lo, hi, (side, j, p, usd) => {
+      const i = Math.floor(p / binSize) - start;
+      if (i < 0 || i >= n || !(usd > 0)) return;
+      const center = (start + i + 0.5) * binSize;
+      // A long level at or above price (or short below) is about to be consumed: not a zone.
+      if (side === 'long') {
+        if (center >= price) return;
+        g.long[i]! += usd;
+        g.longLev[i * nLev + j]! += usd;
+        g.longVenue[i * NV + v]! += usd;
+      } else {
+        if (center <= price) return;
+        g.short[i]! += usd;
+        g.shortLev[i * nLev + j]! += usd;
+        g.shortVenue[i * NV + v]! += usd;
+      }
+      contributing.add(src.venue);
+    });
+  }
+
+  const longZones = clusterSide(g, 'long', input, atr);
+  const shortZones = clusterSide(g, 'short', input, atr);
+  const zones = assignIds([...longZones, ...shortZones], input.previous, symbol).sort(
+    (a, b) => Math.abs(a.distancePct) - Math.abs(b.distancePct) || b.notionalUsd - a.notionalUsd,
+  );
+
+  const bins: LiquidationBin[] = [];
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    if (g.long[i]! > 0 || g.short[i]! > 0) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  }
+  if (first >= 0) for (let i = first; i <= last; i++) bins.push(Object.freeze({ price: (start + i + 0.5) * binSize, longUsd: g.long[i]!, shortUsd: g.short[i]! }));
+
+  const venues = contributing.size > 0 ? VENUES.filter((v) => contributing.has(v)) : [...(input.dataVenues ?? [])];
+  return Object.freeze({
+    symbol,
+    t: input.t,
+    price,
+    atr,
+    binSize,
+    bins: Object.freeze(bins) as LiquidationBin[],
+    zones: Object.freeze(zones.map((z) => Object.freeze(z))) as Zone[],
+    venues: Object.freeze(venues) as Venue[],
+    dataAgeMs: input.dataAgeMs,
+    seq: input.seq,
+  });
+}
+
+type DraftZone = Omit<Zone, 'id'> & { idHint: string };
+
+/**
+ * Clusters one side: bins at or above half the mean non-empty bin form runs of adjacent bins;
+ * a run splits at a valley that is less than half of the peaks on both of its sides.
+ */
+function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: number): DraftZone[] {
+  const v = side === 'long' ? g.long : g.short;
+  let total = 0;
+  let nonEmpty = 0;
+  for (let i = 0; i < g.n; i++) {
+    if (v[i]! > 0) {
+      total += v[i]!;
+      nonEmpty++;
+    }
+  }
+  if (total <= 0) return [];
+  const threshold = (0.5 * total) / nonEmpty;
+  const segments: [number, number][] = [];
+  let i = 0;
+  while (i < g.n) {
+    if (v[i]! < threshold) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j + 1 < g.n && v[j + 1]! >= threshold) j++;
+    splitAtValleys(v, i, j, segments);
+    i = j + 1;
+  }
+  const drafts: DraftZone[] = segments.map(([s, e]) => draftZone(g, side, s, e, total, input, atr));
+  const maxZones = input.maxZonesPerSide ?? 12;
+  const kept = drafts.sort((a, b) => b.notionalUsd - a.notionalUsd).slice(0, maxZones);
+  kept.forEach((z, k) => (z.rank = k + 1));
+  return kept;
+}
+
+function splitAtValleys(v: Float64Array, s: number, e: number, out: [number, number][]): void {
+  let segStart = s;
+  let peak = v[s]!;
+  let valleyIdx = -1;
+  let valley = Number.POSITIVE_INFINITY;
+  for (let i = s + 1; i <= e; i++) {
+    const x = v[i]!;
+    if (valleyIdx < 0) {
+      if (x >= peak) peak = x;
+      else {
+        valleyIdx = i;
+        valley = x;
+      }
+      continue;
+    }
+    if (x < valley) {
+      valley = x;
+      valleyIdx = i;
+    } else if (x >= 2 * valley && peak >= 2 * valley) {
+      out.push([segStart, valleyIdx]);
+      segStart = valleyIdx + 1;
+      peak = x;
+      for (let k = segStart; k < i; k++) if (v[k]! > peak) peak = v[k]!;
+      valleyIdx = -1;
+      valley = Number.POSITIVE_INFINITY;
+      if (peak > x) {
+        // the climb out of the valley already peaked: continue from a descent at x
+        valleyIdx = i;
+        valley = x;
+      }
+    } else if (x > peak) {
+      peak = x;
+      valleyIdx = -1;
+      valley = Number.POSITIVE_INFINITY;
+    }
+  }
+  out.push([segStart, e]);
+}
+
+function draftZone(g: Grid, side: PositionSide, s: number, e: number, sideTotal: number, input: SnapshotInput, atr: number): DraftZone {
+  const v = side === 'long' ? g.long : g.short;
+  const levArr = side === 'long' ? g.longLev : g.shortLev;
+  const venArr = side === 'long' ? g.longVenue : g.shortVenue;
+  let notional = 0;
+  let peakI = s;
+  const lev = new Float64Array(g.nLev);
+  const ven = new Float64Array(NV);
+  for (let i = s; i <= e; i++) {
+    notional += v[i]!;
+    if (v[i]! > v[peakI]!) peakI = i;
+    for (let j = 0; j < g.nLev; j++) lev[j]! += levArr[i * g.nLev + j]!;
+    for (let k = 0; k < NV; k++) ven[k]! += venArr[i * NV + k]!;
+  }
+  const low = (g.start + s) * g.binSize;
+  const high = (g.start + e + 1) * g.binSize;
+  const peak = (g.start + peakI + 0.5) * g.binSize;
+  const price = input.price;
+  const near = side === 'long' ? Math.min(high, price) : Math.max(low, price);
+  const leverage: Record<string, number> = {};
+  input.leverages.forEach((l, j) => {
+    if (lev[j]! > 0) leverage[String(l)] = lev[j]!;
+  });
+  const venues: Partial<Record<Venue, number>> = {};
+  VENUES.forEach((name, k) => {
+    if (ven[k]! > 0) venues[name] = ven[k]!;
+  });
+  return {
+    idHint: `${input.symbol}:${side === 'long' ? 'L' : 'S'}:${priceKey(peak)}`,
+    side,
+    low,
+    high,
+    peak,
+    notionalUsd: notional,
+    share: notional / sideTotal,
+    distancePct: ((near - price) / price) * 100,
+    distanceAtr: Math.abs(near - price) / atr,
+    rank: 0,
+    leverage,
+    venues,
+  };
+}
+
+/** Compact price text for ids: 5 significant digits, no exponent. */
+function priceKey(p: number): string {
+  const s = Number(p.toPrecision(5));
+  return s >= 1 ? String(s) : s.toFixed(Math.min(20, 4 - Math.floor(Math.log10(s))));
+}
+
+/** Reuses the id of the previous snapshot's zone it overlaps most (same side), greedily. */
+function assignIds(drafts: DraftZone[], previous: ZoneSnapshot | undefined, symbol: string): Zone[] {
+  const ids = new Map<DraftZone, string>();
+  const taken = new Set<string>();
+  if (previous && previous.symbol === symbol) {
+    const pairs: { d: DraftZone; id: string; overlap: number }[] = [];
+    for (const d of drafts) {
+      for (const z of previous.zones) {
+        if (z.side !== d.side) continue;
+        const overlap = Math.min(d.high, z.high) - Math.max(d.low, z.low);
+        if (overlap > 0) pairs.push({ d, id: z.id, overlap });
+      }
+    }
+    pairs.sort((a, b) => b.overlap - a.overlap);
+    for (const p of pairs) {
+      if (ids.has(p.d) || taken.has(p.id)) continue;
+      ids.set(p.d, p.id);
+      taken.add(p.id);
+    }
+  }
+  return drafts.map((d) => {
+    let id = ids.get(d);
+    if (!id) {
+      id = d.idHint;
+      for (let k = 2; taken.has(id); k++) id = `${d.idHint}-${k}`;
+      taken.add(id);
+    }
+    const { idHint: _hint, ...rest } = d;
+    return { id, ...rest };
+  });
+}
+
+/**
+ * The strongest "magnet": the zone scoring highest on notional / (distance in ATR + 0.25) among
+ * zones 0.25–2.5 ATR away (reference §6.5); falls back to all zones when none is in that window.
+ */
+export function strongestMagnet(snapshot: ZoneSnapshot): Zone | undefined {
+  const score = (z: Zone) => z.notionalUsd / (z.distanceAtr + 0.25);
+  const inWindow = snapshot.zones.filter((z) => z.distanceAtr >= 0.25 && z.distanceAtr <= 2.5);
+  const pool = inWindow.length > 0 ? inWindow : snapshot.zones;
+  let best: Zone | undefined;
+  for (const z of pool) if (!best || score(z) > score(best)) best = z;
+  return best;
+}
+
+/** Zones of one side, nearest first. */
+export function zonesOnSide(snapshot: ZoneSnapshot, side: PositionSide): Zone[] {
+  return snapshot.zones.filter((z) => z.side === side);
+}
+
+/** Total estimated notional of one side (all bins, not only zones). */
+export function sideTotalUsd(snapshot: ZoneSnapshot, side: PositionSide): number {
+  let s = 0;
+  for (const b of snapshot.bins) s += side === 'long' ? b.longUsd : b.shortUsd;
+  return s;
+}
