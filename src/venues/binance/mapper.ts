@@ -27,6 +27,12 @@ export function toTime(x: unknown): number {
 
 export const DEFAULT_FUNDING_INTERVAL_HOURS = 8;
 
+/**
+ * Larger magnitudes are not market data (no price, size or open interest comes near it), and
+ * rejecting them keeps every product a mapper forms (notional, OI in USD) finite.
+ */
+export const MAX_NUMERIC = 1e18;
+
 /** COIN-M payloads share `!forceOrder@arr` and `!markPrice@arr` since the 2026 migration. */
 const COIN_M = 2;
 const PARTIAL_DEPTH_STREAM = /@depth(5|10|20)(@|$)/;
@@ -81,8 +87,8 @@ export function createBinanceMapper(reg: SymbolRegistry): BinanceMapper {
     const qty = toNumber(p.q);
     const time = typeof p.T === 'number' ? p.T : toTime(p.E);
     const m = p.m;
-    if (price !== price || qty !== qty || time !== time || typeof m !== 'boolean') return null;
-    if (!(price > 0) || !(qty > 0) || price === Infinity || qty === Infinity) return [];
+    if (price !== price || qty !== qty || time !== time || typeof m !== 'boolean' || price >= MAX_NUMERIC || qty >= MAX_NUMERIC) return null;
+    if (!(price > 0) || !(qty > 0)) return []; // zero-size prints carry no volume
     const mult = inst.multiplier;
     const ev: TradeEvent = {
       kind: 'trade',
@@ -104,7 +110,7 @@ export function createBinanceMapper(reg: SymbolRegistry): BinanceMapper {
     if (inst === null) return [];
     const mark = toNumber(p.p);
     const time = toTime(p.E);
-    if (!(mark > 0 && mark < Infinity) || time !== time) return null;
+    if (!(mark > 0 && mark < MAX_NUMERIC) || time !== time) return null;
     const mult = inst.multiplier;
     const index = toNumber(p.i);
     const rate = toNumber(p.r);
@@ -116,7 +122,7 @@ export function createBinanceMapper(reg: SymbolRegistry): BinanceMapper {
       exchTime: time,
       recvTime,
       mark: mark / mult,
-      index: index > 0 && index < Infinity ? index / mult : undefined,
+      index: index > 0 && index < MAX_NUMERIC ? index / mult : undefined,
       fundingRateHourly: Number.isFinite(rate) ? rate / (inst.fundingIntervalHours ?? DEFAULT_FUNDING_INTERVAL_HOURS) : undefined,
       nextFundingTime: next > 0 ? next : undefined,
     };
@@ -138,7 +144,7 @@ export function createBinanceMapper(reg: SymbolRegistry): BinanceMapper {
     const ordered = toNumber(o.q);
     const qty = filled > 0 ? filled : ordered;
     const time = typeof o.T === 'number' ? o.T : toTime(p.E);
-    if (side === undefined || !(price > 0 && price < Infinity) || !(qty > 0 && qty < Infinity) || time !== time) return null;
+    if (side === undefined || !(price > 0 && price < MAX_NUMERIC) || !(qty > 0 && qty < MAX_NUMERIC) || time !== time) return null;
     const mult = inst.multiplier;
     const coinPrice = price / mult;
     const coinQty = qty * mult;
@@ -226,8 +232,8 @@ export function createBinanceMapper(reg: SymbolRegistry): BinanceMapper {
 }
 
 function bookTop(inst: VenueInstrument, time: number, bid: number, bidSize: number, ask: number, askSize: number, recvTime: number): MarketEvent[] | null {
-  if (time !== time || !(bid > 0 && bid < Infinity) || !(ask > 0 && ask < Infinity)) return null;
-  if (!(bidSize >= 0 && bidSize < Infinity) || !(askSize >= 0 && askSize < Infinity)) return null;
+  if (time !== time || !(bid > 0 && bid < MAX_NUMERIC) || !(ask > 0 && ask < MAX_NUMERIC)) return null;
+  if (!(bidSize >= 0 && bidSize < MAX_NUMERIC) || !(askSize >= 0 && askSize < MAX_NUMERIC)) return null;
   const mult = inst.multiplier;
   const total = bidSize + askSize;
   const ev: BookTopEvent = {
@@ -253,7 +259,7 @@ function bestLevel(levels: unknown[], highest: boolean): [number, number] | null
     if (!Array.isArray(level) || level.length < 2) return null;
     const price = toNumber(level[0]);
     const size = toNumber(level[1]);
-    if (!(price > 0 && price < Infinity) || !(size >= 0 && size < Infinity)) return null;
+    if (!(price > 0 && price < MAX_NUMERIC) || !(size >= 0 && size < MAX_NUMERIC)) return null;
     if (size > 0 && (highest ? price > bestPrice : price < bestPrice)) {
       bestPrice = price;
       bestSize = size;
@@ -278,7 +284,7 @@ export function barOf(
   recvTime: number,
 ): BarEvent | null {
   const prices = [open, high, low, close];
-  if (openTime !== openTime || prices.some((x) => !(x > 0 && x < Infinity)) || !(volume >= 0 && volume < Infinity)) return null;
+  if (openTime !== openTime || prices.some((x) => !(x > 0 && x < MAX_NUMERIC)) || !(volume >= 0 && volume < MAX_NUMERIC)) return null;
   const mult = inst.multiplier;
   const bar: BarEvent = {
     kind: 'bar',
@@ -292,7 +298,7 @@ export function barOf(
     low: low / mult,
     close: close / mult,
     volume: volume * mult,
-    takerBuyVolume: takerBuyVolume >= 0 && takerBuyVolume < Infinity ? takerBuyVolume * mult : undefined,
+    takerBuyVolume: takerBuyVolume >= 0 && takerBuyVolume < MAX_NUMERIC ? takerBuyVolume * mult : undefined,
   };
   return bar;
 }

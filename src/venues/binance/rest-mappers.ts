@@ -6,7 +6,7 @@ import type { VenueInstrument } from '../../market/symbols.ts';
 import type { BarEvent, OpenInterestEvent } from '../../market/types.ts';
 import type { VenueListing } from '../registry.ts';
 import { canonicalOf } from '../registry.ts';
-import { barOf, isRecord, toNumber, toTime } from './mapper.ts';
+import { barOf, isRecord, MAX_NUMERIC, toNumber, toTime } from './mapper.ts';
 
 /** `GET /fapi/v1/exchangeInfo` → the USDT-margined perpetuals (trading or not, see `tradable`). */
 export function mapExchangeInfo(json: unknown): VenueListing[] | null {
@@ -31,7 +31,7 @@ function priceFilterTick(filters: unknown): number | undefined {
   for (const f of filters) {
     if (isRecord(f) && f.filterType === 'PRICE_FILTER') {
       const tick = toNumber(f.tickSize);
-      return tick > 0 && tick < Infinity ? tick : undefined;
+      return tick > 0 && tick < MAX_NUMERIC ? tick : undefined;
     }
   }
   return undefined;
@@ -57,7 +57,7 @@ export function mapOpenInterest(json: unknown, inst: VenueInstrument, recvTime: 
   if (!isRecord(json)) return null;
   const oi = toNumber(json.openInterest);
   const time = toTime(json.time);
-  if (!(oi >= 0 && oi < Infinity)) return null;
+  if (!(oi >= 0 && oi < MAX_NUMERIC)) return null;
   const oiBase = oi * inst.multiplier;
   const ev: OpenInterestEvent = {
     kind: 'oi',
@@ -66,7 +66,7 @@ export function mapOpenInterest(json: unknown, inst: VenueInstrument, recvTime: 
     exchTime: time === time ? time : recvTime,
     recvTime,
     oiBase,
-    oiUsd: markPrice !== undefined && markPrice > 0 && markPrice < Infinity ? oiBase * markPrice : 0,
+    oiUsd: markPrice !== undefined && markPrice > 0 && markPrice < MAX_NUMERIC ? oiBase * markPrice : 0,
   };
   return [ev];
 }
@@ -80,7 +80,7 @@ export function mapOpenInterestHist(json: unknown, inst: VenueInstrument, recvTi
     const oi = toNumber(row.sumOpenInterest);
     const usd = toNumber(row.sumOpenInterestValue);
     const time = toTime(row.timestamp);
-    if (!(oi >= 0 && oi < Infinity) || !(usd >= 0 && usd < Infinity) || time !== time) continue;
+    if (!(oi >= 0 && oi < MAX_NUMERIC) || !(usd >= 0 && usd < MAX_NUMERIC) || time !== time) continue;
     out.push({ kind: 'oi', venue: 'binance', symbol: inst.symbol, exchTime: time, recvTime, oiBase: oi * inst.multiplier, oiUsd: usd });
   }
   return out.sort((a, b) => a.exchTime - b.exchTime);

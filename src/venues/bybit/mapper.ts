@@ -5,7 +5,7 @@
  */
 import type { SymbolRegistry, VenueInstrument } from '../../market/symbols.ts';
 import type { BookTopEvent, LiquidationEvent, MarkEvent, MarketEvent, OpenInterestEvent, TradeEvent } from '../../market/types.ts';
-import { barOf, DEFAULT_FUNDING_INTERVAL_HOURS, isRecord, toNumber, toTime, type JsonRecord } from '../binance/mapper.ts';
+import { barOf, DEFAULT_FUNDING_INTERVAL_HOURS, isRecord, MAX_NUMERIC, toNumber, toTime, type JsonRecord } from '../binance/mapper.ts';
 
 /** The merged ticker of one symbol, in venue units; undefined = never received. */
 interface TickerFields {
@@ -76,7 +76,7 @@ export function createBybitMapper(reg: SymbolRegistry): BybitMapper {
       const qty = toNumber(t.v);
       const time = typeof t.T === 'number' ? t.T : toTime(t.T);
       const side = t.S === 'Buy' ? 'buy' : t.S === 'Sell' ? 'sell' : undefined;
-      if (side === undefined || !(price > 0 && price < Infinity) || !(qty > 0 && qty < Infinity) || time !== time) {
+      if (side === undefined || !(price > 0 && price < MAX_NUMERIC) || !(qty > 0 && qty < MAX_NUMERIC) || time !== time) {
         bad++;
         continue;
       }
@@ -103,7 +103,7 @@ export function createBybitMapper(reg: SymbolRegistry): BybitMapper {
       const price = toNumber(l.p); // bankruptcy price: Bybit publishes no fill price
       const qty = toNumber(l.v);
       const time = toTime(l.T);
-      if (side === undefined || !(price > 0 && price < Infinity) || !(qty > 0 && qty < Infinity) || time !== time) {
+      if (side === undefined || !(price > 0 && price < MAX_NUMERIC) || !(qty > 0 && qty < MAX_NUMERIC) || time !== time) {
         bad++;
         continue;
       }
@@ -142,7 +142,7 @@ export function createBybitMapper(reg: SymbolRegistry): BybitMapper {
       const v = data[k];
       if (v === undefined) continue; // a missing field is unchanged, never zero
       const n = toNumber(v);
-      if (Number.isFinite(n)) fields[k] = n;
+      if (n > -MAX_NUMERIC && n < MAX_NUMERIC) fields[k] = n;
     }
     let last = emitted.get(key);
     if (!last) {
@@ -297,7 +297,7 @@ function parseLevels(levels: unknown[]): Array<[string, number]> | null {
     if (!Array.isArray(level) || level.length < 2 || typeof level[0] !== 'string') return null;
     const price = toNumber(level[0]);
     const size = toNumber(level[1]);
-    if (!(price > 0 && price < Infinity) || !(size >= 0 && size < Infinity)) return null;
+    if (!(price > 0 && price < MAX_NUMERIC) || !(size >= 0 && size < MAX_NUMERIC)) return null;
     out.push([level[0], size]);
   }
   return out;

@@ -4,7 +4,7 @@
  */
 import type { VenueInstrument } from '../../market/symbols.ts';
 import type { BarEvent, OpenInterestEvent } from '../../market/types.ts';
-import { barOf, isRecord, toNumber, toTime } from '../binance/mapper.ts';
+import { barOf, isRecord, MAX_NUMERIC, toNumber, toTime } from '../binance/mapper.ts';
 import type { VenueListing } from '../registry.ts';
 import { canonicalOf } from '../registry.ts';
 
@@ -30,9 +30,9 @@ export function mapInstruments(json: unknown): VenueListing[] | null {
     const status = typeof row.status === 'string' ? row.status : 'Unknown';
     const listing: VenueListing = { venueSymbol: row.symbol.toUpperCase(), ...canonical, tradable: status === 'Trading', status };
     const tick = isRecord(row.priceFilter) ? toNumber(row.priceFilter.tickSize) : NaN;
-    if (tick > 0 && tick < Infinity) listing.tickSize = tick;
+    if (tick > 0 && tick < MAX_NUMERIC) listing.tickSize = tick;
     const fundingMinutes = toNumber(row.fundingInterval);
-    if (fundingMinutes > 0 && fundingMinutes < Infinity) listing.fundingIntervalHours = fundingMinutes / 60;
+    if (fundingMinutes > 0 && fundingMinutes < MAX_NUMERIC) listing.fundingIntervalHours = fundingMinutes / 60;
     out.push(listing);
   }
   return out;
@@ -46,14 +46,14 @@ export function mapInstruments(json: unknown): VenueListing[] | null {
 export function mapOpenInterest(json: unknown, inst: VenueInstrument, recvTime: number, markPrice?: number): OpenInterestEvent[] | null {
   const list = resultList(json);
   if (!list) return null;
-  const mark = markPrice !== undefined && markPrice > 0 && markPrice < Infinity ? markPrice : 0;
+  const mark = markPrice !== undefined && markPrice > 0 && markPrice < MAX_NUMERIC ? markPrice : 0;
   const out: OpenInterestEvent[] = [];
   for (const row of list) {
     if (!isRecord(row)) continue;
     const singleField = toNumber(row.singleOpenInterest);
     const single = singleField >= 0 ? singleField : toNumber(row.openInterest) / 2;
     const time = toTime(row.timestamp);
-    if (!(single >= 0 && single < Infinity) || time !== time) continue;
+    if (!(single >= 0 && single < MAX_NUMERIC) || time !== time) continue;
     const oiBase = single * inst.multiplier;
     out.push({ kind: 'oi', venue: 'bybit', symbol: inst.symbol, exchTime: time, recvTime, oiBase, oiUsd: oiBase * mark });
   }
