@@ -140,6 +140,8 @@ class Session {
   private sendTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
   closedByUs?: string;
+  /** First socket error (e.g. ECONNREFUSED), the reason a connect failed. */
+  error?: string;
   readonly done: Promise<{ code: number; reason: string }>;
 
   constructor(url: string, role: SessionRole, private readonly timing: ConnectionTiming) {
@@ -329,9 +331,7 @@ export class Connection {
         }
         this.backoff.connectionEnded(session.firstDataAt, this.now());
         if (!signal.aborted) {
-          const why = session.closedByUs ?? `closed by server (${code}${reason ? ` ${reason}` : ''})`;
-          this.lastError ??= why;
-          if (session.closedByUs) this.lastError = why;
+          this.lastError = session.closedByUs ?? session.error ?? `closed by server (${code}${reason ? ` ${reason}` : ''})`;
           this.log('warn', `${this.label()}: socket ended: ${this.lastError}`);
         }
         break;
@@ -350,8 +350,8 @@ export class Connection {
     const ws = session.ws;
     ws.on('error', (err) => {
       const msg = err instanceof Error ? err.message : String(err);
-      if (session.role === 'primary') this.lastError = msg;
-      else this.log('warn', `${this.label()}: rollover socket error: ${msg}`);
+      session.error ??= msg;
+      if (session.role !== 'primary') this.log('warn', `${this.label()}: rollover socket error: ${msg}`);
     });
     ws.on('open', () => this.onOpen(session));
     ws.on('message', (data: WebSocket.RawData) => {
@@ -366,8 +366,8 @@ export class Connection {
     session.openedAt = now;
     session.lastBeatAt = now;
     if (session.role === 'primary') {
+      // lastError stays: it tells /status why the previous socket ended
       this.current = ConnectionState.Subscribing;
-      this.lastError = undefined;
       this.scheduleRollover(session);
     }
     this.subscribeAll(session);

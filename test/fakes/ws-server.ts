@@ -200,3 +200,21 @@ export function defaultFakeInstruments(venue: Venue, symbols: readonly string[] 
     return { venue, symbol, venueSymbol, multiplier: symbol === 'PEPE' ? 1000 : 1 };
   });
 }
+
+/** Polls `cond` every few ms until it holds; rejects with `what` after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, what = 'condition', timeoutMs = 5_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** A port on loopback that nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
