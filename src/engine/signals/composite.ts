@@ -34,7 +34,7 @@ export function combineTimeframe(tf: Timeframe, readings: readonly WeightedReadi
   const agreement = unsigned > 0 ? Math.abs(signed) / unsigned : 0;
   const coverage = evidence / weightSum;
   const strength = Math.abs(score);
-  const confidence = Math.sqrt(coverage) * agreement * Math.sqrt(saturate(strength / FULL_STRENGTH));
+  const confidence = Math.sqrt(coverage) * agreement * saturate(strength / FULL_STRENGTH);
   return { tf, score, strength, confidence };
 }
 

@@ -87,9 +87,12 @@ export class SignalEngine implements SignalService {
     for (const symbol of symbols) this.readSymbol(symbol);
     const now = this.now();
     for (const mode of SIGNAL_MODES) {
-      if (now - this.lastModeRun[mode] < MODE_SPECS[mode].cadenceMs) continue;
-      this.lastModeRun[mode] = now;
-      for (const symbol of symbols) this.refresh(symbol, mode);
+      const due = now - this.lastModeRun[mode] >= MODE_SPECS[mode].cadenceMs;
+      if (due) this.lastModeRun[mode] = now;
+      for (const symbol of symbols) {
+        // a symbol whose data just arrived gets its first snapshot now, not at the next cadence tick
+        if (due || !this.snapshots.has(`${symbol}|${mode}`)) this.refresh(symbol, mode);
+      }
     }
   }
 
