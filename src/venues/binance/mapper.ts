@@ -22,7 +22,13 @@ export function toNumber(x: unknown): number {
 /** A millisecond timestamp as a number or a numeric string; NaN otherwise. */
 export function toTime(x: unknown): number {
   const t = toNumber(x);
-  return Number.isFinite(t) && t >= 0 ? t : NaN;
+  return t >= 0 && t < MAX_NUMERIC ? t : NaN;
+}
+
+/** The first usable timestamp of two (trade/transaction time, else event time). */
+function timeOr(preferred: unknown, fallback: unknown): number {
+  const t = toTime(preferred);
+  return t === t ? t : toTime(fallback);
 }
 
 export const DEFAULT_FUNDING_INTERVAL_HOURS = 8;
@@ -85,7 +91,7 @@ export function createBinanceMapper(reg: SymbolRegistry): BinanceMapper {
     if (inst === null) return [];
     const price = toNumber(p.p);
     const qty = toNumber(p.q);
-    const time = typeof p.T === 'number' ? p.T : toTime(p.E);
+    const time = timeOr(p.T, p.E);
     const m = p.m;
     if (price !== price || qty !== qty || time !== time || typeof m !== 'boolean' || price >= MAX_NUMERIC || qty >= MAX_NUMERIC) return null;
     if (!(price > 0) || !(qty > 0)) return []; // zero-size prints carry no volume
@@ -143,7 +149,7 @@ export function createBinanceMapper(reg: SymbolRegistry): BinanceMapper {
     const filled = toNumber(o.z);
     const ordered = toNumber(o.q);
     const qty = filled > 0 ? filled : ordered;
-    const time = typeof o.T === 'number' ? o.T : toTime(p.E);
+    const time = timeOr(o.T, p.E);
     if (side === undefined || !(price > 0 && price < MAX_NUMERIC) || !(qty > 0 && qty < MAX_NUMERIC) || time !== time) return null;
     const mult = inst.multiplier;
     const coinPrice = price / mult;
@@ -167,7 +173,7 @@ export function createBinanceMapper(reg: SymbolRegistry): BinanceMapper {
     if (typeof p.s !== 'string') return null;
     const inst = lookup(p.s);
     if (inst === null) return [];
-    const time = typeof p.T === 'number' ? p.T : toTime(p.E);
+    const time = timeOr(p.T, p.E);
     return bookTop(inst, time, toNumber(p.b), toNumber(p.B), toNumber(p.a), toNumber(p.A), recvTime);
   }
 
@@ -182,7 +188,7 @@ export function createBinanceMapper(reg: SymbolRegistry): BinanceMapper {
     const ask = bestLevel(p.a, false);
     if (bid === null || ask === null) return null;
     if (bid[1] === 0 || ask[1] === 0) return [];
-    const time = typeof p.T === 'number' ? p.T : toTime(p.E);
+    const time = timeOr(p.T, p.E);
     return bookTop(inst, time, bid[0], bid[1], ask[0], ask[1], recvTime);
   }
 

@@ -74,7 +74,7 @@ export function createBybitMapper(reg: SymbolRegistry): BybitMapper {
       if (inst === null) continue;
       const price = toNumber(t.p);
       const qty = toNumber(t.v);
-      const time = typeof t.T === 'number' ? t.T : toTime(t.T);
+      const time = toTime(t.T);
       const side = t.S === 'Buy' ? 'buy' : t.S === 'Sell' ? 'sell' : undefined;
       if (side === undefined || !(price > 0 && price < MAX_NUMERIC) || !(qty > 0 && qty < MAX_NUMERIC) || time !== time) {
         bad++;
