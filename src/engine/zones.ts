@@ -124,21 +124,24 @@ export function buildZoneSnapshot(input: SnapshotInput): ZoneSnapshot {
 type DraftZone = Omit<Zone, 'id'> & { idHint: string };
 
 /**
- * Clusters one side: bins at or above half the mean non-empty bin form runs of adjacent bins;
- * a run splits at a valley that is less than half of the peaks on both of its sides.
+ * Clusters one side: bins above a dust threshold form runs of adjacent bins; a run splits at a
+ * valley that is less than half of the peaks on both of its sides (the valley bin goes left).
  */
 function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: number): DraftZone[] {
   const v = side === 'long' ? g.long : g.short;
   let total = 0;
   let nonEmpty = 0;
+  let max = 0;
   for (let i = 0; i < g.n; i++) {
     if (v[i]! > 0) {
       total += v[i]!;
       nonEmpty++;
+      if (v[i]! > max) max = v[i]!;
     }
   }
   if (total <= 0) return [];
-  const threshold = (0.5 * total) / nonEmpty;
+  // Low enough to keep small isolated clusters, high enough to drop decayed dust between them.
+  const threshold = Math.min((0.5 * total) / nonEmpty, 0.05 * max);
   const segments: [number, number][] = [];
   let i = 0;
   while (i < g.n) {

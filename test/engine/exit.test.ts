@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { BracketBook } from '../../src/engine/brackets.ts';
+import { planExit } from '../../src/engine/exit.ts';
+import { binanceLiquidationPrice, bybitLiquidationPrice } from '../../src/engine/liquidation.ts';
+import type { ExitPlan, ExitRequest } from '../../src/engine/types.ts';
+import { exampleSources, snapshotOf } from './synthetic.ts';
+
+const book = new BracketBook();
+const eth = book.get('binance', 'ETH');
+
+function plan(req: Partial<ExitRequest>, atr = 1): ExitPlan {
+  const full: ExitRequest = { symbol: 'ETH', side: 'long', entry: 1000, leverage: 20, sizeUsd: 10_000, venue: 'binance', ...req };
+  const p = planExit(snapshotOf(exampleSources(), undefined, 1000, atr), full, book.get(full.venue, 'ETH'));
+  if ('error' in p) throw new Error(p.error);
+  return p;
+}
+
+describe('exit planner', () => {
+  it('uses the venue bracket math for the liquidation price', () => {
+    const p = plan({});
+    const exact = binanceLiquidationPrice(eth.brackets, { side: 'long', entry: 1000, leverage: 20, notionalUsd: 10_000 });
+    expect(exact.ok && p.liquidationPrice).toBe(exact.ok && exact.price);
+    expect(p.liquidationPrice).toBeCloseTo((1000 * 0.95) / 0.996, 9);
+    expect(p.bracket).toEqual({ maintMarginRatio: 0.004, maxLeverage: 125, notionalCap: 50_000 });
+    const bybit = plan({ venue: 'bybit' });
+    const generic = book.get('bybit', 'ETH');
+    const expected = bybitLiquidationPrice(generic.brackets, { side: 'long', entry: 1000, leverage: 20, notionalUsd: 10_000 });
+    expect(expected.ok && bybit.liquidationPrice).toBeCloseTo(957.5, 9);
+    expect(bybit.warnings.some((w) => /generic bracket table/.test(w))).toBe(true);
+  });
+
+  it('puts targets just before the near edge of the next clusters, with reward/risk', () => {
+    const p = plan({});
+    expect(p.targets.map((t) => t.price)).toEqual([1009.875, 1019.875, 1020.875]);
+    expect(p.targets[0]!.distancePct).toBeCloseTo(0.9875, 9);
+    expect(p.targets[0]!.zoneUsd).toBe(4e6);
+    expect(p.stop).toEqual({ price: 999, reason: expect.stringMatching(/ATR/) });
+    expect(p.targets[0]!.rewardRisk).toBeCloseTo(9.875, 9);
+    const short = plan({ side: 'short', leverage: 10 });
+    expect(short.targets.map((t) => t.price)).toEqual([991.625, 980.625]);
+    expect(short.targets.every((t) => t.price < 1000)).toBe(true);
+  });
+
+  it('skips clusters that are not beyond the entry', () => {
+    // a long entered at 1015 has nothing to take at 1010
+    const p = plan({ entry: 1015 });
+    expect(p.targets.every((t) => t.price > 1015)).toBe(true);
+    expect(p.targets[0]!.price).toBe(1019.875);
+  });
+
+  it('moves the stop out of a cluster on the losing side (stop-hunt risk), before the liquidation price', () => {
+    const long = plan({}, 9); // bins of 1: long cluster 990–992; a 1-ATR stop would sit at 991
+    expect(long.stop!.price).toBe(989.75);
+    expect(long.stop!.reason).toMatch(/below the long-liquidation cluster 990–992/);
+    expect(long.stop!.price).toBeGreaterThan(long.liquidationPrice);
+    const short = plan({ side: 'short', leverage: 10 }, 12); // bins of 2: short cluster 1010–1012
+    expect(short.stop!.price).toBe(1012.5);
+    expect(short.stop!.reason).toMatch(/stop-hunt/);
+    expect(short.stop!.price).toBeLessThan(short.liquidationPrice);
+  });
+
+  it('keeps the stop in front of a cluster when there is no room past it, and warns', () => {
+    const p = plan({ leverage: 70 }, 9);
+    expect(p.liquidationPrice).toBeCloseTo((1000 * (1 - 1 / 70)) / 0.996, 9);
+    expect(p.stop!.price).toBe(992.25);
+    expect(p.warnings.some((w) => /lies between price and your liquidation price/.test(w))).toBe(true);
+  });
+
+  it('warns when the own liquidation price sits in or near a cluster (cascade risk)', () => {
+    const inside = plan({ entry: 997, leverage: 100 });
+    expect(inside.liquidationPrice).toBeGreaterThan(990);
+    expect(inside.liquidationPrice).toBeLessThan(991.5);
+    expect(inside.warnings.some((w) => /sits inside the estimated long-liquidation cluster/.test(w))).toBe(true);
+    const near = plan({ leverage: 70 }, 9);
+    expect(near.warnings.some((w) => /sits next to the estimated long-liquidation cluster/.test(w))).toBe(true);
+    const clear = plan({});
+    expect(clear.warnings.some((w) => /cascade/.test(w))).toBe(false);
+  });
+
+  it('says when the position is already past its liquidation price', () => {
+    const p = plan({ entry: 1100, leverage: 50 });
+    expect(p.stop).toBeNull();
+    expect(p.warnings[0]).toMatch(/would already be liquidated/);
+  });
+
+  it('refuses leverage above the cap for that size, and bad numbers, as values', () => {
+    const snap = snapshotOf(exampleSources());
+    const r = planExit(snap, { symbol: 'ETH', side: 'long', entry: 1000, leverage: 125, sizeUsd: 100_000, venue: 'binance' }, eth);
+    expect(r).toEqual({ error: 'Leverage 125x is above the maximum of 100x for a 100,000 USD position on Binance ETH.' });
+    expect('error' in planExit(snap, { symbol: 'ETH', side: 'long', entry: 0, leverage: 5, sizeUsd: 1, venue: 'binance' }, eth)).toBe(true);
+    expect('error' in planExit(snap, { symbol: 'ETH', side: 'long', entry: 10, leverage: 5, sizeUsd: -1, venue: 'binance' }, eth)).toBe(true);
+  });
+});

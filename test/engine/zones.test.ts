@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { ZoneSnapshot } from '../../src/engine/types.ts';
+import { sideTotalUsd, strongestMagnet } from '../../src/engine/zones.ts';
+import type { PositionSide } from '../../src/market/types.ts';
+import { exampleSources, snapshotOf, source } from './synthetic.ts';
+
+describe('zones', () => {
+  it('clusters adjacent bins on each side with every field filled', () => {
+    const snap = snapshotOf(exampleSources(), undefined, 1000, 1);
+    expect(snap.binSize).toBe(0.5);
+    const longs = snap.zones.filter((z) => z.side === 'long');
+    const shorts = snap.zones.filter((z) => z.side === 'short');
+    expect(longs.map((z) => [z.low, z.high])).toEqual([
+      [990, 991.5],
+      [980, 980.5],
+    ]);
+    const big = longs[0]!;
+    expect(big.notionalUsd).toBe(11e6);
+    expect(big.peak).toBe(990.75);
+    expect(big.share).toBeCloseTo(11 / 12, 12);
+    expect(big.rank).toBe(1);
+    expect(longs[1]!.rank).toBe(2);
+    expect(big.distancePct).toBeCloseTo(((991.5 - 1000) / 1000) * 100, 12);
+    expect(big.distanceAtr).toBeCloseTo(8.5, 12);
+    expect(big.leverage).toEqual({ '50': 1e6, '100': 10e6 });
+    expect(big.venues).toEqual({ binance: 10e6, bybit: 1e6 });
+    // the run 1020–1021.5 splits at its deep valley (1020.5–1021, kept on the left) into two zones
+    expect(shorts.map((z) => [z.low, z.high])).toEqual([
+      [1010, 1011],
+      [1020, 1021],
+      [1021, 1021.5],
+    ]);
+    expect(shorts[0]!.distancePct).toBeCloseTo(1, 12);
+    expect(shorts.reduce((a, z) => a + z.share, 0)).toBeCloseTo(1, 12);
+    expect(sideTotalUsd(snap, 'short')).toBeCloseTo(12.5e6, 6);
+    // nearest first across both sides
+    expect(snap.zones.map((z) => Math.abs(z.distancePct))).toEqual([...snap.zones.map((z) => Math.abs(z.distancePct))].sort((a, b) => a - b));
+    expect(snap.venues).toEqual(['binance', 'bybit']);
+  });
+
+  it('ignores long levels at or above price and short levels below it', () => {
+    const snap = snapshotOf([source('binance', [['long', 0, 1001, 5e6], ['short', 0, 999, 5e6], ['long', 0, 995.2, 1e6]])]);
+    expect(snap.zones).toHaveLength(1);
+    expect(snap.zones[0]!.side).toBe('long');
+    expect(snap.bins.every((b) => (b.price >= 1000 ? b.longUsd === 0 : b.shortUsd === 0))).toBe(true);
+  });
+
+  it('keeps ids while a zone persists and mints new ones for new zones', () => {
+    const a = snapshotOf(exampleSources());
+    const b = snapshotOf(exampleSources(0.5), a);
+    const idOf = (s: ZoneSnapshot, side: PositionSide, near: number) => s.zones.find((z) => z.side === side && z.low <= near && z.high >= near)!.id;
+    expect(idOf(b, 'long', 991)).toBe(idOf(a, 'long', 991));
+    expect(idOf(b, 'short', 1010.5)).toBe(idOf(a, 'short', 1010.5));
+    expect(new Set(b.zones.map((z) => z.id)).size).toBe(b.zones.length);
+    const c = snapshotOf([...exampleSources(), source('bybit', [['short', 0, 1050.2, 9e6]])], b);
+    const fresh = c.zones.find((z) => z.low === 1050)!;
+    expect(fresh.id).toMatch(/^ETH:S:1050\.[23]$/);
+    expect(a.zones.some((z) => z.id === fresh.id)).toBe(false);
+  });
+
+  it('freezes snapshots', () => {
+    const snap = snapshotOf(exampleSources());
+    expect(Object.isFrozen(snap)).toBe(true);
+    expect(Object.isFrozen(snap.zones)).toBe(true);
+    expect(Object.isFrozen(snap.zones[0])).toBe(true);
+    expect(Object.isFrozen(snap.bins[0])).toBe(true);
+    expect(() => {
+      (snap.zones as unknown as unknown[]).push(1);
+    }).toThrow();
+  });
+
+  it('picks the strongest magnet within 0.25–2.5 ATR', () => {
+    // ATR 10: the 990–991.5 zone is 0.85 ATR away, 1010 is 1 ATR, 980 is 1.95 ATR
+    const snap = snapshotOf(exampleSources(), undefined, 1000, 10);
+    expect(strongestMagnet(snap)!.low).toBe(990);
+    const empty = snapshotOf([]);
+    expect(empty.zones).toEqual([]);
+    expect(strongestMagnet(empty)).toBeUndefined();
+  });
+});
