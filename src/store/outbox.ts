@@ -50,6 +50,9 @@ export interface OutboxMessage<A = unknown> {
   attempts: number;
   sentAt?: number;
   lastError?: string;
+  /** Rendering hints: delivered late after a mute (held since), last message allowed today. */
+  heldSince?: number;
+  lastOfDay?: boolean;
 }
 
 export interface LedgerEntry {
@@ -58,6 +61,12 @@ export interface LedgerEntry {
 }
 
 export class OutboxRepo {
+  /**
+   * Finished ids still to leave the open set. Removal is batched: a finished id left in the set
+   * by a crash is harmless, because recovery reads each record's state.
+   */
+  private finished: string[] = [];
+
   constructor(
     private readonly backend: Backend,
     private readonly messages: Kv<OutboxMessage>,
@@ -76,7 +85,11 @@ export class OutboxRepo {
   /** Persists many messages; each one still follows the same order. */
   async putMany(msgs: OutboxMessage[]): Promise<void> {
     if (msgs.length === 0) return;
-    await this.backend.updateSets(msgs.map((m) => ({ op: 'add' as const, set: 'outbox:open', member: m.id })));
+    const done = this.finished.splice(0);
+    await this.backend.updateSets([
+      ...done.map((member) => ({ op: 'remove' as const, set: 'outbox:open', member })),
+      ...msgs.map((m) => ({ op: 'add' as const, set: 'outbox:open', member: m.id })),
+    ]);
     await Promise.all(msgs.map((m) => this.messages.set(m.id, m)));
     await Promise.all(msgs.map((m) => this.writeLedger(m)));
   }
@@ -89,11 +102,21 @@ export class OutboxRepo {
   async save(msg: OutboxMessage): Promise<void> {
     const open = OPEN_STATES.includes(msg.state);
     await this.messages.set(msg.id, msg, open ? undefined : this.retainMs);
-    if (!open) await this.backend.updateSets([{ op: 'remove', set: 'outbox:open', member: msg.id }]);
+    if (!open) {
+      this.finished.push(msg.id);
+      if (this.finished.length >= 64) await this.flush();
+    }
+  }
+
+  /** Removes finished ids from the open set now. */
+  async flush(): Promise<void> {
+    const done = this.finished.splice(0);
+    if (done.length) await this.backend.updateSets(done.map((member) => ({ op: 'remove' as const, set: 'outbox:open', member })));
   }
 
   /** Open records in creation order; repairs the ledger for each (a crash may have cut it short). */
   async recoverOpen(): Promise<OutboxMessage[]> {
+    await this.flush();
     const ids = await this.backend.members('outbox:open');
     const records = await this.messages.getMany(ids);
     const open: OutboxMessage[] = [];

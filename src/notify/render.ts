@@ -1,0 +1,168 @@
+/**
+ * Alert payloads → platform-neutral Replies. One alert gets the full wording; several alerts for
+ * one destination in one tick become a digest. Every alert says zones are estimates.
+ */
+import type { Reply, ReplyField, ReplyImage } from '../bot/reply.ts';
+import { formatUsd } from '../store/service.ts';
+import type { AlertPayload } from './rules.ts';
+
+export const ESTIMATE_NOTE = 'Zones are estimates from public liquidation and open-interest data, not guarantees; not financial advice.';
+
+export interface RenderOptions {
+  silent?: boolean;
+  /** The message was held during a mute and is delivered late. */
+  heldSince?: number;
+  /** The destination reached its daily cap with this message. */
+  lastOfDay?: boolean;
+  image?: ReplyImage;
+}
+
+export function formatPrice(p: number): string {
+  if (!Number.isFinite(p)) return String(p);
+  const a = Math.abs(p);
+  if (a >= 1000) return p.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  if (a >= 100) return p.toFixed(2);
+  if (a >= 1) return p.toFixed(4);
+  return p.toPrecision(4);
+}
+
+const pct = (x: number) => `${Math.abs(x).toFixed(2)}%`;
+const band = (z: { low: number; high: number }) => `${formatPrice(z.low)}–${formatPrice(z.high)}`;
+const sideWord = (side: 'long' | 'short') => (side === 'long' ? 'long-liquidation zone (below price)' : 'short-liquidation zone (above price)');
+
+/** Title of one alert. */
+export function alertTitle(a: AlertPayload): string {
+  switch (a.kind) {
+    case 'proximity':
+      return `${a.symbol}: near a ${a.zone.side}-liquidation zone`;
+    case 'conflict':
+      return a.phase === 'start' ? `${a.symbol}: timeframes conflict` : `${a.symbol}: timeframes agree again`;
+    case 'sweep':
+      return `${a.symbol}: ${a.zone.side} zone swept`;
+    case 'fading':
+      return `${a.symbol}: momentum fading`;
+    case 'notice':
+      return a.title;
+  }
+}
+
+/** One line per alert (digest form). */
+export function alertLine(a: AlertPayload): string {
+  switch (a.kind) {
+    case 'proximity':
+      return `${a.symbol} proximity: ${formatPrice(a.price)} is ${pct(a.distancePct)} ${a.distancePct === 0 ? 'inside' : a.distancePct > 0 ? 'below' : 'above'} the ${a.zone.side} zone ${band(a.zone)} (~${formatUsd(a.zone.notionalUsd)} est.)`;
+    case 'conflict':
+      return a.phase === 'start'
+        ? `${a.symbol} conflict: timeframes disagree (${a.mode})${a.context ? ` — ${a.context}` : ''}`
+        : `${a.symbol} conflict resolved: timeframes agree again (${a.mode})${a.context ? ` — ${a.context}` : ''}`;
+    case 'sweep':
+      return `${a.symbol} sweep: ${a.zone.side} zone ${band(a.zone)} traded through — modeled ~${formatUsd(a.modeledUsd)}, realized ≥ ${formatUsd(a.realizedUsd)}`;
+    case 'fading':
+      return `${a.symbol} fading ${a.direction} momentum${a.toward ? ` toward the ${a.toward.side} zone ${band(a.toward)} (${pct(a.toward.distancePct)} away)` : ''}`;
+    case 'notice':
+      return a.text;
+  }
+}
+
+/** Full wording and fields of one alert. */
+function alertBody(a: AlertPayload): { text: string; fields: ReplyField[] } {
+  switch (a.kind) {
+    case 'proximity': {
+      const where = a.distancePct === 0 ? 'is inside' : `is ${pct(a.distancePct)} ${a.distancePct > 0 ? 'below' : 'above'}`;
+      const meaning =
+        a.zone.side === 'short'
+          ? 'Shorts liquidated there would be forced buys: an exit area for longs, squeeze risk for shorts.'
+          : 'Longs liquidated there would be forced sells: an exit area for shorts, flush risk for longs.';
+      return {
+        text: [`${a.symbol} ${formatPrice(a.price)} ${where} the ${sideWord(a.zone.side)} ${band(a.zone)}, about ${formatUsd(a.zone.notionalUsd)} estimated (rank ${a.zone.rank} on its side).`, meaning, a.context ? `Timeframes: ${a.context}.` : undefined, `Data: ${a.venues.join(', ') || 'no venue'}, ${Math.round(a.dataAgeMs / 1000)}s old. ${ESTIMATE_NOTE}`]
+          .filter(Boolean)
+          .join('\n'),
+        fields: [
+          { name: 'Zone', value: `${a.zone.side} ${band(a.zone)} (peak ${formatPrice(a.zone.peak)})`, inline: true },
+          { name: 'Size (est.)', value: formatUsd(a.zone.notionalUsd), inline: true },
+          { name: 'Distance', value: a.distancePct === 0 ? 'inside' : pct(a.distancePct), inline: true },
+          ...(a.context ? [{ name: 'Timeframes', value: a.context }] : []),
+        ],
+      };
+    }
+    case 'conflict': {
+      const near = a.nearest ? `Nearest zone: ${a.nearest.side} ${band(a.nearest)}, ~${formatUsd(a.nearest.notionalUsd)} est., ${pct(a.nearest.distancePct)} away.` : undefined;
+      const text =
+        a.phase === 'start'
+          ? [`${a.symbol}: the 1m, 5m and 1h signals now disagree (${a.mode} mode). Conflicting timeframes mean lower confidence: smaller size or patience.`, a.context ? `Timeframes: ${a.context}.` : undefined, near, ESTIMATE_NOTE]
+          : [`${a.symbol}: the timeframe conflict has resolved (${a.mode} mode).`, a.context ? `Timeframes: ${a.context}.` : undefined, near, ESTIMATE_NOTE];
+      return {
+        text: text.filter(Boolean).join('\n'),
+        fields: [...(a.context ? [{ name: 'Timeframes', value: a.context }] : []), ...(a.nearest ? [{ name: 'Nearest zone', value: `${a.nearest.side} ${band(a.nearest)} (${pct(a.nearest.distancePct)})` }] : [])],
+      };
+    }
+    case 'sweep': {
+      const ratio = a.modeledUsd > 0 ? Math.round((a.realizedUsd / a.modeledUsd) * 100) : undefined;
+      return {
+        text: [
+          `${a.symbol} traded through the ${sideWord(a.zone.side)} ${band(a.zone)}.`,
+          `Modeled ~${formatUsd(a.modeledUsd)}; realized at least ${formatUsd(a.realizedUsd)} within ${Math.round(a.windowMs / 60_000)} min${ratio !== undefined ? ` (${ratio}% of the model)` : ''}. Realized is a lower bound: Binance publishes only a sample of liquidations.`,
+          a.context ? `Timeframes: ${a.context}.` : undefined,
+          ESTIMATE_NOTE,
+        ]
+          .filter(Boolean)
+          .join('\n'),
+        fields: [
+          { name: 'Zone', value: `${a.zone.side} ${band(a.zone)}`, inline: true },
+          { name: 'Modeled', value: formatUsd(a.modeledUsd), inline: true },
+          { name: 'Realized (≥)', value: formatUsd(a.realizedUsd), inline: true },
+        ],
+      };
+    }
+    case 'fading':
+      return {
+        text: [
+          `${a.symbol}: ${a.direction} momentum is fading (${a.mode} mode)${a.toward ? ` ${pct(a.toward.distancePct)} from the ${sideWord(a.toward.side)} ${band(a.toward)}, ~${formatUsd(a.toward.notionalUsd)} est.` : '.'}`,
+          a.context ? `Timeframes: ${a.context}.` : undefined,
+          ESTIMATE_NOTE,
+        ]
+          .filter(Boolean)
+          .join('\n'),
+        fields: a.context ? [{ name: 'Timeframes', value: a.context }] : [],
+      };
+    case 'notice':
+      return { text: a.text, fields: [] };
+  }
+}
+
+function toneOf(a: AlertPayload): Reply['tone'] {
+  if (a.kind === 'notice' || a.kind === 'conflict') return a.kind === 'conflict' && a.phase === 'end' ? 'neutral' : 'warning';
+  if (a.kind === 'proximity') return a.zone.side === 'short' ? 'up' : 'down';
+  return 'neutral';
+}
+
+/** The Reply for one outbox message (one alert, or a digest of several). */
+export function renderAlerts(alerts: AlertPayload[], opts: RenderOptions = {}): Reply {
+  const notes: string[] = [];
+  if (opts.heldSince !== undefined) notes.push(`Held while muted since ${new Date(opts.heldSince).toISOString().slice(0, 16).replace('T', ' ')} UTC; prices may have moved.`);
+  if (opts.lastOfDay) notes.push('Daily alert limit reached: no more alerts here today (see /alerts).');
+  const data = { alerts, digest: alerts.length > 1, silent: opts.silent ?? false, held: opts.heldSince !== undefined };
+  if (alerts.length === 1) {
+    const a = alerts[0]!;
+    const body = alertBody(a);
+    return {
+      ok: true,
+      title: alertTitle(a),
+      text: [body.text, ...notes].join('\n'),
+      fields: body.fields,
+      tone: toneOf(a),
+      ...(opts.image ? { image: opts.image } : {}),
+      ...(a.kind !== 'notice' ? { buttons: [{ action: `/zones ${a.symbol}`, label: `Zones ${a.symbol}` }] } : {}),
+      data,
+    };
+  }
+  const symbols = [...new Set(alerts.map((a) => a.symbol))];
+  return {
+    ok: true,
+    title: `liqzone: ${alerts.length} alerts (${symbols.join(', ')})`,
+    text: [...alerts.map((a) => `• ${alertLine(a)}`), ESTIMATE_NOTE, ...notes].join('\n'),
+    tone: 'warning',
+    buttons: symbols.slice(0, 3).map((s) => ({ action: `/zones ${s}`, label: `Zones ${s}` })),
+    data,
+  };
+}
