@@ -6,8 +6,8 @@
  */
 import { allCommands } from '../../commands/index.ts';
 import { createChartService } from '../../src/bot/charts.ts';
-import type { Caller, CommandDef } from '../../src/bot/command.ts';
-import { CommandRegistry, resolveSymbol } from '../../src/bot/registry.ts';
+import type { Caller } from '../../src/bot/command.ts';
+import { CommandRegistry } from '../../src/bot/registry.ts';
 import { errorReply, type Reply } from '../../src/bot/reply.ts';
 import type { ChartService, Services } from '../../src/bot/services.ts';
 import type { ExitPlan, ExitRequest, LiquidationBin, Zone, ZoneSnapshot } from '../../src/engine/types.ts';
@@ -130,46 +130,7 @@ export function makeServices(opts: TestServicesOptions = {}): Services & { snaps
   };
 }
 
-/**
- * The real command set. `/zones` is swapped for a charting version only while the real one is
- * still the "not available" stub (the zone engine lands in another issue); once it renders
- * a chart itself, the real command is used unchanged.
- */
+/** The real command set, as every platform serves it. */
 export function makeRegistry(): CommandRegistry {
-  const commands = allCommands().map((c) => (c.name === 'zones' && isStub(c) ? chartingZones(c) : c));
-  return new CommandRegistry(commands);
-}
-
-function isStub(c: CommandDef): boolean {
-  const probe = c.run({
-    caller: { platform: 'console', userId: 'probe', chatId: 'probe', isPrivate: true, canManage: true },
-    services: makeServices(),
-    args: { symbol: 'ETH' },
-  });
-  return !(probe instanceof Promise) && !probe.ok && /not available/.test(probe.text);
-}
-
-function chartingZones(base: CommandDef): CommandDef {
-  return {
-    ...base,
-    async run({ services, args }) {
-      const resolved = resolveSymbol(services, String(args.symbol));
-      if ('error' in resolved) return errorReply(resolved.error);
-      const symbol = resolved.symbol;
-      const snapshot = services.zones?.snapshot(symbol);
-      if (!snapshot) return errorReply(`No zones for ${symbol} yet.`);
-      return {
-        ok: true,
-        title: `${symbol} liquidation zones (estimated)`,
-        text: snapshot.zones.map((z) => `${z.side} ${z.low.toFixed(1)}–${z.high.toFixed(1)} ${(z.notionalUsd / 1e6).toFixed(0)}M`).join('\n'),
-        fields: [{ name: 'Price', value: snapshot.price.toFixed(2), inline: true }],
-        image: services.charts?.zonesChart(snapshot),
-        buttons: [
-          { label: `Subscribe ${symbol}`, action: `/subscribe ${symbol}` },
-          { label: 'Refresh', action: `/zones ${symbol}` },
-        ],
-        tone: 'up',
-      };
-    },
-  };
+  return new CommandRegistry(allCommands());
 }
