@@ -1,6 +1,22 @@
 import type { CommandDef } from '../src/bot/command.ts';
-import { unavailableReply } from '../src/bot/reply.ts';
+import { errorReply, unavailableReply, type Reply, type ReplyField } from '../src/bot/reply.ts';
+import { resolveSymbol } from '../src/bot/registry.ts';
+import {
+  SIGNAL_MODES,
+  TIMEFRAMES,
+  type CardReading,
+  type SignalEvent,
+  type SignalMode,
+  type SignalSnapshot,
+  type TimeframeSignal,
+} from '../src/engine/types.ts';
 import { symbolOption } from './options.ts';
+
+const TOP_CARDS = 4;
+const DEFAULT_MODE: SignalMode = 'day';
+const MODE_EMPHASIS: Record<SignalMode, string> = { scalp: '1m-weighted', day: '5m-weighted', swing: '1h-weighted' };
+/** Older than this, the reply says the read is stale. */
+const STALE_MS = 5 * 60_000;
 
 export const signal: CommandDef = {
   name: 'signal',
@@ -11,5 +27,132 @@ export const signal: CommandDef = {
     symbolOption(),
     { name: 'mode', description: 'scalp, day (default) or swing', type: 'string', choices: ['scalp', 'day', 'swing'] },
   ],
-  run: () => unavailableReply('/signal'),
+  run: ({ services, args }) => {
+    if (!services.signals) return unavailableReply('/signal');
+    const resolved = resolveSymbol(services, String(args.symbol ?? ''));
+    if ('error' in resolved) return errorReply(resolved.error, signal.usage);
+    const symbol = resolved.symbol;
+    const mode = (SIGNAL_MODES as readonly string[]).includes(String(args.mode)) ? (args.mode as SignalMode) : DEFAULT_MODE;
+    const snap = services.signals.snapshot(symbol, mode);
+    if (!snap || snap.timeframes.every((t) => t.confidence === 0 && t.score === 0)) {
+      return {
+        ok: false,
+        text: `No ${mode} signal for ${symbol} yet: warming up (the cards need a few minutes of market data). Try again shortly.`,
+        tone: 'warning',
+        ephemeral: true,
+        ...(snap ? { data: snap } : {}),
+      };
+    }
+    return signalReply(snap, services.now());
+  },
 };
+
+function arrow(score: number): string {
+  return score > 0.05 ? '▲' : score < -0.05 ? '▼' : '•';
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
+}
+
+function percent(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+function cardName(id: string): string {
+  return id.replace(/-/g, ' ');
+}
+
+function timeframeLine(t: TimeframeSignal): string {
+  return `${t.tf.padEnd(3)} ${arrow(t.score)} ${signed(t.score)}  strength ${percent(t.strength)}  confidence ${percent(t.confidence)}`;
+}
+
+function accuracyText(c: Pick<CardReading, 'accuracy' | 'samples'>): string {
+  return c.accuracy === undefined ? `no hits measured yet (${c.samples})` : `hit rate ${percent(c.accuracy)} over ${c.samples}`;
+}
+
+/** The disagreeing pair behind the conflict flag: the strongest up and strongest down timeframe. */
+function conflictText(snap: SignalSnapshot): string {
+  const up = [...snap.timeframes].filter((t) => t.score > 0).sort((a, b) => b.strength - a.strength)[0];
+  const down = [...snap.timeframes].filter((t) => t.score < 0).sort((a, b) => b.strength - a.strength)[0];
+  const pair = up && down ? `: ${down.tf} ▼ ${signed(down.score)} vs ${up.tf} ▲ ${signed(up.score)}` : '';
+  return `⚠ Timeframes conflict${pair} — conviction lowered`;
+}
+
+function headline(snap: SignalSnapshot): string {
+  const c = snap.composite;
+  const dir = c.direction === 'up' ? '▲ UP' : c.direction === 'down' ? '▼ DOWN' : '• NEUTRAL';
+  return `${snap.symbol} ${snap.mode} read: ${dir} ${signed(c.score)} · confidence ${percent(c.confidence)}`;
+}
+
+/** The /signal reply for a snapshot (exported for the notifier and tests). */
+export function signalReply(snap: SignalSnapshot, now?: number): Reply {
+  const { symbol, mode } = snap;
+  const lines: string[] = [headline(snap)];
+  if (snap.conflicted) lines.push(conflictText(snap));
+  if (snap.decelerating) lines.push('Momentum fading: still directional, but weaker over consecutive updates.');
+  if (now !== undefined && now - snap.t > STALE_MS) lines.push(`Stale: the market data behind this read is ${Math.round((now - snap.t) / 60_000)} min old.`);
+
+  lines.push('', 'Timeframes:');
+  for (const tf of TIMEFRAMES) {
+    const t = snap.timeframes.find((x) => x.tf === tf);
+    lines.push(`  ${t ? timeframeLine(t) : `${tf.padEnd(3)} no reading`}`);
+  }
+
+  const top = snap.cards.filter((c) => c.score !== 0 && c.confidence > 0).slice(0, TOP_CARDS);
+  lines.push('', 'Top contributing cards:');
+  if (top.length === 0) lines.push('  none: every card is flat right now');
+  for (const c of top) {
+    lines.push(`  • ${c.tf} ${cardName(c.card)} ${arrow(c.score)} ${signed(c.score)} — ${c.reason} · ${accuracyText(c)}`);
+  }
+
+  lines.push('', 'Card accuracy so far (sign vs forward return; hit rate over samples):');
+  const ids = [...new Set(snap.cards.map((c) => c.card))];
+  for (const id of ids) {
+    const perTf = TIMEFRAMES.map((tf) => {
+      const c = snap.cards.find((x) => x.card === id && x.tf === tf);
+      if (!c) return `${tf} —`;
+      return `${tf} ${c.accuracy === undefined ? '—' : percent(c.accuracy)}/${c.samples}`;
+    });
+    lines.push(`  ${cardName(id)}: ${perTf.join(' · ')}`);
+  }
+
+  lines.push('', `Sizing: ${snap.sizing}`);
+  lines.push('Risk guidance, not financial advice. Liquidation zones behind some cards are estimates.');
+
+  const fields: ReplyField[] = TIMEFRAMES.flatMap((tf) => {
+    const t = snap.timeframes.find((x) => x.tf === tf);
+    return t ? [{ name: tf, value: `${arrow(t.score)} ${signed(t.score)} · conf ${percent(t.confidence)}`, inline: true }] : [];
+  });
+  fields.push({ name: 'Conflict', value: snap.conflicted ? 'yes — timeframes disagree' : 'no', inline: true });
+  fields.push({ name: 'Sizing', value: snap.sizing, inline: false });
+
+  const tone = snap.conflicted ? 'warning' : snap.composite.direction === 'up' ? 'up' : snap.composite.direction === 'down' ? 'down' : 'neutral';
+  return {
+    ok: true,
+    title: `${symbol} signal · ${mode} (${MODE_EMPHASIS[mode]})`,
+    text: lines.join('\n'),
+    fields,
+    buttons: [
+      { action: `/signal ${symbol} ${mode}`, label: 'Refresh' },
+      ...SIGNAL_MODES.filter((m) => m !== mode).map((m) => ({ action: `/signal ${symbol} ${m}`, label: m })),
+    ],
+    tone,
+    data: snap,
+  };
+}
+
+/** One line for a signal event, for the notifier. */
+export function signalEventText(ev: SignalEvent): string {
+  const s = ev.snapshot;
+  switch (ev.kind) {
+    case 'conflict-start':
+      return `${ev.symbol} ${ev.mode}: ${conflictText(s).replace(/^⚠ /, '')}.`;
+    case 'conflict-end':
+      return `${ev.symbol} ${ev.mode}: timeframes agree again (${headline(s)}).`;
+    case 'transition':
+      return `${ev.symbol} ${ev.mode}: read turned ${ev.from} → ${ev.to} (${signed(s.composite.score)}, confidence ${percent(s.composite.confidence)}).`;
+    case 'fading':
+      return `${ev.symbol} ${ev.mode}: ${s.composite.direction} momentum fading (${signed(s.composite.score)}).`;
+  }
+}
