@@ -187,9 +187,10 @@ export async function createSnapshotSubscriber(redisUrl: string, opts: SnapshotB
   await resync();
   // node-redis resubscribes by itself after a reconnect; what was published meanwhile is only
   // in the hashes, so reload them.
-  subscriber.on('ready', () => {
+  const onReconnect = () => {
     resync().catch((err: unknown) => log('warn', 'snapshot resync failed', { error: String((err as Error)?.message ?? err) }));
-  });
+  };
+  subscriber.on('ready', onReconnect);
 
   return {
     get(kind, key) {
@@ -209,7 +210,7 @@ export async function createSnapshotSubscriber(redisUrl: string, opts: SnapshotB
     resync,
     async close() {
       listeners.clear();
-      subscriber.removeAllListeners('ready');
+      subscriber.off('ready', onReconnect);
       await Promise.all([closeClient(subscriber), closeClient(commands)]);
     },
   };

@@ -97,7 +97,7 @@ describe.skipIf(!redisUrl)('run coordination on a real redis-server', () => {
         const task = cron.createTask('* * * * * *', (ctx) => void runs.push({ who, slot: ctx.date.toISOString() }), {
           name: 'notifier-tick',
           distributed: true,
-          runCoordinator: createRedisRunCoordinator(client, { prefix }),
+          runCoordinator: createRedisRunCoordinator(client, { prefix, doneRetentionMs: 30_000 }),
           distributedLease: 5_000,
           logger: silentLogger,
           suppressMissedWarning: true,
