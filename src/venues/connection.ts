@@ -100,8 +100,6 @@ export interface ConnectionOptions {
   /** A data frame that survived dedupe; `raw` is the frame exactly as received. */
   onData(stream: string, payload: unknown, recvTime: number, raw: string): void;
   onRecord?(rec: FrameRecord): void;
-  /** A new socket is about to subscribe after a reconnect (not a rollover): stateful mappers reset. */
-  onReconnect?(): void;
 }
 
 export interface ConnectionStatus {
@@ -313,7 +311,6 @@ export class Connection {
         if (!(await delay(wait, signal))) break;
         this.reconnects++;
         this.overlap = undefined;
-        this.opts.onReconnect?.();
       }
       first = false;
       this.current = this.reconnects === 0 ? ConnectionState.Connecting : ConnectionState.Reconnecting;

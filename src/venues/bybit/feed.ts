@@ -88,7 +88,8 @@ export class BybitFeed implements VenueFeed {
         url: this.opts.wsUrl,
         protocol: bybitProtocol,
         streams: topics,
-        timing: core.connectionTiming({ watchdogSilenceMs: core.timing.bybitWatchdogSilenceMs }),
+        // Bybit has no connection age limit: no rollover.
+        timing: core.connectionTiming({ watchdogSilenceMs: core.timing.bybitWatchdogSilenceMs, maxAgeMs: undefined }),
         now: core.now,
         log: core.log,
         onRecord: (rec) => core.record(rec),
