@@ -42,7 +42,9 @@ export interface EvaluationRow {
   symbol: string;
   /** Snapshots scored (with zones and a complete horizon). */
   snapshots: number;
-  /** Realized liquidation notional inside the reached bands, USD. */
+  /** All liquidation prints in the recording for the symbol, USD (each counted once). */
+  liquidationsUsd: number;
+  /** Realized liquidation notional inside the reached bands, summed over scored snapshots, USD. */
   realizedUsd: number;
   covered: { model: number; distanceOnly: number; uniform: number };
   /** covered / realized, NaN without realized liquidations. */
@@ -134,6 +136,7 @@ function emptyRow(symbol: string): EvaluationRow {
   return {
     symbol,
     snapshots: 0,
+    liquidationsUsd: 0,
     realizedUsd: 0,
     covered: { model: 0, distanceOnly: 0, uniform: 0 },
     coverage: { model: Number.NaN, distanceOnly: Number.NaN, uniform: Number.NaN },
@@ -160,6 +163,7 @@ function finish(r: EvaluationRow): EvaluationRow {
 
 function addInto(acc: EvaluationRow, r: EvaluationRow): void {
   acc.snapshots += r.snapshots;
+  acc.liquidationsUsd += r.liquidationsUsd;
   acc.realizedUsd += r.realizedUsd;
   acc.covered.model += r.covered.model;
   acc.covered.distanceOnly += r.covered.distanceOnly;
@@ -312,6 +316,7 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
     }
     addInto(acc, row);
   }
+  for (const [symbol, acc] of bySymbol) acc.liquidationsUsd = (liqs.get(symbol) ?? []).reduce((a, l) => a + l.notionalUsd, 0);
   const rows = [...bySymbol.values()].sort((a, b) => a.symbol.localeCompare(b.symbol)).map(finish);
   const total = emptyRow('ALL');
   for (const r of rows) addInto(total, r);
@@ -340,11 +345,11 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
 export function formatEvaluationTable(report: EvaluationReport): string {
   const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '–');
   const num = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
-  const header = ['symbol', 'snaps', 'realized', 'cover top-k', 'cover dist', 'cover unif', 'touch zone', 'touch placebo', 'lift', 'precision'];
+  const header = ['symbol', 'snaps', 'liqs seen', 'cover top-k', 'cover dist', 'cover unif', 'touch zone', 'touch placebo', 'lift', 'precision'];
   const line = (r: EvaluationRow) => [
     r.symbol,
     String(r.snapshots),
-    formatUsd(r.realizedUsd),
+    formatUsd(r.liquidationsUsd),
     pct(r.coverage.model),
     pct(r.coverage.distanceOnly),
     pct(r.coverage.uniform),

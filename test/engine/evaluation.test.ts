@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { BracketBook } from '../../src/engine/brackets.ts';
+import { evaluate, formatEvaluationTable, PricePath, scoreSnapshot } from '../../src/engine/evaluation.ts';
+import { binanceLiquidationPrice } from '../../src/engine/liquidation.ts';
+import type { MarketEvent } from '../../src/market/types.ts';
+import { exampleSources, liquidation, snapshotOf, synthEvents, T0 } from './synthetic.ts';
+
+const MIN = 60_000;
+const eth = new BracketBook().get('binance', 'ETH').brackets;
+const liq25 = (() => {
+  const r = binanceLiquidationPrice(eth, { side: 'long', entry: 1000, leverage: 25, notionalUsd: 10_000 });
+  if (!r.ok) throw new Error(r.error);
+  return r.price; // ≈ 963.86
+})();
+
+/**
+ * One hour flat at 1000 while OI builds (all-buy flow), then an hour-long slide to 950, then flat.
+ * Realized long liquidations print at `liqAt` when the slide passes it.
+ */
+function market(liqAt: number): MarketEvent[] {
+  const price = (m: number) => (m <= 60 ? 1000 : m <= 120 ? 1000 - ((m - 60) * 50) / 60 : 950);
+  const crossMinute = 60 + Math.ceil(((1000 - liqAt) * 60) / 50);
+  return synthEvents({
+    symbol: 'ETH',
+    start: T0,
+    minutes: 200,
+    price,
+    oi: (m) => 1000 + 10 * Math.min(m, 60),
+    buyFrac: (m) => (m <= 60 ? 1 : 0.5),
+    extra: (m, t) => (m === crossMinute ? [liquidation('ETH', 'bybit', t, 'long', liqAt, 50_000), liquidation('ETH', 'binance', t + 1000, 'long', liqAt, 25_000)] : []),
+  });
+}
+
+const opts = { snapshotIntervalMs: 5 * MIN, horizonMs: 60 * MIN, topK: 3, bankruptcyShift: 0 };
+
+describe('evaluation on constructed data', () => {
+  it('credits the model when liquidations print inside a predicted top-k zone', () => {
+    const report = evaluate(market(liq25), opts);
+    const row = report.total;
+    expect(report.rows.map((r) => r.symbol)).toEqual(['ETH']);
+    expect(row.snapshots).toBeGreaterThan(5);
+    expect(row.realizedUsd).toBeGreaterThan(0);
+    // every realized dollar sat in the 25x zone, which is top-3 on the long side
+    expect(row.coverage.model).toBeCloseTo(1, 12);
+    expect(row.coverage.distanceOnly).toBeLessThan(0.5);
+    expect(row.coverage.uniform).toBeLessThan(0.3);
+    // a falling market: long zones below get reached, their placebos above do not, while the short
+    // zones' placebos (below) are reached only when the slide gets that far
+    expect(row.placeboTouches).toBeGreaterThan(0);
+    expect(row.zoneTouches).toBeGreaterThan(row.placeboTouches);
+    expect(row.lift).toBeGreaterThan(1);
+    // hits: the touched 25x zone with prints inside; 5x/10x and the short zones are never touched
+    expect(row.hits).toBe(row.zoneTouches);
+    expect(row.precision).toBeCloseTo(row.hits / row.zones, 12);
+    expect(row.precision).toBeLessThan(0.5);
+  });
+
+  it('gives the model nothing when liquidations print between zones', () => {
+    const report = evaluate(market(975), opts);
+    expect(report.total.realizedUsd).toBeGreaterThan(0);
+    expect(report.total.coverage.model).toBe(0);
+    expect(report.total.hits).toBe(0);
+  });
+
+  it('says when the recording is too short and prints a table either way', () => {
+    const short = evaluate(market(liq25).slice(0, 150), opts);
+    expect(short.total.snapshots).toBe(0);
+    const table = formatEvaluationTable(short);
+    expect(table).toMatch(/too short/);
+    const full = formatEvaluationTable(evaluate(market(liq25), opts));
+    expect(full).toMatch(/cover top-k/);
+    expect(full).toMatch(/^ETH\s+\d+\s+\$75\.0k\s+100\.0%/m);
+    expect(full).toMatch(/lower bound/);
+  });
+});
+
+describe('scoreSnapshot', () => {
+  const snap = snapshotOf(exampleSources()); // t 1000; long 990–991.5 (rank 1), 980–980.5; short 1010–1011, 1020–1021 (rank 1), 1021–1021.5
+  const path = new PricePath();
+  path.add(1500, 995);
+  path.add(3000, 989); // down to 989: long rank-1 zone touched
+  path.add(5000, 1001);
+  const o = { horizonMs: 4000, topK: 1, bankruptcyShift: 0 };
+
+  it('scores touches against mirrored placebos and coverage in the reached band', () => {
+    const liqs = [
+      { t: 3000, side: 'long' as const, price: 990.5, notionalUsd: 300 },
+      { t: 3000, side: 'long' as const, price: 995, notionalUsd: 100 },
+      { t: 3000, side: 'short' as const, price: 1030, notionalUsd: 999 }, // never reached: not counted
+    ];
+    const row = scoreSnapshot(snap, path, liqs, o)!;
+    expect(row.realizedUsd).toBe(400);
+    expect(row.covered.model).toBe(300);
+    // distance-only: 1.5 wide nearest band 998.5–1000 holds none; uniform: 400 × 1.5 / 11
+    expect(row.covered.distanceOnly).toBe(0);
+    expect(row.covered.uniform).toBeCloseTo((400 * 1.5) / 11, 12);
+    expect(row).toMatchObject({ zones: 2, zoneTouches: 1, placeboTouches: 0, hits: 1 });
+  });
+
+  it('skips snapshots whose horizon runs past the data', () => {
+    expect(scoreSnapshot(snap, path, [], { ...o, horizonMs: 10_000 })).toBeUndefined();
+  });
+});
