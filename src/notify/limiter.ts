@@ -19,7 +19,6 @@ export class SlidingWindow {
 
   /** Smallest t' ≥ t at which one more send keeps every window within the limit. */
   earliest(t: number): number {
-    this.prune(t);
     if (this.feasible(t)) return t;
     // Only when a reservation leaves the windows around t' can t' become feasible.
     for (const s of this.times) {
@@ -52,7 +51,8 @@ export class SlidingWindow {
     return true;
   }
 
-  private prune(now: number): void {
+  /** Forgets reservations that can no longer share a window with any time ≥ now (now only moves forward). */
+  prune(now: number): void {
     let k = 0;
     while (k < this.times.length && this.times[k]! <= now - this.windowMs) k++;
     if (k) this.times.splice(0, k);
@@ -89,6 +89,7 @@ export class RateLimiter {
   reserve(dest: Destination, now: number): number {
     const ws = this.windowsFor(dest);
     if (ws.length === 0) return now;
+    for (const w of ws) w.prune(now);
     let t = now;
     // Fixed point: each window's earliest() is the least feasible time ≥ its input, so iterating
     // until none moves yields the least time feasible for all of them.
