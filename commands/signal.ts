@@ -1,6 +1,7 @@
 import type { CommandDef } from '../src/bot/command.ts';
 import { errorReply, unavailableReply, type Reply, type ReplyField } from '../src/bot/reply.ts';
 import { resolveSymbol } from '../src/bot/registry.ts';
+import { cardLabel } from '../src/engine/signals/cards/index.ts';
 import {
   SIGNAL_MODES,
   TIMEFRAMES,
@@ -59,9 +60,6 @@ function percent(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
 
-function cardName(id: string): string {
-  return id.replace(/-/g, ' ');
-}
 
 function timeframeLine(t: TimeframeSignal): string {
   return `${t.tf.padEnd(3)} ${arrow(t.score)} ${signed(t.score)}  strength ${percent(t.strength)}  confidence ${percent(t.confidence)}`;
@@ -103,7 +101,7 @@ export function signalReply(snap: SignalSnapshot, now?: number): Reply {
   lines.push('', 'Top contributing cards:');
   if (top.length === 0) lines.push('  none: every card is flat right now');
   for (const c of top) {
-    lines.push(`  • ${c.tf} ${cardName(c.card)} ${arrow(c.score)} ${signed(c.score)} — ${c.reason} · ${accuracyText(c)}`);
+    lines.push(`  • ${c.tf} ${cardLabel(c.card)} ${arrow(c.score)} ${signed(c.score)} — ${c.reason} · ${accuracyText(c)}`);
   }
 
   lines.push('', 'Card accuracy so far (sign vs forward return; hit rate over samples):');
@@ -114,7 +112,7 @@ export function signalReply(snap: SignalSnapshot, now?: number): Reply {
       if (!c) return `${tf} —`;
       return `${tf} ${c.accuracy === undefined ? '—' : percent(c.accuracy)}/${c.samples}`;
     });
-    lines.push(`  ${cardName(id)}: ${perTf.join(' · ')}`);
+    lines.push(`  ${cardLabel(id)}: ${perTf.join(' · ')}`);
   }
 
   lines.push('', `Sizing: ${snap.sizing}`);

@@ -1,5 +1,5 @@
 export { SignalEngine, type SignalEngineOptions } from './engine.ts';
-export { DEFAULT_CARDS, type Card, type CardOutput } from './cards/index.ts';
+export { DEFAULT_CARDS, cardLabel, type Card, type CardOutput } from './cards/index.ts';
 export { buildCardInput, newInputMemory, type CardInput, type InputMemory, type TimeframeView, type FundingView, type Flow } from './input.ts';
 export { combineTimeframe, composite, findConflict, CONFLICT, type WeightedReading } from './composite.ts';
 export { SignalTracker, DIRECTION, FADING, type Direction, type TrackerEvent, type TrackerUpdate } from './tracker.ts';

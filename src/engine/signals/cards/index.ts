@@ -31,3 +31,8 @@ export const DEFAULT_CARDS: readonly Card[] = [
   venueDivergence,
   approachDeceleration,
 ];
+
+/** Display name of a card id (falls back to the id with spaces for cards not in the default set). */
+export function cardLabel(id: string): string {
+  return DEFAULT_CARDS.find((c) => c.id === id)?.label ?? id.replace(/-/g, ' ');
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { buildCardInput, newInputMemory } from '../../../src/engine/signals/input.ts';
+import { MarketState } from '../../../src/market/state.ts';
+import type { MarketEvent, Venue } from '../../../src/market/types.ts';
+
+const M = 60_000;
+/** A minute boundary, so bucket edges are easy to reason about. */
+const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+
+function bar(venue: Venue, openTime: number, close: number, volume: number, buy: number): MarketEvent {
+  return { kind: 'bar', venue, symbol: 'ETH', exchTime: openTime + M - 1, recvTime: openTime + M - 1, openTime, open: close, high: close + 1, low: close - 1, close, volume, takerBuyVolume: buy };
+}
+
+function mark(venue: Venue, t: number, markPrice: number, funding?: number): MarketEvent {
+  return { kind: 'mark', venue, symbol: 'ETH', exchTime: t, recvTime: t, mark: markPrice, ...(funding !== undefined ? { fundingRateHourly: funding } : {}) };
+}
+
+describe('card input builder', () => {
+  it('buckets bars per timeframe, sums volumes across venues and takes prices from the busier venue', () => {
+    const s = new MarketState();
+    // 30 minutes of bars on both venues; Binance trades more
+    for (let i = 0; i < 30; i++) {
+      const t = T0 - (30 - i) * M;
+      s.apply(bar('binance', t, 100 + i, 10, 7));
+      s.apply(bar('bybit', t, 200 + i, 4, 1));
+    }
+    s.apply(mark('binance', T0 - 1, 129));
+    s.apply(mark('bybit', T0 - 1, 129.1));
+    const input = buildCardInput(s, undefined, 'ETH', newInputMemory())!;
+    expect(input.t).toBe(T0 - 1);
+    expect(input.price).toBeCloseTo(129.05, 10);
+    const m1 = input.tf['1m'];
+    expect(m1.close.length).toBe(15);
+    expect(m1.close[14]).toBe(129); // Binance's last close, not Bybit's
+    expect(m1.buy[14]).toBe(8);
+    expect(m1.sell[14]).toBe(6);
+    expect(m1.filled).toBe(15);
+    expect(m1.priceChange).toBeCloseTo(129 / 124 - 1, 12);
+    // recent window = last 5 one-minute buckets
+    expect(m1.venueFlow.binance).toEqual({ buy: 35, sell: 15 });
+    expect(m1.venueFlow.bybit).toEqual({ buy: 5, sell: 15 });
+    const m5 = input.tf['5m'];
+    // 11:30…11:59 → six full 5-minute buckets (the 12:00 bucket has not started)
+    expect(m5.close).toEqual([104, 109, 114, 119, 124, 129]);
+    expect(m5.buy.reduce((a, b) => a + b, 0)).toBe(30 * 8);
+    const h1 = input.tf['1h'];
+    expect(h1.close).toEqual([129]);
+    expect(h1.priceChange).toBeUndefined();
+  });
+
+  it('carries the last close through empty buckets and ignores bars beyond the longest lookback', () => {
+    const s = new MarketState();
+    s.apply(bar('binance', T0 - 20 * 60 * M, 5000, 1e9, 1e9)); // 20 h old: outside every view
+    s.apply(bar('binance', T0 - 10 * M, 100, 10, 5));
+    s.apply(bar('binance', T0 - 2 * M, 110, 10, 5));
+    s.apply(mark('binance', T0 - 1, 110));
+    const input = buildCardInput(s, undefined, 'ETH', newInputMemory())!;
+    const m1 = input.tf['1m'];
+    expect(m1.close).toEqual([100, 100, 100, 100, 100, 100, 100, 100, 110, 110]);
+    expect(m1.filled).toBe(2);
+    expect(input.tf['1h'].buy).toEqual([10]);
+  });
+
+  it('measures OI change over the recent window and sums liquidations per window, with the last-minute burst', () => {
+    const s = new MarketState();
+    for (let i = 0; i <= 60; i++) {
+      const t = T0 - (60 - i) * M;
+      s.apply({ kind: 'oi', venue: 'binance', symbol: 'ETH', exchTime: t, recvTime: t, oiBase: 1000 + i, oiUsd: 0 });
+      if (i < 60) s.apply(bar('binance', t, 100, 10, 5));
+    }
+    const liq = (t: number, side: 'long' | 'short', usd: number): MarketEvent => ({ kind: 'liquidation', venue: 'bybit', symbol: 'ETH', exchTime: t, recvTime: t, side, price: 100, qty: usd / 100, notionalUsd: usd });
+    s.apply(liq(T0 - 3 * 60 * M, 'long', 500)); // only in the 1h window
+    s.apply(liq(T0 - 20 * M, 'short', 300)); // in 5m and 1h windows
+    s.apply(liq(T0 - 30_000, 'long', 1000)); // everywhere, and in the burst
+    const input = buildCardInput(s, undefined, 'ETH', newInputMemory())!;
+    expect(input.t).toBe(T0);
+    expect(input.tf['1m'].oiChange).toBeCloseTo(1060 / 1055 - 1, 12);
+    expect(input.tf['5m'].oiChange).toBeCloseTo(1060 / 1035 - 1, 12);
+    expect(input.tf['1m'].liq).toEqual({ longUsd: 1000, shortUsd: 0, count: 1 });
+    expect(input.tf['5m'].liq).toEqual({ longUsd: 1000, shortUsd: 300, count: 2 });
+    expect(input.tf['1h'].liq).toEqual({ longUsd: 1500, shortUsd: 300, count: 3 });
+    expect(input.liqBurst.longUsd).toBe(1000);
+    expect(input.liqBurst.baselinePerMinUsd).toBeCloseTo(1800 / (12 * 60), 10);
+  });
+
+  it('smooths book imbalance and the mark gap across cycles, and drops a stale book', () => {
+    const s = new MarketState();
+    const memory = newInputMemory();
+    const book = (venue: Venue, t: number, imbalance: number): MarketEvent => ({ kind: 'book', venue, symbol: 'ETH', exchTime: t, recvTime: t, bid: 99, bidSize: 1, ask: 101, askSize: 1, imbalance });
+    s.apply(bar('binance', T0 - M, 100, 10, 5));
+    s.apply(book('binance', T0, 0.5));
+    s.apply(mark('binance', T0, 100.01));
+    s.apply(mark('bybit', T0, 100));
+    const first = buildCardInput(s, undefined, 'ETH', memory)!;
+    expect(first.tf['1m'].bookImbalance).toBeCloseTo(0.5, 12);
+    expect(first.tf['1m'].markGap!.now).toBeCloseTo(1, 2);
+    s.apply(book('binance', T0 + 10_000, -0.5));
+    s.apply(mark('binance', T0 + 10_000, 100));
+    s.apply(mark('bybit', T0 + 10_000, 100));
+    const second = buildCardInput(s, undefined, 'ETH', memory)!;
+    // moves toward the new value, faster on the short timeframe
+    const m1 = second.tf['1m'].bookImbalance!;
+    const h1 = second.tf['1h'].bookImbalance!;
+    expect(m1).toBeLessThan(0.5);
+    expect(m1).toBeGreaterThan(-0.5);
+    expect(h1).toBeGreaterThan(m1);
+    expect(second.tf['5m'].markGap!.now).toBeCloseTo(0, 10);
+    expect(second.tf['5m'].markGap!.mean).toBeGreaterThan(0.9);
+    // two minutes without a book update: no book reading at all
+    s.apply(mark('binance', T0 + 130_000, 100));
+    expect(buildCardInput(s, undefined, 'ETH', memory)!.tf['1m'].bookImbalance).toBeUndefined();
+  });
+
+  it('reads funding against the pooled history of both venues', () => {
+    const s = new MarketState();
+    s.apply(bar('binance', T0 - M, 100, 10, 5));
+    for (let i = 0; i < 10; i++) {
+      s.apply(mark('binance', T0 - (10 - i) * M, 100, i % 2 === 0 ? 0.0001 : 0.0003));
+      s.apply(mark('bybit', T0 - (10 - i) * M, 100, 0.0002));
+    }
+    const input = buildCardInput(s, undefined, 'ETH', newInputMemory())!;
+    expect(input.funding!.samples).toBe(20);
+    expect(input.funding!.mean).toBeCloseTo(0.0002, 12);
+    expect(input.funding!.std).toBeCloseTo(Math.sqrt(0.5) * 0.0001, 10);
+    expect(input.funding!.rate).toBeCloseTo((0.0003 + 0.0002) / 2, 12);
+  });
+
+  it('returns nothing for a symbol without data', () => {
+    expect(buildCardInput(new MarketState(), undefined, 'ETH', newInputMemory())).toBeUndefined();
+  });
+});
