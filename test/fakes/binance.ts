@@ -40,6 +40,11 @@ export interface FakeBinanceOptions {
   inboundWindowMs?: number;
   /** REST history source; falls back to what was pushed. */
   data?: FakeMarketData;
+  /**
+   * `<s>@forceOrder` sends only the latest liquidation per symbol per window (the venue's 1000 ms
+   * snapshot); 0 sends every one.
+   */
+  forceOrderWindowMs?: number;
 }
 
 export interface FakeBinanceCounters {
@@ -88,6 +93,8 @@ export class FakeBinance {
   private readonly history = new PushedHistory();
   private readonly faults = new RestFaults();
   private nextConnId = 1;
+  /** Per forceOrder stream: when the current window ends and the latest payload held back in it. */
+  private readonly forceOrderWindows = new Map<string, { timer: NodeJS.Timeout; latest?: { path: BinancePath; data: unknown } }>();
   private usedWeight = 0;
   private weightMinute = 0;
   readonly counters: FakeBinanceCounters = {
@@ -122,6 +129,8 @@ export class FakeBinance {
 
   async stop(): Promise<void> {
     for (const c of this.conns) this.drop(c);
+    for (const w of this.forceOrderWindows.values()) clearTimeout(w.timer);
+    this.forceOrderWindows.clear();
     await this.server.stop();
   }
 
@@ -132,7 +141,33 @@ export class FakeBinance {
     if (!inst) return;
     const enc = encodeBinanceEvent(ev, inst);
     if (!enc) return;
-    this.sendStream(enc.path, enc.stream, enc.data);
+    if (ev.kind === 'liquidation') this.sendForceOrder(enc.path, enc.stream, enc.data);
+    else this.sendStream(enc.path, enc.stream, enc.data);
+  }
+
+  /** The first liquidation of a window goes out at once; later ones in it collapse into the latest, sent when it ends. */
+  private sendForceOrder(path: BinancePath, stream: string, data: unknown): void {
+    const windowMs = this.opts.forceOrderWindowMs ?? 1000;
+    if (windowMs <= 0) return this.sendStream(path, stream, data);
+    const open = this.forceOrderWindows.get(stream);
+    if (open) {
+      open.latest = { path, data };
+      return;
+    }
+    this.sendStream(path, stream, data);
+    const startWindow = () => {
+      const w: { timer: NodeJS.Timeout; latest?: { path: BinancePath; data: unknown } } = {
+        timer: setTimeout(() => {
+          this.forceOrderWindows.delete(stream);
+          if (w.latest) {
+            this.sendStream(w.latest.path, stream, w.latest.data);
+            startWindow();
+          }
+        }, windowMs),
+      };
+      this.forceOrderWindows.set(stream, w);
+    };
+    startWindow();
   }
 
   /** Sends a ready payload on a stream (e.g. a COIN-M `st:2` frame on `!forceOrder@arr`). */

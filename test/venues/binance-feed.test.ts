@@ -116,6 +116,17 @@ describe('BinanceFeed against the fake venue', () => {
     expect(st.malformedFrames).toBe(0);
   });
 
+  it('gets forceOrder as the venue samples it: the latest liquidation per symbol per window', async () => {
+    const r = await rig({ fake: { forceOrderWindowMs: 50 } });
+    await r.feed.start();
+    r.pump();
+    await waitFor(() => marks(r.events) > 0, 'subscribed');
+    for (let q = 1; q <= 5; q++) r.fake.push({ kind: 'liquidation', venue: 'binance', symbol: 'BTC', exchTime: q, recvTime: q, side: 'short', price: 100, qty: q, notionalUsd: 100 * q });
+    await waitFor(() => r.events.filter((e) => e.kind === 'liquidation').length === 2, 'first and latest');
+    await new Promise((res) => setTimeout(res, 120));
+    expect(r.events.filter((e) => e.kind === 'liquidation').map((e) => (e.kind === 'liquidation' ? e.qty : 0))).toEqual([1, 5]);
+  });
+
   it('reports a wrong-path stream as silent: acknowledged, never delivered', async () => {
     // bookTicker misrouted to /market, as a pre-2026 client would
     const r = await rig({ feed: { route: () => 'market' } });
