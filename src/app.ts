@@ -1,0 +1,313 @@
+/**
+ * The composition root: the one place that wires venues → market state → engines →
+ * commands/notifier → platforms. Nothing else imports across those layers.
+ */
+import { readFileSync } from 'node:fs';
+import { allCommands } from '../commands/index.ts';
+import { createChartService } from './bot/charts.ts';
+import type { CommandDef } from './bot/command.ts';
+import { CommandRegistry } from './bot/registry.ts';
+import type { Services, StatusReport, VenueStatus } from './bot/services.ts';
+import type { Config } from './config.ts';
+import { SignalEngine } from './engine/signals/index.ts';
+import { ZoneEngine } from './engine/zone-engine.ts';
+import { MarketState } from './market/state.ts';
+import type { SymbolRegistry } from './market/symbols.ts';
+import type { MarketEvent, Venue } from './market/types.ts';
+import { Notifier } from './notify/index.ts';
+import type { LogFn, Logger } from './ops/log.ts';
+import { logFn } from './ops/log.ts';
+import { Recorder } from './ops/recorder.ts';
+import { ConsoleAdapter } from './platforms/console/console.ts';
+import { openStore, type Store } from './store/index.ts';
+import { createSubscriptionService } from './store/index.ts';
+import type { AlertSender } from './store/types.ts';
+import { parseWeightState, type WeightStore } from './store/weights.ts';
+import { startVenues } from './venues/index.ts';
+import { createRecordMapper, parseFrameRecord, registryFromRecords, type FrameRecord } from './venues/records.ts';
+import { buildRegistry } from './venues/registry.ts';
+
+export type AppMode = 'live' | 'demo' | 'replay';
+
+export interface AppOptions {
+  config: Config;
+  mode: AppMode;
+  logger: Logger;
+  /** `auto`: chat platforms by token, console when none; `console`: console only; `none`: no surface. */
+  surface: 'auto' | 'console' | 'none';
+  json?: boolean;
+  /** Write every raw frame to this recording. */
+  recordTo?: string;
+  /** Replay this recording instead of connecting. */
+  replayFile?: string;
+  /** Venue endpoints override (demo: the simulated fakes). */
+  endpoints?: { binance: { wsUrl: string; restUrl: string }; bybit: { wsUrl: string; restUrl: string } };
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  /** Commands only this run offers (e.g. `/demo` in demo mode). */
+  extraCommands?: CommandDef[];
+}
+
+export interface App {
+  registry: CommandRegistry;
+  services: Services;
+  state: MarketState;
+  zones: ZoneEngine;
+  signals: SignalEngine;
+  /** Resolves when the feeds have started (or the replay has been applied). */
+  ready: Promise<void>;
+  /** Resolves when the console's input ends (console surface only). */
+  consoleDone?: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A SymbolRegistry whose backing registry can be swapped once venue listings arrive. */
+function swappableRegistry(initial: SymbolRegistry): SymbolRegistry & { set(r: SymbolRegistry): void } {
+  let cur = initial;
+  return {
+    set: (r) => (cur = r),
+    tracked: () => cur.tracked(),
+    instruments: (v) => cur.instruments(v),
+    instrument: (v, s) => cur.instrument(v, s),
+    byVenueSymbol: (v, s) => cur.byVenueSymbol(v, s),
+    skipped: () => cur.skipped(),
+    venuesOf: (s) => cur.venuesOf(s),
+  };
+}
+
+function kvWeightStore(store: Store): WeightStore {
+  const kv = store.kv<unknown>('weights', { indexed: false });
+  return {
+    load: async () => parseWeightState(await kv.get('signals')),
+    save: async (s) => kv.set('signals', s),
+  };
+}
+
+export async function startApp(opts: AppOptions): Promise<App> {
+  const { config, logger } = opts;
+  const log: LogFn = logFn(logger, 'app');
+  const startedAt = Date.now();
+  const state = new MarketState();
+  // Replay runs on the recorded clock; live and demo on the wall clock.
+  let replayClock = 0;
+  const now = opts.mode === 'replay' ? () => replayClock : () => Date.now();
+
+  const symbols = swappableRegistry(buildRegistry({ symbols: config.SYMBOLS, venues: config.VENUES }));
+  const zones = new ZoneEngine(state, { symbols: () => symbols.tracked(), leverageMix: config.LEVERAGE_MIX, now });
+  const store = opts.mode === 'replay' ? await openStore('memory:') : await openStore(config.STORE_URL);
+  const signals = new SignalEngine({ state, zones, symbols: () => symbols.tracked(), weights: kvWeightStore(store), now });
+  await signals.load().catch((err: Error) => log('warn', `learned signal weights could not be loaded: ${err.message}`));
+  const charts = createChartService();
+
+  let venueStatus: () => VenueStatus[] = () => [];
+  const status = (): StatusReport => ({ mode: opts.mode, startedAt: opts.mode === 'replay' ? replayStart : startedAt, now: now(), venues: venueStatus() });
+  let replayStart = 0;
+
+  const services: Services = {
+    now,
+    symbols,
+    status,
+    zones,
+    signals,
+    charts,
+    subscriptions: createSubscriptionService({ store, symbols, now }),
+  };
+  const registry = new CommandRegistry([...allCommands(), ...(opts.extraCommands ?? [])]);
+  const stoppers: (() => Promise<void> | void)[] = [];
+  const senders: AlertSender[] = [];
+
+  let ready: Promise<void>;
+  if (opts.mode === 'replay') {
+    ready = (async () => {
+      const text = readFileSync(opts.replayFile!, 'utf8');
+      const records: FrameRecord[] = [];
+      let bad = 0;
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        const r = parseFrameRecord(line);
+        if (r) records.push(r);
+        else bad++;
+      }
+      const venues = [...new Set(records.map((r) => r.v))] as Venue[];
+      const reg = registryFromRecords(records, config.SYMBOLS, venues.length ? venues : config.VENUES);
+      symbols.set(reg);
+      replayStart = records[0]?.t ?? 0;
+      const result = replayRecords(records, reg, state, (t) => {
+        replayClock = t;
+      }, {
+        zonesEvery: config.SNAPSHOT_INTERVAL_MS,
+        onZones: () => zones.update(),
+        onSignals: () => signals.cycle(),
+      });
+      zones.update();
+      signals.cycle();
+      venueStatus = () => replayStatus(reg, venues, state, records, result.malformed + bad, now());
+      log('info', `replayed ${records.length} frames (${result.events} events, ${result.malformed + bad} malformed) from ${opts.replayFile}`);
+    })();
+  } else {
+    const recorder = opts.recordTo ? new Recorder(opts.recordTo) : undefined;
+    if (recorder) stoppers.push(() => recorder.close());
+    const endpoints = opts.endpoints ?? {
+      binance: { wsUrl: config.BINANCE_WS_URL, restUrl: config.BINANCE_REST_URL },
+      bybit: { wsUrl: config.BYBIT_WS_URL, restUrl: config.BYBIT_REST_URL },
+    };
+    const venueLog = logFn(logger, 'venues');
+    ready = (async () => {
+      const venues = await startVenues({
+        venues: config.VENUES,
+        symbols: config.SYMBOLS,
+        binance: endpoints.binance,
+        bybit: endpoints.bybit,
+        onEvent: (ev: MarketEvent) => state.apply(ev),
+        onRecord: recorder ? (rec) => recorder.write(rec) : undefined,
+        log: venueLog,
+      });
+      symbols.set(venues.registry);
+      venueStatus = () => venues.status();
+      stoppers.unshift(() => venues.stop());
+      zones.update();
+      signals.cycle();
+    })();
+    const snapshotTimer = setInterval(() => {
+      try {
+        zones.update();
+      } catch (err) {
+        log('error', `zone update failed: ${(err as Error).message}`);
+      }
+    }, config.SNAPSHOT_INTERVAL_MS);
+    stoppers.push(() => clearInterval(snapshotTimer));
+    signals.start();
+    stoppers.push(() => signals.stop());
+    stoppers.push(() => signals.save().catch(() => undefined));
+  }
+
+  let consoleAdapter: ConsoleAdapter | undefined;
+  const hasTokens = Boolean(config.DISCORD_TOKEN || config.TELEGRAM_TOKEN);
+  const useConsole = opts.surface === 'console' || (opts.surface === 'auto' && !hasTokens);
+  if (useConsole) {
+    consoleAdapter = new ConsoleAdapter({
+      registry,
+      services,
+      json: opts.json ?? false,
+      chartDir: config.CHART_DIR,
+      input: opts.input,
+      output: opts.output,
+      ready,
+    });
+    senders.push(consoleAdapter.sender());
+  }
+
+  // Chat platforms (only outside replay): chosen by the tokens present.
+  if (opts.mode !== 'replay' && opts.surface === 'auto') {
+    if (config.DISCORD_TOKEN) {
+      const { startDiscord } = await import('./platforms/discord/index.ts');
+      const d = await startDiscord({ token: config.DISCORD_TOKEN, appId: config.DISCORD_APP_ID || undefined, apiUrl: config.DISCORD_API_URL || undefined, registry, services, log: logFn(logger, 'discord') });
+      senders.push(d.sender);
+      stoppers.unshift(() => d.stop());
+    }
+    if (config.TELEGRAM_TOKEN) {
+      const { startTelegram } = await import('./platforms/telegram/index.ts');
+      const t = await startTelegram({ token: config.TELEGRAM_TOKEN, apiRoot: config.TELEGRAM_API_ROOT || undefined, registry, services, log: logFn(logger, 'telegram') });
+      senders.push(t.sender);
+      stoppers.unshift(() => t.stop());
+    }
+  }
+
+  if (opts.mode !== 'replay') {
+    const notifier = new Notifier({ store, zones, signals, senders, cron: config.NOTIFY_CRON, now, charts, log: logger.child({ component: 'notifier' }) });
+    signals.onEvent((ev) => notifier.onSignalEvent(ev));
+    zones.onSweep((ev) => notifier.onSweep(ev));
+    notifier.start();
+    stoppers.unshift(() => notifier.stop());
+  }
+  stoppers.push(() => store.close());
+
+  const consoleDone = consoleAdapter?.run().catch((err: Error) => log('error', `console failed: ${err.message}`));
+
+  let stopped = false;
+  return {
+    registry,
+    services,
+    state,
+    zones,
+    signals,
+    ready,
+    consoleDone: consoleDone as Promise<void> | undefined,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const s of stoppers) {
+        try {
+          await s();
+        } catch (err) {
+          log('warn', `shutdown step failed: ${(err as Error).message}`);
+        }
+      }
+    },
+  };
+}
+
+export interface ReplayHooks {
+  zonesEvery: number;
+  onZones(): void;
+  onSignals(): void;
+}
+
+/** Pushes recorded frames through the same mappers into state, ticking the engines on the recorded clock. */
+export function replayRecords(
+  records: FrameRecord[],
+  reg: SymbolRegistry,
+  state: MarketState,
+  setClock: (t: number) => void,
+  hooks?: ReplayHooks,
+): { events: number; malformed: number } {
+  const mapper = createRecordMapper(reg);
+  let events = 0;
+  let malformed = 0;
+  let nextZones = 0;
+  let nextSignals = 0;
+  for (const rec of records) {
+    setClock(rec.t);
+    if (hooks) {
+      if (nextZones === 0) {
+        nextZones = rec.t + hooks.zonesEvery;
+        nextSignals = rec.t + 10_000;
+      }
+      if (rec.t >= nextZones) {
+        hooks.onZones();
+        nextZones = rec.t + hooks.zonesEvery;
+      }
+      if (rec.t >= nextSignals) {
+        hooks.onSignals();
+        nextSignals = rec.t + 10_000;
+      }
+    }
+    const evs = mapper.map(rec);
+    if (evs === null) {
+      malformed++;
+      continue;
+    }
+    for (const ev of evs) {
+      state.apply(ev);
+      events++;
+    }
+  }
+  return { events, malformed };
+}
+
+function replayStatus(reg: SymbolRegistry, venues: Venue[], state: MarketState, records: FrameRecord[], malformed: number, now: number): VenueStatus[] {
+  return venues.map((venue) => {
+    const lastByStream = new Map<string, number>();
+    for (const r of records) if (r.v === venue && !r.c.startsWith('rest:')) lastByStream.set(r.c, r.t);
+    const live = reg.tracked().filter((s) => state.get(s, venue));
+    return {
+      venue,
+      connections: [{ name: 'replay', state: 'replayed', reconnects: 0 }],
+      streams: [...lastByStream].map(([name, t]) => ({ name, lastMessageAgeMs: Math.max(0, now - t), silent: false })),
+      symbolsLive: live,
+      skipped: reg.skipped().filter((s) => s.venue === venue).map((s) => ({ symbol: s.symbol, reason: s.reason })),
+      rest: { weightUsed: 0, weightLimit: 0, note: 'replay: no REST calls' },
+      malformedFrames: malformed,
+    };
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * The `liqzone` CLI: run | console | demo | record | replay | evaluate | deploy-commands.
+ * Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or arguments.
+ */
+import { parseCli, USAGE, type CliArgs } from './cli-args.ts';
+import { loadConfig, type Config } from './config.ts';
+import { createLogger, logFn, type Logger } from './ops/log.ts';
+import { installShutdown } from './ops/shutdown.ts';
+import { startApp, type App, type AppOptions } from './app.ts';
+import type { DemoMarket } from '../test/fakes/demo-market.ts';
+import { demoCommand } from '../commands/demo.ts';
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`liqzone: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const args = parseCli(process.argv.slice(2));
+  if ('error' in args) fail(`${args.error}\n\n${USAGE}`);
+  if (args.verb === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const loaded = loadConfig(process.env);
+  if (!loaded.ok) fail(`invalid configuration:\n  ${loaded.errors.join('\n  ')}\nSee .env.example for every key and its default.`);
+  const config = loaded.config;
+  const logger = createLogger(config.LOG_LEVEL, [config.DISCORD_TOKEN, config.TELEGRAM_TOKEN]);
+  for (const w of config.symbolWarnings) logger.warn(w);
+
+  switch (args.verb) {
+    case 'deploy-commands':
+      return deployCommands(config, args);
+    case 'evaluate':
+      return evaluateFile(config, args);
+    default:
+      return runApp(config, args, logger);
+  }
+}
+
+async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<void> {
+  const log = logFn(logger, 'main');
+  let demo: DemoMarket | undefined;
+  const useDemo = args.verb === 'demo' || (args.verb === 'record' && args.demo);
+  if (useDemo) {
+    const { startDemoMarket } = await import('../test/fakes/demo-market.ts');
+    const market = await startDemoMarket({ symbols: config.SYMBOLS, venues: config.VENUES, speed: args.speed ?? 1, log: logFn(logger, 'demo') });
+    demo = market;
+    log('info', `demo: simulated venues on ${market.endpoints.binance.restUrl} and ${market.endpoints.bybit.restUrl}`);
+  }
+  if (args.verb === 'run' && args.shards && config.DISCORD_TOKEN) {
+    const { runShards } = await import('./ops/sharding.ts');
+    await runShards({ file: new URL(import.meta.url).pathname, totalShards: args.shards, token: config.DISCORD_TOKEN });
+    return;
+  }
+  const mode: AppOptions['mode'] = args.verb === 'replay' ? 'replay' : useDemo ? 'demo' : 'live';
+  const surface: AppOptions['surface'] =
+    args.verb === 'record' ? 'none' : args.verb === 'console' || args.verb === 'replay' ? 'console' : 'auto';
+  let app: App;
+  try {
+    app = await startApp({ config, mode, logger, surface, json: args.json, recordTo: args.out, replayFile: args.file, endpoints: demo?.endpoints,
+      extraCommands: demo ? [demoCommand({ setRegime: (s, r) => demo!.setRegime(s, r as never), driveToward: (s, p, ms) => demo!.driveToward(s, p, ms), price: (s) => demo!.simulator.price(s) })] : [] });
+  } catch (err) {
+    await demo?.stop();
+    fail(`could not start: ${(err as Error).message}`, 1);
+  }
+  const stopAll = async () => {
+    await app.stop();
+    await demo?.stop();
+  };
+  installShutdown({ stop: stopAll, log: logFn(logger, 'shutdown') });
+
+  if (mode === 'replay') {
+    try {
+      await app.ready;
+    } catch (err) {
+      await stopAll();
+      fail(`could not replay ${args.file}: ${(err as Error).message}`, 1);
+    }
+  }
+  if (mode === 'live') warnWhenUnreachable(app, logger);
+
+  if (args.verb === 'record') {
+    const minutes = args.minutes;
+    log('info', `recording to ${args.out}${minutes ? ` for ${minutes} min` : ' until stopped (Ctrl-C)'}`);
+    if (minutes) {
+      await new Promise((r) => setTimeout(r, minutes * 60_000));
+      await stopAll();
+      process.exit(0);
+    }
+    return;
+  }
+  if (app.consoleDone) {
+    // Console surface: input ended (EOF) → shut down cleanly.
+    await app.consoleDone;
+    await stopAll();
+    process.exit(0);
+  }
+}
+
+/** Live venues unreachable: say so, keep retrying, and point to the offline demo. */
+function warnWhenUnreachable(app: App, logger: Logger): void {
+  const check = () => {
+    const venues = app.services.status().venues;
+    const down = venues.filter((v) => !v.connections.some((c) => c.state === 'open'));
+    if (venues.length === 0 || down.length === venues.length) {
+      const msg = `no venue reachable yet (${venues.map((v) => `${v.venue}: ${v.connections.map((c) => c.lastError ?? c.state).join(', ') || 'starting'}`).join('; ') || 'starting'}); still retrying. To see liqzone without network, run: npm run demo`;
+      logger.warn(msg);
+    }
+  };
+  const timer = setInterval(check, 20_000);
+  timer.unref();
+}
+
+async function evaluateFile(config: Config, args: CliArgs): Promise<void> {
+  const { evaluateRecording } = await import('./ops/evaluate-file.ts');
+  try {
+    process.stdout.write(`${await evaluateRecording(args.file!, config)}\n`);
+  } catch (err) {
+    fail(`could not evaluate ${args.file}: ${(err as Error).message}`, 1);
+  }
+}
+
+async function deployCommands(config: Config, args: CliArgs): Promise<void> {
+  if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID) fail('deploy-commands needs DISCORD_TOKEN and DISCORD_APP_ID (see README: creating the Discord application).');
+  const { deployCommands: deploy } = await import('./platforms/discord/index.ts');
+  const { allCommands } = await import('../commands/index.ts');
+  try {
+    const r = await deploy({ token: config.DISCORD_TOKEN, appId: config.DISCORD_APP_ID, apiUrl: config.DISCORD_API_URL || undefined, guildId: args.guild, commands: allCommands() });
+    process.stdout.write(`registered ${r.count} commands (${r.scope})\n`);
+  } catch (err) {
+    fail(`deploy-commands failed: ${(err as Error).message}`, 1);
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`liqzone: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

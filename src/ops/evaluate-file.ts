@@ -1,0 +1,47 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Config } from '../config.ts';
+import { evaluate, formatEvaluationTable } from '../engine/evaluation.ts';
+import type { MarketEvent, Venue } from '../market/types.ts';
+import { createRecordMapper, parseFrameRecord, registryFromRecords, type FrameRecord } from '../venues/records.ts';
+
+/** Reads a recording (record format) into frames; malformed lines are counted, not fatal. */
+export async function readRecording(path: string): Promise<{ records: FrameRecord[]; malformed: number }> {
+  const records: FrameRecord[] = [];
+  let malformed = 0;
+  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    const r = parseFrameRecord(line);
+    if (r) records.push(r);
+    else malformed++;
+  }
+  return { records, malformed };
+}
+
+/** Events a recording replays to, through the same mappers as the live run. */
+export function eventsOf(records: FrameRecord[], symbols: string[], fallbackVenues: Venue[]): MarketEvent[] {
+  const venues = [...new Set(records.map((r) => r.v))];
+  const reg = registryFromRecords(records, symbols, venues.length ? venues : fallbackVenues);
+  const mapper = createRecordMapper(reg);
+  const out: MarketEvent[] = [];
+  for (const r of records) {
+    const evs = mapper.map(r);
+    if (evs) for (const ev of evs) out.push(ev);
+  }
+  return out;
+}
+
+/** `liqzone evaluate FILE`: zone accuracy on a recording, as a printed table. */
+export async function evaluateRecording(path: string, config: Config): Promise<string> {
+  const { records, malformed } = await readRecording(path);
+  if (records.length === 0) throw new Error('no frames in the recording');
+  const events = eventsOf(records, config.SYMBOLS, config.VENUES);
+  const report = evaluate(events, { leverageMix: config.LEVERAGE_MIX });
+  const span = (records.at(-1)!.t - records[0]!.t) / 60_000;
+  return [
+    `Recording: ${path} — ${records.length} frames over ${span.toFixed(1)} min, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`,
+    '',
+    formatEvaluationTable(report),
+  ].join('\n');
+}
