@@ -26,17 +26,21 @@ export class ManualClock {
   readonly sleep: Sleep = (ms, signal) =>
     new Promise<void>((resolve) => {
       if (ms <= 0 || signal?.aborted) return resolve();
-      const timer = { at: this.t + ms, seq: this.seq++, resolve };
-      this.timers.push(timer);
-      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.timers = this.timers.filter((x) => x !== timer);
+      const onAbort = () => {
+        this.timers = this.timers.filter((x) => x !== timer);
+        resolve();
+      };
+      const timer = {
+        at: this.t + ms,
+        seq: this.seq++,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
           resolve();
         },
-        { once: true },
-      );
+      };
+      this.timers.push(timer);
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
 
   get pendingTimers(): number {

@@ -4,6 +4,7 @@
  * in a row disable it and tell its owner), transient errors retried with backoff. A slow or broken
  * destination only ever waits on its own worker, so it never slows the others.
  */
+import { setMaxListeners } from 'node:events';
 import type { Reply } from '../bot/reply.ts';
 import type { HealthRepo } from '../store/health.ts';
 import type { OutboxMessage, OutboxRepo } from '../store/outbox.ts';
@@ -76,6 +77,8 @@ export class DeliveryQueue implements ClockDriven {
     this.now = opts.now ?? Date.now;
     this.sleepFn = opts.sleep ?? realSleep;
     this.senders = new Map(opts.senders.map((s) => [s.platform, s]));
+    // Every sleeping lane listens for stop(); thousands of lanes are normal.
+    setMaxListeners(0, this.abort.signal);
   }
 
   /** Adds a persisted message to its destination's lane (order = enqueue order). */
