@@ -3,7 +3,7 @@
  * this only maps it onto an embed, an attachment and a row of buttons, within Discord's limits.
  */
 import type { APIActionRowComponent, APIButtonComponent, APIEmbed } from 'discord.js';
-import { ButtonStyle, ComponentType, escapeMarkdown } from 'discord.js';
+import { ButtonStyle, ComponentType } from 'discord.js';
 import type { Reply, ReplyTone } from '../../bot/reply.ts';
 
 /** Embed colour per tone: up green, down red, warning amber, error grey-red, neutral blue. */
@@ -39,9 +39,22 @@ export function clipText(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
-/** Plain reply text made safe for Discord markdown (no accidental bold, links, mentions). */
+/**
+ * Plain reply text made safe for Discord markdown: no accidental bold, spoilers, links, headings,
+ * quotes, lists or mentions. Linear time (discord.js's escapeMarkdown is slow on long lines).
+ */
 export function escapeDiscord(s: string): string {
-  return escapeMarkdown(s).replace(/@(everyone|here)/g, '@\u200b$1').replace(/<(@[!&]?|#)(\d+)>/g, '<\u200b$1$2>');
+  return s
+    .replace(/[\\*_~`|[\]]/g, (c) => `\\${c}`)
+    .replace(/^(\s*)([>#-])/gm, '$1\\$2')
+    .replace(/^(\s*)(\d+)\.(?=\s)/gm, '$1$2\\.')
+    .replace(/@(everyone|here)/g, '@\u200b$1')
+    .replace(/<(@[!&]?\d+|#\d+|\/[\w -]+:\d+|t:-?\d+(?::\w)?|a?:\w+:\d+)>/g, '<\u200b$1>');
+}
+
+/** Escapes then clips (clipping first keeps the work bounded on huge input). */
+function safe(s: string, max: number): string {
+  return clipText(escapeDiscord(clipText(s, max)), max);
 }
 
 /** The embed + buttons for a reply; `imageName` is set when a PNG will be attached. */
@@ -49,12 +62,12 @@ export function renderDiscordMessage(reply: Reply, imageName?: string): DiscordM
   const embed: APIEmbed = {
     color: TONE_COLOR[reply.tone ?? (reply.ok ? 'neutral' : 'error')],
   };
-  if (reply.title) embed.title = clipText(escapeDiscord(reply.title), DISCORD_LIMITS.title);
+  if (reply.title) embed.title = safe(reply.title, DISCORD_LIMITS.title);
   const text = reply.text.trim();
-  if (text) embed.description = clipText(escapeDiscord(text), DISCORD_LIMITS.description);
+  if (text) embed.description = safe(text, DISCORD_LIMITS.description);
   const fields = (reply.fields ?? []).slice(0, DISCORD_LIMITS.fields).map((f) => ({
-    name: clipText(escapeDiscord(f.name), DISCORD_LIMITS.fieldName) || '\u200b',
-    value: clipText(escapeDiscord(f.value), DISCORD_LIMITS.fieldValue) || '\u200b',
+    name: safe(f.name, DISCORD_LIMITS.fieldName) || '\u200b',
+    value: safe(f.value, DISCORD_LIMITS.fieldValue) || '\u200b',
     inline: f.inline ?? false,
   }));
   if (fields.length) embed.fields = fields;
