@@ -1,0 +1,131 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type App } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startDemoMarket, type DemoMarket } from '../fakes/demo-market.ts';
+
+/**
+ * The whole product in one process against the simulated venues: the same path `liqzone demo`
+ * takes (fakes on loopback → real venue clients → state → engines → commands → console protocol).
+ */
+const SYMBOLS = ['BTC', 'ETH', 'SOL'];
+
+function config(extra: Record<string, string> = {}): Config {
+  const r = loadConfig({ SYMBOLS: SYMBOLS.join(','), STORE_URL: 'memory:', LOG_LEVEL: 'silent', CHART_DIR: mkdtempSync(join(tmpdir(), 'lz-charts-')), ...extra });
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.config;
+}
+
+async function ask(input: PassThrough, lines: string[], out: { text: string }, n: number): Promise<Record<string, any>[]> {
+  const before = out.text.split('\n').filter(Boolean).length;
+  input.write(lines.join('\n') + '\n');
+  for (let i = 0; i < 400; i++) {
+    const all = out.text.split('\n').filter(Boolean);
+    if (all.length >= before + n) return all.slice(before, before + n).map((l) => JSON.parse(l));
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no answer to ${lines.join(', ')}; output so far: ${out.text.slice(-500)}`);
+}
+
+describe('demo end to end (console --json)', () => {
+  let market: DemoMarket;
+  let app: App;
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const out = { text: '' };
+  let recordPath: string;
+
+  beforeAll(async () => {
+    market = await startDemoMarket({ symbols: SYMBOLS, seed: 11, autoRegimes: false });
+    recordPath = join(mkdtempSync(join(tmpdir(), 'lz-rec-')), 'rec.jsonl');
+    output.on('data', (d) => (out.text += d));
+    app = await startApp({
+      config: config(),
+      mode: 'demo',
+      logger: pino({ level: 'silent' }),
+      surface: 'console',
+      json: true,
+      endpoints: market.endpoints,
+      input,
+      output,
+      recordTo: recordPath,
+    });
+    await app.ready;
+    // let the feeds deliver live frames on top of the bootstrap
+    await new Promise((r) => setTimeout(r, 2500));
+  });
+
+  afterAll(async () => {
+    input.end();
+    await app?.stop();
+    await market?.stop();
+  });
+
+  it('/status shows both venues live with no network and no tokens', async () => {
+    const [status] = await ask(input, ['/status'], out, 1);
+    expect(status!.ok).toBe(true);
+    const venues = status!.data.venues as { venue: string; connections: { state: string }[]; symbolsLive: string[] }[];
+    expect(venues.map((v) => v.venue).sort()).toEqual(['binance', 'bybit']);
+    for (const v of venues) {
+      expect(v.connections.length).toBeGreaterThan(0);
+      expect(v.connections.every((c) => c.state === 'open')).toBe(true);
+      expect(v.symbolsLive.sort()).toEqual([...SYMBOLS].sort());
+    }
+  });
+
+  it('/zones ETH shows estimated zones on both sides with structured data', async () => {
+    app.zones.update();
+    const [z] = await ask(input, ['/zones ETH'], out, 1);
+    expect(z!.ok).toBe(true);
+    expect(z!.text).toMatch(/estimated/i);
+    const zones = z!.data.zones as { side: string; low: number; high: number; notionalUsd: number }[];
+    expect(zones.some((x) => x.side === 'long')).toBe(true);
+    expect(zones.some((x) => x.side === 'short')).toBe(true);
+    for (const x of zones) expect(x.low).toBeLessThanOrEqual(x.high);
+    expect(typeof z!.image).toBe('string');
+  });
+
+  it('/exit gives the bracket-exact liquidation price and bad input gets a clear error', async () => {
+    const [plan, bad] = await ask(input, ['/exit ETH long 3120 20x', '/exit ETH long 3120 500x'], out, 2);
+    expect(plan!.ok).toBe(true);
+    expect(plan!.fields.some((f: { name: string }) => f.name === 'Liquidation price')).toBe(true);
+    expect(plan!.data.liquidationPrice).toBeGreaterThan(0);
+    expect(plan!.data.liquidationPrice).toBeLessThan(3120);
+    expect(bad!.ok).toBe(false);
+    expect(bad!.text).not.toMatch(/at .*\.ts:\d+/); // no stack traces
+  });
+
+  it('records frames that replay into the same market', async () => {
+    await app.stop(); // flushes the recorder
+    const lines = readFileSync(recordPath, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(50);
+    const rec = JSON.parse(lines[0]!);
+    expect(Object.keys(rec).sort()).toEqual(['c', 'raw', 't', 'v']);
+    expect(lines.some((l) => l.includes('"c":"rest:'))).toBe(true);
+
+    const rIn = new PassThrough();
+    const rOut = new PassThrough();
+    const rText = { text: '' };
+    rOut.on('data', (d) => (rText.text += d));
+    const replay = await startApp({ config: config(), mode: 'replay', replayFile: recordPath, logger: pino({ level: 'silent' }), surface: 'console', json: true, input: rIn, output: rOut });
+    await replay.ready;
+    for (const s of SYMBOLS) {
+      for (const v of ['binance', 'bybit'] as const) {
+        const live = app.state.get(s, v)!;
+        const again = replay.state.get(s, v)!;
+        expect(again.mark).toBe(live.mark);
+        expect(again.bars.length).toBe(live.bars.length);
+        expect(again.bars.at(-1)).toEqual(live.bars.at(-1));
+        expect(again.liquidations.length).toBe(live.liquidations.length);
+      }
+    }
+    const [status] = await ask(rIn, ['/status'], rText, 1);
+    expect(status!.data.mode).toBe('replay');
+    rIn.end();
+    await replay.stop();
+  });
+});
