@@ -71,11 +71,14 @@ export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: Bracke
           `The ${hit.side}-liquidation cluster ${fmt(hit.low)}–${fmt(hit.high)} lies between price and your liquidation price; a sweep through it would stop you out. Consider lower leverage.`,
         );
       } else {
-        candidate = Number.NaN;
+        reason = `inside the ${hit.side}-liquidation cluster ${fmt(hit.low)}–${fmt(hit.high)}: no room outside it before liquidation`;
+        warnings.push(
+          `Your stop sits inside the ${hit.side}-liquidation cluster ${fmt(hit.low)}–${fmt(hit.high)} (stop-hunt risk) and there is no room outside it before liquidation. Consider lower leverage.`,
+        );
       }
       break;
     }
-    if (Number.isFinite(candidate)) stop = { price: candidate, reason };
+    stop = { price: candidate, reason };
   }
 
   // Cascade risk: own liquidation price in or near a cluster of the same side.

@@ -125,7 +125,8 @@ type DraftZone = Omit<Zone, 'id'> & { idHint: string };
 
 /**
  * Clusters one side: bins above a dust threshold form runs of adjacent bins; a run splits at a
- * valley that is less than half of the peaks on both of its sides (the valley bin goes left).
+ * valley that is less than half of the peaks on both of its sides (the valley bin goes left), and
+ * a piece wider than about one ATR splits again at its weakest bin.
  */
 function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: number): DraftZone[] {
   const v = side === 'long' ? g.long : g.short;
@@ -142,6 +143,8 @@ function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: num
   if (total <= 0) return [];
   // Low enough to keep small isolated clusters, high enough to drop decayed dust between them.
   const threshold = Math.min((0.5 * total) / nonEmpty, 0.05 * max);
+  // A zone is at most about one ATR wide: wider runs are a smear of several entries, not one target.
+  const maxBins = Math.max(2, Math.floor(atr / g.binSize));
   const segments: [number, number][] = [];
   let i = 0;
   while (i < g.n) {
@@ -151,7 +154,9 @@ function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: num
     }
     let j = i;
     while (j + 1 < g.n && v[j + 1]! >= threshold) j++;
-    splitAtValleys(v, i, j, segments);
+    const valleys: [number, number][] = [];
+    splitAtValleys(v, i, j, valleys);
+    for (const [s, e] of valleys) splitWide(v, s, e, maxBins, segments);
     i = j + 1;
   }
   const drafts: DraftZone[] = segments.map(([s, e]) => draftZone(g, side, s, e, total, input, atr));
@@ -198,6 +203,23 @@ function splitAtValleys(v: Float64Array, s: number, e: number, out: [number, num
     }
   }
   out.push([segStart, e]);
+}
+
+/** Splits a run wider than `maxBins` at its weakest bin (middle half, ties nearest the middle), recursively. */
+function splitWide(v: Float64Array, s: number, e: number, maxBins: number, out: [number, number][]): void {
+  const len = e - s + 1;
+  if (len <= maxBins) {
+    out.push([s, e]);
+    return;
+  }
+  const quarter = Math.floor(len / 4);
+  const mid = (s + e) / 2;
+  let k = Math.max(s + 1, s + quarter);
+  for (let i = k + 1; i <= Math.min(e - 1, e - quarter); i++) {
+    if (v[i]! < v[k]! || (v[i] === v[k] && Math.abs(i - mid) < Math.abs(k - mid))) k = i;
+  }
+  splitWide(v, s, k - 1, maxBins, out);
+  splitWide(v, k, e, maxBins, out);
 }
 
 function draftZone(g: Grid, side: PositionSide, s: number, e: number, sideTotal: number, input: SnapshotInput, atr: number): DraftZone {

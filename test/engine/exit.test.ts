@@ -3,12 +3,12 @@ import { BracketBook } from '../../src/engine/brackets.ts';
 import { planExit } from '../../src/engine/exit.ts';
 import { binanceLiquidationPrice, bybitLiquidationPrice } from '../../src/engine/liquidation.ts';
 import type { ExitPlan, ExitRequest } from '../../src/engine/types.ts';
-import { exampleSources, snapshotOf } from './synthetic.ts';
+import { exampleSources, snapshotOf, source } from './synthetic.ts';
 
 const book = new BracketBook();
 const eth = book.get('binance', 'ETH');
 
-function plan(req: Partial<ExitRequest>, atr = 1): ExitPlan {
+function plan(req: Partial<ExitRequest>, atr = 5): ExitPlan {
   const full: ExitRequest = { symbol: 'ETH', side: 'long', entry: 1000, leverage: 20, sizeUsd: 10_000, venue: 'binance', ...req };
   const p = planExit(snapshotOf(exampleSources(), undefined, 1000, atr), full, book.get(full.venue, 'ETH'));
   if ('error' in p) throw new Error(p.error);
@@ -34,8 +34,8 @@ describe('exit planner', () => {
     expect(p.targets.map((t) => t.price)).toEqual([1009.875, 1019.875, 1020.875]);
     expect(p.targets[0]!.distancePct).toBeCloseTo(0.9875, 9);
     expect(p.targets[0]!.zoneUsd).toBe(4e6);
-    expect(p.stop).toEqual({ price: 999, reason: expect.stringMatching(/ATR/) });
-    expect(p.targets[0]!.rewardRisk).toBeCloseTo(9.875, 9);
+    expect(p.stop).toEqual({ price: 995, reason: expect.stringMatching(/ATR/) });
+    expect(p.targets[0]!.rewardRisk).toBeCloseTo(9.875 / 5, 9);
     const short = plan({ side: 'short', leverage: 10 });
     expect(short.targets.map((t) => t.price)).toEqual([991.625, 980.625]);
     expect(short.targets.every((t) => t.price < 1000)).toBe(true);
@@ -64,6 +64,16 @@ describe('exit planner', () => {
     expect(p.liquidationPrice).toBeCloseTo((1000 * (1 - 1 / 70)) / 0.996, 9);
     expect(p.stop!.price).toBe(992.25);
     expect(p.warnings.some((w) => /lies between price and your liquidation price/.test(w))).toBe(true);
+  });
+
+  it('keeps the stop inside a cluster only when there is no room on either side, and says so', () => {
+    const wide = source('binance', Array.from({ length: 21 }, (_, i) => ['long', 0, 985 + i * 0.5, 1e6] as ['long', number, number, number]));
+    const snap = snapshotOf([wide], undefined, 1000, 20); // bins of 2: one long cluster 984–996
+    const p = planExit(snap, { symbol: 'ETH', side: 'long', entry: 996, leverage: 100, sizeUsd: 10_000, venue: 'binance' }, eth);
+    if ('error' in p) throw new Error(p.error);
+    expect(p.stop!.price).toBeCloseTo(996 - 0.8 * (996 - p.liquidationPrice), 9);
+    expect(p.stop!.reason).toMatch(/inside the long-liquidation cluster 984–996/);
+    expect(p.warnings.some((w) => /no room outside it before liquidation/.test(w))).toBe(true);
   });
 
   it('warns when the own liquidation price sits in or near a cluster (cascade risk)', () => {

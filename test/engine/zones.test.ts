@@ -6,7 +6,7 @@ import { exampleSources, snapshotOf, source } from './synthetic.ts';
 
 describe('zones', () => {
   it('clusters adjacent bins on each side with every field filled', () => {
-    const snap = snapshotOf(exampleSources(), undefined, 1000, 1);
+    const snap = snapshotOf(exampleSources(), undefined, 1000, 5);
     expect(snap.binSize).toBe(0.5);
     const longs = snap.zones.filter((z) => z.side === 'long');
     const shorts = snap.zones.filter((z) => z.side === 'short');
@@ -21,7 +21,7 @@ describe('zones', () => {
     expect(big.rank).toBe(1);
     expect(longs[1]!.rank).toBe(2);
     expect(big.distancePct).toBeCloseTo(((991.5 - 1000) / 1000) * 100, 12);
-    expect(big.distanceAtr).toBeCloseTo(8.5, 12);
+    expect(big.distanceAtr).toBeCloseTo(1.7, 12);
     expect(big.leverage).toEqual({ '50': 1e6, '100': 10e6 });
     expect(big.venues).toEqual({ binance: 10e6, bybit: 1e6 });
     // the run 1020–1021.5 splits at its deep valley (1020.5–1021, kept on the left) into two zones
@@ -36,6 +36,21 @@ describe('zones', () => {
     // nearest first across both sides
     expect(snap.zones.map((z) => Math.abs(z.distancePct))).toEqual([...snap.zones.map((z) => Math.abs(z.distancePct))].sort((a, b) => a - b));
     expect(snap.venues).toEqual(['binance', 'bybit']);
+  });
+
+  it('splits a run wider than about one ATR at its weakest bin', () => {
+    // 12 bins 980–986, the 6th a little weaker (no deep valley); at most 5 bins per zone
+    const ramp = source('binance', Array.from({ length: 12 }, (_, i) => ['long', 0, 980.2 + i * 0.5, i === 5 ? 2.5e6 : 3e6] as ['long', number, number, number]));
+    const snap = snapshotOf([ramp], undefined, 1000, 2.5);
+    expect(snap.zones.map((z) => [z.low, z.high])).toEqual([
+      [984, 986],
+      [982.5, 984],
+      [980, 982.5],
+    ]);
+    expect(snap.zones.reduce((a, z) => a + z.notionalUsd, 0)).toBeCloseTo(35.5e6, 3);
+    // ATR 5: up to 10 bins per zone, so the first 10 bins stay one zone
+    const ten = source('binance', Array.from({ length: 10 }, (_, i) => ['long', 0, 980.2 + i * 0.5, i === 5 ? 2.5e6 : 3e6] as ['long', number, number, number]));
+    expect(snapshotOf([ten], undefined, 1000, 5).zones.map((z) => [z.low, z.high])).toEqual([[980, 985]]);
   });
 
   it('ignores long levels at or above price and short levels below it', () => {
