@@ -110,6 +110,7 @@ export class FakeDiscord {
   private readonly identified = new Set<WebSocket>();
   private readonly seqBySocket = new Map<WebSocket, number>();
   private readonly dmChannels = new Map<string, string>();
+  private readonly queued: { t: string; d: unknown }[] = [];
   private nextSnowflake = 1_300_000_000_000_000_000n;
   private server!: Server;
   private wss!: WebSocketServer;
@@ -155,7 +156,7 @@ export class FakeDiscord {
    * Resolves with the first truthy value of `predicate`, re-checked after every recorded REST call
    * and gateway message; rejects after `timeoutMs`.
    */
-  waitFor<T>(predicate: (fake: FakeDiscord) => T | undefined | null | false, timeoutMs = 3000): Promise<T> {
+  waitFor<T>(predicate: (fake: FakeDiscord) => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const check = (): boolean => {
         const v = predicate(this);
@@ -180,7 +181,7 @@ export class FakeDiscord {
   }
 
   /** Waits for a REST call matching `match` (method + path regex or predicate). */
-  waitForCall(match: ((c: RecordedRestCall) => boolean) | { method: string; path: RegExp }, timeoutMs = 3000): Promise<RecordedRestCall> {
+  waitForCall(match: ((c: RecordedRestCall) => boolean) | { method: string; path: RegExp }, timeoutMs = 10_000): Promise<RecordedRestCall> {
     const fn = typeof match === 'function' ? match : (c: RecordedRestCall) => c.method === match.method && match.path.test(c.path);
     return this.waitFor(() => this.calls.find(fn), timeoutMs);
   }
@@ -233,13 +234,24 @@ export class FakeDiscord {
     return this.inject(3, origin, { custom_id: customId, component_type: 2 }, { message });
   }
 
-  /** Sends a raw gateway dispatch to every identified connection. */
+  /**
+   * Sends a raw gateway dispatch to every identified connection. While no bot is connected
+   * (not logged in yet, or reconnecting after a missed heartbeat on a loaded machine) events are
+   * queued and delivered after the next READY or RESUMED.
+   */
   dispatch(t: string, d: unknown): void {
+    if (this.identified.size === 0) {
+      this.queued.push({ t, d });
+      return;
+    }
     for (const ws of this.identified) this.send(ws, { op: 0, t, d, s: this.nextSeq(ws) });
   }
 
+  private flushQueued(ws: WebSocket): void {
+    for (const { t, d } of this.queued.splice(0)) this.send(ws, { op: 0, t, d, s: this.nextSeq(ws) });
+  }
+
   private inject(type: number, origin: InteractionOrigin, data: unknown, extra: Record<string, unknown> = {}): InjectedInteraction {
-    if (this.identified.size === 0) throw new Error('FakeDiscord: no bot connected to the gateway yet');
     const id = this.snowflake();
     const token = `itoken_${id}`;
     const user = this.userObject(origin.user);
@@ -412,10 +424,12 @@ export class FakeDiscord {
         this.identified.add(ws);
         this.send(ws, { op: 0, t: 'READY', s: this.nextSeq(ws), d: this.readyPayload() });
         for (const g of this.guilds) this.send(ws, { op: 0, t: 'GUILD_CREATE', s: this.nextSeq(ws), d: this.guildPayload(g) });
+        this.flushQueued(ws);
         break;
       case 6: // RESUME
         this.identified.add(ws);
         this.send(ws, { op: 0, t: 'RESUMED', s: this.nextSeq(ws), d: {} });
+        this.flushQueued(ws);
         break;
       default:
         break; // presence updates, member requests: not modelled

@@ -161,7 +161,7 @@ export class FakeTelegram {
   // ---------------------------------------------------------------- waiting
 
   /** Resolves with the first truthy value of `predicate`, re-checked after every call; rejects after `timeoutMs`. */
-  waitFor<T>(predicate: (fake: FakeTelegram) => T | undefined | null | false, timeoutMs = 3000): Promise<T> {
+  waitFor<T>(predicate: (fake: FakeTelegram) => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const check = (): void => {
         const v = predicate(this);

@@ -24,7 +24,7 @@ let guildId: string;
 let inGuild: (user: typeof alice, permissions?: bigint) => InteractionOrigin;
 
 beforeAll(async () => {
-  fake = await FakeDiscord.start({ heartbeatIntervalMs: 200 });
+  fake = await FakeDiscord.start({ heartbeatIntervalMs: 1000 });
   guildId = fake.guilds[0]!.id;
   inGuild = (user, permissions = MEMBER_PERMISSIONS) => ({ user, guildId, permissions });
   await deployCommands({ token: 'test-token', appId: fake.appId, apiUrl: fake.apiUrl, guildId, commands: allCommands() });
@@ -106,6 +106,13 @@ describe('discord interactions', () => {
     const customIds = body.components!.flatMap((r) => r.components.map((b) => b.custom_id));
     expect(customIds).toContain('/subscribe ETH');
     expect(body.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it('/exit draws the plan on the map as an attachment', async () => {
+    const ix = fake.injectCommand('exit', { symbol: 'ETH', side: 'long', entry: 3120, leverage: 20 }, inGuild(alice));
+    const edit = await fake.waitFor(() => ix.calls().find(originalEdit));
+    expect((edit.body as MessageBody).embeds![0]!.image?.url).toBe('attachment://exit-ETH.png');
+    expect(edit.files[0]!.data.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
   });
 
   it('autocompletes the symbol option from the tracked symbols', async () => {

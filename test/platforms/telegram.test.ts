@@ -60,6 +60,13 @@ describe('telegram bot', () => {
     expect(call.params.disable_notification).toBe(false);
   });
 
+  it('/exit ETH long 3120 20x: the plan chart as a photo', async () => {
+    const call = await ask('/exit ETH long 3120 20x');
+    expect(call.method).toBe('sendPhoto');
+    expect(call.files.photo!.name).toBe('exit-ETH.png');
+    expect(String(call.params.caption).length).toBeLessThanOrEqual(1024);
+  });
+
   it('answers /zones@BotName in a group as a reply, and ignores commands for other bots', async () => {
     const before = fake.calls.length;
     fake.injectMessage('/zones@other_bot eth', trader, group);
