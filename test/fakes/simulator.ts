@@ -229,13 +229,13 @@ export class MarketSimulator {
     const bands = new Map<string, LiquidationBand>();
     const sides = { long: emptySide(), short: emptySide() };
     for (const v of venues) {
-      for (const [side, list] of [['long', v.book.longs], ['short', v.book.shorts]] as const) {
+      for (const side of ['long', 'short'] as const) {
         const summary = sides[side];
         const nearest = v.book.nextToLiquidate(side);
         if (nearest && (summary.nearestLiquidation === undefined || (side === 'long' ? nearest.liq > summary.nearestLiquidation : nearest.liq < summary.nearestLiquidation))) {
           summary.nearestLiquidation = m.roundPrice(nearest.liq);
         }
-        for (const p of list) {
+        for (const p of v.book.open(side)) {
           summary.count++;
           summary.qty += p.qty;
           const index = Math.floor(p.liq / width);

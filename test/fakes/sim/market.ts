@@ -267,9 +267,9 @@ export class SymbolMarket {
         flowUsd += (side === 'long' ? 1 : -1) * pos.qty * entry;
       }
       const closes = rng.poisson((v.book.count * closeRate * s) / MEAN_HOLD_SEC);
-      for (let k = 0; k < closes && v.book.count > 0; k++) {
-        const i = rng.int(v.book.count);
-        const pos = i < v.book.longs.length ? v.book.removeAt('long', i) : v.book.removeAt('short', i - v.book.longs.length);
+      for (let k = 0; k < closes; k++) {
+        const pos = v.book.closeRandom(rng);
+        if (!pos) break;
         const price = this.roundPrice(pos.side === 'long' ? v.mark - half : v.mark + half);
         trades.push({ t: t0 + rng.int(dt), venue: v, price, qty: pos.qty, side: pos.side === 'long' ? 'sell' : 'buy' });
         flowUsd += (pos.side === 'long' ? -1 : 1) * pos.qty * price;

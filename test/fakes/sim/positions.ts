@@ -1,10 +1,12 @@
 /**
  * The open leveraged positions of simulated traders on one venue for one symbol. Each side is a
  * binary heap keyed on liquidation price, so the next position to die is at the root (longs: the
- * highest liquidation price, shorts: the lowest) and adding, liquidating or closing any position
- * is O(log n).
+ * highest liquidation price, shorts: the lowest). Voluntary closes only flag the position (a
+ * random heap removal costs a cache-missing sift); flagged entries are skipped when they surface
+ * and swept out when they pile up.
  */
 import type { PositionSide } from '../../../src/market/types.ts';
+import type { Rng } from './rng.ts';
 
 export interface SimPosition {
   side: PositionSide;
@@ -15,11 +17,15 @@ export interface SimPosition {
   /** Liquidation trigger price (compared with the venue's mark). */
   liq: number;
   openedAt: number;
+  /** Set when the trader closed it; the heap drops it lazily. */
+  closed?: boolean;
 }
 
 /** Heap whose root is the position the mark reaches first. */
 class LiquidationHeap {
-  readonly items: SimPosition[] = [];
+  items: SimPosition[] = [];
+  /** Open (not flagged) entries. */
+  live = 0;
 
   /** Longs die first when their liq is highest, shorts when lowest. */
   constructor(private readonly highestFirst: boolean) {}
@@ -28,25 +34,40 @@ class LiquidationHeap {
     return this.highestFirst ? a.liq > b.liq : a.liq < b.liq;
   }
 
-  get root(): SimPosition | undefined {
+  /** The open position the mark reaches first (flagged roots are discarded on the way). */
+  root(): SimPosition | undefined {
+    while (this.items.length > 0 && this.items[0]!.closed) this.popRoot();
     return this.items[0];
   }
 
   push(p: SimPosition): void {
     this.items.push(p);
+    this.live++;
     this.up(this.items.length - 1);
   }
 
-  removeAt(index: number): SimPosition {
+  /** Removes the root (callers account for `live`). */
+  popRoot(): SimPosition {
     const items = this.items;
-    const removed = items[index]!;
+    const root = items[0]!;
     const last = items.pop()!;
-    if (index < items.length) {
-      items[index] = last;
-      this.down(index);
-      this.up(index);
+    if (items.length > 0) {
+      items[0] = last;
+      this.down(0);
     }
-    return removed;
+    return root;
+  }
+
+  flagClosed(p: SimPosition): void {
+    p.closed = true;
+    this.live--;
+    if (this.items.length > 64 && this.live < this.items.length / 2) this.sweep();
+  }
+
+  /** Drops flagged entries and re-heapifies: O(n), amortized over the closes that flagged them. */
+  private sweep(): void {
+    this.items = this.items.filter((p) => !p.closed);
+    for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
 
   private up(i: number): void {
@@ -88,26 +109,30 @@ export class PositionBook {
   longEntryNotional = 0;
   shortEntryNotional = 0;
 
-  /** Open longs, in heap order (not sorted). */
-  get longs(): readonly SimPosition[] {
-    return this.longHeap.items;
+  get longCount(): number {
+    return this.longHeap.live;
   }
 
-  get shorts(): readonly SimPosition[] {
-    return this.shortHeap.items;
+  get shortCount(): number {
+    return this.shortHeap.live;
   }
 
   get count(): number {
-    return this.longHeap.items.length + this.shortHeap.items.length;
+    return this.longHeap.live + this.shortHeap.live;
   }
 
   get totalQty(): number {
     return this.longQty + this.shortQty;
   }
 
+  /** Every open position of a side, in no particular order. */
+  *open(side: PositionSide): IterableIterator<SimPosition> {
+    for (const p of (side === 'long' ? this.longHeap : this.shortHeap).items) if (!p.closed) yield p;
+  }
+
   /** The position of this side the mark reaches first. */
   nextToLiquidate(side: PositionSide): SimPosition | undefined {
-    return side === 'long' ? this.longHeap.root : this.shortHeap.root;
+    return (side === 'long' ? this.longHeap : this.shortHeap).root();
   }
 
   add(p: SimPosition): void {
@@ -122,22 +147,31 @@ export class PositionBook {
     }
   }
 
-  /** Removes and returns the position at `index` of the side's (heap-ordered) list. */
-  removeAt(side: PositionSide, index: number): SimPosition {
-    const p = (side === 'long' ? this.longHeap : this.shortHeap).removeAt(index);
-    this.account(p);
-    return p;
+  /** A trader closes: picks a uniformly random open position, removes and returns it. */
+  closeRandom(rng: Rng): SimPosition | undefined {
+    if (this.count === 0) return undefined;
+    const heap = rng.next() * this.count < this.longHeap.live ? this.longHeap : this.shortHeap;
+    // at least half of a heap is open (sweep invariant), so this ends after ~2 draws
+    for (;;) {
+      const p = heap.items[rng.int(heap.items.length)]!;
+      if (p.closed) continue;
+      heap.flagClosed(p);
+      this.account(p);
+      return p;
+    }
   }
 
   /** Removes every position whose liquidation price the mark has reached; appends them in trigger order. */
   takeLiquidated(mark: number, out: SimPosition[]): void {
-    while (this.longHeap.root && this.longHeap.root.liq >= mark) {
-      const p = this.longHeap.removeAt(0);
+    for (let p = this.longHeap.root(); p && p.liq >= mark; p = this.longHeap.root()) {
+      this.longHeap.popRoot();
+      this.longHeap.live--;
       this.account(p);
       out.push(p);
     }
-    while (this.shortHeap.root && this.shortHeap.root.liq <= mark) {
-      const p = this.shortHeap.removeAt(0);
+    for (let p = this.shortHeap.root(); p && p.liq <= mark; p = this.shortHeap.root()) {
+      this.shortHeap.popRoot();
+      this.shortHeap.live--;
       this.account(p);
       out.push(p);
     }
@@ -147,12 +181,12 @@ export class PositionBook {
     if (p.side === 'long') {
       this.longQty -= p.qty;
       this.longEntryNotional -= p.qty * p.entry;
+      // float sums drift: snap to zero when the side is empty
+      if (this.longHeap.live === 0) this.longQty = this.longEntryNotional = 0;
     } else {
       this.shortQty -= p.qty;
       this.shortEntryNotional -= p.qty * p.entry;
+      if (this.shortHeap.live === 0) this.shortQty = this.shortEntryNotional = 0;
     }
-    // float sums drift: snap to zero when the side is empty
-    if (this.longHeap.items.length === 0) this.longQty = this.longEntryNotional = 0;
-    if (this.shortHeap.items.length === 0) this.shortQty = this.shortEntryNotional = 0;
   }
 }
