@@ -254,23 +254,14 @@ export function createBybitMapper(reg: SymbolRegistry): BybitMapper {
           // subscribe acks (success or not) and pongs are control replies
           return typeof msg.op === 'string' ? [] : null;
         }
-        const dot = topic.indexOf('.');
-        if (dot <= 0) return null;
-        switch (topic.slice(0, dot)) {
-          case 'publicTrade':
-            return mapPublicTrade(msg.data, recvTime);
-          case 'tickers':
-            return mapTicker(msg, topic.slice(dot + 1), recvTime);
-          case 'allLiquidation':
-            return mapAllLiquidation(msg.data, recvTime);
-          case 'orderbook':
-            return mapOrderbook(msg, topic, recvTime);
-          case 'kline':
-            return mapKline(msg, topic, recvTime);
-          default:
-            // includes the deprecated `liquidation.` topic (1/s sample, old field names): ignored
-            return [];
-        }
+        // prefix tests rather than slicing: no string allocation on the trade hot path
+        if (topic.startsWith('publicTrade.')) return mapPublicTrade(msg.data, recvTime);
+        if (topic.startsWith('tickers.')) return mapTicker(msg, topic.slice(8), recvTime);
+        if (topic.startsWith('orderbook.')) return mapOrderbook(msg, topic, recvTime);
+        if (topic.startsWith('allLiquidation.')) return mapAllLiquidation(msg.data, recvTime);
+        if (topic.startsWith('kline.')) return mapKline(msg, topic, recvTime);
+        // the deprecated `liquidation.` topic (1/s sample, old field names) and anything else: ignored
+        return topic.indexOf('.') > 0 ? [] : null;
       } catch {
         return null;
       }
