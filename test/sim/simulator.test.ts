@@ -41,6 +41,18 @@ describe('MarketSimulator: determinism', () => {
     expect(a.advance(5_000)).toEqual(ticks);
   });
 
+  it('is not perturbed by reading state between steps', () => {
+    const quiet = btc(17, 20 * MIN);
+    const observed = btc(17, 20 * MIN);
+    for (let i = 0; i < 5; i++) {
+      observed.positions('BTC');
+      observed.quote('bybit', 'BTC');
+      observed.openInterest('binance', 'BTC');
+      observed.history('binance', 'BTC', { bars: 120, oiPoints: 10 });
+      expect(observed.advance(15_000)).toEqual(quiet.advance(15_000));
+    }
+  });
+
   it('differs between seeds', () => {
     expect(btc(1, 20 * MIN).advance(10_000)).not.toEqual(btc(2, 20 * MIN).advance(10_000));
   });

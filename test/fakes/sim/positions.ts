@@ -34,9 +34,8 @@ class LiquidationHeap {
     return this.highestFirst ? a.liq > b.liq : a.liq < b.liq;
   }
 
-  /** The open position the mark reaches first (flagged roots are discarded on the way). */
-  root(): SimPosition | undefined {
-    while (this.items.length > 0 && this.items[0]!.closed) this.popRoot();
+  /** The open position the mark reaches first: the root is never a flagged entry. */
+  get root(): SimPosition | undefined {
     return this.items[0];
   }
 
@@ -46,8 +45,22 @@ class LiquidationHeap {
     this.up(this.items.length - 1);
   }
 
-  /** Removes the root (callers account for `live`). */
+  /** Removes the open root (a liquidation). */
   popRoot(): SimPosition {
+    const root = this.removeRoot();
+    this.live--;
+    this.dropFlaggedRoots();
+    return root;
+  }
+
+  flagClosed(p: SimPosition): void {
+    p.closed = true;
+    this.live--;
+    this.dropFlaggedRoots();
+    if (this.items.length > 64 && this.live < this.items.length / 2) this.sweep();
+  }
+
+  private removeRoot(): SimPosition {
     const items = this.items;
     const root = items[0]!;
     const last = items.pop()!;
@@ -58,10 +71,9 @@ class LiquidationHeap {
     return root;
   }
 
-  flagClosed(p: SimPosition): void {
-    p.closed = true;
-    this.live--;
-    if (this.items.length > 64 && this.live < this.items.length / 2) this.sweep();
+  /** Keeps the root open, so reading it never has to mutate the heap (reads must not change the run). */
+  private dropFlaggedRoots(): void {
+    while (this.items.length > 0 && this.items[0]!.closed) this.removeRoot();
   }
 
   /** Drops flagged entries and re-heapifies: O(n), amortized over the closes that flagged them. */
@@ -132,7 +144,7 @@ export class PositionBook {
 
   /** The position of this side the mark reaches first. */
   nextToLiquidate(side: PositionSide): SimPosition | undefined {
-    return (side === 'long' ? this.longHeap : this.shortHeap).root();
+    return (side === 'long' ? this.longHeap : this.shortHeap).root;
   }
 
   add(p: SimPosition): void {
@@ -163,15 +175,13 @@ export class PositionBook {
 
   /** Removes every position whose liquidation price the mark has reached; appends them in trigger order. */
   takeLiquidated(mark: number, out: SimPosition[]): void {
-    for (let p = this.longHeap.root(); p && p.liq >= mark; p = this.longHeap.root()) {
-      this.longHeap.popRoot();
-      this.longHeap.live--;
+    while (this.longHeap.root && this.longHeap.root.liq >= mark) {
+      const p = this.longHeap.popRoot();
       this.account(p);
       out.push(p);
     }
-    for (let p = this.shortHeap.root(); p && p.liq <= mark; p = this.shortHeap.root()) {
-      this.shortHeap.popRoot();
-      this.shortHeap.live--;
+    while (this.shortHeap.root && this.shortHeap.root.liq <= mark) {
+      const p = this.shortHeap.popRoot();
       this.account(p);
       out.push(p);
     }
