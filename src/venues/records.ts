@@ -106,6 +106,11 @@ export interface RecordMapper {
   map(rec: FrameRecord): MarketEvent[] | null;
   /** The last mark (coin price) seen per venue and symbol: REST open interest is valued with it. */
   lastMark(venue: Venue, symbol: string): number | undefined;
+  /**
+   * A venue's socket reconnected: drop merged stream state (Bybit tickers and books). Optional:
+   * the venue sends snapshots first after a resubscribe, so a replay that never calls it maps the same.
+   */
+  reset(venue: Venue): void;
 }
 
 /**
@@ -162,6 +167,9 @@ export function createRecordMapper(reg: SymbolRegistry): RecordMapper {
     },
     lastMark(venue: Venue, symbol: string): number | undefined {
       return marks.get(markKey(venue, symbol));
+    },
+    reset(venue: Venue): void {
+      if (venue === 'bybit') bybit.reset();
     },
   };
 }

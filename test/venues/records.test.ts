@@ -69,6 +69,15 @@ describe('createRecordMapper', () => {
     expect(rm.map({ t: T0, v: 'bybit', c: tick.topic, raw: JSON.stringify(tick.message) })).toMatchObject([{ kind: 'mark', venue: 'bybit', mark: 60001 }]);
   });
 
+  it('reset(bybit) forgets merged tickers, as after a reconnect', () => {
+    const rm = createRecordMapper(reg);
+    const snap = { topic: 'tickers.BTCUSDT', type: 'snapshot', ts: 1, data: { symbol: 'BTCUSDT', markPrice: '100', fundingRate: '0.0001' } };
+    const delta = { topic: 'tickers.BTCUSDT', type: 'delta', ts: 2, data: { symbol: 'BTCUSDT', fundingRate: '0.0002' } };
+    rm.map({ t: 1, v: 'bybit', c: snap.topic, raw: JSON.stringify(snap) });
+    rm.reset('bybit');
+    expect(rm.map({ t: 2, v: 'bybit', c: delta.topic, raw: JSON.stringify(delta) })).toEqual([]);
+  });
+
   it('malformed frames and bodies give null', () => {
     const rm = createRecordMapper(reg);
     expect(rm.map({ t: T0, v: 'binance', c: 'btcusdt@aggTrade', raw: '{"e":"aggTrade"' })).toBeNull();
