@@ -122,12 +122,14 @@ export function zoneContains(z: Zone, p: number): boolean {
   return p >= z.low && p <= z.high;
 }
 
+const PRICE_FORMATS = [0, 1, 2, 3].map((digits) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits }));
+
 /** Prices with sensible precision for any magnitude (BTC 97,120.5 … PEPE 0.00001234). */
 export function formatPrice(p: number): string {
   if (!Number.isFinite(p)) return String(p);
   const a = Math.abs(p);
-  if (a >= 1000) return p.toLocaleString('en-US', { maximumFractionDigits: 1 });
-  if (a >= 1) return p.toLocaleString('en-US', { maximumFractionDigits: a >= 100 ? 2 : 3 });
+  if (a >= 1000) return PRICE_FORMATS[1]!.format(p);
+  if (a >= 1) return PRICE_FORMATS[a >= 100 ? 2 : 3]!.format(p);
   if (a === 0) return '0';
   return p.toPrecision(4);
 }

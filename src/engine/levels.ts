@@ -185,6 +185,7 @@ export interface LevelSource {
 export interface LevelStats {
   intervals: number;
   addedUsd: number;
+  /** Open interest that closed (ΔOI < 0), USD; the book shrank by the same fraction. */
   closedUsd: number;
   consumedUsd: number;
   levels: number;
@@ -316,10 +317,9 @@ export class VenueLevels implements LevelSource {
       this.stats.addedUsd += usd;
     } else if (dBase < 0 && a.oiBase > 0) {
       const f = Math.min(1, -dBase / a.oiBase);
-      const before = this.totalUsd('long') + this.totalUsd('short');
       for (const l of this.long) l.multiply(1 - f);
       for (const l of this.short) l.multiply(1 - f);
-      this.stats.closedUsd += before * f;
+      this.stats.closedUsd += -dBase * (pb ?? pa ?? 0);
     }
   }
 
@@ -415,8 +415,14 @@ function upperBoundT(pts: readonly OiPoint[], t: number): number {
 /** Hourly funding at time t: the latest sample at or before t, else the live rate. */
 function fundingAt(vs: VenueSymbolState, t: number): number {
   const h = vs.fundingHistory;
-  for (let i = h.length - 1; i >= 0; i--) if (h[i]!.t <= t) return h[i]!.rate;
-  return vs.fundingRateHourly ?? 0;
+  let lo = 0;
+  let hi = h.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (h[mid]!.t <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 ? h[lo - 1]!.rate : (vs.fundingRateHourly ?? 0);
 }
 
 function clamp(x: number, lo: number, hi: number): number {
