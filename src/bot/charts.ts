@@ -178,6 +178,9 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
         barWidth,
         // Longs sit below the price and shorts above, so the two series share one slot per bin.
         barGap: '-100%',
+        // One path per series instead of one element per bar: same picture, ~2x smaller SVG.
+        large: true,
+        largeThreshold: 1,
         itemStyle: { color: COLORS.long },
         data: longData,
         markArea: {
@@ -208,6 +211,8 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
         type: 'bar',
         barWidth,
         barGap: '-100%',
+        large: true,
+        largeThreshold: 1,
         itemStyle: { color: COLORS.short },
         data: shortData,
         markArea: {
