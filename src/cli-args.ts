@@ -13,6 +13,8 @@ export interface CliArgs {
   minutes?: number;
   demo: boolean;
   speed?: number;
+  /** evaluate: scoring horizon, minutes. */
+  horizon?: number;
 }
 
 export const USAGE = `Usage: liqzone <command> [options]
@@ -20,11 +22,15 @@ export const USAGE = `Usage: liqzone <command> [options]
 Commands:
   run                      run the bot on live venues (chat platforms by token; console when none)
   console [--json]         live venues, answer commands typed on stdin
-  demo [--json]            simulated venues on loopback (no network needed), platforms as in run
-  record --out FILE [--minutes N] [--demo]
-                           record raw venue frames (live, or the simulated demo) to FILE
+  demo [--json] [--speed X]
+                           simulated venues on loopback (no network needed), platforms as in run
+  record --out FILE [--minutes N] [--demo [--speed X]]
+                           record raw venue frames (live, or the simulated demo, optionally
+                           X times faster than real time) to FILE
   replay FILE [--json]     replay a recording, then answer commands from stdin against it
-  evaluate FILE            measure zone accuracy on a recording and print a table
+  evaluate FILE [--horizon MINUTES]
+                           measure zone accuracy on a recording and print a table
+                           (default horizon 60 min; snapshots every horizon/6)
   deploy-commands [--guild ID]
                            register slash commands with Discord (global, or one guild)
   help                     this text`;
@@ -72,6 +78,12 @@ export function parseCli(argv: string[]): CliArgs | { error: string } {
         const v = Number(value());
         if (!(v > 0) || v > 7 * 24 * 60) return { error: '--minutes needs a positive number of minutes' };
         args.minutes = v;
+        break;
+      }
+      case '--horizon': {
+        const v = Number(value());
+        if (!(v > 0) || v > 24 * 60) return { error: '--horizon needs a positive number of minutes (at most 1440)' };
+        args.horizon = v;
         break;
       }
       case '--speed': {

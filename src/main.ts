@@ -115,7 +115,7 @@ function warnWhenUnreachable(app: App, logger: Logger): void {
 async function evaluateFile(config: Config, args: CliArgs): Promise<void> {
   const { evaluateRecording } = await import('./ops/evaluate-file.ts');
   try {
-    process.stdout.write(`${await evaluateRecording(args.file!, config)}\n`);
+    process.stdout.write(`${await evaluateRecording(args.file!, config, args.horizon)}\n`);
   } catch (err) {
     fail(`could not evaluate ${args.file}: ${(err as Error).message}`, 1);
   }

@@ -33,11 +33,12 @@ export function eventsOf(records: FrameRecord[], symbols: string[], fallbackVenu
 }
 
 /** `liqzone evaluate FILE`: zone accuracy on a recording, as a printed table. */
-export async function evaluateRecording(path: string, config: Config): Promise<string> {
+export async function evaluateRecording(path: string, config: Config, horizonMinutes = 60): Promise<string> {
   const { records, malformed } = await readRecording(path);
   if (records.length === 0) throw new Error('no frames in the recording');
   const events = eventsOf(records, config.SYMBOLS, config.VENUES);
-  const report = evaluate(events, { leverageMix: config.LEVERAGE_MIX });
+  const horizonMs = horizonMinutes * 60_000;
+  const report = evaluate(events, { leverageMix: config.LEVERAGE_MIX, horizonMs, snapshotIntervalMs: Math.max(5_000, Math.round(horizonMs / 6)) });
   const span = (records.at(-1)!.t - records[0]!.t) / 60_000;
   return [
     `Recording: ${path} — ${records.length} frames over ${span.toFixed(1)} min, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`,
