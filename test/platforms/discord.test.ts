@@ -165,6 +165,13 @@ describe('discord interactions', () => {
     expect(subscriptions.accepted.at(-1)).toMatchObject({ where: 'here', caller: { userId: mod.id, canManage: true, chatId: fake.guilds[0]!.channels[0]!.id } });
   });
 
+  it('passes subcommands and their options through to the core', async () => {
+    const ix = fake.injectCommand('alerts', { percent: 1.5, where: 'me' }, inGuild(alice), 'proximity');
+    const { flags } = await answerOf(ix);
+    expect(flags & EPHEMERAL).toBe(EPHEMERAL);
+    expect(subscriptions.calls.at(-1)).toMatchObject({ command: 'alerts', subcommand: 'proximity', args: { percent: 1.5, where: 'me' } });
+  });
+
   it('treats a DM as private', async () => {
     const ix = fake.injectCommand('subscribe', { symbol: 'SOL' }, { user: alice });
     await answerOf(ix);

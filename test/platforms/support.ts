@@ -76,8 +76,12 @@ export function makePlan(snapshot: ZoneSnapshot, req: Partial<ExitRequest> = {})
 /** Refuses channel subscriptions for callers who may not manage the channel, like the real one will. */
 export class TestSubscriptionService implements SubscriptionService {
   readonly accepted: { caller: Caller; symbol: string; where: string }[] = [];
+  /** Every call, as the adapters delivered it. */
+  readonly calls: { command: string; subcommand?: string; args: Record<string, string | number | undefined>; caller: Caller }[] = [];
 
-  async handle(command: 'subscribe' | 'unsubscribe' | 'subscriptions' | 'alerts', caller: Caller, args: Record<string, string | number | undefined>): Promise<Reply> {
+  async handle(command: 'subscribe' | 'unsubscribe' | 'subscriptions' | 'alerts', caller: Caller, args: Record<string, string | number | undefined>, subcommand?: string): Promise<Reply> {
+    this.calls.push({ command, subcommand, args, caller });
+    if (command === 'alerts') return { ok: true, title: 'Alert settings', text: `${subcommand}: ${JSON.stringify(args)}`, ephemeral: true };
     if (command !== 'subscribe') return errorReply(`/${command} is not part of this test double.`);
     const symbol = String(args.symbol);
     const where = args.where === 'here' && !caller.isPrivate ? 'here' : 'me';

@@ -84,12 +84,21 @@ describe('telegram bot', () => {
     expect(refused.method).toBe('sendMessage');
     expect(String(refused.params.text)).toMatch(/Only members who can manage this channel/);
     expect(subscriptions.accepted.some((a) => a.where === 'here')).toBe(false);
-    expect(fake.callsOf('getChatMember', group.id).some((c) => Number(c.params.user_id) === trader.id)).toBe(true);
+    const memberChecks = () => fake.callsOf('getChatMember', group.id).filter((c) => Number(c.params.user_id) === trader.id).length;
+    expect(memberChecks()).toBe(1);
+    // The membership answer is cached briefly: asking again does not call getChatMember again.
+    expect(String((await ask('/subscribe BTC here', trader, group)).params.text)).toMatch(/Only members who can manage/);
+    expect(memberChecks()).toBe(1);
 
     // The confirmation is personal, so it goes to the admin's private chat.
     const accepted = await ask('/subscribe ETH here', admin, group, admin.id);
     expect(String(accepted.params.text)).toMatch(/^<b>Subscribed to ETH<\/b>/);
     expect(subscriptions.accepted.at(-1)).toMatchObject({ where: 'here', caller: { platform: 'telegram', userId: String(admin.id), chatId: String(group.id), canManage: true, isPrivate: false } });
+  });
+
+  it('parses typed subcommands and magnitudes', async () => {
+    await ask('/alerts minsize 2m');
+    expect(subscriptions.calls.at(-1)).toMatchObject({ command: 'alerts', subcommand: 'minsize', args: { usd: 2_000_000 } });
   });
 
   it('dispatches an inline button press for the presser', async () => {
