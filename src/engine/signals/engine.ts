@@ -13,7 +13,7 @@ import {
   type ZoneSnapshot,
 } from '../types.ts';
 import { type Card, type CardOutput, DEFAULT_CARDS } from './cards/index.ts';
-import { combineTimeframe, composite, findConflict } from './composite.ts';
+import { combineTimeframe, composite, findConflict, type WeightedReading } from './composite.ts';
 import { buildCardInput, type InputMemory, newInputMemory } from './input.ts';
 import { WeightLearner } from './learning.ts';
 import { sizingGuidance } from './sizing.ts';
@@ -173,29 +173,34 @@ export class SignalEngine implements SignalService {
     if (!r) return;
     const modeWeights = MODE_SPECS[mode].weights;
     const timeframes: TimeframeSignal[] = [];
-    const cards: (CardReading & { contribution: number })[] = [];
+    const cards: CardReading[] = [];
+    const contribution: number[] = [];
     for (const tf of TIMEFRAMES) {
       const outs = r.byTf[tf];
-      const weighted = outs.map((out, i) => ({ ...out, weight: this.learner.weight(this.cards[i]!, symbol, tf) }));
-      timeframes.push(combineTimeframe(tf, weighted));
-      weighted.forEach((w, i) => {
-        const card = this.cards[i]!;
-        const acc = this.learner.accuracy(card.id, symbol, tf);
-        cards.push({
-          card: card.id,
+      const learned = this.learner.readings(symbol, tf);
+      const weighted: WeightedReading[] = [];
+      for (let i = 0; i < outs.length; i++) {
+        const out = outs[i]!;
+        const l = learned[i]!;
+        weighted.push({ score: out.score, confidence: out.confidence, weight: l.weight });
+        const reading: CardReading = {
+          card: this.cards[i]!.id,
           tf,
-          score: w.score,
-          strength: w.strength,
-          confidence: w.confidence,
-          reason: w.reason,
-          weight: w.weight,
-          ...(acc.accuracy !== undefined ? { accuracy: acc.accuracy } : {}),
-          samples: acc.samples,
-          contribution: modeWeights[tf] * w.weight * w.confidence * Math.abs(w.score),
-        });
-      });
+          score: out.score,
+          strength: out.strength,
+          confidence: out.confidence,
+          reason: out.reason,
+          weight: l.weight,
+          samples: l.samples,
+        };
+        if (l.accuracy !== undefined) reading.accuracy = l.accuracy;
+        cards.push(reading);
+        contribution.push(modeWeights[tf] * l.weight * out.confidence * Math.abs(out.score));
+      }
+      timeframes.push(combineTimeframe(tf, weighted));
     }
-    cards.sort((a, b) => b.contribution - a.contribution);
+    // strongest contributors first
+    const order = cards.map((_, i) => i).sort((a, b) => contribution[b]! - contribution[a]!);
 
     const key = `${symbol}|${mode}`;
     let tracker = this.trackers.get(key);
@@ -214,7 +219,7 @@ export class SignalEngine implements SignalService {
       timeframes,
       conflicted: update.conflicted,
       decelerating: update.fading,
-      cards: cards.map(({ contribution: _c, ...c }) => c),
+      cards: order.map((i) => cards[i]!),
       sizing: sizingGuidance(comp.confidence, update.conflicted, update.fading, r.warmingUp).text,
     });
     this.snapshots.set(key, snapshot);

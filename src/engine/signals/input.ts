@@ -1,7 +1,7 @@
 import type { MarketState, VenueSymbolState } from '../../market/state.ts';
 import type { Venue } from '../../market/types.ts';
 import { TIMEFRAMES, type Timeframe, type ZoneSnapshot } from '../types.ts';
-import { MAX_LOOKBACK_MS, MINUTE, TIMEFRAME_SPECS } from './spec.ts';
+import { MINUTE, TIMEFRAME_SPECS } from './spec.ts';
 
 /** Taker volume of one side pair, base units. */
 export interface Flow {
@@ -74,6 +74,8 @@ export interface InputMemory {
   book: Record<Timeframe, number | undefined>;
   gap: Record<Timeframe, { mean: number; variance: number; samples: number } | undefined>;
   funding: { key: string; stats: { mean: number; std: number; samples: number } } | undefined;
+  /** Closed hourly buckets per venue, valid while `key` matches. */
+  hourly: Map<Venue, { key: string; closed: VenueBuckets }>;
 }
 
 export function newInputMemory(): InputMemory {
@@ -82,6 +84,7 @@ export function newInputMemory(): InputMemory {
     book: { '1m': undefined, '5m': undefined, '1h': undefined },
     gap: { '1m': undefined, '5m': undefined, '1h': undefined },
     funding: undefined,
+    hourly: new Map(),
   };
 }
 
@@ -116,10 +119,9 @@ export function buildCardInput(
   const views = {} as Record<Timeframe, TimeframeView>;
   for (const tf of TIMEFRAMES) views[tf] = emptyView(tf);
 
-  // Bars: one backward pass per venue, bucketed into every timeframe at once.
+  // Bars: per venue and timeframe, only the tail each view needs.
   const series: VenueSeries[] = [];
-  const cutoff = t - MAX_LOOKBACK_MS;
-  for (const vs of venueStates) series.push(scanBars(vs, t, cutoff, views));
+  for (const vs of venueStates) series.push(scanBars(state, vs, t, views, memory));
   let primary: VenueSeries | undefined;
   for (const s of series) if (s.volume > 0 && (!primary || s.volume > primary.volume)) primary = s;
   primary ??= series.find((s) => s.close['1m'].some((c) => c > 0));
@@ -179,14 +181,38 @@ function emptyView(tf: Timeframe): TimeframeView {
   };
 }
 
-/** Index of the bucket (0 = oldest of the view) holding time `time`, or −1 when outside. */
-function bucketIndex(time: number, t: number, tf: Timeframe): number {
-  const { bucketMs, buckets } = TIMEFRAME_SPECS[tf];
-  const back = Math.floor(t / bucketMs) - Math.floor(time / bucketMs);
-  return back >= 0 && back < buckets ? buckets - 1 - back : -1;
+/** Per-bucket aggregates of one venue's bars for one timeframe (index 0 = oldest bucket of the view). */
+interface VenueBuckets {
+  close: number[];
+  high: number[];
+  low: number[];
+  buy: number[];
+  sell: number[];
+  volume: number[];
+  notional: number[];
 }
 
-function scanBars(vs: VenueSymbolState, t: number, cutoff: number, views: Record<Timeframe, TimeframeView>): VenueSeries {
+function emptyBuckets(n: number): VenueBuckets {
+  const z = () => new Array<number>(n).fill(0);
+  return { close: z(), high: z(), low: z(), buy: z(), sell: z(), volume: z(), notional: z() };
+}
+
+function copyBuckets(b: VenueBuckets): VenueBuckets {
+  return {
+    close: b.close.slice(),
+    high: b.high.slice(),
+    low: b.low.slice(),
+    buy: b.buy.slice(),
+    sell: b.sell.slice(),
+    volume: b.volume.slice(),
+    notional: b.notional.slice(),
+  };
+}
+
+/** A late trade can still land in a bar this long after its minute: closed buckets are cached only after that. */
+const LATE_TRADE_MS = 5 * MINUTE;
+
+function scanBars(state: MarketState, vs: VenueSymbolState, t: number, views: Record<Timeframe, TimeframeView>, memory: InputMemory): VenueSeries {
   const out: VenueSeries = {
     venue: vs.venue,
     volume: 0,
@@ -195,42 +221,91 @@ function scanBars(vs: VenueSymbolState, t: number, cutoff: number, views: Record
     low: { '1m': [], '5m': [], '1h': [] },
   };
   for (const tf of TIMEFRAMES) {
-    const n = TIMEFRAME_SPECS[tf].buckets;
-    out.close[tf] = new Array<number>(n).fill(0);
-    out.high[tf] = new Array<number>(n).fill(0);
-    out.low[tf] = new Array<number>(n).fill(0);
-  }
-  const bars = vs.bars;
-  for (let i = bars.length - 1; i >= 0; i--) {
-    const b = bars[i]!;
-    if (b.t < cutoff) break;
-    if (b.t > t) continue;
-    out.volume += b.volume;
-    for (const tf of TIMEFRAMES) {
-      const k = bucketIndex(b.t, t, tf);
-      if (k < 0) continue;
-      const view = views[tf];
-      view.buy[k]! += b.buyVolume;
-      view.sell[k]! += b.sellVolume;
-      if (out.close[tf][k] === 0) {
-        // scanning backwards: the first bar met in a bucket is its latest
-        out.close[tf][k] = b.close;
-        out.high[tf][k] = b.high;
-        out.low[tf][k] = b.low;
-      } else {
-        if (b.high > out.high[tf][k]!) out.high[tf][k] = b.high;
-        if (b.low < out.low[tf][k]!) out.low[tf][k] = b.low;
-      }
-      const recentStart = TIMEFRAME_SPECS[tf].buckets - TIMEFRAME_SPECS[tf].recent;
+    const spec = TIMEFRAME_SPECS[tf];
+    const b = tf === '1h' ? hourlyBuckets(state, vs, t, memory) : venueBuckets(vs, t, spec.bucketMs, spec.buckets);
+    const view = views[tf];
+    let flowBuy = 0;
+    let flowSell = 0;
+    let volume = 0;
+    const recentStart = spec.buckets - spec.recent;
+    for (let k = 0; k < spec.buckets; k++) {
+      view.buy[k]! += b.buy[k]!;
+      view.sell[k]! += b.sell[k]!;
+      volume += b.volume[k]!;
       if (k >= recentStart) {
-        view.notionalUsd += b.notional;
-        const f = (view.venueFlow[vs.venue] ??= { buy: 0, sell: 0 });
-        f.buy += b.buyVolume;
-        f.sell += b.sellVolume;
+        view.notionalUsd += b.notional[k]!;
+        flowBuy += b.buy[k]!;
+        flowSell += b.sell[k]!;
       }
     }
+    if (flowBuy + flowSell > 0) view.venueFlow[vs.venue] = { buy: flowBuy, sell: flowSell };
+    out.close[tf] = b.close;
+    out.high[tf] = b.high;
+    out.low[tf] = b.low;
+    // the longest view decides which venue is busiest
+    if (tf === '1h') out.volume = volume;
   }
   return out;
+}
+
+function venueBuckets(vs: VenueSymbolState, t: number, bucketMs: number, buckets: number): VenueBuckets {
+  const b = emptyBuckets(buckets);
+  const newestOpen = Math.floor(t / bucketMs) * bucketMs;
+  addBars(vs, t, bucketMs, buckets, newestOpen - (buckets - 1) * bucketMs, t + 1, b);
+  return b;
+}
+
+/**
+ * The 1h view spans 12 h of bars; its closed hours rarely change, so they are cached per venue
+ * and only the forming hour is rescanned. Any bar event (REST bootstrap, kline) or pruning at the
+ * front invalidates the cache.
+ */
+function hourlyBuckets(state: MarketState, vs: VenueSymbolState, t: number, memory: InputMemory): VenueBuckets {
+  const { bucketMs, buckets } = TIMEFRAME_SPECS['1h'];
+  const newestOpen = Math.floor(t / bucketMs) * bucketMs;
+  const key = `${newestOpen}:${state.counts.bar}:${vs.bars[0]?.t ?? 0}`;
+  const cached = memory.hourly.get(vs.venue);
+  let b: VenueBuckets;
+  if (cached && cached.key === key) {
+    b = copyBuckets(cached.closed);
+  } else {
+    b = emptyBuckets(buckets);
+    addBars(vs, t, bucketMs, buckets, newestOpen - (buckets - 1) * bucketMs, newestOpen, b);
+    if (t - newestOpen >= LATE_TRADE_MS) memory.hourly.set(vs.venue, { key, closed: copyBuckets(b) });
+  }
+  addBars(vs, t, bucketMs, buckets, newestOpen, t + 1, b);
+  return b;
+}
+
+/** Adds the venue's bars with open time in [from, to) into the buckets (one backward pass over the tail). */
+function addBars(vs: VenueSymbolState, t: number, bucketMs: number, buckets: number, from: number, to: number, out: VenueBuckets): void {
+  const newestOpen = Math.floor(t / bucketMs) * bucketMs;
+  const bars = vs.bars;
+  const { close, high, low, buy, sell, volume, notional } = out;
+  let k = buckets - 1;
+  let bucketStart = newestOpen;
+  for (let i = bars.length - 1; i >= 0; i--) {
+    const b = bars[i]!;
+    if (b.t < from) break;
+    if (b.t >= to) continue;
+    while (b.t < bucketStart) {
+      k--;
+      bucketStart -= bucketMs;
+    }
+    volume[k]! += b.volume;
+    buy[k]! += b.buyVolume;
+    sell[k]! += b.sellVolume;
+    notional[k]! += b.notional;
+    if (close[k] === 0) {
+      // scanning backwards: the first bar met in a bucket is its latest
+      close[k] = b.close;
+      high[k] = b.high;
+      low[k] = b.low;
+    } else {
+      if (b.high > high[k]!) high[k] = b.high;
+      if (b.low < low[k]!) low[k] = b.low;
+    }
+  }
 }
 
 function fillPrices(v: TimeframeView, primary: VenueSeries, tf: Timeframe, t: number): void {
@@ -298,36 +373,50 @@ function oiChange(venueStates: VenueSymbolState[], t: number, spanMs: number): n
   return past > 0 ? now / past - 1 : undefined;
 }
 
+/** Liquidations are summed back to the start of the longest recent window; the cascade baseline is the rate over it. */
+const LIQ_LOOKBACK_MS = Math.max(...TIMEFRAMES.map((tf) => TIMEFRAME_SPECS[tf].bucketMs * TIMEFRAME_SPECS[tf].recent));
+
 function scanLiquidations(venueStates: VenueSymbolState[], t: number, views: Record<Timeframe, TimeframeView>): CardInput['liqBurst'] {
   const burst = { longUsd: 0, shortUsd: 0, count: 0, baselinePerMinUsd: 0 };
-  const cutoff = t - MAX_LOOKBACK_MS;
+  const w1 = views['1m'].liq;
+  const w5 = views['5m'].liq;
+  const w60 = views['1h'].liq;
+  const from1 = recentOpen(t, '1m');
+  const from5 = recentOpen(t, '5m');
+  const from60 = recentOpen(t, '1h');
+  const cutoff = Math.min(from60, t - LIQ_LOOKBACK_MS);
+  const burstFrom = t - MINUTE;
   let total = 0;
   for (const vs of venueStates) {
     const liqs = vs.liquidations;
     for (let i = liqs.length - 1; i >= 0; i--) {
       const l = liqs[i]!;
-      if (l.exchTime < cutoff) break;
-      if (l.exchTime > t) continue;
-      total += l.notionalUsd;
+      const time = l.exchTime;
+      if (time < cutoff) break;
+      if (time > t) continue;
+      const usd = l.notionalUsd;
       const isLong = l.side === 'long';
-      if (t - l.exchTime < MINUTE) {
-        burst.count++;
-        if (isLong) burst.longUsd += l.notionalUsd;
-        else burst.shortUsd += l.notionalUsd;
-      }
-      for (const tf of TIMEFRAMES) {
-        const spec = TIMEFRAME_SPECS[tf];
-        const k = bucketIndex(l.exchTime, t, tf);
-        if (k < spec.buckets - spec.recent) continue;
-        const w = views[tf].liq;
-        w.count++;
-        if (isLong) w.longUsd += l.notionalUsd;
-        else w.shortUsd += l.notionalUsd;
-      }
+      if (time >= t - LIQ_LOOKBACK_MS) total += usd;
+      if (time > burstFrom) addLiq(burst, isLong, usd);
+      if (time >= from60) addLiq(w60, isLong, usd);
+      if (time >= from5) addLiq(w5, isLong, usd);
+      if (time >= from1) addLiq(w1, isLong, usd);
     }
   }
-  burst.baselinePerMinUsd = total / (MAX_LOOKBACK_MS / MINUTE);
+  burst.baselinePerMinUsd = total / (LIQ_LOOKBACK_MS / MINUTE);
   return burst;
+}
+
+function addLiq(w: { longUsd: number; shortUsd: number; count: number }, isLong: boolean, usd: number): void {
+  w.count++;
+  if (isLong) w.longUsd += usd;
+  else w.shortUsd += usd;
+}
+
+/** Open time of the oldest bucket of a timeframe's recent window. */
+function recentOpen(t: number, tf: Timeframe): number {
+  const { bucketMs, recent } = TIMEFRAME_SPECS[tf];
+  return Math.floor(t / bucketMs) * bucketMs - (recent - 1) * bucketMs;
 }
 
 function updateMemory(memory: InputMemory, venueStates: VenueSymbolState[], t: number, views: Record<Timeframe, TimeframeView>): void {

@@ -52,10 +52,32 @@ export function weightFactor(stats: Pick<WeightStats, 'hits' | 'n'> | undefined)
 export class WeightLearner {
   private readonly stats = new Map<string, WeightStats>();
   private readonly pending = new Map<string, PendingQueue>();
+  /** Stats keys per symbol and timeframe, in card order (built once: the lookups run every refresh). */
+  private readonly keys = new Map<string, string[]>();
   /** Set when counts changed since the last `toState`. */
   dirty = false;
 
   constructor(private readonly cards: readonly Card[]) {}
+
+  /** Weights, measured accuracies and sample counts of every card for a symbol and timeframe, in card order. */
+  readings(symbol: string, tf: Timeframe): { weight: number; accuracy: number | undefined; samples: number }[] {
+    const keyId = `${symbol}|${tf}`;
+    let keys = this.keys.get(keyId);
+    if (!keys) {
+      keys = this.cards.map((c) => statsKey(c.id, symbol, tf));
+      this.keys.set(keyId, keys);
+    }
+    const out: { weight: number; accuracy: number | undefined; samples: number }[] = [];
+    for (let i = 0; i < this.cards.length; i++) {
+      const st = this.stats.get(keys[i]!);
+      out.push({
+        weight: this.cards[i]!.prior * weightFactor(st),
+        accuracy: st && st.n > 0 ? st.hits / st.n : undefined,
+        samples: st?.total ?? 0,
+      });
+    }
+    return out;
+  }
 
   weight(card: Card, symbol: string, tf: Timeframe): number {
     return card.prior * weightFactor(this.stats.get(statsKey(card.id, symbol, tf)));

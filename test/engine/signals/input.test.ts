@@ -80,7 +80,7 @@ describe('card input builder', () => {
     expect(input.tf['5m'].liq).toEqual({ longUsd: 1000, shortUsd: 300, count: 2 });
     expect(input.tf['1h'].liq).toEqual({ longUsd: 1500, shortUsd: 300, count: 3 });
     expect(input.liqBurst.longUsd).toBe(1000);
-    expect(input.liqBurst.baselinePerMinUsd).toBeCloseTo(1800 / (12 * 60), 10);
+    expect(input.liqBurst.baselinePerMinUsd).toBeCloseTo(1800 / (5 * 60), 10); // over the longest recent window (5 h)
   });
 
   it('smooths book imbalance and the mark gap across cycles, and drops a stale book', () => {
@@ -127,5 +127,27 @@ describe('card input builder', () => {
 
   it('returns nothing for a symbol without data', () => {
     expect(buildCardInput(new MarketState(), undefined, 'ETH', newInputMemory())).toBeUndefined();
+  });
+});
+
+describe('hourly cache', () => {
+  it('gives the same 1h view as a fresh build, and notices new bars in closed hours', () => {
+    const s = new MarketState();
+    for (let i = 0; i < 6 * 60; i++) s.apply(bar('binance', T0 - 6 * 60 * M + i * M, 100 + (i % 17), 10, 3 + (i % 5)));
+    const memory = newInputMemory();
+    const trade = (t: number, price: number): MarketEvent => ({ kind: 'trade', venue: 'binance', symbol: 'ETH', exchTime: t, recvTime: t, price, qty: 2, side: 'buy' });
+    // 10 minutes into the hour: the closed hours get cached
+    for (let i = 0; i <= 10; i++) s.apply(trade(T0 + i * M, 120 + i));
+    buildCardInput(s, undefined, 'ETH', memory);
+    expect(memory.hourly.size).toBe(1);
+    s.apply(trade(T0 + 11 * M, 140));
+    const cached = buildCardInput(s, undefined, 'ETH', memory)!.tf['1h'];
+    const fresh = buildCardInput(s, undefined, 'ETH', newInputMemory())!.tf['1h'];
+    expect(cached).toEqual(fresh);
+    // a REST bar landing in a closed hour invalidates the cache
+    s.apply(bar('binance', T0 - 90 * M, 100, 1000, 1000));
+    const after = buildCardInput(s, undefined, 'ETH', memory)!.tf['1h'];
+    expect(after).toEqual(buildCardInput(s, undefined, 'ETH', newInputMemory())!.tf['1h']);
+    expect(after.buy[after.buy.length - 3]).toBeGreaterThan(cached.buy[cached.buy.length - 3]!);
   });
 });
