@@ -294,7 +294,7 @@ export class FakeTelegram {
         return ok(true);
       case 'getChatMember': {
         const userId = Number(p.user_id);
-        const status = this.admins.get(chatId)?.get(userId) ?? (chatId === userId ? 'member' : 'member');
+        const status = this.admins.get(chatId)?.get(userId) ?? 'member';
         return ok({ status, user: { id: userId, is_bot: false, first_name: `user${userId}` } });
       }
       case 'sendMessage': {

@@ -74,7 +74,7 @@ describe('telegram bot', () => {
     const call = await fake.waitForCall('sendPhoto', { chatId: group.id, after: before });
     expect(String(call.params.caption)).toContain('BTC');
     expect(call.params.reply_parameters).toMatchObject({ message_id });
-    // Polling is sequential; the other bot's command came first and produced nothing.
+    // The other bot's command is dropped on arrival, before ours is even dispatched.
     const groupPhotos = fake.calls.slice(before).filter((c) => c.method === 'sendPhoto' && String(c.params.chat_id) === String(group.id));
     expect(groupPhotos).toHaveLength(1);
   });

@@ -64,7 +64,7 @@ export async function startDiscord(opts: StartDiscordOptions): Promise<DiscordHa
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: {
-      ...(opts.apiUrl ? { api: opts.apiUrl } : {}),
+      ...(opts.apiUrl ? { api: opts.apiUrl.replace(/\/+$/, '') } : {}),
       rejectOnRateLimit: (d: RateLimitData) => ALERT_ROUTES.test(d.route) && Math.max(d.retryAfter, d.timeToReset) > maxWait,
     },
   });
@@ -92,6 +92,10 @@ export async function startDiscord(opts: StartDiscordOptions): Promise<DiscordHa
     throw err;
   }
   log('info', 'discord ready', { user: client.user?.tag, guilds: client.guilds.cache.size });
+  if (opts.appId && client.application?.id && client.application.id !== opts.appId) {
+    // Commands deployed for another application would never reach this bot.
+    log('warn', 'DISCORD_APP_ID does not match the logged-in application', { configured: opts.appId, actual: client.application.id });
+  }
 
   return {
     client,

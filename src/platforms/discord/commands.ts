@@ -80,7 +80,7 @@ export interface DeployCommandsOptions {
 
 /** `liqzone deploy-commands [--guild ID]`: bulk-overwrites the application's commands. */
 export async function deployCommands(opts: DeployCommandsOptions): Promise<{ count: number; scope: string }> {
-  const rest = new REST(opts.apiUrl ? { api: opts.apiUrl } : {}).setToken(opts.token);
+  const rest = new REST(opts.apiUrl ? { api: opts.apiUrl.replace(/\/+$/, '') } : {}).setToken(opts.token);
   // `contexts` only applies to global commands; guild commands omit it.
   const body = toDiscordCommands(opts.commands).map((c) => (opts.guildId ? { ...c, contexts: undefined } : c));
   const route = opts.guildId ? Routes.applicationGuildCommands(opts.appId, opts.guildId) : Routes.applicationCommands(opts.appId);
