@@ -17,7 +17,10 @@ export interface DemoMarketOptions {
   speed?: number;
   /** Wall-clock step of the simulator, ms (default 100). */
   stepMs?: number;
-  /** Cycle regimes on their own so zones get approached, swept and rebuilt (default true). */
+  /**
+   * Let the simulator pick regimes itself (calm, chop, trends, reversals, bursts, crowding
+   * episodes) so zones get built, approached and swept (default true). False holds every symbol calm.
+   */
   autoRegimes?: boolean;
   log?: (level: 'info' | 'warn' | 'error' | 'debug', msg: string, extra?: object) => void;
 }
@@ -26,13 +29,11 @@ export interface DemoMarket {
   simulator: MarketSimulator;
   endpoints: { binance: { wsUrl: string; restUrl: string }; bybit: { wsUrl: string; restUrl: string } };
   fakes: { binance: FakeBinance; bybit: FakeBybit };
-  /** Manual control (the console's /demo command): pauses the automatic regime cycle for that symbol. */
+  /** Manual control (the console's /demo command). */
   setRegime(symbol: string, regime: Regime): void;
   driveToward(symbol: string, price: number, overMs: number): void;
   stop(): Promise<void>;
 }
-
-const AUTO_CYCLE: Regime[] = ['calm', 'trend-up', 'chop', 'reversal', 'calm', 'trend-down', 'burst', 'chop'];
 
 export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMarket> {
   const venues = opts.venues ?? ['binance', 'bybit'];
@@ -51,7 +52,7 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
   const bybit = new FakeBybit({ data: data('bybit') });
   const [b, y] = await Promise.all([binance.start(), bybit.start()]);
 
-  const manual = new Set<string>();
+  if (opts.autoRegimes === false) simulator.setRegime('all', 'calm');
   let last = Date.now();
   const timer = setInterval(() => {
     const wall = Date.now();
@@ -67,33 +68,19 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
     }
   }, stepMs);
 
-  // Regimes rotate every few simulated minutes, staggered per symbol, unless set by hand.
-  let cycle = 0;
-  const regimeTimer =
-    opts.autoRegimes === false
-      ? undefined
-      : setInterval(() => {
-          cycle++;
-          opts.symbols.forEach((s, i) => {
-            if (!manual.has(s)) simulator.setRegime(s, AUTO_CYCLE[(cycle + i) % AUTO_CYCLE.length]!);
-          });
-        }, Math.max(5_000, 180_000 / speed));
-
   return {
     simulator,
     endpoints: { binance: b, bybit: y },
     fakes: { binance, bybit },
     setRegime(symbol, regime) {
-      manual.add(symbol);
-      simulator.setRegime(symbol, regime);
+      // a demo reversal turns after 90 s so the conflict shows while someone is watching
+      simulator.setRegime(symbol, regime, regime === 'reversal' ? { legMs: 90_000 } : {});
     },
     driveToward(symbol, price, overMs) {
-      manual.add(symbol);
       simulator.driveToward(symbol, price, overMs);
     },
     async stop() {
       clearInterval(timer);
-      if (regimeTimer) clearInterval(regimeTimer);
       await Promise.all([binance.stop(), bybit.stop()]);
     },
   };
