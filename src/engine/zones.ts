@@ -28,6 +28,8 @@ export interface SnapshotInput {
 }
 
 const DEFAULT_RANGE = 0.25;
+/** 3-tap smoothing kernel (pcdogyu's, reference §2.3). */
+const SMOOTH = [0.274, 0.452, 0.274] as const;
 
 interface Grid {
   start: number;
@@ -124,42 +126,58 @@ export function buildZoneSnapshot(input: SnapshotInput): ZoneSnapshot {
 type DraftZone = Omit<Zone, 'id'> & { idHint: string };
 
 /**
- * Clusters one side: bins above a dust threshold form runs of adjacent bins; a run splits at a
- * valley that is less than half of the peaks on both of its sides (the valley bin goes left), and
- * a piece wider than about one ATR splits again at its weakest bin.
+ * Clusters one side: on the smoothed profile, bins above a dust threshold form runs of adjacent
+ * bins; a run splits at a valley that is less than half of the peaks on both of its sides (the
+ * valley bin goes left), and a piece wider than about 1.5 ATR splits again at its weakest bin.
  */
 function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: number): DraftZone[] {
   const v = side === 'long' ? g.long : g.short;
   let total = 0;
+  for (let i = 0; i < g.n; i++) total += v[i]!;
+  if (total <= 0) return [];
+  // Shapes are judged on a 3-tap smoothed profile (reference §6.5) so single noisy bins neither
+  // start zones nor cut them; notionals stay the raw sums.
+  const sv = new Float64Array(g.n);
   let nonEmpty = 0;
+  let sum = 0;
   let max = 0;
   for (let i = 0; i < g.n; i++) {
-    if (v[i]! > 0) {
-      total += v[i]!;
+    const x = SMOOTH[0] * (v[i - 1] ?? 0) + SMOOTH[1] * v[i]! + SMOOTH[2] * (v[i + 1] ?? 0);
+    sv[i] = x;
+    if (x > 0) {
       nonEmpty++;
-      if (v[i]! > max) max = v[i]!;
+      sum += x;
+      if (x > max) max = x;
     }
   }
-  if (total <= 0) return [];
   // Low enough to keep small isolated clusters, high enough to drop decayed dust between them.
-  const threshold = Math.min((0.5 * total) / nonEmpty, 0.05 * max);
-  // A zone is at most about one ATR wide: wider runs are a smear of several entries, not one target.
-  const maxBins = Math.max(2, Math.floor(atr / g.binSize));
+  const threshold = Math.min((0.5 * sum) / nonEmpty, 0.05 * max);
+  // A zone is at most about 1.5 ATR wide: wider runs are a smear of several entries, not one target.
+  const maxBins = Math.max(3, Math.floor((1.5 * atr) / g.binSize));
   const segments: [number, number][] = [];
   let i = 0;
   while (i < g.n) {
-    if (v[i]! < threshold) {
+    if (sv[i]! < threshold) {
       i++;
       continue;
     }
     let j = i;
-    while (j + 1 < g.n && v[j + 1]! >= threshold) j++;
+    while (j + 1 < g.n && sv[j + 1]! >= threshold) j++;
     const valleys: [number, number][] = [];
-    splitAtValleys(v, i, j, valleys);
-    for (const [s, e] of valleys) splitWide(v, s, e, maxBins, segments);
+    splitAtValleys(sv, i, j, valleys);
+    for (const [s, e] of valleys) splitWide(sv, s, e, maxBins, segments);
     i = j + 1;
   }
-  const drafts: DraftZone[] = segments.map(([s, e]) => draftZone(g, side, s, e, total, input, atr));
+  // Smoothing leaks into empty neighbours: a zone's band starts and ends at bins holding levels.
+  for (const seg of segments) {
+    while (seg[0] < seg[1] && v[seg[0]] === 0) seg[0]++;
+    while (seg[1] > seg[0] && v[seg[1]] === 0) seg[1]--;
+  }
+  const nonEmptySegments = segments.filter(([s, e]) => {
+    for (let k = s; k <= e; k++) if (v[k]! > 0) return true;
+    return false;
+  });
+  const drafts: DraftZone[] = nonEmptySegments.map(([s, e]) => draftZone(g, side, s, e, total, input, atr));
   const maxZones = input.maxZonesPerSide ?? 12;
   const kept = drafts.sort((a, b) => b.notionalUsd - a.notionalUsd).slice(0, maxZones);
   kept.forEach((z, k) => (z.rank = k + 1));

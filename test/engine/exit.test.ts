@@ -31,7 +31,7 @@ describe('exit planner', () => {
 
   it('puts targets just before the near edge of the next clusters, with reward/risk', () => {
     const p = plan({});
-    expect(p.targets.map((t) => t.price)).toEqual([1009.875, 1019.875, 1020.875]);
+    expect(p.targets.map((t) => t.price)).toEqual([1009.875, 1019.875, 1021.375]);
     expect(p.targets[0]!.distancePct).toBeCloseTo(0.9875, 9);
     expect(p.targets[0]!.zoneUsd).toBe(4e6);
     expect(p.stop).toEqual({ price: 995, reason: expect.stringMatching(/ATR/) });

@@ -79,7 +79,7 @@ export const LEVERAGES = [10, 50, 100];
 
 /**
  * Around price 1000 (bins of 0.5 when ATR ≤ 5). Below: a big cluster 990–991.5 (binance 100x +
- * bybit 50x) and a small one at 980; above: 1010–1011 and a two-peaked run 1020–1021.5 with a deep valley.
+ * bybit 50x) and a small one at 980; above: 1010–1011 and a two-peaked run 1020–1023 with a deep valley at 1021–1022.
  */
 export function exampleSources(shift = 0): LevelSource[] {
   return [
@@ -91,8 +91,11 @@ export function exampleSources(shift = 0): LevelSource[] {
       ['short', 1, 1010.2, 2e6],
       ['short', 1, 1010.7, 2e6],
       ['short', 0, 1020.2, 4e6],
-      ['short', 0, 1020.7, 0.5e6],
-      ['short', 0, 1021.2, 4e6],
+      ['short', 0, 1020.7, 4e6],
+      ['short', 0, 1021.2, 0.2e6],
+      ['short', 0, 1021.7, 0.2e6],
+      ['short', 0, 1022.2, 4e6],
+      ['short', 0, 1022.7, 4e6],
     ]),
     source('bybit', [['long', 1, 990.7 + shift, 1e6]]),
   ];

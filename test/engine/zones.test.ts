@@ -24,31 +24,32 @@ describe('zones', () => {
     expect(big.distanceAtr).toBeCloseTo(1.7, 12);
     expect(big.leverage).toEqual({ '50': 1e6, '100': 10e6 });
     expect(big.venues).toEqual({ binance: 10e6, bybit: 1e6 });
-    // the run 1020–1021.5 splits at its deep valley (1020.5–1021, kept on the left) into two zones
+    // the run 1020–1023 splits at its deep valley (the first valley bin stays on the left)
     expect(shorts.map((z) => [z.low, z.high])).toEqual([
       [1010, 1011],
-      [1020, 1021],
-      [1021, 1021.5],
+      [1020, 1021.5],
+      [1021.5, 1023],
     ]);
+    expect(shorts.map((z) => z.notionalUsd)).toEqual([4e6, 8.2e6, 8.2e6]);
     expect(shorts[0]!.distancePct).toBeCloseTo(1, 12);
     expect(shorts.reduce((a, z) => a + z.share, 0)).toBeCloseTo(1, 12);
-    expect(sideTotalUsd(snap, 'short')).toBeCloseTo(12.5e6, 6);
+    expect(sideTotalUsd(snap, 'short')).toBeCloseTo(20.4e6, 6);
     // nearest first across both sides
     expect(snap.zones.map((z) => Math.abs(z.distancePct))).toEqual([...snap.zones.map((z) => Math.abs(z.distancePct))].sort((a, b) => a - b));
     expect(snap.venues).toEqual(['binance', 'bybit']);
   });
 
   it('splits a run wider than about one ATR at its weakest bin', () => {
-    // 12 bins 980–986, the 6th a little weaker (no deep valley); at most 5 bins per zone
+    // 12 bins 980–986, the 6th a little weaker (no deep valley)
     const ramp = source('binance', Array.from({ length: 12 }, (_, i) => ['long', 0, 980.2 + i * 0.5, i === 5 ? 2.5e6 : 3e6] as ['long', number, number, number]));
-    const snap = snapshotOf([ramp], undefined, 1000, 2.5);
+    const snap = snapshotOf([ramp], undefined, 1000, 2.5); // bins of 0.5, at most 7 per zone
     expect(snap.zones.map((z) => [z.low, z.high])).toEqual([
       [984, 986],
       [982.5, 984],
       [980, 982.5],
     ]);
     expect(snap.zones.reduce((a, z) => a + z.notionalUsd, 0)).toBeCloseTo(35.5e6, 3);
-    // ATR 5: up to 10 bins per zone, so the first 10 bins stay one zone
+    // ATR 5: up to 15 bins per zone, so 10 bins stay one zone
     const ten = source('binance', Array.from({ length: 10 }, (_, i) => ['long', 0, 980.2 + i * 0.5, i === 5 ? 2.5e6 : 3e6] as ['long', number, number, number]));
     expect(snapshotOf([ten], undefined, 1000, 5).zones.map((z) => [z.low, z.high])).toEqual([[980, 985]]);
   });
