@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SignalEngine } from '../../../src/engine/signals/engine.ts';
 import type { SignalEvent, SignalMode, SignalSnapshot } from '../../../src/engine/types.ts';
+import { memoryWeightStore } from '../../../src/store/weights.ts';
 import { CHOP, DUMP, type Regime, SyntheticMarket, TREND_DOWN, TREND_UP } from './synthetic.ts';
 
 interface Run {
@@ -160,5 +161,42 @@ describe('signal engine on synthetic regimes', () => {
     const s = engine.snapshot('ETH', 'day')!;
     expect(s.cards[0]!.reason).toMatch(/broken: failed \(boom\)/);
     expect(s.composite.score).toBe(0);
+  });
+});
+
+describe('signal engine timers', () => {
+  it('cycles every 10 s once started, autosaves learned weights, and stops', async () => {
+    vi.useFakeTimers();
+    try {
+      const market = new SyntheticMarket({ symbols: ['ETH'] });
+      market.seedHistory(60, TREND_UP);
+      let saves = 0;
+      const store = memoryWeightStore();
+      const engine = new SignalEngine({
+        state: market.state,
+        zones: { snapshot: () => undefined },
+        symbols: () => market.symbols(),
+        now: market.now,
+        weights: { load: () => store.load(), save: async (s) => { saves++; await store.save(s); } },
+        autosaveMs: 60 * 60_000,
+      });
+      engine.start();
+      engine.start(); // idempotent
+      expect(engine.snapshot('ETH', 'day')).toBeUndefined();
+      // drive the market alongside the timer so predictions resolve and there is something to save
+      for (let i = 0; i < 360; i++) {
+        market.step(TREND_UP);
+        await vi.advanceTimersByTimeAsync(10_000);
+      }
+      expect(engine.snapshot('ETH', 'day')).toBeDefined();
+      expect(saves).toBe(1);
+      engine.stop();
+      const last = engine.snapshot('ETH', 'scalp');
+      market.step(TREND_DOWN);
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(engine.snapshot('ETH', 'scalp')).toBe(last);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
