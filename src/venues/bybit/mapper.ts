@@ -61,28 +61,33 @@ export function createBybitMapper(reg: SymbolRegistry): BybitMapper {
   const emitted = new Map<string, Emitted>();
   const books = new Map<string, LevelBook>();
 
+  /** One trade of a publicTrade frame: the event, `undefined` when untracked, `null` when malformed. */
+  function tradeOf(t: unknown, recvTime: number): TradeEvent | undefined | null {
+    if (!isRecord(t) || typeof t.s !== 'string') return null;
+    const inst = lookup(t.s);
+    if (inst === null) return undefined;
+    const price = toNumber(t.p);
+    const qty = toNumber(t.v);
+    const time = toTime(t.T);
+    const side = t.S === 'Buy' ? 'buy' : t.S === 'Sell' ? 'sell' : undefined;
+    if (side === undefined || !(price > 0 && price < MAX_NUMERIC) || !(qty > 0 && qty < MAX_NUMERIC) || time !== time) return null;
+    const mult = inst.multiplier;
+    return { kind: 'trade', venue: 'bybit', symbol: inst.symbol, exchTime: time, recvTime, price: price / mult, qty: qty * mult, side };
+  }
+
   function mapPublicTrade(data: unknown, recvTime: number): MarketEvent[] | null {
     if (!Array.isArray(data)) return null;
+    if (data.length === 1) {
+      // the common frame carries one trade: skip the accumulator array
+      const ev = tradeOf(data[0], recvTime);
+      return ev ? [ev] : ev === undefined ? [] : null;
+    }
     const out: MarketEvent[] = [];
     let bad = 0;
     for (const t of data) {
-      if (!isRecord(t) || typeof t.s !== 'string') {
-        bad++;
-        continue;
-      }
-      const inst = lookup(t.s);
-      if (inst === null) continue;
-      const price = toNumber(t.p);
-      const qty = toNumber(t.v);
-      const time = toTime(t.T);
-      const side = t.S === 'Buy' ? 'buy' : t.S === 'Sell' ? 'sell' : undefined;
-      if (side === undefined || !(price > 0 && price < MAX_NUMERIC) || !(qty > 0 && qty < MAX_NUMERIC) || time !== time) {
-        bad++;
-        continue;
-      }
-      const mult = inst.multiplier;
-      const ev: TradeEvent = { kind: 'trade', venue: 'bybit', symbol: inst.symbol, exchTime: time, recvTime, price: price / mult, qty: qty * mult, side };
-      out.push(ev);
+      const ev = tradeOf(t, recvTime);
+      if (ev) out.push(ev);
+      else if (ev === null) bad++;
     }
     return bad > 0 && out.length === 0 ? null : out;
   }
