@@ -31,8 +31,9 @@ export interface EvaluationOptions {
   leverageMix?: readonly LeverageWeight[];
   brackets?: BracketBook;
   /**
-   * A liquidation print's price is near the bankruptcy price, about one maintenance rate beyond
-   * the trigger; prints are shifted back by this fraction before matching (default 0.004).
+   * A Binance/Bybit liquidation print's price is near the bankruptcy price, about one maintenance
+   * rate beyond the trigger. A print matches a band when the span from its price back towards the
+   * trigger by this fraction overlaps the band (default 0.004; 0 matches the print price only).
    */
   bankruptcyShift?: number;
   minIntervalMs?: number;
@@ -174,9 +175,13 @@ function addInto(acc: EvaluationRow, r: EvaluationRow): void {
   acc.hits += r.hits;
 }
 
-/** Trigger-equivalent price of a liquidation print (see `bankruptcyShift`). */
-function triggerPrice(l: RealizedLiquidation, shift: number): number {
-  return l.side === 'long' ? l.price * (1 + shift) : l.price * (1 - shift);
+/** The span a print may have been triggered from: its price back towards the trigger by `shift`. */
+function printSpan(l: RealizedLiquidation, shift: number): [number, number] {
+  return l.side === 'long' ? [l.price, l.price * (1 + shift)] : [l.price * (1 - shift), l.price];
+}
+
+function overlaps([a, b]: readonly [number, number], lo: number, hi: number): boolean {
+  return a <= hi && b >= lo;
 }
 
 /**
@@ -206,8 +211,8 @@ export function scoreSnapshot(
     if (!(bandHi > bandLo)) continue;
     const inBand = window
       .filter((l) => l.side === side)
-      .map((l) => ({ at: triggerPrice(l, opts.bankruptcyShift), usd: l.notionalUsd }))
-      .filter((x) => x.at >= bandLo && x.at <= bandHi);
+      .map((l) => ({ span: printSpan(l, opts.bankruptcyShift), usd: l.notionalUsd }))
+      .filter((x) => overlaps(x.span, bandLo, bandHi));
     const realized = inBand.reduce((a, x) => a + x.usd, 0);
     const bands = top
       .filter((z) => z.side === side)
@@ -217,10 +222,13 @@ export function scoreSnapshot(
     const [nearLo, nearHi] = side === 'long' ? [p - width, p] : [p, p + width];
     row.realizedUsd += realized;
     for (const x of inBand) {
-      if (bands.some(([lo, hi]) => x.at >= lo && x.at <= hi)) row.covered.model += x.usd;
-      if (width > 0 && x.at >= nearLo && x.at <= nearHi) row.covered.distanceOnly += x.usd;
+      if (bands.some(([lo, hi]) => overlaps(x.span, lo, hi))) row.covered.model += x.usd;
+      if (width > 0 && overlaps(x.span, nearLo, nearHi)) row.covered.distanceOnly += x.usd;
     }
-    row.covered.uniform += (realized * width) / (bandHi - bandLo);
+    // A print span of width w dropped uniformly on the band overlaps n bands of total width W with
+    // probability about (W + n·w) / band width.
+    const spanWidth = p * opts.bankruptcyShift;
+    if (bands.length > 0) row.covered.uniform += realized * Math.min(1, (width + bands.length * spanWidth) / (bandHi - bandLo));
   }
 
   for (const z of top) {
@@ -231,11 +239,7 @@ export function scoreSnapshot(
     if (touched) row.zoneTouches++;
     if (reached(where === 'below' ? 'above' : 'below', mirrorLevel(p, edge), low, high)) row.placeboTouches++;
     if (touched) {
-      const seen = window.some((l) => {
-        if (l.side !== z.side) return false;
-        const at = triggerPrice(l, opts.bankruptcyShift);
-        return at >= z.low && at <= z.high;
-      });
+      const seen = window.some((l) => l.side === z.side && overlaps(printSpan(l, opts.bankruptcyShift), z.low, z.high));
       if (seen) row.hits++;
     }
   }
@@ -324,7 +328,7 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
 
   const notes = [
     'Zones are estimates. Realized liquidations are a lower bound: Binance forceOrder pushes at most one per symbol per second.',
-    `Liquidation prints shifted ${(bankruptcyShift * 100).toFixed(2)} % back towards the trigger price before matching.`,
+    `A liquidation print matches a band when it or the price ${(bankruptcyShift * 100).toFixed(2)} % back towards its trigger does (prints sit near the bankruptcy price).`,
   ];
   if (total.snapshots === 0) notes.push(`No snapshot had zones and a full ${Math.round(horizonMs / 60_000)}-minute horizon: the recording is too short.`);
   return {
@@ -361,7 +365,8 @@ export function formatEvaluationTable(report: EvaluationReport): string {
   const body = [header, ...report.rows.map(line), ...(report.rows.length > 1 || report.rows.length === 0 ? [line(report.total)] : [])];
   const widths = header.map((_, c) => Math.max(...body.map((r) => r[c]!.length)));
   const fmt = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-  const span = report.toT > report.fromT ? `${((report.toT - report.fromT) / 3_600_000).toFixed(1)} h` : '0 h';
+  const spanMs = Math.max(0, report.toT - report.fromT);
+  const span = spanMs >= 3_600_000 ? `${(spanMs / 3_600_000).toFixed(1)} h` : `${(spanMs / 60_000).toFixed(1)} min`;
   return [
     `liqzone evaluate: ${report.events} events over ${span}, ${report.snapshotsTaken} snapshots every ${Math.round(report.snapshotIntervalMs / 1000)} s, horizon ${Math.round(report.horizonMs / 60_000)} min, top-${report.topK} zones per side`,
     fmt(body[0]!),

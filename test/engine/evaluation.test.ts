@@ -97,6 +97,15 @@ describe('scoreSnapshot', () => {
     expect(row).toMatchObject({ zones: 2, zoneTouches: 1, placeboTouches: 0, hits: 1 });
   });
 
+  it('matches a print near the bankruptcy price through its span back towards the trigger', () => {
+    const print = [{ t: 3000, side: 'long' as const, price: 990 * (1 - 0.003), notionalUsd: 500 }];
+    expect(scoreSnapshot(snap, path, print, o)!.realizedUsd).toBe(0); // 987.03 lies below the reached band
+    const shifted = scoreSnapshot(snap, path, print, { ...o, bankruptcyShift: 0.004 })!;
+    expect(shifted.realizedUsd).toBe(500);
+    expect(shifted.covered.model).toBe(500);
+    expect(shifted.hits).toBe(1);
+  });
+
   it('skips snapshots whose horizon runs past the data', () => {
     expect(scoreSnapshot(snap, path, [], { ...o, horizonMs: 10_000 })).toBeUndefined();
   });
