@@ -18,6 +18,8 @@ import { Notifier } from './notify/index.ts';
 import type { LogFn, Logger } from './ops/log.ts';
 import { logFn } from './ops/log.ts';
 import { Recorder } from './ops/recorder.ts';
+import { createMetrics, type Metrics } from './ops/metrics.ts';
+import { assessHealth, startHealthServer } from './ops/health-server.ts';
 import { ConsoleAdapter } from './platforms/console/console.ts';
 import { openStore, type Store } from './store/index.ts';
 import { createSubscriptionService } from './store/index.ts';
@@ -51,6 +53,9 @@ export interface AppOptions {
 export interface App {
   registry: CommandRegistry;
   services: Services;
+  metrics: Metrics;
+  /** Port of the /healthz + /metrics server when METRICS_PORT is set. */
+  healthPort?: number;
   state: MarketState;
   zones: ZoneEngine;
   signals: SignalEngine;
@@ -113,6 +118,38 @@ export async function startApp(opts: AppOptions): Promise<App> {
     subscriptions: createSubscriptionService({ store, symbols, now }),
   };
   const registry = new CommandRegistry([...allCommands(), ...(opts.extraCommands ?? [])]);
+  const metrics = createMetrics({ now });
+  registry.observe((name, platform, seconds) => metrics.commandLatency.observe({ command: name, platform }, seconds));
+  // Hot path: one tally per venue and event kind, counted with a plain increment.
+  const tallies = new Map<string, { count: number }>();
+  const ingest = (ev: MarketEvent): void => {
+    const key = `${ev.venue}:${ev.kind}`;
+    let tally = tallies.get(key);
+    if (!tally) {
+      tally = metrics.eventTally(ev.venue, ev.kind);
+      tallies.set(key, tally);
+    }
+    tally.count++;
+    metrics.noteExchangeTime(ev.venue, ev.exchTime);
+    state.apply(ev);
+  };
+  const reported = new Map<string, { reconnects: number; malformed: number }>();
+  metrics.onCollect(() => {
+    for (const v of venueStatus()) {
+      const prev = reported.get(v.venue) ?? { reconnects: 0, malformed: 0 };
+      const reconnects = v.connections.reduce((a, c) => a + c.reconnects, 0);
+      if (reconnects > prev.reconnects) metrics.reconnects.inc({ venue: v.venue }, reconnects - prev.reconnects);
+      if (v.malformedFrames > prev.malformed) metrics.malformedFrames.inc({ venue: v.venue }, v.malformedFrames - prev.malformed);
+      reported.set(v.venue, { reconnects: Math.max(reconnects, prev.reconnects), malformed: Math.max(v.malformedFrames, prev.malformed) });
+    }
+  });
+  const updateZones = (): void => {
+    zones.update();
+    for (const s of symbols.tracked()) {
+      const snap = zones.snapshot(s);
+      if (snap) metrics.noteSnapshot(s, snap.t);
+    }
+  };
   const stoppers: (() => Promise<void> | void)[] = [];
   const senders: AlertSender[] = [];
 
@@ -158,19 +195,19 @@ export async function startApp(opts: AppOptions): Promise<App> {
         symbols: config.SYMBOLS,
         binance: endpoints.binance,
         bybit: endpoints.bybit,
-        onEvent: (ev: MarketEvent) => state.apply(ev),
+        onEvent: ingest,
         onRecord: recorder ? (rec) => recorder.write(rec) : undefined,
         log: venueLog,
       });
       symbols.set(venues.registry);
       venueStatus = () => venues.status();
       stoppers.unshift(() => venues.stop());
-      zones.update();
+      updateZones();
       signals.cycle();
     })();
     const snapshotTimer = setInterval(() => {
       try {
-        zones.update();
+        updateZones();
       } catch (err) {
         log('error', `zone update failed: ${(err as Error).message}`);
       }
@@ -222,12 +259,26 @@ export async function startApp(opts: AppOptions): Promise<App> {
   }
   stoppers.push(() => store.close());
 
+  let healthPort: number | undefined;
+  if (config.METRICS_PORT > 0) {
+    const server = await startHealthServer({
+      port: config.METRICS_PORT,
+      health: () => assessHealth(venueStatus(), now(), { staleMs: 30_000, startedAt, startupGraceMs: 120_000 }),
+      metrics: () => metrics.text(),
+      metricsContentType: metrics.contentType,
+    });
+    healthPort = server.port;
+    stoppers.push(() => server.close());
+  }
+
   const consoleDone = consoleAdapter?.run().catch((err: Error) => log('error', `console failed: ${err.message}`));
 
   let stopped = false;
   return {
     registry,
     services,
+    metrics,
+    healthPort,
     state,
     zones,
     signals,

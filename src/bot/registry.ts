@@ -13,11 +13,19 @@ const MAX_LINE = 500;
  * Command registry and dispatch: the one place that turns typed text (Telegram, console) or
  * structured options (Discord) into validated args, runs the command, and never throws.
  */
+/** Called after every command run (metrics): name, platform, seconds, ok. */
+export type CommandObserver = (name: string, platform: string, seconds: number, ok: boolean) => void;
+
 export class CommandRegistry {
   private readonly byName = new Map<string, CommandDef>();
+  private observer: CommandObserver | undefined;
 
   constructor(commands: CommandDef[]) {
     for (const c of commands) this.byName.set(c.name, c);
+  }
+
+  observe(fn: CommandObserver): void {
+    this.observer = fn;
   }
 
   list(): CommandDef[] {
@@ -109,9 +117,13 @@ export class CommandRegistry {
 
   async run(parsed: ParseResult, caller: Caller, services: Services): Promise<Reply> {
     if (!parsed.ok) return parsed.reply;
+    const started = performance.now();
     try {
-      return await parsed.command.run({ caller, services, args: parsed.args, subcommand: parsed.subcommand });
+      const reply = await parsed.command.run({ caller, services, args: parsed.args, subcommand: parsed.subcommand });
+      this.observer?.(parsed.command.name, caller.platform, (performance.now() - started) / 1000, reply.ok);
+      return reply;
     } catch (err) {
+      this.observer?.(parsed.command.name, caller.platform, (performance.now() - started) / 1000, false);
       // A failing command must never take the bot down; the detail goes to the log, not the chat.
       process.emitWarning(`command /${parsed.command.name} failed: ${(err as Error)?.stack ?? String(err)}`);
       return errorReply(`Something went wrong running /${parsed.command.name}. It has been logged; please try again.`);

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,16 @@ function config(extra: Record<string, string> = {}): Config {
   const r = loadConfig({ SYMBOLS: SYMBOLS.join(','), STORE_URL: 'memory:', LOG_LEVEL: 'silent', CHART_DIR: mkdtempSync(join(tmpdir(), 'lz-charts-')), ...extra });
   if (!r.ok) throw new Error(r.errors.join('; '));
   return r.config;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 async function ask(input: PassThrough, lines: string[], out: { text: string }, n: number): Promise<Record<string, any>[]> {
@@ -44,7 +55,7 @@ describe('demo end to end (console --json)', () => {
     recordPath = join(mkdtempSync(join(tmpdir(), 'lz-rec-')), 'rec.jsonl');
     output.on('data', (d) => (out.text += d));
     app = await startApp({
-      config: config(),
+      config: config({ METRICS_PORT: String(await freePort()) }),
       mode: 'demo',
       logger: pino({ level: 'silent' }),
       surface: 'console',
@@ -75,6 +86,18 @@ describe('demo end to end (console --json)', () => {
       expect(v.connections.every((c) => c.state === 'open')).toBe(true);
       expect(v.symbolsLive.sort()).toEqual([...SYMBOLS].sort());
     }
+  });
+
+  it('/healthz is healthy with fresh feeds and /metrics counts events per venue', async () => {
+    const health = await fetch(`http://127.0.0.1:${app.healthPort}/healthz`);
+    expect(health.status).toBe(200);
+    const body = (await health.json()) as { healthy: boolean; venues: { venue: string }[] };
+    expect(body.healthy).toBe(true);
+    expect(body.venues.map((v) => v.venue).sort()).toEqual(['binance', 'bybit']);
+    await ask(input, ['/symbols'], out, 1);
+    const text = await (await fetch(`http://127.0.0.1:${app.healthPort}/metrics`)).text();
+    expect(text).toMatch(/liqzone_events_total\{venue="binance",stream="trade"\} [1-9]/);
+    expect(text).toMatch(/liqzone_command_latency_seconds_count\{command="symbols",platform="console"\} 1/);
   });
 
   it('/zones ETH shows estimated zones on both sides with structured data', async () => {
