@@ -94,7 +94,9 @@ export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: Bracke
   if (Math.abs(req.entry - liqPrice) < snapshot.atr) {
     warnings.push(`The liquidation price is less than 1 ATR(1h) (${fmt(snapshot.atr)}) from entry: ordinary hourly noise can reach it.`);
   }
-  if (table.source === 'generic') {
+  if (table.source === 'dated-default') {
+    warnings.push(`${venueName(req.venue)} brackets for ${req.symbol} are a dated table (as of ${table.asOf}); the live ones may differ.`);
+  } else if (table.source === 'generic') {
     warnings.push(`No ${venueName(req.venue)} tiers loaded for ${req.symbol}: used a generic bracket table (an assumption); the exchange's own may differ.`);
   }
   if (targets.length === 0) warnings.push(`No estimated ${targetSide}-liquidation cluster lies beyond ${fmt(beyond)} in the profit direction.`);

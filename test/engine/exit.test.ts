@@ -22,6 +22,7 @@ describe('exit planner', () => {
     expect(exact.ok && p.liquidationPrice).toBe(exact.ok && exact.price);
     expect(p.liquidationPrice).toBeCloseTo((1000 * 0.95) / 0.996, 9);
     expect(p.bracket).toEqual({ maintMarginRatio: 0.004, maxLeverage: 125, notionalCap: 50_000 });
+    expect(p.warnings).toContain('Binance brackets for ETH are a dated table (as of 2024-10-24); the live ones may differ.');
     const bybit = plan({ venue: 'bybit' });
     const generic = book.get('bybit', 'ETH');
     const expected = bybitLiquidationPrice(generic.brackets, { side: 'long', entry: 1000, leverage: 20, notionalUsd: 10_000 });
