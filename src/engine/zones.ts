@@ -205,15 +205,10 @@ function splitAtValleys(v: Float64Array, s: number, e: number, out: [number, num
     } else if (x >= 2 * valley && peak >= 2 * valley) {
       out.push([segStart, valleyIdx]);
       segStart = valleyIdx + 1;
+      // every bin since the valley is below 2 × valley ≤ x, so x is the new segment's peak so far
       peak = x;
-      for (let k = segStart; k < i; k++) if (v[k]! > peak) peak = v[k]!;
       valleyIdx = -1;
       valley = Number.POSITIVE_INFINITY;
-      if (peak > x) {
-        // the climb out of the valley already peaked: continue from a descent at x
-        valleyIdx = i;
-        valley = x;
-      }
     } else if (x > peak) {
       peak = x;
       valleyIdx = -1;

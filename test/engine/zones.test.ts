@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ZoneSnapshot } from '../../src/engine/types.ts';
 import { sideTotalUsd, strongestMagnet } from '../../src/engine/zones.ts';
@@ -92,5 +93,30 @@ describe('zones', () => {
     const empty = snapshotOf([]);
     expect(empty.zones).toEqual([]);
     expect(strongestMagnet(empty)).toBeUndefined();
+  });
+
+  it('properties: sides respected, no overlaps, ranks and ids unique, notionals add up', () => {
+    const level = fc.tuple(fc.constantFrom('long' as const, 'short' as const), fc.integer({ min: 0, max: 2 }), fc.double({ min: 800, max: 1200, noNaN: true }), fc.double({ min: 1, max: 1e7, noNaN: true }));
+    fc.assert(
+      fc.property(fc.array(level, { maxLength: 80 }), fc.double({ min: 0, max: 40, noNaN: true }), (levels, atr) => {
+        const snap = snapshotOf([source('binance', levels)], undefined, 1000, atr);
+        const ids = new Set(snap.zones.map((z) => z.id));
+        expect(ids.size).toBe(snap.zones.length);
+        for (const side of ['long', 'short'] as const) {
+          const zs = snap.zones.filter((z) => z.side === side).sort((a, b) => a.low - b.low);
+          expect(zs.map((z) => z.rank).sort((a, b) => a - b)).toEqual(zs.map((_, i) => i + 1));
+          expect(zs.reduce((a, z) => a + z.share, 0)).toBeLessThanOrEqual(1 + 1e-9);
+          for (let i = 1; i < zs.length; i++) expect(zs[i]!.low).toBeGreaterThanOrEqual(zs[i - 1]!.high - 1e-9);
+          for (const z of zs) {
+            expect(side === 'long' ? z.high <= 1000 + snap.binSize / 2 && z.distancePct <= 0 : z.low >= 1000 - snap.binSize / 2 && z.distancePct >= 0).toBe(true);
+            const inBand = snap.bins.filter((b) => b.price > z.low && b.price < z.high).reduce((a, b) => a + (side === 'long' ? b.longUsd : b.shortUsd), 0);
+            expect(inBand).toBeCloseTo(z.notionalUsd, 3);
+            expect(z.peak).toBeGreaterThan(z.low);
+            expect(z.peak).toBeLessThan(z.high);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });
