@@ -108,7 +108,7 @@ export async function startDiscord(opts: StartDiscordOptions): Promise<DiscordHa
 
 type RepliableInteraction = ChatInputCommandInteraction | ButtonInteraction;
 
-/** Handles one interaction at a time; holds no per-interaction state. */
+/** Answers interactions; stateless, so interactions run concurrently and independently. */
 export class InteractionHandler {
   constructor(
     private readonly registry: CommandRegistry,
