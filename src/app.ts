@@ -11,6 +11,7 @@ import type { Services, StatusReport, VenueStatus } from './bot/services.ts';
 import type { Config } from './config.ts';
 import { SignalEngine } from './engine/signals/index.ts';
 import { ZoneEngine } from './engine/zone-engine.ts';
+import { fetchBybitRiskLimits } from './engine/brackets.ts';
 import { MarketState } from './market/state.ts';
 import type { SymbolRegistry } from './market/symbols.ts';
 import type { MarketEvent, Venue } from './market/types.ts';
@@ -201,6 +202,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       });
       symbols.set(venues.registry);
       venueStatus = () => venues.status();
+      if (config.VENUES.includes('bybit')) void refreshBybitTiers(venues.registry, endpoints.bybit.restUrl, zones, logFn(logger, 'brackets'));
       stoppers.unshift(() => venues.stop());
       updateZones();
       signals.cycle();
@@ -296,6 +298,27 @@ export async function startApp(opts: AppOptions): Promise<App> {
       }
     },
   };
+}
+
+/**
+ * Bybit publishes its risk-limit tiers: fetch them once at start (a few at a time) so Bybit exit
+ * plans use the venue's own maintenance tiers; a symbol whose fetch fails keeps the generic table.
+ */
+async function refreshBybitTiers(reg: SymbolRegistry, restUrl: string, zones: ZoneEngine, log: LogFn): Promise<void> {
+  const queue = reg.instruments('bybit').slice();
+  let ok = 0;
+  let failed = 0;
+  const worker = async () => {
+    for (let inst = queue.shift(); inst; inst = queue.shift()) {
+      const r = await fetchBybitRiskLimits(restUrl, inst.venueSymbol);
+      if (r.ok) {
+        zones.setBybitTiers(inst.symbol, r.tiers);
+        ok++;
+      } else failed++;
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  log(failed ? 'warn' : 'info', `bybit risk-limit tiers: ${ok} symbols loaded${failed ? `, ${failed} kept the generic table` : ''}`);
 }
 
 export interface ReplayHooks {
