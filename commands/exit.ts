@@ -51,17 +51,14 @@ export const exit: CommandDef = {
     );
     const fields: ReplyField[] = [
       { name: 'Liquidation price', value: `${formatPrice(plan.liquidationPrice)} (${signed(liqDistPct)} from entry; MMR ${(plan.bracket.maintMarginRatio * 100).toFixed(2)} %, max ${plan.bracket.maxLeverage}x up to ${formatUsd(plan.bracket.notionalCap)})`, inline: false },
-      { name: 'Targets', value: targetLines.length ? targetLines.join('\n') : 'No estimated cluster ahead in the profit direction.', inline: false },
+      { name: 'Targets', value: targetLines.length ? targetLines.join('\n') : `No estimated ${long ? 'short' : 'long'}-liquidation cluster ahead in the profit direction.`, inline: false },
       { name: 'Stop', value: plan.stop ? `${formatPrice(plan.stop.price)} — ${plan.stop.reason}` : 'No safe stop between price and liquidation.', inline: false },
     ];
     if (plan.warnings.length) fields.push({ name: 'Warnings', value: plan.warnings.map((w) => `⚠ ${w}`).join('\n'), inline: false });
 
+    // Numbers live in the fields (every renderer shows them); the text is the narrative around them.
     const text = [
-      `${symbol} ${side} ${formatPrice(entry)} at ${leverage}x, ${formatUsd(sizeUsd)} on ${venueName} (price now ${formatPrice(plan.price)})`,
-      `Liquidation price: ${formatPrice(plan.liquidationPrice)} (${signed(liqDistPct)} from entry, isolated margin, ${venueName} brackets)`,
-      ...(targetLines.length ? targetLines : [`No estimated ${long ? 'short' : 'long'}-liquidation cluster ahead.`]),
-      plan.stop ? `Stop: ${formatPrice(plan.stop.price)} (${plan.stop.reason})` : 'Stop: none safe between price and liquidation.',
-      ...plan.warnings.map((w) => `⚠ ${w}`),
+      `${symbol} ${side} ${formatPrice(entry)} at ${leverage}x, ${formatUsd(sizeUsd)} on ${venueName} (price now ${formatPrice(plan.price)}); isolated margin, ${venueName} brackets.`,
       'Targets and stops rest on estimated zones, not real orders. Not financial advice.',
     ].join('\n');
 

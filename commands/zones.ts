@@ -62,10 +62,8 @@ export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, 
   if (magnet) {
     const where = magnet.side === 'short' ? 'above' : 'below';
     const magnetText = `${formatPrice(magnet.low)}–${formatPrice(magnet.high)} ${where} (~${formatUsd(magnet.notionalUsd)}, ${pct(magnet.distancePct)}, ${magnet.distanceAtr.toFixed(1)} ATR)`;
-    lines.push('', `Strongest magnet: ${magnetText}`);
-    fields.push({ name: 'Magnet', value: magnetText, inline: true });
+    fields.push({ name: 'Strongest magnet', value: magnetText, inline: false });
   }
-  fields.push({ name: 'Data', value: `${venues}, ${ageText(age)} old`, inline: true });
   if (trackRecord) lines.push(trackRecord);
   lines.push(
     'All sizes are estimated from open-interest changes, taker flow and an assumed leverage mix: relative intensity, not real orders.',

@@ -154,7 +154,7 @@ describe('/zones and /exit through the command registry', () => {
     expect(r.text).toMatch(/binance \+ bybit/);
     expect(r.text).toMatch(/Above price/);
     expect(r.text).toMatch(/Below price/);
-    expect(r.text).toMatch(/Strongest magnet/);
+    expect(r.fields?.find((f) => f.name === 'Strongest magnet')?.value).toMatch(/ATR/);
     expect(r.text).toMatch(/Track record/);
     expect(r.text).toMatch(/data 2 s old/);
     expect(r.image?.name).toBe('zones-ETH.png');
