@@ -38,8 +38,15 @@ export class ManualClock {
           resolve();
         },
       };
-      this.timers.push(timer);
-      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      // Binary insertion keeps timers ordered by (at, seq) without re-sorting thousands of sleepers.
+      let lo = 0;
+      let hi = this.timers.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.timers[mid]!.at <= timer.at) lo = mid + 1;
+        else hi = mid;
+      }
+      this.timers.splice(lo, 0, timer);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
 
@@ -52,9 +59,9 @@ export class ManualClock {
     const next = this.timers[0];
     if (!next) return false;
     this.t = Math.max(this.t, next.at);
-    const due = this.timers.filter((x) => x.at <= this.t);
-    this.timers = this.timers.filter((x) => x.at > this.t);
-    for (const x of due) x.resolve();
+    let n = 0;
+    while (n < this.timers.length && this.timers[n]!.at <= this.t) n++;
+    for (const x of this.timers.splice(0, n)) x.resolve();
     return true;
   }
 

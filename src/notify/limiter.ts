@@ -1,8 +1,13 @@
 /**
- * Send-slot reservation under sliding-window limits (e.g. Telegram: 1 msg/s per chat, 20/min per
- * group, 30/s overall). Reservations may lie in the future; a slot is granted only if every window
- * that would contain it stays within its limit, so the rate is never exceeded — and never slower
- * than needed, because the earliest such slot is chosen (a busy chat does not delay another chat).
+ * Rate limits for delivery (e.g. Telegram: 1 msg/s per chat, 20/min per group, 30/s overall).
+ *
+ * Two levels, so a busy chat never holds up another chat and every step is O(1):
+ * - lane limits (per destination, per group) are checked against that destination's own send
+ *   history: its worker sleeps until `readyAt`;
+ * - the platform-wide limit hands out slots in request order. Workers ask only once they are
+ *   lane-ready, at the current time, so requests arrive in time order and the slot is simply
+ *   max(now, the send `limit` places back + window): never above the limit, and exactly at it
+ *   when saturated.
  */
 import type { Destination } from '../store/types.ts';
 
@@ -11,51 +16,23 @@ export interface WindowLimit {
   windowMs: number;
 }
 
-export class SlidingWindow {
-  /** Reserved send times, ascending. */
+/** The last `limit` send times (ascending) under one sliding window (x − W, x]. */
+export class SendLog {
   private times: number[] = [];
 
   constructor(readonly limit: number, readonly windowMs: number) {}
 
-  /** Smallest t' ≥ t at which one more send keeps every window within the limit. */
-  earliest(t: number): number {
-    if (this.feasible(t)) return t;
-    // Only when a reservation leaves the windows around t' can t' become feasible.
-    for (const s of this.times) {
-      const c = s + this.windowMs;
-      if (c > t && this.feasible(c)) return c;
-    }
-    return (this.times.at(-1) ?? t) + this.windowMs;
+  /** Earliest time one more send keeps every window within the limit (times are appended in order). */
+  nextAllowed(): number {
+    return this.times.length < this.limit ? Number.NEGATIVE_INFINITY : this.times[this.times.length - this.limit]! + this.windowMs;
   }
 
-  reserve(t: number): void {
-    let i = this.times.length;
-    while (i > 0 && this.times[i - 1]! > t) i--;
-    this.times.splice(i, 0, t);
-  }
-
-  get reserved(): number {
-    return this.times.length;
-  }
-
-  /** Every window (x − W, x] with x in [t, t + W) holds fewer than `limit` sends. */
-  private feasible(t: number): boolean {
-    const W = this.windowMs;
-    const count = (x: number) => {
-      let n = 0;
-      for (const s of this.times) if (s > x - W && s <= x) n++;
-      return n;
-    };
-    if (count(t) >= this.limit) return false;
-    for (const s of this.times) if (s > t && s < t + W && count(s) >= this.limit) return false;
-    return true;
-  }
-
-  /** Forgets reservations that can no longer share a window with any time ≥ now (now only moves forward). */
-  prune(now: number): void {
-    let k = 0;
-    while (k < this.times.length && this.times[k]! <= now - this.windowMs) k++;
-    if (k) this.times.splice(0, k);
+  /** Records a send; `t` must not precede the previous one. */
+  append(t: number): void {
+    const last = this.times.at(-1);
+    if (last !== undefined && t < last) throw new Error(`SendLog: ${t} precedes ${last}`);
+    this.times.push(t);
+    if (this.times.length > this.limit) this.times.splice(0, this.times.length - this.limit);
   }
 }
 
@@ -81,51 +58,52 @@ export const DEFAULT_POLICIES: Partial<Record<Destination['platform'], RatePolic
 };
 
 export class RateLimiter {
-  private readonly windows = new Map<string, SlidingWindow>();
+  private readonly lanes = new Map<string, SendLog[]>();
+  private readonly globals = new Map<string, SendLog>();
 
   constructor(private readonly policies: Partial<Record<Destination['platform'], RatePolicy>> = DEFAULT_POLICIES) {}
 
-  /** Reserves and returns the earliest allowed send time ≥ now for the destination. */
-  reserve(dest: Destination, now: number): number {
-    const ws = this.windowsFor(dest);
-    if (ws.length === 0) return now;
-    for (const w of ws) w.prune(now);
+  /** Earliest time the destination's own limits allow its next send. */
+  readyAt(dest: Destination, now: number): number {
     let t = now;
-    // Fixed point: each window's earliest() is the least feasible time ≥ its input, so iterating
-    // until none moves yields the least time feasible for all of them.
-    for (;;) {
-      let moved = false;
-      for (const w of ws) {
-        const e = w.earliest(t);
-        if (e !== t) {
-          t = e;
-          moved = true;
-        }
-      }
-      if (!moved) break;
-    }
-    for (const w of ws) w.reserve(t);
+    for (const log of this.laneLogs(dest)) t = Math.max(t, log.nextAllowed());
     return t;
   }
 
-  /** Forgets a destination's own windows (e.g. after it is disabled). */
-  forget(dest: Destination): void {
-    this.windows.delete(`d:${dest.platform}:${dest.kind}:${dest.id}`);
-    this.windows.delete(`c:${dest.platform}:${dest.id}`);
+  /**
+   * Reserves the platform-wide slot for a lane-ready destination, at or after `now`, and records
+   * the send in the destination's own logs. Call with a non-decreasing clock.
+   */
+  reserve(dest: Destination, now: number): number {
+    const p = this.policies[dest.platform];
+    let t = this.readyAt(dest, now);
+    if (p?.global) {
+      let g = this.globals.get(dest.platform);
+      if (!g) this.globals.set(dest.platform, (g = new SendLog(p.global.limit, p.global.windowMs)));
+      t = Math.max(t, g.nextAllowed());
+      g.append(t);
+    }
+    for (const log of this.laneLogs(dest)) log.append(t);
+    return t;
   }
 
-  private windowsFor(dest: Destination): SlidingWindow[] {
-    const p = this.policies[dest.platform];
-    if (!p) return [];
-    const out: SlidingWindow[] = [];
-    const get = (key: string, l: WindowLimit) => {
-      let w = this.windows.get(key);
-      if (!w) this.windows.set(key, (w = new SlidingWindow(l.limit, l.windowMs)));
-      out.push(w);
-    };
-    if (p.perDestination) get(`d:${dest.platform}:${dest.kind}:${dest.id}`, p.perDestination);
-    if (p.perChannel && dest.kind === 'channel') get(`c:${dest.platform}:${dest.id}`, p.perChannel);
-    if (p.global) get(`g:${dest.platform}`, p.global);
-    return out;
+  /** Forgets a destination's own history (e.g. after it is disabled). */
+  forget(dest: Destination): void {
+    this.lanes.delete(laneKey(dest));
+  }
+
+  private laneLogs(dest: Destination): SendLog[] {
+    const key = laneKey(dest);
+    let logs = this.lanes.get(key);
+    if (!logs) {
+      const p = this.policies[dest.platform];
+      logs = [];
+      if (p?.perDestination) logs.push(new SendLog(p.perDestination.limit, p.perDestination.windowMs));
+      if (p?.perChannel && dest.kind === 'channel') logs.push(new SendLog(p.perChannel.limit, p.perChannel.windowMs));
+      this.lanes.set(key, logs);
+    }
+    return logs;
   }
 }
+
+const laneKey = (d: Destination) => `${d.platform}:${d.kind}:${d.id}`;

@@ -175,6 +175,12 @@ export class DeliveryQueue implements ClockDriven {
     let transient = 0;
     let permanent = 0;
     while (!this.stopped) {
+      // Wait for the destination's own limits first, then take a platform-wide slot.
+      const ready = this.limiter.readyAt(msg.dest, this.now());
+      if (ready > this.now()) {
+        await this.sleep(ready - this.now());
+        continue;
+      }
       const slot = this.limiter.reserve(msg.dest, this.now());
       await this.sleep(slot - this.now());
       if (this.stopped) return;

@@ -20,7 +20,11 @@ export interface RenderOptions {
 export function formatPrice(p: number): string {
   if (!Number.isFinite(p)) return String(p);
   const a = Math.abs(p);
-  if (a >= 1000) return p.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  // Manual grouping: toLocaleString is slow enough to matter when thousands of alerts render.
+  if (a >= 1000) {
+    const [int, frac] = p.toFixed(1).split('.');
+    return `${int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac}`;
+  }
   if (a >= 100) return p.toFixed(2);
   if (a >= 1) return p.toFixed(4);
   return p.toPrecision(4);
