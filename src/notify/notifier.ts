@@ -96,6 +96,11 @@ interface Group {
 
 type PendingEvent = { type: 'signal'; ev: SignalEvent } | { type: 'sweep'; ev: SweepEvent };
 
+/** How often the decision caches are pruned (clock time). */
+const PRUNE_EVERY_MS = 3_600_000;
+/** Longest cooldown /alerts accepts. */
+const MAX_COOLDOWN_MS = 1440 * 60_000;
+
 const groupKey = (s: AlertSettings) => `${s.proximityPct}|${s.minZoneUsd}`;
 
 export class Notifier {
@@ -127,6 +132,7 @@ export class Notifier {
   private task?: ScheduledTask;
   private running?: Promise<TickResult>;
   private lastReload = 0;
+  private lastPrune = 0;
   private stopped = false;
 
   constructor(private readonly opts: NotifierOptions) {
@@ -341,6 +347,7 @@ export class Notifier {
     await this.indexWork;
     if (this.now() - this.lastReload >= this.reloadEveryMs) await this.reloadIndex();
     const t = this.now();
+    if (t - this.lastPrune >= PRUNE_EVERY_MS) this.pruneCaches(t);
     const result: TickResult = { t, symbols: 0, subscriptions: 0, entered: 0, events: 0, candidates: 0, decided: 0, messages: 0, held: 0, released: 0, suppressed: {}, durationMs: 0 };
     if (this.stopped) return result;
 
@@ -525,6 +532,19 @@ export class Notifier {
         this.hold(m);
       } else this.queue.enqueue(m);
     }
+  }
+
+  /**
+   * Bounds the decision caches: ledger entries past the dedupe window and cooldown stamps past the
+   * longest cooldown can no longer suppress anything (the store expires them too); other days'
+   * counters are done. Entries known to be absent are dropped as well (they are re-read if needed).
+   */
+  private pruneCaches(t: number): void {
+    this.lastPrune = t;
+    for (const [k, v] of this.ledgerCache) if (v === null || v.decidedAt < t - this.dedupeWindowMs) this.ledgerCache.delete(k);
+    for (const [k, v] of this.lastCache) if (v === null || v < t - MAX_COOLDOWN_MS) this.lastCache.delete(k);
+    const today = `|${utcDay(t)}`;
+    for (const k of this.dayCache.keys()) if (!k.endsWith(today)) this.dayCache.delete(k);
   }
 
   private hold(m: AlertMessage): void {
