@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allCommands } from '../../commands/index.ts';
 import type { Reply } from '../../src/bot/reply.ts';
 import { deployCommands, startDiscord, type DiscordHandle } from '../../src/platforms/discord/index.ts';
+import { discordNonce } from '../../src/platforms/discord/sender.ts';
 import { FakeDiscord, MANAGER_PERMISSIONS, MEMBER_PERMISSIONS, type InteractionOrigin, type RecordedRestCall } from '../fakes/discord.ts';
 import { makeRegistry, makeServices, TestSubscriptionService } from './support.ts';
 
@@ -237,6 +238,17 @@ describe('discord alert sender', () => {
     expect(r.ok).toBe(true);
     const post = fake.calls.filter((c) => c.path === `/channels/${channel}/messages`).at(-1)!;
     expect((post.body as MessageBody).flags).toBeUndefined();
+  });
+
+  it('sends the outbox message id as an enforced nonce, so a re-send after a crash is not a second message', async () => {
+    const channel = fake.guilds[0]!.channels[0]!.id;
+    await bot.sender.send({ platform: 'discord', kind: 'channel', id: channel }, { ok: true, text: 'once' }, { silent: false, idempotencyKey: 'msg-42' });
+    await bot.sender.send({ platform: 'discord', kind: 'channel', id: channel }, { ok: true, text: 'once' }, { silent: false, idempotencyKey: 'msg-42' });
+    const posts = fake.calls.filter((c) => c.path === `/channels/${channel}/messages`).slice(-2);
+    const nonces = posts.map((p) => (p.body as { nonce?: string; enforce_nonce?: boolean }));
+    expect(nonces[0]!.nonce).toBe(discordNonce('msg-42'));
+    expect(nonces[0]!.nonce!.length).toBeLessThanOrEqual(25);
+    expect(nonces[1]).toMatchObject({ nonce: nonces[0]!.nonce, enforce_nonce: true });
   });
 
   it('hands a long rate limit back as retryAfterMs', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Discord AlertSender: personal alerts by DM, channel alerts to the channel. Errors are classified
  * for the notifier's queue: rate limits carry the wait, dead destinations are permanent.
@@ -42,6 +43,11 @@ export interface DiscordSenderOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
 }
 
+/** Discord nonces are at most 25 characters: a stable digest of the outbox message id. */
+export function discordNonce(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 25);
+}
+
 export function createDiscordSender(opts: DiscordSenderOptions): AlertSender {
   const dmChannels = new Map<string, string>();
 
@@ -56,7 +62,7 @@ export function createDiscordSender(opts: DiscordSenderOptions): AlertSender {
 
   return {
     platform: 'discord',
-    async send(dest: Destination, reply: Reply, sendOpts: { silent: boolean }): Promise<SendResult> {
+    async send(dest: Destination, reply: Reply, sendOpts: { silent: boolean; idempotencyKey?: string }): Promise<SendResult> {
       if (dest.platform !== 'discord') return { ok: false, permanent: true, error: `not a Discord destination: ${dest.platform}` };
       try {
         const png = reply.image ? await renderImage(reply, opts.log) : undefined;
@@ -67,6 +73,8 @@ export function createDiscordSender(opts: DiscordSenderOptions): AlertSender {
           // Alerts never ping anyone; quiet hours also suppress the push notification.
           allowed_mentions: { parse: [] },
           ...(sendOpts.silent ? { flags: MessageFlags.SuppressNotifications } : {}),
+          // A re-send after a crash carries the same nonce: Discord returns the first message instead of posting twice.
+          ...(sendOpts.idempotencyKey ? { nonce: discordNonce(sendOpts.idempotencyKey), enforce_nonce: true } : {}),
         };
         const channelId = await channelFor(dest);
         await opts.rest.post(Routes.channelMessages(channelId), {
