@@ -9,6 +9,7 @@
  * subscription — and touches the store only for destinations that actually get an alert.
  */
 import { randomUUID } from 'node:crypto';
+import type { RunCoordinator } from 'node-cron';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Reply } from '../bot/reply.ts';
 import type { ChartService } from '../bot/services.ts';
@@ -49,6 +50,8 @@ export interface NotifierOptions {
   sleep?: Sleep;
   charts?: ChartService;
   log?: QueueLog;
+  /** Scale-out: a node-cron run coordinator (Redis lease) so exactly one instance runs each slot. */
+  coordinator?: RunCoordinator;
   /** Signal mode whose events and context alerts use (default `day`: 1m/5m/1h). */
   signalMode?: SignalMode;
   /** Same dedupe key within this window is a duplicate unless the band re-armed (default 6 h). */
@@ -180,7 +183,10 @@ export class Notifier {
           this.opts.log?.warn({ err: String(err) }, 'notifier tick failed');
         }
       },
-      { name: 'liqzone-notifier', noOverlap: true },
+      this.opts.coordinator
+        ? // several instances on one Redis: each slot is elected, so exactly one evaluates and sends
+          { name: 'liqzone-notifier', noOverlap: true, distributed: true, runCoordinator: this.opts.coordinator }
+        : { name: 'liqzone-notifier', noOverlap: true },
     );
   }
 
