@@ -21,6 +21,13 @@ import { logFn } from './ops/log.ts';
 import { Recorder } from './ops/recorder.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
 import { assessHealth, startHealthServer } from './ops/health-server.ts';
+import { createEventPublisher, createEventSubscriber } from './ops/event-bus.ts';
+import { connectRedis, isRedisUrl } from './ops/redis.ts';
+import { createRedisRunCoordinator } from './ops/run-coordinator.ts';
+import { createSnapshotPublisher, createSnapshotSubscriber, remoteSignalService, remoteStatus, remoteZoneService } from './ops/snapshot-bus.ts';
+import { planExit } from './engine/exit.ts';
+import { BracketBook } from './engine/brackets.ts';
+import { SIGNAL_MODES } from './engine/types.ts';
 import { ConsoleAdapter } from './platforms/console/console.ts';
 import { openStore, type Store } from './store/index.ts';
 import { createSubscriptionService } from './store/index.ts';
@@ -93,6 +100,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const { config, logger } = opts;
   const log: LogFn = logFn(logger, 'app');
   const startedAt = Date.now();
+  // Scale-out roles share one Redis: `market` holds feeds + engines and publishes; `bot` serves chat.
+  const role = opts.mode === 'replay' ? 'all' : config.ROLE;
+  if (role !== 'all' && !isRedisUrl(config.STORE_URL)) throw new Error(`ROLE=${role} needs STORE_URL=redis://… (the processes meet in Redis)`);
   const state = new MarketState();
   // Replay runs on the recorded clock; live and demo on the wall clock.
   let replayClock = 0;
@@ -190,7 +200,17 @@ export async function startApp(opts: AppOptions): Promise<App> {
       bybit: { wsUrl: config.BYBIT_WS_URL, restUrl: config.BYBIT_REST_URL },
     };
     const venueLog = logFn(logger, 'venues');
-    ready = (async () => {
+    if (role === 'bot') {
+      ready = (async () => {
+        const sub = await createSnapshotSubscriber(config.STORE_URL, { log: logFn(logger, 'snapshots') });
+        const brackets = new BracketBook();
+        services.zones = remoteZoneService(sub, { planExit: (snap, req) => planExit(snap, req, brackets.get(req.venue, req.symbol)) });
+        services.signals = remoteSignalService(sub);
+        const remote = remoteStatus(sub, { now, mode: opts.mode, startedAt });
+        venueStatus = () => remote().venues;
+        stoppers.push(() => sub.close());
+      })();
+    } else ready = (async () => {
       const venues = await startVenues({
         venues: config.VENUES,
         symbols: config.SYMBOLS,
@@ -206,8 +226,36 @@ export async function startApp(opts: AppOptions): Promise<App> {
       stoppers.unshift(() => venues.stop());
       updateZones();
       signals.cycle();
+      if (role === 'market') await startPublishing();
     })();
+    async function startPublishing(): Promise<void> {
+      const publisher = await createSnapshotPublisher(config.STORE_URL, { log: logFn(logger, 'snapshots') });
+      const events = await createEventPublisher(config.STORE_URL, { log: logFn(logger, 'events') });
+      const publishAll = () => {
+        for (const s of symbols.tracked()) {
+          const z = zones.snapshot(s);
+          if (z) void publisher.publishZones(z, zones.trackRecord(s));
+          for (const mode of SIGNAL_MODES) {
+            const sig = signals.snapshot(s, mode);
+            if (sig) void publisher.publishSignals(sig);
+          }
+        }
+        void publisher.publishStatus(status());
+      };
+      publishAll();
+      const timer = setInterval(publishAll, Math.min(config.SNAPSHOT_INTERVAL_MS, 5_000));
+      const offSignals = signals.onEvent((event) => void events.publish({ type: 'signal', event }));
+      const offSweeps = zones.onSweep((event) => void events.publish({ type: 'sweep', event }));
+      stoppers.unshift(async () => {
+        clearInterval(timer);
+        offSignals();
+        offSweeps();
+        await publisher.close();
+        await events.close();
+      });
+    }
     const snapshotTimer = setInterval(() => {
+      if (role === 'bot') return;
       try {
         updateZones();
       } catch (err) {
@@ -215,9 +263,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
       }
     }, config.SNAPSHOT_INTERVAL_MS);
     stoppers.push(() => clearInterval(snapshotTimer));
-    signals.start();
-    stoppers.push(() => signals.stop());
-    stoppers.push(() => signals.save().catch(() => undefined));
+    if (role !== 'bot') {
+      signals.start();
+      stoppers.push(() => signals.stop());
+      stoppers.push(() => signals.save().catch(() => undefined));
+    }
   }
 
   let consoleAdapter: ConsoleAdapter | undefined;
@@ -237,7 +287,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   }
 
   // Chat platforms (only outside replay): chosen by the tokens present.
-  if (opts.mode !== 'replay' && opts.surface === 'auto') {
+  if (opts.mode !== 'replay' && opts.surface === 'auto' && role !== 'market') {
     if (config.DISCORD_TOKEN) {
       const { startDiscord } = await import('./platforms/discord/index.ts');
       const d = await startDiscord({ token: config.DISCORD_TOKEN, appId: config.DISCORD_APP_ID || undefined, apiUrl: config.DISCORD_API_URL || undefined, registry, services, log: logFn(logger, 'discord') });
@@ -252,11 +302,26 @@ export async function startApp(opts: AppOptions): Promise<App> {
     }
   }
 
-  if (opts.mode !== 'replay') {
-    const notifier = new Notifier({ store, zones, signals, senders, cron: config.NOTIFY_CRON, now, charts, log: logger.child({ component: 'notifier' }) });
-    signals.onEvent((ev) => notifier.onSignalEvent(ev));
-    zones.onSweep((ev) => notifier.onSweep(ev));
-    notifier.start();
+  if (opts.mode !== 'replay' && role !== 'market') {
+    // Read through `services` so a bot process uses the snapshots the market process publishes.
+    const zoneView = { snapshot: (s: string) => services.zones?.snapshot(s) };
+    const signalView = { snapshot: (s: string, m: (typeof SIGNAL_MODES)[number]) => services.signals?.snapshot(s, m) };
+    let coordinator;
+    if (role === 'bot') {
+      const client = await connectRedis(config.STORE_URL, { name: 'liqzone-cron-lease', log: logFn(logger, 'lease') });
+      coordinator = createRedisRunCoordinator(client);
+      stoppers.push(() => client.close().catch(() => undefined));
+    }
+    const notifier = new Notifier({ store, zones: zoneView, signals: signalView, senders, cron: config.NOTIFY_CRON, now, charts, coordinator, reloadEveryMs: role === 'bot' ? 10_000 : undefined, log: logger.child({ component: 'notifier' }) });
+    if (role === 'bot') {
+      const events = await createEventSubscriber(config.STORE_URL, { log: logFn(logger, 'events') });
+      events.onEvent((ev) => (ev.type === 'signal' ? notifier.onSignalEvent(ev.event) : notifier.onSweep(ev.event)));
+      stoppers.push(() => events.close());
+    } else {
+      signals.onEvent((ev) => notifier.onSignalEvent(ev));
+      zones.onSweep((ev) => notifier.onSweep(ev));
+    }
+    await notifier.start();
     stoppers.unshift(() => notifier.stop());
   }
   stoppers.push(() => store.close());
