@@ -294,7 +294,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
       senders.push(d.sender);
       stoppers.unshift(() => d.stop());
     }
-    if (config.TELEGRAM_TOKEN) {
+    // Discord shard children (spawned by `run --shards`) leave Telegram to a separate bot process:
+    // two pollers on one token would steal each other's updates.
+    if (config.TELEGRAM_TOKEN && process.env.SHARDING_MANAGER !== 'true') {
       const { startTelegram } = await import('./platforms/telegram/index.ts');
       const t = await startTelegram({ token: config.TELEGRAM_TOKEN, apiRoot: config.TELEGRAM_API_ROOT || undefined, registry, services, log: logFn(logger, 'telegram') });
       senders.push(t.sender);

@@ -48,9 +48,12 @@ async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<vo
     demo = market;
     log('info', `demo: simulated venues on ${market.endpoints.binance.restUrl} and ${market.endpoints.bybit.restUrl}`);
   }
-  if (args.verb === 'run' && args.shards && config.DISCORD_TOKEN) {
+  if (args.verb === 'run' && args.shards) {
+    if (!config.DISCORD_TOKEN) fail('--shards is for Discord: set DISCORD_TOKEN.');
+    if (config.ROLE !== 'bot') fail('--shards runs bot processes: set ROLE=bot and STORE_URL=redis://…, and run one ROLE=market process for the feeds.');
     const { runShards } = await import('./ops/sharding.ts');
-    await runShards({ file: new URL(import.meta.url).pathname, totalShards: args.shards, token: config.DISCORD_TOKEN });
+    // Each shard is a child `liqzone run` (ROLE=bot from the inherited env); discord.js reads its shard id from the manager.
+    await runShards({ file: new URL(import.meta.url).pathname, totalShards: args.shards, token: config.DISCORD_TOKEN, shardArgs: ['run'], log: logFn(logger, 'shards') });
     return;
   }
   const mode: AppOptions['mode'] = args.verb === 'replay' ? 'replay' : useDemo ? 'demo' : 'live';
