@@ -24,6 +24,7 @@ import { realSleep, type Sleep } from './clock.ts';
 import type { RatePolicy } from './limiter.ts';
 import { DeliveryQueue, type AlertMessage, type DeliveryRecord, type QueueLog } from './queue.ts';
 import { renderAlerts } from './render.ts';
+import { decideSourced, type AlertSource, type SourceContext, type SourcedAlert } from './sources.ts';
 import {
   decide,
   dedupeKey,
@@ -63,6 +64,8 @@ export interface NotifierOptions {
   retryBaseMs?: number;
   /** Deliveries kept for `recentDeliveries()` (default 200). */
   keepDeliveries?: number;
+  /** Other producers of personal alerts (the position watcher); see sources.ts. */
+  sources?: AlertSource[];
 }
 
 export interface TickResult {
@@ -101,6 +104,8 @@ type PendingEvent = { type: 'signal'; ev: SignalEvent } | { type: 'sweep'; ev: S
 
 /** How often the decision caches are pruned (clock time). */
 const PRUNE_EVERY_MS = 3_600_000;
+/** Days the /forgetme index keeps a day's keys (longer than the longest mute plus retention). */
+const ERASE_INDEX_DAYS = 35;
 /** Longest cooldown /alerts accepts. */
 const MAX_COOLDOWN_MS = 1440 * 60_000;
 
@@ -129,6 +134,11 @@ export class Notifier {
   private readonly bandKv: Kv<Record<string, Record<string, number>>>;
   private readonly recent: DeliveryRecord[] = [];
   private readonly deliveryListeners = new Set<(r: DeliveryRecord) => void>();
+  private readonly sources: AlertSource[];
+  /** Settings of destinations alerted only by sources (no subscription), for mutes and held messages. */
+  private readonly personal = new Map<string, { dest: Destination; settings: AlertSettings }>();
+  /** Outbox ids of erased destinations (/forgetme) still in a delivery lane: never written back. */
+  private readonly erased = new Set<string>();
   private loading?: Promise<void>;
   private indexWork: Promise<void> = Promise.resolve();
   private unlisten?: () => void;
@@ -147,9 +157,10 @@ export class Notifier {
     this.lastKv = this.store.kv<number>('notify-last', { indexed: false });
     this.dayKv = this.store.kv<number>('notify-day', { indexed: false });
     this.bandKv = this.store.kv('notify-bands', { indexed: false });
+    this.sources = opts.sources ?? [];
     this.queue = new DeliveryQueue({
       senders: opts.senders,
-      outbox: this.store.outbox,
+      outbox: { save: (m) => (this.erased.has(m.id) ? Promise.resolve() : this.store.outbox.save(m)) },
       health: this.store.health,
       render: (m) => this.render(m),
       now: this.now,
@@ -205,11 +216,13 @@ export class Notifier {
   }
 
   onSignalEvent(ev: SignalEvent): void {
+    for (const s of this.sources) s.onSignalEvent?.(ev);
     if (ev.mode !== this.mode || ev.kind === 'transition') return;
     this.pending.push({ type: 'signal', ev });
   }
 
   onSweep(ev: SweepEvent): void {
+    for (const s of this.sources) s.onSweep?.(ev);
     this.pending.push({ type: 'sweep', ev });
   }
 
@@ -247,6 +260,10 @@ export class Notifier {
       if (m.state === 'held') this.hold(m);
       else this.queue.enqueue(m);
     }
+    // A held message for a destination with no subscription (a position alert) needs its mute.
+    const orphans = [...this.held.values()].map((list) => list[0]!.dest).filter((d) => !this.dests.has(destinationKey(d)));
+    const settings = await this.store.settings.getMany(orphans);
+    orphans.forEach((dest, i) => this.personal.set(destinationKey(dest), { dest, settings: settings[i]! }));
   }
 
   /** Rebuilds the index from the store, keeping band state for groups that still exist. */
@@ -332,6 +349,8 @@ export class Notifier {
       } else if (c.type === 'settings') {
         const d = this.dests.get(key);
         const settings = await this.store.settings.get(c.dest);
+        const p = this.personal.get(key);
+        if (p) p.settings = settings;
         if (!d) return;
         const symbols = [...d.symbols];
         for (const s of symbols) this.removeMember(s, key);
@@ -399,6 +418,7 @@ export class Notifier {
     for (const e of events) this.eventCandidates(e, push, context);
 
     await this.decideAll(byDest, t, result);
+    await this.decideFromSources(t, result);
     await this.persistBands(dirty);
     result.durationMs = performance.now() - started;
     return result;
@@ -526,6 +546,7 @@ export class Notifier {
       dayWrites.set(`${dk}|${day}`, sentToday + 1);
     }
     // Persist first (outbox order: open set → record → ledger), then deliver.
+    await this.indexErasable(messages, day, true);
     await this.store.outbox.putMany(messages);
     await Promise.all([
       ...[...lastWrites].map(([k, v]) => this.lastKv.set(k, v, this.dedupeWindowMs + 86_400_000)),
@@ -563,7 +584,7 @@ export class Notifier {
   private async releaseHeld(t: number): Promise<number> {
     let released = 0;
     for (const [dk, list] of this.held) {
-      const settings = this.dests.get(dk)?.settings;
+      const settings = this.dests.get(dk)?.settings ?? this.personal.get(dk)?.settings;
       if (settings && isMuted(t, settings)) continue;
       this.held.delete(dk);
       for (const m of list) {
@@ -584,6 +605,177 @@ export class Notifier {
         return this.bandKv.set(symbol, state);
       }),
     );
+  }
+
+  // ---------- personal alerts from sources (positions) ----------
+
+  /** Decides the sources' alerts per personal destination, persists and enqueues them. */
+  private async decideFromSources(t: number, result: TickResult): Promise<void> {
+    if (this.sources.length === 0 || this.stopped) return;
+    const ctx: SourceContext = { t, signal: (symbol) => this.opts.signals?.snapshot(symbol, this.mode) };
+    const byDest = new Map<string, SourcedAlert[]>();
+    for (const source of this.sources) {
+      let alerts: SourcedAlert[];
+      try {
+        alerts = await source.collect(ctx);
+      } catch (err) {
+        this.opts.log?.warn({ err: String(err), source: source.name }, 'alert source failed');
+        continue;
+      }
+      for (const a of alerts) {
+        result.candidates++;
+        // Personal by construction: nothing a source produces may reach a channel or group.
+        if (a.dest.kind !== 'user') {
+          result.suppressed['not-personal'] = (result.suppressed['not-personal'] ?? 0) + 1;
+          continue;
+        }
+        const dk = destinationKey(a.dest);
+        const list = byDest.get(dk);
+        if (list) list.push(a);
+        else byDest.set(dk, [a]);
+      }
+    }
+    if (byDest.size === 0) return;
+    const day = utcDay(t);
+    const destKeys = [...byDest.keys()];
+    const dests = destKeys.map((dk) => byDest.get(dk)![0]!.dest);
+    const ledgerKeys = [...byDest.values()].flat().map((a) => a.key).filter((k) => !this.ledgerCache.has(k));
+    const dayKeys = destKeys.filter((dk) => !this.dayCache.has(`${dk}|${day}`)).map((dk) => `${dk}|${day}`);
+    const [settings, health, ledgerVals, dayVals] = await Promise.all([
+      this.store.settings.getMany(dests),
+      this.store.health.getMany(dests),
+      this.store.outbox.ledger(ledgerKeys),
+      this.dayKv.getMany(dayKeys),
+    ]);
+    ledgerKeys.forEach((k, i) => this.ledgerCache.set(k, ledgerVals[i] ?? null));
+    dayKeys.forEach((k, i) => this.dayCache.set(k, dayVals[i] ?? 0));
+
+    const messages: AlertMessage[] = [];
+    const dayWrites = new Map<string, number>();
+    destKeys.forEach((dk, i) => {
+      const dest = dests[i]!;
+      if (!this.dests.has(dk)) this.personal.set(dk, { dest, settings: settings[i]! });
+      let sentToday = this.dayCache.get(`${dk}|${day}`) ?? 0;
+      const decision = decideSourced(
+        byDest.get(dk)!,
+        { settings: settings[i]!, disabled: this.disabled.has(dk) || health[i]!.disabled, sentToday, ledger: (k) => this.ledgerCache.get(k) ?? undefined },
+        t,
+        { dedupeWindowMs: this.dedupeWindowMs },
+      );
+      for (const s of decision.suppressed) result.suppressed[s.reason] = (result.suppressed[s.reason] ?? 0) + 1;
+      const make = (alerts: SourcedAlert[], extra: Partial<AlertMessage>): void => {
+        const msg: AlertMessage = {
+          id: `${t.toString(36)}-${randomUUID()}`,
+          destKey: dk,
+          dest,
+          createdAt: t,
+          keys: alerts.map((a) => a.key),
+          alerts: alerts.map((a) => a.payload),
+          state: 'queued',
+          silent: false,
+          attempts: 0,
+          ...extra,
+        };
+        messages.push(msg);
+        result.decided += alerts.length;
+        for (const a of alerts) this.ledgerCache.set(a.key, { messageId: msg.id, decidedAt: t });
+        sentToday++;
+      };
+      // Liquidation risk goes out on its own, with notification, whatever the quiet hours or mute.
+      if (decision.urgent.length) make(decision.urgent, {});
+      if (decision.normal.length) {
+        make(decision.normal, {
+          silent: decision.silent,
+          ...(decision.holdUntil !== undefined ? { state: 'held' as const, holdUntil: decision.holdUntil } : {}),
+          ...(decision.lastOfDay ? { lastOfDay: true } : {}),
+        });
+      }
+      if (sentToday !== (this.dayCache.get(`${dk}|${day}`) ?? 0)) {
+        this.dayCache.set(`${dk}|${day}`, sentToday);
+        dayWrites.set(`${dk}|${day}`, sentToday);
+      }
+    });
+    await this.indexErasable(messages, day, false);
+    await this.store.outbox.putMany(messages);
+    await Promise.all([...dayWrites].map(([k, v]) => this.dayKv.set(k, v, 2 * 86_400_000)));
+    for (const m of messages) {
+      result.messages++;
+      if (m.state === 'held') {
+        result.held++;
+        this.hold(m);
+      } else this.queue.enqueue(m);
+    }
+  }
+
+  /**
+   * Records, per personal destination and UTC day, the store keys written about it (outbox record,
+   * ledger keys, cooldown and day counters) in the set `erase:<destination>:<day>` (days listed in
+   * `erase:<destination>`), so /forgetme can delete them: those namespaces cannot be listed.
+   * Written before the keys themselves. Day sets older than ERASE_INDEX_DAYS are dropped: every
+   * key they name has expired by then (a mute holds a message at most 30 days).
+   */
+  private async indexErasable(messages: AlertMessage[], day: string, cooldown: boolean): Promise<void> {
+    const ops: { op: 'add'; set: string; member: string }[] = [];
+    const dayOps = new Map<string, number>();
+    for (const m of messages) {
+      if (m.dest.kind !== 'user') continue;
+      const set = `erase:${m.destKey}:${day}`;
+      if (!dayOps.has(m.destKey)) {
+        dayOps.set(m.destKey, ops.length);
+        ops.push({ op: 'add', set: `erase:${m.destKey}`, member: day });
+      }
+      ops.push({ op: 'add', set, member: `outbox:${m.id}` }, { op: 'add', set, member: `notify-day:${m.destKey}|${day}` });
+      for (const k of m.keys) ops.push({ op: 'add', set, member: `ledger:${k}` });
+      if (cooldown) for (const a of m.alerts) ops.push({ op: 'add', set, member: `notify-last:${m.destKey}|${a.symbol}` });
+    }
+    if (ops.length === 0) return;
+    const changed = await this.store.backend.updateSets(ops);
+    for (const [dk, i] of dayOps) {
+      if (!changed[i]) continue;
+      // A new day for this destination: drop day sets whose keys have all expired.
+      const oldest = utcDay(Date.parse(`${day}T00:00:00Z`) - ERASE_INDEX_DAYS * 86_400_000);
+      const stale = (await this.store.backend.members(`erase:${dk}`)).filter((d) => d < oldest);
+      for (const d of stale) await this.dropEraseDay(dk, d, false);
+    }
+  }
+
+  /** Removes one day set of the erase index; `deleteKeys` also deletes the keys it names. */
+  private async dropEraseDay(dk: string, day: string, deleteKeys: boolean): Promise<number> {
+    const set = `erase:${dk}:${day}`;
+    const members = await this.store.backend.members(set);
+    if (deleteKeys) {
+      for (const m of members) {
+        const cut = m.indexOf(':');
+        await this.store.kv(m.slice(0, cut), { indexed: false }).delete(m.slice(cut + 1));
+      }
+    }
+    await this.store.backend.updateSets([...members.map((member) => ({ op: 'remove' as const, set, member })), { op: 'remove', set: `erase:${dk}`, member: day }]);
+    return members.length;
+  }
+
+  /**
+   * /forgetme: forgets a personal destination — its queued and held messages, the notifier's and
+   * the sources' memory of it, and every store key indexed by `indexErasable`. Subscriptions,
+   * settings and health are the caller's to delete (remove the subscriptions first). A message
+   * already being sent still arrives, but its record is not written back. Returns the keys deleted.
+   */
+  async forgetDestination(dest: Destination): Promise<number> {
+    const dk = destinationKey(dest);
+    await this.ready();
+    await this.indexWork;
+    for (const id of this.queue.drop(dk)) this.erased.add(id);
+    for (const m of this.held.get(dk) ?? []) this.erased.add(m.id);
+    this.held.delete(dk);
+    this.personal.delete(dk);
+    this.disabled.delete(dk);
+    if (this.dests.get(dk)?.symbols.size === 0) this.dests.delete(dk);
+    const prefix = `${dk}|`;
+    for (const cache of [this.ledgerCache, this.lastCache, this.dayCache] as Map<string, unknown>[]) for (const k of cache.keys()) if (k.startsWith(prefix)) cache.delete(k);
+    for (const k of this.conflictNotified) if (k.startsWith(prefix)) this.conflictNotified.delete(k);
+    for (const s of this.sources) s.forget?.(dest);
+    let deleted = 0;
+    for (const day of await this.store.backend.members(`erase:${dk}`)) deleted += await this.dropEraseDay(dk, day, true);
+    return deleted;
   }
 
   // ---------- delivery callbacks ----------
@@ -635,6 +827,7 @@ export class Notifier {
         silent: false,
         attempts: 0,
       };
+      await this.indexErasable([notice], utcDay(t), false);
       await this.store.outbox.put(notice);
       this.queue.enqueue(notice);
     } catch (err) {

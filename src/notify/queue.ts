@@ -31,7 +31,8 @@ export interface DeliveryRecord {
 
 export interface DeliveryQueueOptions {
   senders: AlertSender[];
-  outbox: OutboxRepo;
+  /** Only `save` is used: the notifier may wrap it (records of erased destinations are not written back). */
+  outbox: Pick<OutboxRepo, 'save'>;
   health: HealthRepo;
   render(msg: AlertMessage): Reply | Promise<Reply>;
   now?: () => number;
@@ -89,6 +90,18 @@ export class DeliveryQueue implements ClockDriven {
     if (lane.items.some((m) => m.id === msg.id)) return;
     lane.items.push(msg);
     if (!lane.running) this.startWorker(msg.destKey, lane);
+  }
+
+  /**
+   * Removes a destination's waiting messages, except one being sent (it finishes); returns the ids
+   * of all of them, the one in flight included.
+   */
+  drop(destKey: string): string[] {
+    const lane = this.lanes.get(destKey);
+    if (!lane) return [];
+    const ids = lane.items.map((m) => m.id);
+    lane.items.splice(lane.running ? 1 : 0);
+    return ids;
   }
 
   /** Messages waiting or in flight. */

@@ -46,6 +46,7 @@ export function alertTitle(a: AlertPayload): string {
     case 'fading':
       return `${a.symbol}: momentum fading`;
     case 'notice':
+    case 'position':
       return a.title;
   }
 }
@@ -65,6 +66,8 @@ export function alertLine(a: AlertPayload): string {
       return `${a.symbol} fading ${a.direction} momentum${a.toward ? ` toward the ${a.toward.side} zone ${band(a.toward)} (${pct(a.toward.distancePct)} away)` : ''}`;
     case 'notice':
       return a.text;
+    case 'position':
+      return a.line;
   }
 }
 
@@ -131,10 +134,13 @@ function alertBody(a: AlertPayload): { text: string; fields: ReplyField[] } {
       };
     case 'notice':
       return { text: a.text, fields: [] };
+    case 'position':
+      return { text: a.text, fields: a.fields ?? [] };
   }
 }
 
 function toneOf(a: AlertPayload): Reply['tone'] {
+  if (a.kind === 'position') return 'warning';
   if (a.kind === 'notice' || a.kind === 'conflict') return a.kind === 'conflict' && a.phase === 'end' ? 'neutral' : 'warning';
   if (a.kind === 'proximity') return a.zone.side === 'short' ? 'up' : 'down';
   return 'neutral';
@@ -156,17 +162,19 @@ export function renderAlerts(alerts: AlertPayload[], opts: RenderOptions = {}): 
       fields: body.fields,
       tone: toneOf(a),
       ...(opts.image ? { image: opts.image } : {}),
-      ...(a.kind !== 'notice' ? { buttons: [{ action: `/zones ${a.symbol}`, label: `Zones ${a.symbol}` }] } : {}),
+      ...(a.kind === 'position' ? { buttons: a.buttons } : a.kind !== 'notice' ? { buttons: [{ action: `/zones ${a.symbol}`, label: `Zones ${a.symbol}` }] } : {}),
       data,
     };
   }
   const symbols = [...new Set(alerts.map((a) => a.symbol))];
+  // A digest of position alerts opens the positions' plans; market alerts open the zones.
+  const planButtons = [...new Map(alerts.flatMap((a) => (a.kind === 'position' ? [[a.positionId, { action: `/position plan ${a.positionId}`, label: `Plan #${a.positionId}` }] as const] : []))).values()];
   return {
     ok: true,
-    title: `liqzone: ${alerts.length} alerts (${symbols.join(', ')})`,
+    title: alerts.some((a) => a.kind === 'position' && a.urgent) ? `URGENT · liqzone: ${alerts.length} alerts (${symbols.join(', ')})` : `liqzone: ${alerts.length} alerts (${symbols.join(', ')})`,
     text: [...alerts.map((a) => `• ${alertLine(a)}`), ESTIMATE_NOTE, ...notes].join('\n'),
     tone: 'warning',
-    buttons: symbols.slice(0, 3).map((s) => ({ action: `/zones ${s}`, label: `Zones ${s}` })),
+    buttons: planButtons.length ? planButtons.slice(0, 3) : symbols.slice(0, 3).map((s) => ({ action: `/zones ${s}`, label: `Zones ${s}` })),
     data,
   };
 }

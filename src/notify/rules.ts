@@ -87,7 +87,28 @@ export type AlertPayload =
   | (PayloadBase & { kind: 'conflict'; phase: 'start' | 'end'; mode: string; price?: number; nearest?: ZoneBrief & { distancePct: number } })
   | (PayloadBase & { kind: 'sweep'; zone: Pick<ZoneBrief, 'id' | 'side' | 'low' | 'high'>; modeledUsd: number; realizedUsd: number; windowMs: number })
   | (PayloadBase & { kind: 'fading'; mode: string; direction: 'up' | 'down' | 'neutral'; price?: number; toward?: ZoneBrief & { distancePct: number } })
-  | { kind: 'notice'; symbol: string; t: number; title: string; text: string };
+  | { kind: 'notice'; symbol: string; t: number; title: string; text: string }
+  | PositionAlertPayload;
+
+/**
+ * A personal alert about one of the user's own positions (src/positions), rendered when decided:
+ * the wording depends on the position, which the notifier does not know about. `line` is the
+ * digest form; `buttons` open the refreshed plan.
+ */
+export interface PositionAlertPayload {
+  kind: 'position';
+  event: 'target-near' | 'target-swept' | 'cascade' | 'liquidation-near' | 'conflict';
+  symbol: string;
+  t: number;
+  positionId: number;
+  /** Liquidation risk: delivered with notification even in quiet hours. */
+  urgent: boolean;
+  title: string;
+  text: string;
+  line: string;
+  fields?: { name: string; value: string; inline?: boolean }[];
+  buttons: { action: string; label: string }[];
+}
 
 export function zoneBrief(z: Zone): ZoneBrief {
   return { id: z.id, side: z.side, low: z.low, high: z.high, peak: z.peak, notionalUsd: z.notionalUsd, rank: z.rank };
@@ -157,7 +178,7 @@ export function dedupeKey(destKey: string, symbol: string, zoneId: string, kind:
   return `${destKey}|${symbol}|${zoneId}|${kind}`;
 }
 
-export type SuppressReason = 'kind-off' | 'disabled' | 'duplicate' | 'cooldown' | 'daily-cap' | 'below-size';
+export type SuppressReason = 'kind-off' | 'disabled' | 'duplicate' | 'cooldown' | 'daily-cap' | 'below-size' | 'not-personal';
 
 export interface DestinationView {
   settings: AlertSettings;
