@@ -45,12 +45,18 @@ export interface SoakOptions {
   oiPollEveryMs?: number;
   /** Alert destinations, each subscribed to 1–3 symbols. */
   destinations: number;
+  /** Every n-th destination wants every alert kind, a 2 % band and a 10-min cooldown (default 4; 0 = none). */
+  eagerEvery?: number;
   /** State windows (shorter ones let a short soak reach steady state). */
   limits?: Partial<MarketStateLimits>;
   /** ZoneEngine track-record window, ms (default 24 h). */
   trackRecordKeepMs?: number;
   /** Keep every send (RecordingAlertSender) or only count them (long runs). */
   recordSends?: boolean;
+  /** Keep every delivered message id and its dedupe keys for duplicate checks (default true; off for memory figures). */
+  trackDeliveries?: boolean;
+  /** Store URL (default `memory:`; a bench uses SQLite so alert history is not counted as process memory). */
+  storeUrl?: string;
   /** Called at each checkpoint (e.g. to force a GC before memory is read). */
   beforeCheckpoint?: () => void;
 }
@@ -97,6 +103,17 @@ export interface Checkpoint {
   messagesSent: number;
   /** Wall time spent so far per phase, ms. */
   wallMs: Record<Phase, number>;
+  /** An in-memory store's contents (outbox, ledger, caches kept for their retention): entries and JSON size. */
+  storeContents?: { entries: number; jsonBytes: number };
+}
+
+/** Entries of a `memory:` store (keyv's Map), for telling store retention apart from process state. */
+function memoryStoreContents(store: Store): { entries: number; jsonBytes: number } | undefined {
+  const map = (store.backend as unknown as { keyv?: { store?: unknown } }).keyv?.store;
+  if (!(map instanceof Map)) return undefined;
+  let jsonBytes = 0;
+  for (const [k, v] of map) jsonBytes += String(k).length + (typeof v === 'string' ? v.length : (JSON.stringify(v)?.length ?? 0));
+  return { entries: map.size, jsonBytes };
 }
 
 export type Phase = 'simulator' | 'state' | 'zones' | 'signals' | 'notifier';
@@ -261,7 +278,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
   const simNow = () => sim.now();
   const zones = new ZoneEngine(state, { symbols: () => symbols, now: simNow, trackRecord: opts.trackRecordKeepMs !== undefined ? { keepMs: opts.trackRecordKeepMs } : {} });
   const signals = new SignalEngine({ state, zones, symbols: () => symbols, now: simNow });
-  const store = await openStore('memory:');
+  const store = await openStore(opts.storeUrl ?? 'memory:');
 
   // The REST bootstrap the feeds do: 1000 1m bars and 5-min OI history per venue and symbol.
   let events = 0;
@@ -289,7 +306,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
       if ((await store.subscriptions.add(dest, s)) === 'added') subscriptions++;
     }
     // Some want every alert kind and a wider band, so alerts keep flowing all day.
-    if (i % 4 === 0) await store.settings.update(dest, { proximityPct: 2, cooldownMin: 10, kinds: ['proximity', 'conflict', 'sweep', 'fading'] });
+    const eager = opts.eagerEvery ?? 4;
+    if (eager > 0 && i % eager === 0) await store.settings.update(dest, { proximityPct: 2, cooldownMin: 10, kinds: ['proximity', 'conflict', 'sweep', 'fading'] });
   }
 
   const senders = platforms.map((p) => new CountingSender(p, clock.now, opts.recordSends ?? false));
@@ -299,10 +317,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
   const deliveredIds = new Map<string, number>();
   const sentKeys = new Map<string, SentMessage>();
   const deliveredSoFar: string[] = [];
-  notifier.onDelivery((r) => {
-    deliveredIds.set(r.messageId, (deliveredIds.get(r.messageId) ?? 0) + 1);
-    deliveredSoFar.push(r.messageId);
-  });
+  if (opts.trackDeliveries ?? true) {
+    notifier.onDelivery((r) => {
+      deliveredIds.set(r.messageId, (deliveredIds.get(r.messageId) ?? 0) + 1);
+      deliveredSoFar.push(r.messageId);
+    });
+  }
   // The app's timers run too (the cron never fires in a soak; signals' own cycle is unref'd), so
   // the handle check after stop() sees whether stopping clears them.
   await notifier.start();
@@ -411,6 +431,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
           alertsDecided: decided,
           messagesSent: senders.reduce((a, s) => a + s.sent, 0),
           wallMs: { ...wallMs },
+          storeContents: memoryStoreContents(store),
         });
       }
     }

@@ -1,0 +1,179 @@
+/**
+ * Soak, full scale: 21 symbols × 2 venues with the default state windows, the simulator on an
+ * accelerated clock through a fill phase (48 h: the longest window, OI and funding history) and
+ * then the measured 24 simulated hours, into MarketState + ZoneEngine + SignalEngine + Notifier
+ * (300 destinations over a `memory:` store). Reports RSS and heap at the start and end of the
+ * measured day (after a forced GC), every buffer's size, and what the memory store holds: it keeps
+ * sent messages and ledger entries for their 2-day retention (a SQLite or Redis store keeps them
+ * out of the process; SQLite is ~10× slower here, so the bench uses memory and reports it apart).
+ *
+ * Then the real process: `node --import tsx src/main.ts demo --json` (STORE_URL=memory:,
+ * LOG_LEVEL=warn, all 21 symbols), `/status` once both venues are live, VmRSS sampled from
+ * /proc/<pid>/status, stdin closed at the end; baseline: an idle `node --import tsx` process.
+ * The demo process also runs the simulator and the fake venues, so its RSS is an upper bound.
+ *
+ * Run: `npx tsx bench/run.ts soak`. Knobs (env): SOAK_FILL_HOURS (48), SOAK_HOURS (24),
+ * SOAK_ZONES_MS (300000), SOAK_SIGNALS_MS (60000), SOAK_NOTIFY_MS (60000), SOAK_EAGER_EVERY (0: every destination on default alert settings), SOAK_APP_SECONDS (120;
+ * 0 skips the process).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
+import { runSoak, type Checkpoint } from '../test/soak/harness.ts';
+import type { BenchRow } from './run.ts';
+
+const MB = 1024 * 1024;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const num = (name: string, def: number) => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && process.env[name] !== undefined ? v : def;
+};
+
+function getGc(): () => void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+const pct = (a: number, b: number) => ((b - a) / a) * 100;
+
+async function inProcess(): Promise<BenchRow[]> {
+  const gc = getGc();
+  const fill = num('SOAK_FILL_HOURS', 48);
+  const hours = num('SOAK_HOURS', 24);
+  const t0 = performance.now();
+  const run = await runSoak({
+    seed: 24,
+    hours: fill + hours,
+    checkpoints: [fill, fill + hours / 2, fill + hours],
+    zonesEveryMs: num('SOAK_ZONES_MS', 300_000),
+    signalsEveryMs: num('SOAK_SIGNALS_MS', 60_000),
+    notifyEveryMs: num('SOAK_NOTIFY_MS', 60_000),
+    destinations: 300,
+    eagerEvery: num('SOAK_EAGER_EVERY', 0),
+    recordSends: false,
+    trackDeliveries: false,
+    beforeCheckpoint: () => {
+      for (let i = 0; i < 3; i++) gc();
+    },
+  });
+  const wallMs = performance.now() - t0;
+  await run.stop();
+  const [start, mid, end] = run.checkpoints as [Checkpoint, Checkpoint, Checkpoint];
+  const pairs = DEFAULT_SYMBOLS.length * 2;
+  const b0 = start.buffers;
+  const b1 = end.buffers;
+  const per = (x: number) => x / pairs;
+  const note = (a: number, b: number) => `hour ${fill}: ${a.toFixed(0)} → hour ${fill + hours}: ${b.toFixed(0)}`;
+  const wall = end.wallMs;
+  return [
+    { name: `soak: rss at hour ${fill} (buffers full)`, value: start.memory.rss / MB, unit: 'MB', goal: '< 150 MB', note: 'in-process: simulator + state + engines + notifier' },
+    { name: `soak: rss at hour ${fill + hours / 2}`, value: mid.memory.rss / MB, unit: 'MB' },
+    { name: `soak: rss at hour ${fill + hours}`, value: end.memory.rss / MB, unit: 'MB' },
+    { name: `soak: rss growth over the ${hours} h`, value: pct(start.memory.rss, end.memory.rss), unit: '%', goal: '< 2 %' },
+    { name: `soak: heap used at hour ${fill}`, value: start.memory.heapUsed / MB, unit: 'MB', note: 'after a forced GC' },
+    { name: `soak: heap used at hour ${fill + hours}`, value: end.memory.heapUsed / MB, unit: 'MB' },
+    { name: `soak: heap-used growth over the ${hours} h`, value: pct(start.memory.heapUsed, end.memory.heapUsed), unit: '%', goal: '< 2 %' },
+    { name: 'soak: bars per venue·symbol', value: per(b1.bars.total), unit: 'bars', note: note(per(b0.bars.total), per(b1.bars.total)) },
+    { name: 'soak: OI points per venue·symbol', value: per(b1.oiHistory.total), unit: 'points', note: `${note(per(b0.oiHistory.total), per(b1.oiHistory.total))}; max ${b1.oiHistory.max} (Bybit pushes every 3 s)` },
+    { name: 'soak: funding points per venue·symbol', value: per(b1.fundingHistory.total), unit: 'points', note: note(per(b0.fundingHistory.total), per(b1.fundingHistory.total)) },
+    { name: 'soak: liquidations per venue·symbol', value: per(b1.liquidations.total), unit: 'events', note: note(per(b0.liquidations.total), per(b1.liquidations.total)) },
+    { name: 'soak: level-book levels (all)', value: b1.levels, unit: 'levels', note: note(b0.levels, b1.levels) },
+    { name: 'soak: zone / signal snapshots', value: b1.zoneSnapshots + b1.signalSnapshots, unit: 'snapshots', note: `${b1.zoneSnapshots} zone + ${b1.signalSnapshots} signal` },
+    { name: 'soak: track-record samples kept', value: (b1.zoneEngine.trackDone ?? 0) + (b1.zoneEngine.trackOpen ?? 0), unit: 'samples', note: note((b0.zoneEngine.trackDone ?? 0) + (b0.zoneEngine.trackOpen ?? 0), (b1.zoneEngine.trackDone ?? 0) + (b1.zoneEngine.trackOpen ?? 0)) },
+    { name: 'soak: notifier ledger cache entries', value: b1.notifier.ledgerCache ?? 0, unit: 'entries', note: `${note(b0.notifier.ledgerCache ?? 0, b1.notifier.ledgerCache ?? 0)} (never evicted)` },
+    { name: 'soak: notifier day cache entries', value: b1.notifier.dayCache ?? 0, unit: 'entries', note: note(b0.notifier.dayCache ?? 0, b1.notifier.dayCache ?? 0) },
+    { name: 'soak: notifier last-alert cache entries', value: b1.notifier.lastCache ?? 0, unit: 'entries', note: note(b0.notifier.lastCache ?? 0, b1.notifier.lastCache ?? 0) },
+    { name: 'soak: memory store contents (retention, not a leak)', value: (end.storeContents?.jsonBytes ?? 0) / MB, unit: 'MB json', note: `${start.storeContents?.entries ?? 0} → ${end.storeContents?.entries ?? 0} entries; hour ${fill}: ${((start.storeContents?.jsonBytes ?? 0) / MB).toFixed(1)} MB` },
+    { name: 'soak: delivery queue pending / outbox open', value: b1.queue.pending + b1.outboxOpen, unit: 'messages' },
+    { name: `soak: alerts decided / messages sent in the ${hours} h`, value: end.alertsDecided - start.alertsDecided, unit: 'alerts', note: `${end.messagesSent - start.messagesSent} messages to ${run.destinations.length} destinations (${run.subscriptions} subscriptions)` },
+    { name: 'soak: events applied (whole run)', value: run.events, unit: 'events' },
+    { name: 'soak: wall time (whole run)', value: wallMs / 1000, unit: 's', note: `simulator ${(wall.simulator / 1000).toFixed(0)} s, state ${(wall.state / 1000).toFixed(0)} s, zones ${(wall.zones / 1000).toFixed(0)} s, signals ${(wall.signals / 1000).toFixed(0)} s, notifier ${(wall.notifier / 1000).toFixed(0)} s` },
+  ];
+}
+
+function vmRssMb(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples a process's RSS every `everyMs` for `forMs`. */
+async function sampleRss(pid: number, forMs: number, everyMs: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const end = Date.now() + forMs; Date.now() < end; ) {
+    const v = vmRssMb(pid);
+    if (v !== undefined) out.push(v);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return out;
+}
+
+/** An idle node + tsx process: the floor any liqzone process starts from. */
+async function baselineRss(): Promise<number> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', 'setTimeout(() => {}, 4000)'], { cwd: root, stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 2500));
+    return vmRssMb(child.pid!) ?? Number.NaN;
+  } finally {
+    child.kill();
+  }
+}
+
+async function realApp(seconds: number): Promise<BenchRow[]> {
+  const baseline = await baselineRss();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'demo', '--json'], {
+    cwd: root,
+    env: { ...process.env, STORE_URL: 'memory:', LOG_LEVEL: 'warn', METRICS_PORT: '0', DISCORD_TOKEN: '', TELEGRAM_TOKEN: '' },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += String(d)));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    // Ask /status until both venues report every symbol live.
+    let liveAfterMs = Number.NaN;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 120_000) {
+      child.stdin.write('/status\n');
+      await new Promise((r) => setTimeout(r, 2000));
+      const last = text.trim().split('\n').reverse().map((l) => { try { return JSON.parse(l) as { command?: string; data?: { venues?: { symbolsLive: string[] }[] } }; } catch { return undefined; } }).find((o) => o?.command === '/status');
+      const venues = last?.data?.venues ?? [];
+      if (venues.length === 2 && venues.every((v) => v.symbolsLive.length === DEFAULT_SYMBOLS.length)) {
+        liveAfterMs = Date.now() - t0;
+        break;
+      }
+    }
+    const samples = await sampleRss(child.pid!, seconds * 1000, 5000);
+    child.stdin.end();
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000))]);
+    const first = samples.slice(0, Math.max(1, Math.floor(samples.length / 4)));
+    const last = samples.slice(-Math.max(1, Math.floor(samples.length / 4)));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    return [
+      { name: 'process: idle node + tsx (baseline)', value: baseline, unit: 'MB' },
+      { name: 'process: demo live on all symbols after', value: liveAfterMs / 1000, unit: 's', note: Number.isNaN(liveAfterMs) ? 'never reported every symbol live' : undefined },
+      { name: `process: demo rss, mean of first quarter`, value: mean(first), unit: 'MB', ratio: mean(first) / baseline, goal: '< 150 MB', note: `${DEFAULT_SYMBOLS.length} symbols × 2 venues; includes the simulator and fake venues` },
+      { name: `process: demo rss, mean of last quarter`, value: mean(last), unit: 'MB', ratio: mean(last) / baseline, note: `${samples.length} samples over ${seconds} s` },
+      { name: 'process: demo rss, max', value: Math.max(...samples), unit: 'MB' },
+      { name: 'process: exit after stdin closed', value: code === 0 ? 0 : 1, unit: code === 0 ? 'ok' : `exit ${String(code)}` },
+    ];
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
+}
+
+export default async function soakBench(): Promise<BenchRow[]> {
+  const rows = await inProcess();
+  const seconds = num('SOAK_APP_SECONDS', 120);
+  if (seconds > 0) rows.push(...(await realApp(seconds)));
+  return rows;
+}
