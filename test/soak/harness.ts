@@ -202,7 +202,7 @@ function collections(obj: object, fields: readonly string[]): Record<string, num
   return out;
 }
 
-const NOTIFIER_FIELDS = ['index', 'dests', 'disabled', 'held', 'pending', 'conflictNotified', 'lastCache', 'dayCache', 'ledgerCache', 'recent', 'deliveryListeners'] as const;
+const NOTIFIER_FIELDS = ['index', 'dests', 'disabled', 'held', 'pending', 'conflictNotified', 'lastCache', 'dayCache', 'ledgerCache', 'recent', 'deliveryListeners', 'personal', 'erased'] as const;
 const ZONE_ENGINE_FIELDS = ['snaps', 'lastUpdateT', 'atrCache', 'records', 'listeners'] as const;
 
 export function measureBuffers(run: Pick<SoakRun, 'state' | 'zones' | 'signals' | 'notifier'>, symbols: readonly string[], outboxOpen: number): BufferSizes {
