@@ -1,0 +1,102 @@
+/**
+ * Wording for positions: the one-line plan, a position's summary, and the alert payloads the
+ * watcher hands the notifier (rendered here because only this module knows what a position is).
+ */
+import { formatPrice, formatUsd } from '../engine/exit.ts';
+import type { ExitPlan } from '../engine/types.ts';
+import type { PositionAlertPayload } from '../notify/rules.ts';
+import { ESTIMATE_NOTE } from '../notify/render.ts';
+import type { WatchEvent } from './rules.ts';
+import type { Position } from './types.ts';
+
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`;
+const band = (z: { low: number; high: number }) => `${formatPrice(z.low)}–${formatPrice(z.high)}`;
+
+/** `ETH long 3,120 × 20x`. */
+export function positionName(p: Pick<Position, 'symbol' | 'side' | 'entry' | 'leverage'>): string {
+  return `${p.symbol} ${p.side} ${formatPrice(p.entry)} × ${p.leverage}x`;
+}
+
+/** Price move since entry in %, and the same on margin (× leverage), in the position's favour. */
+export function pnlPct(p: Pick<Position, 'side' | 'entry' | 'leverage'>, price: number): { move: number; onMargin: number } {
+  const move = ((price - p.entry) / p.entry) * 100 * (p.side === 'long' ? 1 : -1);
+  return { move, onMargin: move * p.leverage };
+}
+
+/** The refreshed plan in one line: price, targets, stop, liquidation. */
+export function planLine(plan: ExitPlan): string {
+  const parts = [`price ${formatPrice(plan.price)}`];
+  plan.targets.slice(0, 2).forEach((t, i) => parts.push(`TP${i + 1} ${formatPrice(t.price)} (${signed(t.distancePct)})`));
+  if (plan.targets.length === 0) parts.push('no target cluster ahead');
+  parts.push(plan.stop ? `stop ${formatPrice(plan.stop.price)}` : 'no safe stop');
+  parts.push(`liq ${formatPrice(plan.liquidationPrice)} (${signed(((plan.liquidationPrice - plan.price) / plan.price) * 100)})`);
+  return parts.join(' · ');
+}
+
+/** The alert payload for one watch event, with the plan line and a button to the full plan. */
+export function alertPayload(p: Position, e: WatchEvent, plan: ExitPlan, t: number, context?: string): PositionAlertPayload {
+  const name = `${p.symbol} ${p.side} #${p.id}`;
+  const price = formatPrice(plan.price);
+  const long = p.side === 'long';
+  let title: string;
+  let lead: string;
+  let line: string;
+  switch (e.kind) {
+    case 'target-near': {
+      const z = e.zone!;
+      const where = e.distancePct === 0 ? 'is inside' : `is ${e.distancePct!.toFixed(2)}% ${long ? 'below' : 'above'}`;
+      title = `${name}: near your take-profit zone`;
+      lead = `${p.symbol} ${price} ${where} the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)} est.), the next target for your ${p.side}. Forced ${long ? 'buying' : 'selling'} there is liquidity to exit into: consider taking profit at its near edge.`;
+      line = `${name} near target: ${price}, cluster ${band(z)} (~${formatUsd(z.notionalUsd)})`;
+      break;
+    }
+    case 'target-swept': {
+      const z = e.zone!;
+      const next = e.next ? `the next cluster: TP ${formatPrice(e.next.price)} (${signed(e.next.distancePct)}, ~${formatUsd(e.next.zoneUsd)} est.)` : 'no further cluster is estimated ahead';
+      title = `${name}: target zone swept`;
+      lead = `Price traded through the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)} est.): that target is consumed. Consider trailing your stop behind the move, or aim at ${next}.`;
+      line = `${name} target swept: ${band(z)} consumed; ${e.next ? `next TP ${formatPrice(e.next.price)}` : 'no next cluster'}`;
+      break;
+    }
+    case 'cascade': {
+      const z = e.zone!;
+      const how = e.previousUsd !== undefined ? `grew from ~${formatUsd(e.previousUsd)} to ~${formatUsd(z.notionalUsd)}` : `formed (~${formatUsd(z.notionalUsd)} est.)`;
+      title = `${name}: cascade risk before your liquidation`;
+      lead = `A ${z.side}-liquidation cluster ${band(z)} ${how} between the price ${price} and your liquidation price ${formatPrice(plan.liquidationPrice)}. A flush through it could cascade toward your liquidation: consider a tighter stop or less leverage.`;
+      line = `${name} cascade risk: cluster ${band(z)} ${e.previousUsd !== undefined ? 'grew' : 'formed'} (~${formatUsd(z.notionalUsd)}) before liq ${formatPrice(plan.liquidationPrice)}`;
+      break;
+    }
+    case 'liquidation-near': {
+      const d = e.distancePct!;
+      title = `URGENT · ${name}: close to liquidation`;
+      lead =
+        d <= 0
+          ? `${p.symbol} ${price} is at or beyond your estimated liquidation price ${formatPrice(plan.liquidationPrice)} (${p.leverage}x, entry ${formatPrice(p.entry)}). Check your position now.`
+          : `${p.symbol} ${price} is ${d.toFixed(2)}% from your estimated liquidation price ${formatPrice(plan.liquidationPrice)} (${p.leverage}x, entry ${formatPrice(p.entry)}). Reduce size, add margin or close before the mark gets there.`;
+      line = `URGENT ${name}: ${price} is ${Math.max(0, d).toFixed(2)}% from liquidation ${formatPrice(plan.liquidationPrice)}`;
+      break;
+    }
+    case 'conflict':
+      title = `${name}: timeframes now conflict`;
+      lead = `The 1m, 5m and 1h signals for ${p.symbol} now disagree while your ${p.side} is open: lower confidence in the move. Consider reducing size or tightening the stop.${context ? ` Timeframes: ${context}.` : ''}`;
+      line = `${name} timeframes conflict${context ? ` — ${context}` : ''}`;
+      break;
+  }
+  const plan1 = planLine(plan);
+  return {
+    kind: 'position',
+    event: e.kind,
+    symbol: p.symbol,
+    t,
+    positionId: p.id,
+    urgent: e.urgent,
+    title,
+    text: [lead, `Plan: ${plan1}`, `Liquidation price from ${p.venue === 'bybit' ? 'Bybit' : 'Binance'} brackets, isolated margin. ${ESTIMATE_NOTE}`].join('\n'),
+    line: `${line} | ${plan1}`,
+    fields: [{ name: 'Plan', value: plan1 }],
+    buttons: [
+      { action: `/position plan ${p.id}`, label: `Plan #${p.id}` },
+      { action: `/zones ${p.symbol}`, label: `Zones ${p.symbol}` },
+    ],
+  };
+}

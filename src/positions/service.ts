@@ -1,0 +1,268 @@
+/**
+ * /position add|list|plan|close and /forgetme on top of the store. Positions are the user's
+ * alone: every reply is ephemeral (Discord: only the caller sees it), and in a Telegram group the
+ * commands are refused with a pointer to the private chat, because there a personal answer could
+ * fall back into the group. Never throws for bad input.
+ */
+import { exitPlanReply } from '../../commands/exit.ts';
+import type { Caller } from '../bot/command.ts';
+import { errorReply, type Reply, type ReplyButton } from '../bot/reply.ts';
+import { resolveSymbol } from '../bot/registry.ts';
+import type { ChartService, Services, ZoneService } from '../bot/services.ts';
+import { DEFAULT_EXIT_SIZE_USD, formatPrice, formatUsd } from '../engine/exit.ts';
+import type { ExitPlan, ExitRequest } from '../engine/types.ts';
+import type { SymbolRegistry } from '../market/symbols.ts';
+import type { PositionSide, Venue } from '../market/types.ts';
+import { describeDestination, personalDestination } from '../store/destination.ts';
+import type { Store } from '../store/store.ts';
+import type { PositionService } from '../store/types.ts';
+import { forgetUser, storedAbout, type Eraser } from './forget.ts';
+import { planLine, pnlPct, positionName } from './format.ts';
+import { PositionRepo } from './repo.ts';
+import { DEFAULT_WATCH_PARAMS, liquidationThresholdPct, type WatchParams } from './rules.ts';
+import type { Position } from './types.ts';
+import { exitRequestOf, PositionWatcher } from './watcher.ts';
+
+type Args = Record<string, string | number | undefined>;
+
+/** Most positions one user may have watched. */
+export const MAX_POSITIONS_PER_USER = 10;
+
+export const POSITION_USAGE = '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit] | list | plan ID | close ID';
+
+export interface PositionServiceOptions {
+  store: Store;
+  zones: ZoneService;
+  charts?: ChartService;
+  now?: () => number;
+  maxPerUser?: number;
+  /** Tracked symbols: when given, unknown symbols are refused with suggestions. */
+  symbols?: SymbolRegistry;
+  /** The Telegram bot's username, once the adapter knows it: group refusals link to the private chat. */
+  telegramBotUsername?: () => string | undefined;
+  /** Watch rule parameters (see WatchParams). */
+  watch?: Partial<WatchParams>;
+}
+
+export interface PositionFeature extends PositionService {
+  /** The notifier's alert source for positions (`new Notifier({ sources: [feature.watcher] })`). */
+  readonly watcher: PositionWatcher;
+  readonly repo: PositionRepo;
+  /** Registers what /forgetme must also run (the notifier's `forgetDestination`). */
+  addEraser(eraser: Eraser): void;
+}
+
+export function createPositionService(opts: PositionServiceOptions): PositionFeature {
+  const { store, zones } = opts;
+  const now = opts.now ?? Date.now;
+  const cap = opts.maxPerUser ?? MAX_POSITIONS_PER_USER;
+  const repo = new PositionRepo(store);
+  const watcher = new PositionWatcher({ repo, store, zones, params: opts.watch });
+  const erasers: Eraser[] = [];
+  const liqParams = { ...DEFAULT_WATCH_PARAMS, ...opts.watch };
+
+  const privateReply = (r: Omit<Reply, 'ephemeral'>): Reply => ({ ...r, ephemeral: true });
+  const fail = (message: string, usage?: string): Reply => errorReply(message, usage);
+
+  /** Telegram groups: refuse (no position data in the answer), pointing at the private chat. */
+  function refuseInGroup(caller: Caller, command: 'position' | 'forgetme'): Reply | undefined {
+    if (caller.platform !== 'telegram' || caller.isPrivate) return undefined;
+    const bot = opts.telegramBotUsername?.();
+    const link = bot ? `https://t.me/${bot}?start=${command === 'position' ? 'positions' : 'forgetme'}` : undefined;
+    return {
+      ok: false,
+      title: command === 'position' ? 'Positions are private' : '/forgetme is private',
+      text: [
+        command === 'position'
+          ? 'Your positions are yours alone, so liqzone does not handle them in a group.'
+          : 'Deleting your data is done in private, not in a group.',
+        link
+          ? `Open your private chat with the bot (${link}), press Start, then send /${command} there.`
+          : `Open a private chat with the bot, press Start, then send /${command} there.`,
+      ].join('\n'),
+      tone: 'warning',
+      ephemeral: true,
+      ...(link ? { data: { private: true, link } } : { data: { private: true } }),
+    };
+  }
+
+  function planOf(p: Position): ExitPlan | { error: string } {
+    return zones.planExit(exitRequestOf(p));
+  }
+
+  async function add(caller: Caller, args: Args): Promise<Reply> {
+    const usage = '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit]';
+    let symbol = String(args.symbol ?? '').toUpperCase();
+    if (!symbol) return fail('Which symbol? e.g. /position add ETH long 3120 20x', usage);
+    if (opts.symbols) {
+      const resolved = resolveSymbol({ symbols: opts.symbols } as Pick<Services, 'symbols'> as Services, symbol);
+      if ('error' in resolved) return fail(resolved.error, usage);
+      symbol = resolved.symbol;
+    }
+    const side = args.side as PositionSide | undefined;
+    const entry = Number(args.entry);
+    const leverage = Number(args.leverage);
+    const sizeUsd = args.size === undefined ? DEFAULT_EXIT_SIZE_USD : Number(args.size);
+    const venue = (args.venue as Venue | undefined) ?? 'binance';
+    if (side !== 'long' && side !== 'short') return fail('Side must be long or short.', usage);
+    if (!(entry > 0) || !Number.isFinite(entry)) return fail(`Entry must be a price above 0 (got ${String(args.entry)}).`, usage);
+    if (!(leverage >= 1) || !Number.isFinite(leverage)) return fail(`Leverage must be at least 1 (got ${String(args.leverage)}).`, usage);
+    if (!(sizeUsd > 0) || !Number.isFinite(sizeUsd)) return fail(`Size must be a USD amount above 0 (got ${String(args.size)}).`, usage);
+    if (venue !== 'binance' && venue !== 'bybit') return fail('Venue must be binance or bybit.', usage);
+
+    const snap = zones.snapshot(symbol);
+    if (!snap) return privateReply({ ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning' });
+    const req: ExitRequest = { symbol, side, entry, leverage, sizeUsd, venue };
+    // The planner runs the venue's bracket math: leverage above the bracket cap is refused here.
+    const plan = zones.planExit(req);
+    if ('error' in plan) return fail(plan.error, usage);
+
+    const added = await repo.add(caller.platform, caller.userId, { symbol, side, entry, leverage, sizeUsd, venue, openedAt: now(), liquidationPrice: plan.liquidationPrice }, cap);
+    if (!added.ok) return fail(`You already watch ${added.count} positions (the limit is ${cap}). /position close one first (see /position list).`);
+    const p = added.position;
+    const where = describeDestination(personalDestination(caller));
+    const liqDist = ((plan.liquidationPrice - plan.price) / plan.price) * 100;
+    const threshold = liquidationThresholdPct(p, plan.liquidationPrice, liqParams);
+    const lines = [
+      `Watching ${positionName(p)}, ${formatUsd(sizeUsd)} on ${venue === 'bybit' ? 'Bybit' : 'Binance'} as #${p.id}.`,
+      `Estimated liquidation ${formatPrice(plan.liquidationPrice)} (${liqDist >= 0 ? '+' : ''}${liqDist.toFixed(2)}% from the price ${formatPrice(plan.price)}).`,
+      `Plan: ${planLine(plan)}`,
+      `Alerts go to ${where}: price near your target cluster, that cluster swept, a cluster building before your liquidation price, timeframes turning conflicted, and — urgent, even in quiet hours — the mark within ${threshold.toFixed(2)}% of your liquidation price.`,
+      ...plan.warnings.map((w) => `⚠ ${w}`),
+      caller.platform === 'telegram' ? 'Positions are stored for you alone; /forgetme deletes everything.' : 'Only you see this; /forgetme deletes everything.',
+    ];
+    return privateReply({
+      ok: true,
+      title: `Position #${p.id}: ${positionName(p)}`,
+      text: lines.join('\n'),
+      tone: plan.warnings.length ? 'warning' : 'neutral',
+      buttons: [
+        { action: `/position plan ${p.id}`, label: `Plan #${p.id}` },
+        { action: '/position list', label: 'My positions' },
+      ],
+      data: { action: 'add', position: p, liquidationPrice: plan.liquidationPrice, targets: plan.targets, stop: plan.stop, warnings: plan.warnings },
+    });
+  }
+
+  async function list(caller: Caller): Promise<Reply> {
+    const positions = await repo.list(caller.platform, caller.userId);
+    if (positions.length === 0) {
+      return privateReply({ ok: true, title: 'Your positions', text: 'You have no watched positions. Add one with /position add ETH long 3120 20x.', data: { action: 'list', positions: [] } });
+    }
+    const rows = positions.map((p) => {
+      const plan = planOf(p);
+      if ('error' in plan) return { p, line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — liq ${formatPrice(p.liquidationPrice)} (no live data: ${plan.error})`, plan: undefined };
+      const pnl = pnlPct(p, plan.price);
+      const liqAway = (Math.abs(plan.price - plan.liquidationPrice) / plan.price) * 100;
+      const tp = plan.targets[0] ? ` · TP1 ${formatPrice(plan.targets[0].price)}` : '';
+      return {
+        p,
+        plan,
+        line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — now ${formatPrice(plan.price)} (${pnl.move >= 0 ? '+' : ''}${pnl.move.toFixed(2)}%, ${pnl.onMargin >= 0 ? '+' : ''}${pnl.onMargin.toFixed(1)}% on margin) · liq ${formatPrice(plan.liquidationPrice)} (${liqAway.toFixed(2)}% away)${tp}`,
+      };
+    });
+    const buttons: ReplyButton[] = positions.slice(0, 5).map((p) => ({ action: `/position plan ${p.id}`, label: `Plan #${p.id}` }));
+    return privateReply({
+      ok: true,
+      title: `Your positions (${positions.length}/${cap})`,
+      text: [...rows.map((r) => r.line), 'Estimates on liquidation zones; not financial advice.'].join('\n'),
+      buttons,
+      data: {
+        action: 'list',
+        positions: rows.map((r) => ({ ...r.p, ...(r.plan ? { price: r.plan.price, liquidationPrice: r.plan.liquidationPrice, targets: r.plan.targets } : {}) })),
+      },
+    });
+  }
+
+  async function find(caller: Caller, args: Args): Promise<Position | Reply> {
+    const id = Number(args.id);
+    if (!Number.isInteger(id) || id < 1) return fail('Which position? Give its number, e.g. /position plan 1 (see /position list).');
+    const p = (await repo.list(caller.platform, caller.userId)).find((x) => x.id === id);
+    return p ?? fail(`You have no position #${id}. See /position list.`);
+  }
+
+  async function plan(caller: Caller, args: Args): Promise<Reply> {
+    const p = await find(caller, args);
+    if (!('id' in p)) return p;
+    const snap = zones.snapshot(p.symbol);
+    if (!snap) return privateReply({ ok: false, text: `No data yet for ${p.symbol}, warming up. Try again in a few seconds.`, tone: 'warning' });
+    const result = planOf(p);
+    if ('error' in result) return fail(result.error);
+    const base = exitPlanReply(result, snap, opts.charts);
+    const pnl = pnlPct(p, result.price);
+    return privateReply({
+      ...base,
+      title: `Position #${p.id}: ${p.symbol} ${p.side} exit plan (estimated)`,
+      text: [`Open since ${new Date(p.openedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC; ${pnl.move >= 0 ? '+' : ''}${pnl.move.toFixed(2)}% from entry (${pnl.onMargin >= 0 ? '+' : ''}${pnl.onMargin.toFixed(1)}% on margin).`, base.text].join('\n'),
+      buttons: [
+        { action: `/position close ${p.id}`, label: `Close #${p.id}` },
+        { action: `/zones ${p.symbol}`, label: `Zones ${p.symbol}` },
+      ],
+      data: { ...(base.data as object), action: 'plan', positionId: p.id },
+    });
+  }
+
+  async function close(caller: Caller, args: Args): Promise<Reply> {
+    const p = await find(caller, args);
+    if (!('id' in p)) return p;
+    await repo.close(caller.platform, caller.userId, p.id);
+    return privateReply({ ok: true, title: `Closed #${p.id}`, text: `Stopped watching #${p.id} ${positionName(p)}. No more alerts about it.`, data: { action: 'close', position: p } });
+  }
+
+  async function forgetme(caller: Caller, args: Args): Promise<Reply> {
+    if (args.confirm !== 'confirm') {
+      const about = await storedAbout(store, repo, caller.platform, caller.userId);
+      return privateReply({
+        ok: true,
+        title: 'Delete everything liqzone stores about you?',
+        text: [
+          `This deletes your ${about.positions} watched position${about.positions === 1 ? '' : 's'}, your personal subscriptions${about.subscriptions.length ? ` (${about.subscriptions.join(', ')})` : ''}, your alert settings, and the record of alerts sent to you. It cannot be undone.`,
+          'Subscriptions you set up for a channel or group stay (they belong to the channel), but your name is removed from them.',
+          'Press the button (or send /forgetme confirm) to delete.',
+        ].join('\n'),
+        tone: 'warning',
+        buttons: [{ action: '/forgetme confirm', label: 'Delete everything' }],
+        data: { action: 'forgetme', confirmed: false, stored: about },
+      });
+    }
+    const report = await forgetUser(store, repo, caller.platform, caller.userId, erasers);
+    return privateReply({
+      ok: true,
+      title: 'Deleted',
+      text: [
+        `Deleted ${report.positions} position${report.positions === 1 ? '' : 's'}${report.subscriptions.length ? `, your subscriptions to ${report.subscriptions.join(', ')}` : ''}, your alert settings and your alert history.`,
+        report.ownedChannels ? `Your name was removed from ${report.ownedChannels} channel subscription${report.ownedChannels === 1 ? '' : 's'} you set up.` : undefined,
+        'liqzone keeps nothing else about you.',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+      data: { action: 'forgetme', confirmed: true, ...report },
+    });
+  }
+
+  return {
+    watcher,
+    repo,
+    addEraser(eraser) {
+      erasers.push(eraser);
+    },
+    async handle(command, caller, args, subcommand) {
+      const refused = refuseInGroup(caller, command);
+      if (refused) return refused;
+      if (command === 'forgetme') return forgetme(caller, args);
+      if (command !== 'position') return fail(`Unknown command "${String(command)}".`);
+      switch (subcommand) {
+        case 'add':
+          return add(caller, args);
+        case 'list':
+          return list(caller);
+        case 'plan':
+          return plan(caller, args);
+        case 'close':
+          return close(caller, args);
+        default:
+          return fail(subcommand ? `Unknown /position action "${subcommand}".` : '/position needs an action (add|list|plan|close).', POSITION_USAGE);
+      }
+    },
+  };
+}
