@@ -31,6 +31,7 @@ import { SIGNAL_MODES } from './engine/types.ts';
 import { ConsoleAdapter } from './platforms/console/console.ts';
 import { openStore, type Store } from './store/index.ts';
 import { createSubscriptionService } from './store/index.ts';
+import { createPositionService } from './positions/index.ts';
 import type { AlertSender } from './store/types.ts';
 import { parseWeightState, type WeightStore } from './store/weights.ts';
 import { startVenues } from './venues/index.ts';
@@ -128,6 +129,17 @@ export async function startApp(opts: AppOptions): Promise<App> {
     charts,
     subscriptions: createSubscriptionService({ store, symbols, now }),
   };
+  // Positions read zones through `services`, so a bot process plans on the published snapshots.
+  let telegramBot: string | undefined;
+  const positions = createPositionService({
+    store,
+    zones: { snapshot: (s) => services.zones?.snapshot(s), planExit: (r) => services.zones?.planExit(r) ?? { error: 'Zones are not available yet.' } },
+    charts,
+    now,
+    symbols,
+    telegramBotUsername: () => telegramBot,
+  });
+  services.positions = positions;
   const registry = new CommandRegistry([...allCommands(), ...(opts.extraCommands ?? [])]);
   const metrics = createMetrics({ now });
   registry.observe((name, platform, seconds) => metrics.commandLatency.observe({ command: name, platform }, seconds));
@@ -299,6 +311,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     if (config.TELEGRAM_TOKEN && process.env.SHARDING_MANAGER !== 'true') {
       const { startTelegram } = await import('./platforms/telegram/index.ts');
       const t = await startTelegram({ token: config.TELEGRAM_TOKEN, apiRoot: config.TELEGRAM_API_ROOT || undefined, registry, services, log: logFn(logger, 'telegram') });
+      telegramBot = t.bot.botInfo.username;
       senders.push(t.sender);
       stoppers.unshift(() => t.stop());
     }
@@ -314,7 +327,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
       coordinator = createRedisRunCoordinator(client);
       stoppers.push(() => client.close().catch(() => undefined));
     }
-    const notifier = new Notifier({ store, zones: zoneView, signals: signalView, senders, cron: config.NOTIFY_CRON, now, charts, coordinator, reloadEveryMs: role === 'bot' ? 10_000 : undefined, log: logger.child({ component: 'notifier' }) });
+    const notifier = new Notifier({ store, zones: zoneView, signals: signalView, senders, cron: config.NOTIFY_CRON, now, charts, coordinator, reloadEveryMs: role === 'bot' ? 10_000 : undefined, sources: [positions.watcher], log: logger.child({ component: 'notifier' }) });
+    positions.addEraser((dest) => notifier.forgetDestination(dest));
     if (role === 'bot') {
       const events = await createEventSubscriber(config.STORE_URL, { log: logFn(logger, 'events') });
       events.onEvent((ev) => (ev.type === 'signal' ? notifier.onSignalEvent(ev.event) : notifier.onSweep(ev.event)));

@@ -13,7 +13,7 @@ import { destinationKey } from '../store/destination.ts';
 import type { Store } from '../store/store.ts';
 import type { Destination } from '../store/types.ts';
 import { alertPayload } from './format.ts';
-import { ownerDestination, userKey, type PositionRepo } from './repo.ts';
+import { ownerDestination, type PositionRepo } from './repo.ts';
 import { DEFAULT_WATCH_PARAMS, watchStep, type WatchParams, type WatchState } from './rules.ts';
 import type { Position } from './types.ts';
 
@@ -34,8 +34,6 @@ export function exitRequestOf(p: Position) {
 
 export class PositionWatcher implements AlertSource {
   readonly name = 'positions';
-  /** user key → position id → watch state (mirrors `position-watch:<user>`). */
-  private readonly states = new Map<string, Record<string, WatchState>>();
   private swept = new Set<string>();
 
   constructor(private readonly opts: PositionWatcherOptions) {}
@@ -44,33 +42,29 @@ export class PositionWatcher implements AlertSource {
     this.swept.add(ev.zoneId);
   }
 
-  forget(dest: Destination): void {
-    this.states.delete(userKey(dest.platform, dest.id));
-  }
+  /** Sweeps seen but not yet evaluated are market facts, not personal: nothing to forget in memory. */
+  forget(_dest: Destination): void {}
 
   async collect(ctx: SourceContext): Promise<SourcedAlert[]> {
     const { repo, zones } = this.opts;
     const swept = this.swept;
     this.swept = new Set();
     const users = (await repo.all()).filter(([, u]) => u.positions.length > 0);
-    const present = new Set(users.map(([k]) => k));
-    for (const k of this.states.keys()) if (!present.has(k)) this.states.delete(k);
     if (users.length === 0) return [];
 
+    // State is read from the store every tick: with several bot instances, the last tick may have run elsewhere.
     const dests = users.map(([, u]) => ownerDestination(u));
-    const missing = users.map(([k]) => k).filter((k) => !this.states.has(k));
-    const [settings, loaded] = await Promise.all([
+    const [settings, states] = await Promise.all([
       this.opts.params?.targetNearPct === undefined ? this.opts.store.settings.getMany(dests) : Promise.resolve(undefined),
-      repo.watch.getMany(missing),
+      repo.watch.getMany(users.map(([k]) => k)),
     ]);
-    missing.forEach((k, i) => this.states.set(k, loaded[i] ?? {}));
 
     const alerts: SourcedAlert[] = [];
     const writes: Promise<void | boolean>[] = [];
     users.forEach(([key, u], i) => {
       const params: WatchParams = { ...DEFAULT_WATCH_PARAMS, ...(settings ? { targetNearPct: settings[i]!.proximityPct } : {}), ...this.opts.params };
       const dest = dests[i]!;
-      const before = this.states.get(key)!;
+      const before = states[i] ?? {};
       const after: Record<string, WatchState> = {};
       for (const p of u.positions) {
         const prev = before[p.id];
@@ -94,7 +88,6 @@ export class PositionWatcher implements AlertSource {
         }
       }
       if (JSON.stringify(after) !== JSON.stringify(before)) {
-        this.states.set(key, after);
         writes.push(Object.keys(after).length ? repo.watch.set(key, after) : repo.watch.delete(key));
       }
     });
