@@ -762,6 +762,7 @@ export class Notifier {
   async forgetDestination(dest: Destination): Promise<number> {
     const dk = destinationKey(dest);
     await this.ready();
+    await this.running?.catch(() => undefined); // a tick deciding alerts for it right now
     await this.indexWork;
     for (const id of this.queue.drop(dk)) this.erased.add(id);
     for (const m of this.held.get(dk) ?? []) this.erased.add(m.id);

@@ -1,0 +1,172 @@
+/**
+ * The pure watch rules on synthetic price paths, for a long and (mirrored around 3000) the
+ * equivalent short: each alert fires once per approach, re-arms only after price backs off.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_WATCH_PARAMS, watchStep, type WatchEvent, type WatchState } from '../../src/positions/rules.ts';
+import type { Position } from '../../src/positions/types.ts';
+import type { PositionSide } from '../../src/market/types.ts';
+import { mirror, realPlan, snapshotOf, type ZoneSpec } from './support.ts';
+
+const params = { ...DEFAULT_WATCH_PARAMS, targetNearPct: 1 };
+
+function position(side: PositionSide): Position {
+  return { id: 1, symbol: 'ETH', side, entry: 3000, leverage: 20, sizeUsd: 10_000, venue: 'binance', openedAt: 0, liquidationPrice: 0 };
+}
+
+/** Runs the rules along a path of (price, zones, conflicted?, swept ids?) steps; returns events per step. */
+function walk(side: PositionSide, steps: { price: number; zones: ZoneSpec[]; conflicted?: boolean; swept?: string[] }[]): { events: WatchEvent[][]; state: WatchState } {
+  const m = mirror(side);
+  const pos = position(side);
+  let state: WatchState | undefined;
+  const out: WatchEvent[][] = [];
+  for (const s of steps) {
+    const snap = snapshotOf('ETH', m.p(s.price), s.zones.map(m.zone));
+    const plan = realPlan(snap, { symbol: 'ETH', side, entry: pos.entry, leverage: pos.leverage, sizeUsd: pos.sizeUsd, venue: pos.venue });
+    if ('error' in plan) throw new Error(plan.error);
+    const r = watchStep(state, { position: pos, snap, plan, conflicted: s.conflicted, sweptZoneIds: new Set(s.swept ?? []) }, params);
+    state = r.state;
+    out.push(r.events);
+  }
+  return { events: out, state: state! };
+}
+
+const kinds = (events: WatchEvent[][]) => events.map((e) => e.map((x) => x.kind));
+
+// Long view (the short is mirrored): take-profit clusters above, own-side clusters below, liquidation ≈ 2861.
+const T1: ZoneSpec = { id: 'T1', side: 'short', low: 3100, high: 3120, usd: 40e6, rank: 1 };
+const T2: ZoneSpec = { id: 'T2', side: 'short', low: 3200, high: 3220, usd: 30e6, rank: 2 };
+const targets = [T1, T2];
+
+describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => {
+  it('target near: once on entering the band, again only after backing off', () => {
+    const path = [3000, 3050, 3075, 3085, 3070, 3060, 3030, 3040, 3080, 3082].map((price) => ({ price, zones: targets }));
+    const { events } = walk(side, path);
+    expect(kinds(events)).toEqual([[], [], ['target-near'], [], [], [], [], [], ['target-near'], []]);
+    const [first, second] = [events[2]![0]!, events[8]![0]!];
+    expect(first.zone).toMatchObject({ id: 'T1' });
+    expect(first.distancePct).toBeCloseTo(((side === 'long' ? 3100 - 3075 : 2925 - 2900) / (side === 'long' ? 3075 : 2925)) * 100, 6);
+    expect(first.key).not.toBe(second.key);
+  });
+
+  it('target swept: price trades through the cluster, the next cluster is suggested, never twice', () => {
+    const { events, state } = walk(
+      side,
+      [3000, 3080, 3110, 3125, 3130, 3121].map((price) => ({ price, zones: targets })),
+    );
+    expect(kinds(events)).toEqual([[], ['target-near'], [], ['target-swept'], [], []]);
+    const swept = events[3]![0]!;
+    expect(swept.zone).toMatchObject({ id: 'T1' });
+    expect(swept.next).toMatchObject({ zoneId: 'T2' });
+    expect(state.target?.zoneId).toBe('T2');
+    expect(state.swept).toContain('T1');
+  });
+
+  it('target swept: the cluster is consumed while price is in it, or the engine reports the sweep', () => {
+    const consumed = walk(side, [
+      { price: 3080, zones: targets },
+      { price: 3105, zones: targets },
+      { price: 3106, zones: [T2] },
+    ]);
+    expect(kinds(consumed.events)).toEqual([['target-near'], [], ['target-swept']]);
+
+    const reported = walk(side, [
+      { price: 3080, zones: targets },
+      { price: 3090, zones: targets, swept: ['T1'] },
+    ]);
+    expect(kinds(reported.events)).toEqual([['target-near'], ['target-swept']]);
+  });
+
+  it('a cluster fading before price gets there is not a sweep', () => {
+    const { events, state } = walk(side, [
+      { price: 3000, zones: targets },
+      { price: 3010, zones: [T2] },
+      { price: 3020, zones: [T2] },
+    ]);
+    expect(kinds(events)).toEqual([[], [], []]);
+    expect(state.target?.zoneId).toBe('T2');
+  });
+
+  it('cascade risk: a cluster forms, then grows, between price and the liquidation price', () => {
+    const C = (usd: number, rank = 1): ZoneSpec => ({ id: 'C1', side: 'long', low: 2920, high: 2930, usd, rank });
+    const below: ZoneSpec = { id: 'C0', side: 'long', low: 2800, high: 2810, usd: 50e6, rank: 1 }; // beyond liquidation: irrelevant
+    const { events } = walk(side, [
+      { price: 3000, zones: [...targets, below] },
+      { price: 3000, zones: [...targets, below, C(10e6)] },
+      { price: 2995, zones: [...targets, below, C(12e6)] },
+      { price: 2990, zones: [...targets, below, C(16e6)] },
+      { price: 2990, zones: [...targets, below, C(20e6)] },
+      { price: 2990, zones: [...targets, below, C(24e6)] },
+    ]);
+    expect(kinds(events)).toEqual([[], ['cascade'], [], ['cascade'], [], ['cascade']]);
+    expect(events[1]![0]).toMatchObject({ zone: { id: 'C1', notionalUsd: 10e6 } });
+    expect(events[1]![0]!.previousUsd).toBeUndefined();
+    expect(events[3]![0]).toMatchObject({ previousUsd: 10e6, zone: { notionalUsd: 16e6 } });
+    expect(events[5]![0]).toMatchObject({ previousUsd: 16e6 });
+    expect(new Set(events.flat().map((e) => e.key)).size).toBe(3);
+  });
+
+  it('cascade risk: clusters already there when the watch starts, and small ones, are the baseline', () => {
+    const C1: ZoneSpec = { id: 'C1', side: 'long', low: 2920, high: 2930, usd: 10e6, rank: 1 };
+    const small: ZoneSpec = { id: 'C2', side: 'long', low: 2950, high: 2955, usd: 1e6, rank: 5 };
+    const { events } = walk(side, [
+      { price: 3000, zones: [...targets, C1] },
+      { price: 3000, zones: [...targets, C1, small] },
+      { price: 3000, zones: [...targets, C1, { ...small, usd: 2e6, rank: 2 }] },
+    ]);
+    // The small cluster is remembered from its first sighting: it is told once it qualifies and has grown.
+    expect(kinds(events)).toEqual([[], [], ['cascade']]);
+    expect(events[2]![0]).toMatchObject({ zone: { id: 'C2' }, previousUsd: 1e6 });
+  });
+
+  it('liquidation near: urgent, once per approach', () => {
+    const { events } = walk(
+      side,
+      [3000, 2950, 2915, 2900, 2890, 2910, 2920, 2940, 2960, 2902].map((price) => ({ price, zones: targets })),
+    );
+    expect(kinds(events)).toEqual([[], [], [], ['liquidation-near'], [], [], [], [], [], ['liquidation-near']]);
+    const e = events[3]![0]!;
+    expect(e.urgent).toBe(true);
+    const liq = side === 'long' ? 2861.45 : 3137.45;
+    const price = side === 'long' ? 2900 : 3100;
+    expect(e.distancePct).toBeCloseTo((Math.abs(price - liq) / price) * 100, 2);
+    expect(events[9]![0]!.key).not.toBe(e.key);
+  });
+
+  it('timeframe conflict: on turning conflicted while open, re-armed when it resolves', () => {
+    const { events } = walk(
+      side,
+      [true, false, true, true, false, false, true].map((conflicted) => ({ price: 3000, zones: targets, conflicted })),
+    );
+    // Conflicted at the first look is the baseline, not a change.
+    expect(kinds(events)).toEqual([[], [], ['conflict'], [], [], [], ['conflict']]);
+    expect(events[2]![0]!.key).not.toBe(events[6]![0]!.key);
+  });
+
+  it('only the liquidation alert is urgent', () => {
+    const { events } = walk(side, [
+      { price: 3000, zones: targets, conflicted: false },
+      { price: 3080, zones: targets, conflicted: true },
+      { price: 3125, zones: targets },
+      { price: 2900, zones: [...targets, { id: 'C1', side: 'long', low: 2880, high: 2890, usd: 9e6 }] },
+    ]);
+    const all = events.flat();
+    expect(all.map((e) => e.kind).sort()).toEqual(['cascade', 'conflict', 'liquidation-near', 'target-near', 'target-swept']);
+    expect(all.filter((e) => e.urgent).map((e) => e.kind)).toEqual(['liquidation-near']);
+  });
+});
+
+describe('liquidation threshold', () => {
+  it('is half the entry-to-liquidation distance at high leverage, so it never fires at entry', () => {
+    const pos = { ...position('long'), leverage: 100 };
+    const snap = snapshotOf('ETH', 3000, []);
+    const plan = realPlan(snap, { symbol: 'ETH', side: 'long', entry: 3000, leverage: 100, sizeUsd: 10_000, venue: 'binance' });
+    if ('error' in plan) throw new Error(plan.error);
+    const r = watchStep(undefined, { position: pos, snap, plan }, params);
+    expect(r.events).toEqual([]);
+    const near = snapshotOf('ETH', plan.liquidationPrice + (3000 - plan.liquidationPrice) * 0.4, []);
+    const plan2 = realPlan(near, { symbol: 'ETH', side: 'long', entry: 3000, leverage: 100, sizeUsd: 10_000, venue: 'binance' });
+    if ('error' in plan2) throw new Error(plan2.error);
+    expect(watchStep(r.state, { position: pos, snap: near, plan: plan2 }, params).events.map((e) => e.kind)).toEqual(['liquidation-near']);
+  });
+});
