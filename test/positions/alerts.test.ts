@@ -1,0 +1,194 @@
+/**
+ * Position alerts end to end through the real notifier (outbox, ledger, queue, quiet hours, mute)
+ * on a manual clock: once per approach, urgent through quiet hours and mutes, personal only,
+ * and surviving a restart.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/notify/clock.ts';
+import { Notifier } from '../../src/notify/notifier.ts';
+import { RecordingAlertSender } from '../../src/notify/recording.ts';
+import type { AlertSource } from '../../src/notify/sources.ts';
+import { openStore } from '../../src/store/store.ts';
+import type { PositionSide } from '../../src/market/types.ts';
+import { tgGroupAdmin } from '../notify/setup.ts';
+import { positionHarness, T0, TARGETS, type PositionHarness } from './harness.ts';
+import { mirror, PlanningZones, tgPrivate, type ZoneSpec } from './support.ts';
+
+let h: PositionHarness | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+const user = tgPrivate();
+const personal = { platform: 'telegram' as const, kind: 'user' as const, id: user.userId };
+
+async function withPosition(side: PositionSide, extra: Parameters<typeof positionHarness>[0] = {}) {
+  const m = mirror(side);
+  const zones = extra.zones ?? new PlanningZones();
+  zones.set('ETH', m.p(3000), TARGETS.map(m.zone));
+  h = await positionHarness({ ...extra, zones });
+  const added = await h.cmd(user, 'position', { symbol: 'ETH', side, entry: 3000, leverage: 20 }, 'add');
+  expect(added.ok).toBe(true);
+  const hh = h;
+  return { h: hh, m, walk: async (prices: number[], zs?: ZoneSpec[]) => {
+    for (const p of prices) await hh.step(m.p(p), zs?.map(m.zone));
+  } };
+}
+
+describe.each(['long', 'short'] as const)('position alerts through the notifier: %s', (side) => {
+  it('walks to the target then toward liquidation: the target alert and the urgent alert, once each', async () => {
+    const { h, walk } = await withPosition(side);
+    await walk([3000, 3040, 3080, 3090, 3075, 3060, 3020, 2980, 2950, 2920, 2900, 2895, 2890, 2893]);
+    const alerts = h.positionAlerts();
+    expect(alerts.map((a) => a.payload.event)).toEqual(['target-near', 'liquidation-near']);
+    for (const a of alerts) expect(a.dest).toBe('telegram:user:918273645');
+    const [target, urgent] = h.sender.delivered;
+    expect(target!.reply.title).toBe(`ETH ${side} #1: near your take-profit zone`);
+    expect(target!.reply.text).toMatch(/Plan: price .* · TP1 .* · liq /);
+    expect(target!.reply.buttons).toContainEqual({ action: '/position plan 1', label: 'Plan #1' });
+    expect(urgent!.reply.title).toBe(`URGENT · ETH ${side} #1: close to liquidation`);
+    expect(urgent!.silent).toBe(false);
+    expect(urgent!.reply.fields?.[0]).toMatchObject({ name: 'Plan' });
+  });
+
+  it('sweep, cascade and conflict alerts carry the refreshed plan and the plan button', async () => {
+    const { h, walk } = await withPosition(side);
+    await walk([3000, 3080, 3110, 3125]);
+    const cluster: ZoneSpec = { id: 'ETH:L:2940', side: 'long', low: 2940, high: 2950, usd: 12e6, rank: 1 };
+    await walk([3100], [...TARGETS, cluster]);
+    h.signal.conflicted = true;
+    await walk([3100]);
+    await walk([3100]); // still conflicted: nothing new
+    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['target-near', 'target-swept', 'cascade', 'conflict']);
+    for (const d of h.sender.delivered) {
+      expect(d.reply.text).toContain('Plan: price');
+      expect(d.reply.buttons?.[0]).toEqual({ action: '/position plan 1', label: 'Plan #1' });
+    }
+    expect(h.sender.delivered[1]!.reply.text).toMatch(/trailing your stop.*next cluster: TP (3,199|2,800)/);
+  });
+});
+
+describe('quiet hours and mutes', () => {
+  it('an urgent alert breaks through quiet hours with notification while the others arrive silently', async () => {
+    const { h, walk } = await withPosition('long');
+    await h.store.settings.update(personal, { quietHours: { start: 11, end: 14 } }); // T0 is 12:00 UTC
+    await walk([3000, 3080]);
+    const cluster: ZoneSpec = { id: 'ETH:L:2880', side: 'long', low: 2880, high: 2890, usd: 12e6, rank: 1 };
+    await walk([3000], TARGETS);
+    // One tick: a cluster forms before the liquidation price and the mark comes close to it.
+    const r = await h.step(2900, [...TARGETS, cluster]);
+    expect(r.messages).toBe(2);
+    const byEvent = Object.fromEntries(h.positionAlerts().map((a) => [a.payload.event, a.silent]));
+    expect(byEvent).toEqual({ 'target-near': true, cascade: true, 'liquidation-near': false });
+    // The urgent alert travels alone, so its notification is not shared with the silent ones.
+    const urgent = h.sender.delivered.find((d) => !d.silent)!;
+    expect((urgent.reply.data as { alerts: unknown[] }).alerts).toHaveLength(1);
+  });
+
+  it('a mute holds the other alerts until it ends; the urgent one is delivered at once', async () => {
+    const { h, walk } = await withPosition('long');
+    await h.store.settings.update(personal, { mutedUntil: T0 + 3_600_000 });
+    await walk([3000]);
+    const r1 = await h.step(3080);
+    expect(r1.held).toBe(1);
+    expect(h.sender.delivered).toHaveLength(0);
+    await walk([3000, 2950, 2900]);
+    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['liquidation-near']);
+    h.clock.advanceBy(3_600_000);
+    await walk([2910]);
+    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['liquidation-near', 'target-near']);
+    expect(h.sender.delivered[1]!.reply.text).toMatch(/Held while muted/);
+  });
+
+  it('the daily cap stops the other alerts but never the urgent one', async () => {
+    const { h, walk } = await withPosition('long');
+    await h.store.settings.update(personal, { dailyCap: 1 });
+    await walk([3000, 3080]); // uses the day's only message
+    h.signal.conflicted = true;
+    await walk([3080]);
+    await walk([3000, 2900]);
+    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['target-near', 'liquidation-near']);
+  });
+});
+
+describe('privacy', () => {
+  it('nothing about a position reaches a channel or group, while the group still gets its market alerts', async () => {
+    const { h, walk } = await withPosition('long');
+    const sub = await h.subscriptions.handle('subscribe', tgGroupAdmin(), { symbol: 'ETH', where: 'here' });
+    expect(sub.ok).toBe(true);
+    await walk([3000, 3080, 3000, 2900]);
+    const toGroup = h.sender.calls.filter((c) => c.dest.kind === 'channel');
+    expect(toGroup.length).toBeGreaterThan(0);
+    for (const c of h.sender.calls) {
+      const alerts = (c.reply.data as { alerts: { kind: string }[] }).alerts;
+      if (c.dest.kind === 'channel') {
+        expect(alerts.every((a) => a.kind !== 'position')).toBe(true);
+        expect(`${c.reply.title} ${c.reply.text}`).not.toMatch(/#1|position|liquidation price/i);
+      }
+      if (alerts.some((a) => a.kind === 'position')) expect(c.dest).toEqual(personal);
+    }
+  });
+
+  it('a source proposing a channel destination is refused by the notifier', async () => {
+    const store = await openStore('memory:');
+    const clock = new ManualClock(T0);
+    const sender = new RecordingAlertSender('telegram', { now: clock.now });
+    const rogue: AlertSource = {
+      name: 'rogue',
+      collect: async ({ t }) => [
+        {
+          dest: { platform: 'telegram', kind: 'channel', id: '-100555' },
+          key: 'rogue',
+          symbol: 'ETH',
+          urgent: true,
+          payload: { kind: 'position', event: 'liquidation-near', symbol: 'ETH', t, positionId: 1, urgent: true, title: 'x', text: 'x', line: 'x', buttons: [] },
+        },
+      ],
+    };
+    const notifier = new Notifier({ store, zones: new PlanningZones(), senders: [sender], now: clock.now, sleep: clock.sleep, sources: [rogue] });
+    const r = await notifier.tick();
+    await notifier.delivery.idle();
+    expect(r.suppressed['not-personal']).toBe(1);
+    expect(r.messages).toBe(0);
+    expect(sender.calls).toHaveLength(0);
+    await notifier.stop();
+    await store.close();
+  });
+});
+
+describe('restart', () => {
+  it('positions and their alert state survive a restart (sqlite): no repeat, the next alert still fires once', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'liqzone-positions-'));
+    const url = `sqlite://${join(dir, 'store.sqlite')}`;
+    const clock = new ManualClock(T0);
+    const zones = new PlanningZones();
+    zones.set('ETH', 3000, TARGETS);
+    const sender = new RecordingAlertSender('telegram', { now: clock.now });
+    h = await positionHarness({ url, clock, zones, sender });
+    expect((await h.cmd(user, 'position', { symbol: 'ETH', side: 'long', entry: 3000, leverage: 20 }, 'add')).ok).toBe(true);
+    expect((await h.cmd(user, 'position', { symbol: 'ETH', side: 'short', entry: 3050, leverage: 5, size: 2500 }, 'add')).ok).toBe(true);
+    await h.step(3080);
+    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['target-near']);
+    await h.close();
+
+    h = await positionHarness({ url, clock, zones, sender });
+    const list = await h.cmd(user, 'position', {}, 'list');
+    expect(list.text).toMatch(/#1 ETH long 3,000 × 20x/);
+    expect(list.text).toMatch(/#2 ETH short 3,050 × 5x · \$2.5k binance/);
+    await h.step(3082);
+    await h.step(3075);
+    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['target-near']);
+    for (const p of [3000, 2950, 2900, 2895]) await h.step(p);
+    expect(h.positionAlerts().map((a) => `${a.payload.positionId}:${a.payload.event}`)).toEqual(['1:target-near', '1:liquidation-near']);
+    // A new position after the restart does not reuse an id.
+    const added = await h.cmd(user, 'position', { symbol: 'ETH', side: 'long', entry: 2900, leverage: 3 }, 'add');
+    expect(added.title).toMatch(/^Position #3/);
+  });
+});
