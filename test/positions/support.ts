@@ -7,7 +7,7 @@ import type { Caller } from '../../src/bot/command.ts';
 import type { ZoneService } from '../../src/bot/services.ts';
 import { BracketBook } from '../../src/engine/brackets.ts';
 import { planExit } from '../../src/engine/exit.ts';
-import type { ExitPlan, ExitRequest, Zone, ZoneSnapshot } from '../../src/engine/types.ts';
+import type { ExitPlan, ExitRequest, LiquidationBin, Zone, ZoneSnapshot } from '../../src/engine/types.ts';
 import type { PositionSide } from '../../src/market/types.ts';
 
 export interface ZoneSpec {
@@ -39,7 +39,15 @@ export function zoneOf(s: ZoneSpec, price: number): Zone {
 
 export function snapshotOf(symbol: string, price: number, zones: ZoneSpec[], t = 0, seq = 1): ZoneSnapshot {
   const zs = zones.map((z) => zoneOf(z, price)).sort((a, b) => Math.abs(a.distancePct) - Math.abs(b.distancePct));
-  return { symbol, t, price, atr: price * 0.01, binSize: price * 0.001, bins: [], zones: zs, venues: ['binance', 'bybit'], dataAgeMs: 1500, seq };
+  // Bins for the chart: a small floor everywhere, each zone's notional spread over its band.
+  const binSize = price * 0.001;
+  const bins: LiquidationBin[] = [];
+  for (let i = -120; i <= 120; i++) {
+    const p = price + i * binSize;
+    const inBand = (side: PositionSide) => zones.filter((z) => z.side === side && p >= z.low && p <= z.high).reduce((a, z) => a + z.usd / Math.max(1, (z.high - z.low) / binSize), 0);
+    bins.push({ price: p, longUsd: p < price ? 1e5 + inBand('long') : 0, shortUsd: p > price ? 1e5 + inBand('short') : 0 });
+  }
+  return { symbol, t, price, atr: price * 0.01, binSize, bins, zones: zs, venues: ['binance', 'bybit'], dataAgeMs: 1500, seq };
 }
 
 const book = new BracketBook();
