@@ -5,7 +5,8 @@ import { symbolOption } from './options.ts';
 
 /** What the demo market lets the console steer. */
 export interface DemoControl {
-  setRegime(symbol: string, regime: string): void;
+  /** Returns what will happen and roughly when, when the regime has a script worth announcing (a reversal). */
+  setRegime(symbol: string, regime: string): string | undefined | void;
   driveToward(symbol: string, price: number, overMs: number): void;
   price(symbol: string): number | undefined;
 }
@@ -42,8 +43,12 @@ export function demoCommand(control: DemoControl): CommandDef {
       const sym = resolveSymbol(services, String(args.symbol));
       if ('error' in sym) return errorReply(sym.error);
       if (subcommand === 'regime') {
-        control.setRegime(sym.symbol, String(args.regime));
-        return { ok: true, text: `Simulated ${sym.symbol} switched to ${args.regime}.`, data: { symbol: sym.symbol, regime: args.regime } };
+        const note = control.setRegime(sym.symbol, String(args.regime)) || undefined;
+        return {
+          ok: true,
+          text: `Simulated ${sym.symbol} switched to ${args.regime}.${note ? `\n${note}` : ''}`,
+          data: { symbol: sym.symbol, regime: args.regime, ...(note ? { note } : {}) },
+        };
       }
       const over = parseDuration(typeof args.over === 'string' ? args.over : undefined);
       if (over === undefined || over <= 0) return errorReply('Duration must look like 90s, 2m or 1h.');

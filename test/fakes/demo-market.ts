@@ -6,7 +6,7 @@
 import type { Venue } from '../../src/market/types.ts';
 import { FakeBinance } from './binance.ts';
 import { FakeBybit } from './bybit.ts';
-import { MarketSimulator, type Regime } from './simulator.ts';
+import { MarketSimulator, type Regime, type RegimeOptions } from './simulator.ts';
 import type { FakeMarketData } from './ws-server.ts';
 
 export interface DemoMarketOptions {
@@ -29,10 +29,79 @@ export interface DemoMarket {
   simulator: MarketSimulator;
   endpoints: { binance: { wsUrl: string; restUrl: string }; bybit: { wsUrl: string; restUrl: string } };
   fakes: { binance: FakeBinance; bybit: FakeBybit };
-  /** Manual control (the console's /demo command). */
-  setRegime(symbol: string, regime: Regime): void;
+  /** Manual control (the console's /demo command). Returns what will happen and roughly when, where that is worth saying. */
+  setRegime(symbol: string, regime: Regime): string | undefined;
   driveToward(symbol: string, price: number, overMs: number): void;
   stop(): Promise<void>;
+}
+
+/**
+ * The shape of a demo reversal (simulated time), tuned against the signal engine so the day read
+ * shows a timeframe conflict: a first leg hard and long enough that the 5m read (25-minute window)
+ * and the 1h read (5-hour window) carry it, then a turn that flips the 1m read (5-minute window)
+ * a few minutes in, while the slower reads still point the old way. Damped noise lets the legs
+ * stand out. The default 90-second legs were smaller than the noise and every timeframe flipped
+ * together, so no conflict ever showed.
+ */
+export const DEMO_REVERSAL = {
+  /** First leg: 16× the usual reversal drift for 3 min (about +2.6 % on ETH). */
+  legMs: 3 * 60_000,
+  legDrift: 16,
+  /** The turn: half that pace for 5 min (about −2.2 % on ETH), then the usual second-leg drift. */
+  turnMs: 5 * 60_000,
+  turnDrift: 8,
+  noise: 0.4,
+  /** When the 1m read usually flips, counted from the turn. */
+  flipAfterMs: [3 * 60_000, 5 * 60_000] as const,
+} as const;
+
+/**
+ * Which way a demo reversal's first leg goes: the way the symbol already leans over the last hour
+ * and the last five hours (each move in units of its typical size), so the build-up reinforces
+ * what the 1h read carries instead of fighting it. `closes`: 1-minute closes, oldest first.
+ */
+export function reversalFirstLeg(closes: readonly number[]): 'up' | 'down' {
+  const n = closes.length;
+  if (n < 3) return 'up';
+  let sumSq = 0;
+  for (let i = 1; i < n; i++) sumSq += Math.log(closes[i]! / closes[i - 1]!) ** 2;
+  const sigma = Math.sqrt(sumSq / (n - 1));
+  if (!(sigma > 0)) return 'up';
+  const last = closes[n - 1]!;
+  const lean = (minutes: number) => {
+    const span = Math.min(minutes, n - 1);
+    return Math.log(last / closes[n - 1 - span]!) / (sigma * Math.sqrt(span));
+  };
+  return lean(60) + lean(300) >= 0 ? 'up' : 'down';
+}
+
+/** Options for the simulator and a note for the operator: what happens, and roughly when in wall time. */
+export function demoReversal(symbol: string, direction: 'up' | 'down', speed: number): { options: RegimeOptions; note: string } {
+  const r = DEMO_REVERSAL;
+  const [up, down] = direction === 'up' ? ['up', 'down'] : ['down', 'up'];
+  const rally = direction === 'up' ? 'rally' : 'sell-off';
+  const wall = (ms: number) => ms / speed;
+  const conflictFrom = wall(r.legMs + r.flipAfterMs[0]);
+  const conflictTo = wall(r.legMs + r.flipAfterMs[1]);
+  const note =
+    `${symbol} reversal: a hard ${rally} for ${span(wall(r.legMs))} (so the 5m and 1h reads lean ${up}), then a turn ${down}, ` +
+    `fast for ${span(wall(r.turnMs))}, then steadier. The 1m read flips a few minutes into the turn while 5m/1h still lean ${up}: ` +
+    `expect a timeframe conflict in about ${span(conflictFrom, conflictTo)} (watch /signal ${symbol}; the day read refreshes every minute), ` +
+    `clearing once the ${down} leg carries 5m and 1h over` +
+    (speed !== 1 ? ` (wall-clock times at ×${speed} speed).` : '.');
+  return {
+    options: { direction, legMs: r.legMs, legDrift: r.legDrift, turnDrift: r.turnDrift, turnMs: r.turnMs, noise: r.noise },
+    note,
+  };
+}
+
+/** "3 min", "40 s", "6–8 min". */
+function span(fromMs: number, toMs?: number): string {
+  const unit = (toMs ?? fromMs) >= 90_000 ? 60_000 : 1000;
+  const label = unit === 60_000 ? 'min' : 's';
+  const a = Math.max(1, Math.round(fromMs / unit));
+  const b = toMs === undefined ? a : Math.max(a, Math.round(toMs / unit));
+  return a === b ? `${a} ${label}` : `${a}–${b} ${label}`;
 }
 
 export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMarket> {
@@ -73,8 +142,16 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
     endpoints: { binance: b, bybit: y },
     fakes: { binance, bybit },
     setRegime(symbol, regime) {
-      // a demo reversal turns after 90 s so the conflict shows while someone is watching
-      simulator.setRegime(symbol, regime, regime === 'reversal' ? { legMs: 90_000 } : {});
+      if (regime !== 'reversal') {
+        simulator.setRegime(symbol, regime);
+        return undefined;
+      }
+      const venue = simulator.venues[0]!;
+      const closes = simulator.history(venue, symbol, { bars: 300, oiPoints: 0 }).bars.map((b) => b.close);
+      closes.push(simulator.price(symbol));
+      const plan = demoReversal(symbol, reversalFirstLeg(closes), speed);
+      simulator.setRegime(symbol, 'reversal', plan.options);
+      return plan.note;
     },
     driveToward(symbol, price, overMs) {
       simulator.driveToward(symbol, price, overMs);

@@ -164,14 +164,20 @@ export class MarketSimulator {
 
   /**
    * Pins a regime for one symbol or all ('auto' hands control back to the scheduler).
-   * 'reversal' trends one way for `legMs` (default 15 min) then the other; 'burst' starts with a
-   * sharp impulse (direction random unless given) and keeps volatility high.
+   * 'reversal' trends one way for `legMs` (default 15 min) then the other, its legs' drift and
+   * noise shaped by `legDrift`, `turnDrift`, `turnMs` and `noise`; 'burst' starts with a sharp
+   * impulse (direction random unless given) and keeps volatility high.
    */
   setRegime(symbol: string | 'all', regime: RegimeSetting, opts: RegimeOptions = {}): void {
     if (regime !== 'auto' && !(REGIMES as readonly string[]).includes(regime)) {
       throw new RangeError(`unknown regime ${String(regime)} (allowed: auto, ${REGIMES.join(', ')})`);
     }
     if (opts.legMs !== undefined && !(opts.legMs > 0)) throw new RangeError('legMs must be > 0');
+    if (opts.turnMs !== undefined && !(opts.turnMs > 0)) throw new RangeError('turnMs must be > 0');
+    for (const key of ['legDrift', 'turnDrift', 'noise'] as const) {
+      const v = opts[key];
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`${key} must be a finite number ≥ 0, got ${v}`);
+    }
     const targets = symbol === 'all' ? [...this.markets.values()] : [this.market(symbol)];
     for (const m of targets) m.process.setRegime(regime, this.clock, opts);
   }

@@ -17,6 +17,14 @@ export interface RegimeOptions {
   direction?: 'up' | 'down';
   /** Length of the first leg of a 'reversal', ms (default 15 min). */
   legMs?: number;
+  /** Drift of a 'reversal''s first leg, as a multiple of the usual reversal drift (default 1). */
+  legDrift?: number;
+  /** Drift at the start of a 'reversal''s second leg, as a multiple of the usual reversal drift (default 1.2, the usual second leg). */
+  turnDrift?: number;
+  /** How long the second leg keeps `turnDrift` before easing to the usual 1.2, ms (default: for the whole leg). */
+  turnMs?: number;
+  /** Volatility during a 'reversal', as a multiple of the regime's usual level (default 1); below 1 lets the legs stand out of the noise. */
+  noise?: number;
 }
 
 /** BTC-like diffusion: about 0.54 % per hour in log terms. */
@@ -24,6 +32,8 @@ const BASE_VOL_PER_SQRT_SEC = 0.9e-4;
 /** Trend drift, log per second for vol 1: about 1.8 % per hour (reversal legs 2.5 %). */
 const TREND_DRIFT = 5e-6;
 const REVERSAL_DRIFT = 7e-6;
+/** The second leg of a reversal runs a little faster than the first (multiple of REVERSAL_DRIFT). */
+const SECOND_LEG_DRIFT = 1.2;
 /** Burst impulse: total log move for vol 1, spread over the impulse window. */
 const BURST_IMPULSE = 0.01;
 const BURST_IMPULSE_MS = 20_000;
@@ -67,6 +77,12 @@ export class PriceProcess {
   private dir = 1;
   private flipAt = Infinity;
   private flipped = false;
+  /** Shape of a reversal (see RegimeOptions). */
+  private legDrift = 1;
+  private turnDrift = SECOND_LEG_DRIFT;
+  private turnMs = Infinity;
+  private turnUntil = Infinity;
+  private noise = 1;
   private anchor = 0;
   private impulseUntil = -Infinity;
   private nextImpulseAt = Infinity;
@@ -132,6 +148,11 @@ export class PriceProcess {
     const chosenDir = opts.direction ? (opts.direction === 'up' ? 1 : -1) : this.rng.chance(0.5) ? 1 : -1;
     this.flipAt = Infinity;
     this.flipped = false;
+    this.legDrift = opts.legDrift ?? 1;
+    this.turnDrift = opts.turnDrift ?? SECOND_LEG_DRIFT;
+    this.turnMs = opts.turnMs ?? Infinity;
+    this.turnUntil = Infinity;
+    this.noise = opts.noise ?? 1;
     this.impulseUntil = -Infinity;
     this.nextImpulseAt = Infinity;
     switch (regime) {
@@ -175,6 +196,7 @@ export class PriceProcess {
     if (this.active === 'reversal' && !this.flipped && t0 >= this.flipAt) {
       this.dir = -this.dir;
       this.flipped = true;
+      this.turnUntil = t0 + this.turnMs;
     }
     if (this.active === 'burst' && t0 >= this.nextImpulseAt) {
       this.dir = this.rng.chance(0.6) ? this.dir : -this.dir;
@@ -209,7 +231,7 @@ export class PriceProcess {
         drift = this.dir * TREND_DRIFT * this.spec.vol;
         break;
       case 'reversal':
-        drift = this.dir * REVERSAL_DRIFT * this.spec.vol * (this.flipped ? 1.2 : 1);
+        drift = this.dir * REVERSAL_DRIFT * this.spec.vol * (this.flipped ? (t0 < this.turnUntil ? this.turnDrift : SECOND_LEG_DRIFT) : this.legDrift);
         break;
       case 'chop':
         drift = (this.anchor - this.logF - this.logI) / CHOP_REVERSION_S;
@@ -221,6 +243,7 @@ export class PriceProcess {
         break;
     }
     if (this.setting === 'auto') drift += (this.homeLog - this.logF) / HOME_REVERSION_S;
-    this.logF += drift * s + sigma * VOL_MULTIPLIER[this.active] * Math.sqrt(s) * this.rng.normal();
+    const noise = this.active === 'reversal' ? this.noise : 1;
+    this.logF += drift * s + sigma * VOL_MULTIPLIER[this.active] * noise * Math.sqrt(s) * this.rng.normal();
   }
 }
