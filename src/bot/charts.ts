@@ -71,17 +71,26 @@ function priceScale(price: number): number {
   return 10 ** (3 - Math.floor(Math.log10(price)));
 }
 
-/** Price range to show: the bins, the current price, and any extra lines, with a little margin. */
-function priceRange(snapshot: ZoneSnapshot, extra: number[]): [number, number] {
-  const prices = [snapshot.price, ...extra, ...snapshot.bins.map((b) => b.price)].filter((p) => Number.isFinite(p) && p > 0);
-  let lo = Math.min(...prices);
-  let hi = Math.max(...prices);
-  if (!(hi > lo)) {
-    lo = snapshot.price * 0.98;
-    hi = snapshot.price * 1.02;
-  }
-  const pad = Math.max((hi - lo) * 0.03, snapshot.binSize || 0);
-  return [lo - pad, hi + pad];
+/**
+ * Price window to show. A whole map can span ±30 % while a trader cares about the next few
+ * clusters: frame the three nearest zones on each side (and, for a plan, every plan line), with
+ * a margin, never narrower than ±2 % of price. Bins outside the window are not drawn.
+ */
+export function priceRange(snapshot: ZoneSnapshot, extra: number[]): [number, number] {
+  const p = snapshot.price;
+  const near = (side: 'long' | 'short') =>
+    snapshot.zones
+      .filter((z) => z.side === side)
+      .sort((a, b) => Math.abs(a.distancePct) - Math.abs(b.distancePct))
+      .slice(0, 3);
+  const focus = [p, ...extra, ...near('long').map((z) => z.low), ...near('short').map((z) => z.high)].filter((x) => Number.isFinite(x) && x > 0);
+  if (focus.length === 1) focus.push(...snapshot.bins.map((b) => b.price));
+  let lo = Math.min(...focus, p * 0.98);
+  let hi = Math.max(...focus, p * 1.02);
+  const pad = Math.max((hi - lo) * 0.06, snapshot.binSize || 0);
+  lo = Math.max(lo - pad, p * 0.01);
+  hi += pad;
+  return [lo, hi];
 }
 
 function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): ChartOption {
@@ -97,21 +106,44 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
   const binPx = snapshot.binSize > 0 ? (plotWidthPx * snapshot.binSize) / (xMax - xMin) : 4;
   const barWidth = Math.max(1, Math.min(40, binPx * 0.85));
 
-  const longData = snapshot.bins.filter((b) => b.longUsd > 0).map((b) => [X(b.price), b.longUsd]);
-  const shortData = snapshot.bins.filter((b) => b.shortUsd > 0).map((b) => [X(b.price), b.shortUsd]);
+  const inView = (price: number) => price >= xMin && price <= xMax;
+  const longData = snapshot.bins.filter((b) => b.longUsd > 0 && inView(b.price)).map((b) => [X(b.price), b.longUsd]);
+  const shortData = snapshot.bins.filter((b) => b.shortUsd > 0 && inView(b.price)).map((b) => [X(b.price), b.shortUsd]);
   const half = (snapshot.binSize || 0) / 2;
-  const zoneArea = (side: 'long' | 'short') =>
-    snapshot.zones
+  const visibleZones = snapshot.zones.filter((z) => z.high + half > xMin && z.low - half < xMax);
+  // Labels (rank and size) on the three nearest zones per side and any top-3 zone in view,
+  // staggered so they never overlap; the rest are shaded only.
+  const nearest = (side: 'long' | 'short') =>
+    visibleZones
       .filter((z) => z.side === side)
-      .map((z) => [
-        {
-          xAxis: X(z.low - half),
-          name: `#${z.rank} ${formatUsd(z.notionalUsd)}`,
-        },
-        { xAxis: X(z.high + half) },
-      ]);
+      .sort((a, b) => Math.abs(a.distancePct) - Math.abs(b.distancePct))
+      .slice(0, 3);
+  const labelledIds = new Set([...nearest('long'), ...nearest('short'), ...visibleZones.filter((z) => z.rank <= 3)].map((z) => z.id));
+  const labelled = visibleZones.filter((z) => labelledIds.has(z.id));
+  const zoneRows = staggerLabels(
+    labelled.map((z) => {
+      const text = `#${z.rank} ${formatUsd(z.notionalUsd)}`;
+      return { x: ((Math.max(xMin, Math.min(xMax, (z.low + z.high) / 2)) - xMin) / (xMax - xMin)) * plotWidthPx, width: text.length * 7 + 10 };
+    }),
+    3,
+  );
+  const rowOf = new Map(labelled.map((z, i) => [z.id, zoneRows[i]!]));
+  const zoneArea = (side: 'long' | 'short') =>
+    visibleZones
+      .filter((z) => z.side === side)
+      .map((z) => {
+        const row = rowOf.get(z.id);
+        return [
+          {
+            xAxis: X(Math.max(xMin, z.low - half)),
+            name: row === undefined ? '' : `#${z.rank} ${formatUsd(z.notionalUsd)}`,
+            label: { offset: [0, (row ?? 0) * 14] },
+          },
+          { xAxis: X(Math.min(xMax, z.high + half)) },
+        ];
+      });
 
-  const allLines: PriceLine[] = [{ price: snapshot.price, label: `price ${formatPrice(snapshot.price)}`, color: COLORS.price }, ...lines];
+  const allLines: PriceLine[] = [{ price: snapshot.price, label: lines.length ? 'price' : `price ${formatPrice(snapshot.price)}`, color: COLORS.price }, ...lines];
   const labelRows = staggerLabels(
     allLines.map((l) => ({ x: ((l.price - xMin) / (xMax - xMin)) * plotWidthPx, width: l.label.length * 7 + 8 })),
     3,
@@ -126,7 +158,9 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
     textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text },
     title: {
       text: title,
-      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC`,
+      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC${
+        lines.length ? `\nprice ${formatPrice(snapshot.price)} · ${lines.map((l) => `${l.label} ${formatPrice(l.price)}`).join(' · ')}` : ''
+      }`,
       left: 16,
       top: 10,
       textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text, fontSize: 18, fontWeight: 'bold' },
@@ -254,10 +288,10 @@ export function zonesChartOption(snapshot: ZoneSnapshot): ChartOption {
 export function exitChartOption(snapshot: ZoneSnapshot, plan: ExitPlan): ChartOption {
   const r = plan.request;
   const lines: PriceLine[] = [
-    { price: r.entry, label: `entry ${formatPrice(r.entry)}`, color: COLORS.entry, dashed: true },
-    ...plan.targets.map((t, i) => ({ price: t.price, label: `T${i + 1} ${formatPrice(t.price)}`, color: COLORS.target, dashed: true })),
-    ...(plan.stop ? [{ price: plan.stop.price, label: `stop ${formatPrice(plan.stop.price)}`, color: COLORS.stop, dashed: true }] : []),
-    { price: plan.liquidationPrice, label: `liq ${formatPrice(plan.liquidationPrice)}`, color: COLORS.liquidation },
+    { price: r.entry, label: 'entry', color: COLORS.entry, dashed: true },
+    ...plan.targets.map((t, i) => ({ price: t.price, label: `T${i + 1}`, color: COLORS.target, dashed: true })),
+    ...(plan.stop ? [{ price: plan.stop.price, label: 'stop', color: COLORS.stop, dashed: true }] : []),
+    { price: plan.liquidationPrice, label: 'liq', color: COLORS.liquidation },
   ].filter((l) => Number.isFinite(l.price) && l.price > 0);
   return baseOption(snapshot, `${snapshot.symbol} ${r.side} ${r.leverage}x exit plan`, lines);
 }
