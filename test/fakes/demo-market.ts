@@ -44,10 +44,10 @@ export interface DemoMarket {
  * together, so no conflict ever showed.
  */
 export const DEMO_REVERSAL = {
-  /** First leg: 16× the usual reversal drift for 3 min (about +2.6 % on ETH). */
+  /** First leg: 16× the usual reversal drift for 3 min (about +3 % on ETH, traders' flow included). */
   legMs: 3 * 60_000,
   legDrift: 16,
-  /** The turn: half that pace for 5 min (about −2.2 % on ETH), then the usual second-leg drift. */
+  /** The turn: half that pace for 5 min (about −2.4 % on ETH), then the usual second-leg drift. */
   turnMs: 5 * 60_000,
   turnDrift: 8,
   noise: 0.4,
@@ -85,8 +85,8 @@ export function demoReversal(symbol: string, direction: 'up' | 'down', speed: nu
   const conflictTo = wall(r.legMs + r.flipAfterMs[1]);
   const note =
     `${symbol} reversal: a hard ${rally} for ${span(wall(r.legMs))} (so the 5m and 1h reads lean ${up}), then a turn ${down}, ` +
-    `fast for ${span(wall(r.turnMs))}, then steadier. The 1m read flips a few minutes into the turn while 5m/1h still lean ${up}: ` +
-    `expect a timeframe conflict in about ${span(conflictFrom, conflictTo)} (watch /signal ${symbol}; the day read refreshes every minute), ` +
+    `fast for ${span(wall(r.turnMs))}, then steadier. The 1m read flips about ${span(wall(r.flipAfterMs[0]), wall(r.flipAfterMs[1]))} into the turn while 5m/1h still lean ${up}: ` +
+    `expect a timeframe conflict in about ${span(conflictFrom, conflictTo)} (watch /signal ${symbol}; the day read refreshes once a minute), ` +
     `clearing once the ${down} leg carries 5m and 1h over` +
     (speed !== 1 ? ` (wall-clock times at ×${speed} speed).` : '.');
   return {

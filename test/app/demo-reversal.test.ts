@@ -1,0 +1,181 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { demoCommand } from '../../commands/demo.ts';
+import { startApp, type App } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { SignalEvent } from '../../src/engine/types.ts';
+import { DEMO_REVERSAL, reversalFirstLeg, startDemoMarket, type DemoMarket } from '../fakes/demo-market.ts';
+import { MarketSimulator, type Regime } from '../fakes/simulator.ts';
+
+/**
+ * Issue 4's "done when": the demo's simulator, switched into a reversal, produces a conflict
+ * event. The whole demo runs in process (simulated venues on loopback → venue clients → state →
+ * engines → console, notifier included), the market accelerated so the reversal plays out in
+ * well under a minute of wall time.
+ *
+ * The signal engine refreshes its modes on the app clock (wall time: day mode once a minute),
+ * while the accelerated market lives on its own simulated clock. As replay does, the test runs the
+ * engine's cycle on the market clock: its wall-clock timer is stopped and `cycle()` is called
+ * every 10 simulated seconds with `Date.now` reading the simulated time for that synchronous call.
+ */
+const SYMBOLS = ['BTC', 'ETH'];
+const SPEED = 15;
+const CYCLE_MS = 10_000;
+
+function config(extra: Record<string, string> = {}): Config {
+  const r = loadConfig({ SYMBOLS: SYMBOLS.join(','), STORE_URL: 'memory:', LOG_LEVEL: 'silent', CHART_DIR: mkdtempSync(join(tmpdir(), 'lz-charts-')), ...extra });
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.config;
+}
+
+type Line = Record<string, any>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `find` returns something; fails after `timeoutMs` of wall time with `what`. */
+async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs: number): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+describe('demo reversal → timeframe conflict (console --json, accelerated market)', () => {
+  let market: DemoMarket;
+  let app: App;
+  let cycler: ReturnType<typeof setInterval> | undefined;
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const out = { text: '' };
+  const events: SignalEvent[] = [];
+  const lines = (): Line[] => out.text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+
+  /** Sends a console command and returns its reply line (alerts may arrive in between). */
+  async function ask(command: string): Promise<Line> {
+    const seen = lines().filter((l) => l.command === command).length;
+    input.write(`${command}\n`);
+    return waitFor(`a reply to ${command}`, () => lines().filter((l) => l.command === command)[seen], 20_000);
+  }
+
+  beforeAll(async () => {
+    market = await startDemoMarket({ symbols: SYMBOLS, seed: 11, speed: SPEED, autoRegimes: false });
+    output.on('data', (d) => (out.text += d));
+    const control = {
+      setRegime: (s: string, r: string) => market.setRegime(s, r as Regime),
+      driveToward: (s: string, p: number, ms: number) => market.driveToward(s, p, ms),
+      price: (s: string) => market.simulator.price(s),
+    };
+    app = await startApp({
+      config: config({ NOTIFY_CRON: '*/2 * * * * *', SNAPSHOT_INTERVAL_MS: '500' }),
+      mode: 'demo',
+      logger: pino({ level: 'silent' }),
+      surface: 'console',
+      json: true,
+      endpoints: market.endpoints,
+      input,
+      output,
+      extraCommands: [demoCommand(control)],
+    });
+    await app.ready;
+    app.signals.onEvent((ev) => events.push(ev));
+
+    app.signals.stop();
+    let nextCycle = market.simulator.now() + CYCLE_MS;
+    cycler = setInterval(() => {
+      const simNow = market.simulator.now();
+      if (simNow < nextCycle) return;
+      nextCycle = simNow + CYCLE_MS;
+      const clock = vi.spyOn(Date, 'now').mockReturnValue(simNow);
+      try {
+        app.signals.cycle();
+      } finally {
+        clock.mockRestore();
+      }
+    }, 20);
+  }, 30_000);
+
+  afterAll(async () => {
+    if (cycler) clearInterval(cycler);
+    input.end();
+    await app?.stop();
+    await market?.stop();
+  });
+
+  it('/demo regime ETH reversal produces a day-mode conflict, shown by /signal ETH and alerted to a subscriber', async () => {
+    const sub = await ask('/subscribe ETH');
+    expect(sub.ok).toBe(true);
+    const kinds = await ask('/alerts kinds conflict');
+    expect(kinds.ok).toBe(true);
+
+    const switched = await ask('/demo regime ETH reversal');
+    expect(switched.ok).toBe(true);
+    expect(switched.text).toMatch(/ETH reversal/);
+    expect(switched.text).toMatch(/timeframe conflict in about/);
+    const switchedAt = market.simulator.now();
+    const before = events.length;
+
+    // Generous: the script expects the conflict 6–8 simulated minutes in; allow 20 (80 s of wall time).
+    const conflict = await waitFor(
+      'a day-mode conflict-start for ETH',
+      () => {
+        const ev = events.slice(before).find((e) => e.symbol === 'ETH' && e.mode === 'day' && e.kind === 'conflict-start');
+        if (!ev && market.simulator.now() - switchedAt > 20 * 60_000) throw new Error(`no ETH conflict within 20 simulated minutes; events: ${events.map((e) => `${e.symbol} ${e.mode} ${e.kind}`).join(', ')}`);
+        return ev;
+      },
+      170_000,
+    );
+    expect(conflict.snapshot.conflicted).toBe(true);
+    const up = conflict.snapshot.timeframes.filter((t) => t.score >= 0.2);
+    const down = conflict.snapshot.timeframes.filter((t) => t.score <= -0.2);
+    expect(up.length).toBeGreaterThan(0);
+    expect(down.length).toBeGreaterThan(0);
+
+    const signal = await ask('/signal ETH');
+    expect(signal.ok).toBe(true);
+    expect(signal.data.conflicted).toBe(true);
+    expect(signal.fields.find((f: { name: string }) => f.name === 'Conflict')?.value).toMatch(/^yes/);
+    expect(signal.text).toMatch(/Timeframes conflict/);
+    for (const tf of ['1m', '5m', '1h']) expect(signal.text).toMatch(new RegExp(`^\\s+${tf}\\s+[▲▼•] [+−]\\d\\.\\d\\d  strength`, 'm'));
+
+    const alert = await waitFor(
+      'a conflict alert line for the console subscriber',
+      () => lines().find((l) => l.alert && (l.data?.alerts ?? []).some((a: { kind: string; phase?: string; symbol: string }) => a.kind === 'conflict' && a.phase === 'start' && a.symbol === 'ETH')),
+      20_000,
+    );
+    expect(alert.alert.destination).toMatch(/console/);
+    expect(alert.text).toMatch(/ETH: timeframes conflict/);
+  }, 200_000);
+});
+
+describe('demo reversal script', () => {
+  it('builds the first leg along the symbol’s existing lean over the last hour and five hours', () => {
+    const rising = Array.from({ length: 301 }, (_, i) => 100 * Math.exp(0.0004 * i + 0.001 * Math.sin(i)));
+    const falling = rising.map((p) => 1e4 / p);
+    expect(reversalFirstLeg(rising)).toBe('up');
+    expect(reversalFirstLeg(falling)).toBe('down');
+    expect(reversalFirstLeg([100])).toBe('up');
+  });
+
+  it('drives the simulator: a hard first leg, then a turn that gives back part of it', () => {
+    const sim = new MarketSimulator({ symbols: ['ETH'], seed: 3, warmupMs: 30 * 60_000 });
+    sim.setRegime('ETH', 'calm');
+    const start = sim.price('ETH');
+    sim.setRegime('ETH', 'reversal', { direction: 'up', legMs: DEMO_REVERSAL.legMs, legDrift: DEMO_REVERSAL.legDrift, turnDrift: DEMO_REVERSAL.turnDrift, turnMs: DEMO_REVERSAL.turnMs, noise: DEMO_REVERSAL.noise });
+    sim.advance(DEMO_REVERSAL.legMs);
+    const peak = sim.price('ETH');
+    sim.advance(DEMO_REVERSAL.turnMs);
+    const after = sim.price('ETH');
+    // first leg: well beyond an hour of ordinary noise (ETH ≈ 0.7 %/h)
+    expect(peak / start - 1).toBeGreaterThan(0.015);
+    // the turn gives back a good part of it without wiping it out entirely
+    expect(after).toBeLessThan(peak * 0.99);
+    expect(after).toBeGreaterThan(start);
+  });
+});
