@@ -11,6 +11,7 @@ import type { MarketEvent } from '../src/market/types.ts';
 import { createBinanceMapper } from '../src/venues/binance/mapper.ts';
 import { createBybitMapper } from '../src/venues/bybit/mapper.ts';
 import { buildRegistry } from '../src/venues/registry.ts';
+import { mulberry32 } from '../test/support/random.ts';
 
 const FRAMES = 200_000;
 const ROUNDS = 7;
@@ -29,16 +30,6 @@ const MARKET: Array<[string, number, number]> = [
 ];
 const SYMBOLS = ['BTC', 'ETH', 'SOL', 'XRP', 'DOGE', 'PEPE', 'LINK', 'SUI'];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function decimalsOf(tick: number): number {
   return Math.max(0, Math.round(-Math.log10(tick)));

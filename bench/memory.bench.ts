@@ -16,6 +16,7 @@ import type { BenchRow } from './run.ts';
 import { MarketState } from '../src/market/state.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import { VENUES, type MarketEvent, type Venue } from '../src/market/types.ts';
+import { mulberry32 } from '../test/support/random.ts';
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;
@@ -24,16 +25,6 @@ const MB = 1024 * 1024;
 /** Per venue and symbol, per simulated minute. Mark is 1/s on the wire; sampled here to keep the run short. */
 const RATES = { trades: 20, marks: 6, books: 4, oi: 1, liquidationsPerMinute: 1.5 };
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Sim {
   state: MarketState;

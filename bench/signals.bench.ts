@@ -10,20 +10,13 @@ import { MarketState } from '../src/market/state.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import { VENUES, type MarketEvent } from '../src/market/types.ts';
 import type { BenchRow } from './run.ts';
+import { mulberry32 } from '../test/support/random.ts';
 
 const MINUTE = 60_000;
 const BARS = 1440;
 const START = Date.UTC(2026, 0, 5);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function buildState(): { state: MarketState; prices: Map<string, number>; end: number } {
   const random = rng(42);

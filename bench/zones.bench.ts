@@ -13,22 +13,13 @@ import { MarketState } from '../src/market/state.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import type { MarketEvent, Venue } from '../src/market/types.ts';
 import type { BenchRow } from './run.ts';
+import { mulberry32 } from '../test/support/random.ts';
 
 const MIN = 60_000;
 const START = Date.UTC(2026, 0, 5);
 const VENUES: Venue[] = ['binance', 'bybit'];
 
-/** Deterministic PRNG (mulberry32) so runs are comparable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface Walk {
   price: number;

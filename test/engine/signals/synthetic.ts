@@ -5,6 +5,7 @@
  */
 import { MarketState } from '../../../src/market/state.ts';
 import type { MarketEvent, Venue } from '../../../src/market/types.ts';
+import { mulberry32 } from '../../support/random.ts';
 
 export interface Regime {
   /** Expected return per minute (fraction). */
@@ -31,17 +32,7 @@ export const DUMP: Regime = { drift: -0.0025, vol: 0.0005, buyShare: 0.25, oiDri
 export const MINUTE = 60_000;
 export const STEP_MS = 10_000;
 
-/** mulberry32: tiny seeded generator, enough for test noise. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 interface SymbolSim {
   price: number;
