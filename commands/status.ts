@@ -30,6 +30,9 @@ export const status: CommandDef = {
       if (v.malformedFrames) lines.push(`  malformed frames skipped: ${v.malformedFrames}`);
       if (v.degraded) lines.push(`  degraded: ${v.degraded}`);
     }
+    if (report.mode === 'live' && report.venues.length > 0 && report.venues.every((v) => !v.connections.some((c) => c.state === 'open'))) {
+      lines.push('', 'No venue is reachable yet: liqzone keeps retrying with backoff. Check the network or region (Binance answers 451 and Bybit 403 in restricted regions). To see liqzone without network: npm run demo');
+    }
     const unhealthy = report.venues.some((v) => v.connections.some((c) => c.state !== 'open') || v.streams.some((s) => s.silent));
     return { ok: true, title: 'liqzone status', text: lines.join('\n'), tone: unhealthy ? 'warning' : 'neutral', data: report };
   },
