@@ -104,7 +104,7 @@ type PendingEvent = { type: 'signal'; ev: SignalEvent } | { type: 'sweep'; ev: S
 
 /** How often the decision caches are pruned (clock time). */
 const PRUNE_EVERY_MS = 3_600_000;
-/** Days the /forgetme index keeps a day's keys (longer than the longest mute plus retention). */
+/** Days the /forgetme index keeps a day's message ids (longer than the longest mute plus retention). */
 const ERASE_INDEX_DAYS = 35;
 /** Longest cooldown /alerts accepts. */
 const MAX_COOLDOWN_MS = 1440 * 60_000;
@@ -132,6 +132,7 @@ export class Notifier {
   private readonly lastKv: Kv<number>;
   private readonly dayKv: Kv<number>;
   private readonly bandKv: Kv<Record<string, Record<string, number>>>;
+  private readonly eraseKv: Kv<string[]>;
   private readonly recent: DeliveryRecord[] = [];
   private readonly deliveryListeners = new Set<(r: DeliveryRecord) => void>();
   private readonly sources: AlertSource[];
@@ -157,6 +158,7 @@ export class Notifier {
     this.lastKv = this.store.kv<number>('notify-last', { indexed: false });
     this.dayKv = this.store.kv<number>('notify-day', { indexed: false });
     this.bandKv = this.store.kv('notify-bands', { indexed: false });
+    this.eraseKv = this.store.kv<string[]>('erase', { indexed: false });
     this.sources = opts.sources ?? [];
     this.queue = new DeliveryQueue({
       senders: opts.senders,
@@ -546,7 +548,7 @@ export class Notifier {
       dayWrites.set(`${dk}|${day}`, sentToday + 1);
     }
     // Persist first (outbox order: open set → record → ledger), then deliver.
-    await this.indexErasable(messages, day, true);
+    await this.indexErasable(messages, day);
     await this.store.outbox.putMany(messages);
     await Promise.all([
       ...[...lastWrites].map(([k, v]) => this.lastKv.set(k, v, this.dedupeWindowMs + 86_400_000)),
@@ -695,7 +697,7 @@ export class Notifier {
         dayWrites.set(`${dk}|${day}`, sentToday);
       }
     });
-    await this.indexErasable(messages, day, false);
+    await this.indexErasable(messages, day);
     await this.store.outbox.putMany(messages);
     await Promise.all([...dayWrites].map(([k, v]) => this.dayKv.set(k, v, 2 * 86_400_000)));
     for (const m of messages) {
@@ -708,56 +710,38 @@ export class Notifier {
   }
 
   /**
-   * Records, per personal destination and UTC day, the store keys written about it (outbox record,
-   * ledger keys, cooldown and day counters) in the set `erase:<destination>:<day>` (days listed in
-   * `erase:<destination>`), so /forgetme can delete them: those namespaces cannot be listed.
-   * Written before the keys themselves. Day sets older than ERASE_INDEX_DAYS are dropped: every
-   * key they name has expired by then (a mute holds a message at most 30 days).
+   * Records, per personal destination and UTC day, the ids of the outbox messages decided for it
+   * (`erase:<destination>|<day>`, expiring after ERASE_INDEX_DAYS), so /forgetme can find them
+   * and, through each record, its ledger keys: those namespaces cannot be listed. Written before
+   * the messages themselves; a crash in between leaves an id naming nothing, which is harmless.
    */
-  private async indexErasable(messages: AlertMessage[], day: string, cooldown: boolean): Promise<void> {
-    const ops: { op: 'add'; set: string; member: string }[] = [];
-    const dayOps = new Map<string, number>();
+  private async indexErasable(messages: AlertMessage[], day: string): Promise<void> {
+    const ids = new Map<string, string[]>();
     for (const m of messages) {
       if (m.dest.kind !== 'user') continue;
-      const set = `erase:${m.destKey}:${day}`;
-      if (!dayOps.has(m.destKey)) {
-        dayOps.set(m.destKey, ops.length);
-        ops.push({ op: 'add', set: `erase:${m.destKey}`, member: day });
-      }
-      ops.push({ op: 'add', set, member: `outbox:${m.id}` }, { op: 'add', set, member: `notify-day:${m.destKey}|${day}` });
-      for (const k of m.keys) ops.push({ op: 'add', set, member: `ledger:${k}` });
-      if (cooldown) for (const a of m.alerts) ops.push({ op: 'add', set, member: `notify-last:${m.destKey}|${a.symbol}` });
+      const key = `${m.destKey}|${day}`;
+      const list = ids.get(key);
+      if (list) list.push(m.id);
+      else ids.set(key, [m.id]);
     }
-    if (ops.length === 0) return;
-    const changed = await this.store.backend.updateSets(ops);
-    for (const [dk, i] of dayOps) {
-      if (!changed[i]) continue;
-      // A new day for this destination: drop day sets whose keys have all expired.
-      const oldest = utcDay(Date.parse(`${day}T00:00:00Z`) - ERASE_INDEX_DAYS * 86_400_000);
-      const stale = (await this.store.backend.members(`erase:${dk}`)).filter((d) => d < oldest);
-      for (const d of stale) await this.dropEraseDay(dk, d, false);
-    }
-  }
-
-  /** Removes one day set of the erase index; `deleteKeys` also deletes the keys it names. */
-  private async dropEraseDay(dk: string, day: string, deleteKeys: boolean): Promise<number> {
-    const set = `erase:${dk}:${day}`;
-    const members = await this.store.backend.members(set);
-    if (deleteKeys) {
-      for (const m of members) {
-        const cut = m.indexOf(':');
-        await this.store.kv(m.slice(0, cut), { indexed: false }).delete(m.slice(cut + 1));
-      }
-    }
-    await this.store.backend.updateSets([...members.map((member) => ({ op: 'remove' as const, set, member })), { op: 'remove', set: `erase:${dk}`, member: day }]);
-    return members.length;
+    if (ids.size === 0) return;
+    const keys = [...ids.keys()];
+    // One batched read-modify-write under the per-key locks (Kv.update would be one round trip per key).
+    await this.store.backend.mutex.run(
+      keys.map((k) => `erase:${k}`),
+      async () => {
+        const current = await this.eraseKv.getMany(keys);
+        await Promise.all(keys.map((k, i) => this.eraseKv.set(k, [...(current[i] ?? []), ...ids.get(k)!], ERASE_INDEX_DAYS * 86_400_000)));
+      },
+    );
   }
 
   /**
    * /forgetme: forgets a personal destination — its queued and held messages, the notifier's and
-   * the sources' memory of it, and every store key indexed by `indexErasable`. Subscriptions,
-   * settings and health are the caller's to delete (remove the subscriptions first). A message
-   * already being sent still arrives, but its record is not written back. Returns the keys deleted.
+   * the sources' memory of it, its outbox records and their ledger keys, its cooldown and daily
+   * counters. Subscriptions, settings and health are the caller's to delete (remove the
+   * subscriptions first). A message already being sent still arrives, but its record is not
+   * written back. Returns the number of outbox records deleted.
    */
   async forgetDestination(dest: Destination): Promise<number> {
     const dk = destinationKey(dest);
@@ -769,14 +753,31 @@ export class Notifier {
     this.held.delete(dk);
     this.personal.delete(dk);
     this.disabled.delete(dk);
+    const symbols = new Set([...(this.dests.get(dk)?.symbols ?? []), ...this.index.keys(), ...(await this.store.subscriptions.symbols())]);
     if (this.dests.get(dk)?.symbols.size === 0) this.dests.delete(dk);
     const prefix = `${dk}|`;
     for (const cache of [this.ledgerCache, this.lastCache, this.dayCache] as Map<string, unknown>[]) for (const k of cache.keys()) if (k.startsWith(prefix)) cache.delete(k);
     for (const k of this.conflictNotified) if (k.startsWith(prefix)) this.conflictNotified.delete(k);
     for (const s of this.sources) s.forget?.(dest);
-    let deleted = 0;
-    for (const day of await this.store.backend.members(`erase:${dk}`)) deleted += await this.dropEraseDay(dk, day, true);
-    return deleted;
+
+    const today = Date.parse(`${utcDay(this.now())}T00:00:00Z`);
+    const days = Array.from({ length: ERASE_INDEX_DAYS + 1 }, (_, i) => utcDay(today - i * 86_400_000));
+    const indexKeys = days.map((d) => `${dk}|${d}`);
+    const ids = (await this.eraseKv.getMany(indexKeys)).flatMap((list) => list ?? []);
+    const outboxKv = this.store.kv<AlertMessage>('outbox', { indexed: false });
+    const ledgerKv = this.store.kv<unknown>('ledger', { indexed: false });
+    const records = await outboxKv.getMany(ids);
+    for (const [i, id] of ids.entries()) {
+      await Promise.all((records[i]?.keys ?? []).map((k) => ledgerKv.delete(k)));
+      await outboxKv.delete(id);
+    }
+    // Cooldown stamps are per symbol, day counters per day: both keys are known without an index.
+    await Promise.all([
+      ...[...symbols].map((s) => this.lastKv.delete(`${dk}|${s}`)),
+      ...days.map((d) => this.dayKv.delete(`${dk}|${d}`)),
+      ...indexKeys.map((k) => this.eraseKv.delete(k)),
+    ]);
+    return ids.length;
   }
 
   // ---------- delivery callbacks ----------
@@ -828,7 +829,7 @@ export class Notifier {
         silent: false,
         attempts: 0,
       };
-      await this.indexErasable([notice], utcDay(t), false);
+      await this.indexErasable([notice], utcDay(t));
       await this.store.outbox.put(notice);
       this.queue.enqueue(notice);
     } catch (err) {
