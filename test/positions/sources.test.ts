@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { PositionAlertPayload } from '../../src/notify/rules.ts';
 import { decideSourced, type SourcedAlert } from '../../src/notify/sources.ts';
 import { DEFAULT_SETTINGS, type AlertSettings } from '../../src/store/settings.ts';
+import type { Destination } from '../../src/store/types.ts';
 
 const T = Date.UTC(2026, 2, 14, 12);
-const dest = { platform: 'telegram' as const, kind: 'user' as const, id: '1' };
+const dest: Destination = { platform: 'telegram', kind: 'user', id: '1' };
 const payload = (urgent: boolean): PositionAlertPayload => ({ kind: 'position', event: urgent ? 'liquidation-near' : 'target-near', symbol: 'ETH', t: T, positionId: 1, urgent, title: 't', text: 't', line: 't', buttons: [] });
 const alert = (key: string, urgent = false, d = dest): SourcedAlert => ({ dest: d, key, symbol: 'ETH', payload: payload(urgent), urgent });
 const view = (s: Partial<AlertSettings> = {}, extra: { sentToday?: number; disabled?: boolean; ledger?: Record<string, number> } = {}) => ({
