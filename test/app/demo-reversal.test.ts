@@ -17,10 +17,10 @@ import { MarketSimulator, type Regime } from '../fakes/simulator.ts';
  * engines → console, notifier included), the market accelerated so the reversal plays out in
  * well under a minute of wall time.
  *
- * The signal engine refreshes its modes on the app clock (wall time: day mode once a minute),
- * while the accelerated market lives on its own simulated clock. As replay does, the test runs the
- * engine's cycle on the market clock: its wall-clock timer is stopped and `cycle()` is called
- * every 10 simulated seconds with `Date.now` reading the simulated time for that synchronous call.
+ * The test owns the clocks, as replay does: the market is stepped by hand (`manual`), and after
+ * each 10 simulated seconds have been ingested the zone update and the signal cycle run with
+ * `Date.now` reading the simulated time. Machine load changes how long the test takes, not what
+ * it computes.
  */
 const SYMBOLS = ['BTC', 'ETH'];
 const SPEED = 15;
@@ -50,7 +50,6 @@ async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs: nu
 describe('demo reversal → timeframe conflict (console --json, accelerated market)', () => {
   let market: DemoMarket;
   let app: App;
-  let cycler: ReturnType<typeof setInterval> | undefined;
   const input = new PassThrough();
   const output = new PassThrough();
   const out = { text: '' };
@@ -65,7 +64,7 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
   }
 
   beforeAll(async () => {
-    market = await startDemoMarket({ symbols: SYMBOLS, seed: 11, speed: SPEED, autoRegimes: false });
+    market = await startDemoMarket({ symbols: SYMBOLS, seed: 11, speed: SPEED, autoRegimes: false, manual: true });
     output.on('data', (d) => (out.text += d));
     const control = {
       setRegime: (s: string, r: string) => market.setRegime(s, r as Regime),
@@ -73,7 +72,7 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
       price: (s: string) => market.simulator.price(s),
     };
     app = await startApp({
-      config: config({ NOTIFY_CRON: '*/2 * * * * *', SNAPSHOT_INTERVAL_MS: '500' }),
+      config: config({ NOTIFY_CRON: '*/2 * * * * *', SNAPSHOT_INTERVAL_MS: '60000' }),
       mode: 'demo',
       logger: pino({ level: 'silent' }),
       surface: 'console',
@@ -86,23 +85,33 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
     await app.ready;
     app.signals.onEvent((ev) => events.push(ev));
 
+    // The test owns both clocks: it steps the market 10 simulated seconds at a time, waits until the
+    // app has ingested that (marks arrive every simulated second on both venues), then runs one
+    // signal cycle on the market clock. Machine load changes how long this takes, never what happens.
     app.signals.stop();
-    let nextCycle = market.simulator.now() + CYCLE_MS;
-    cycler = setInterval(() => {
+  }, 30_000);
+
+  /** Moves the market forward by `ms` in 10-second cycles, each ingested and evaluated before the next. */
+  async function simulate(ms: number, stopWhen?: () => boolean): Promise<void> {
+    for (let done = 0; done < ms && !stopWhen?.(); done += CYCLE_MS) {
+      for (let i = 0; i < CYCLE_MS / 1000; i++) market.step(1000);
       const simNow = market.simulator.now();
-      if (simNow < nextCycle) return;
-      nextCycle = simNow + CYCLE_MS;
+      await waitFor(
+        'the app to ingest the step',
+        () => (['binance', 'bybit'] as const).every((v) => (app.state.get('ETH', v)?.lastExchTime ?? 0) >= simNow - 1500) || undefined,
+        30_000,
+      );
       const clock = vi.spyOn(Date, 'now').mockReturnValue(simNow);
       try {
+        app.zones.update();
         app.signals.cycle();
       } finally {
         clock.mockRestore();
       }
-    }, 20);
-  }, 30_000);
+    }
+  }
 
   afterAll(async () => {
-    if (cycler) clearInterval(cycler);
     input.end();
     await app?.stop();
     await market?.stop();
@@ -118,19 +127,13 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
     expect(switched.ok).toBe(true);
     expect(switched.text).toMatch(/ETH reversal/);
     expect(switched.text).toMatch(/timeframe conflict in about/);
-    const switchedAt = market.simulator.now();
     const before = events.length;
 
-    // Generous: the script expects the conflict 6–8 simulated minutes in; allow 20 (80 s of wall time).
-    const conflict = await waitFor(
-      'a day-mode conflict-start for ETH',
-      () => {
-        const ev = events.slice(before).find((e) => e.symbol === 'ETH' && e.mode === 'day' && e.kind === 'conflict-start');
-        if (!ev && market.simulator.now() - switchedAt > 20 * 60_000) throw new Error(`no ETH conflict within 20 simulated minutes; events: ${events.map((e) => `${e.symbol} ${e.mode} ${e.kind}`).join(', ')}`);
-        return ev;
-      },
-      170_000,
-    );
+    // The script expects the conflict 6–8 simulated minutes in; allow 20.
+    const conflictOf = () => events.slice(before).find((e) => e.symbol === 'ETH' && e.mode === 'day' && e.kind === 'conflict-start');
+    await simulate(20 * 60_000, () => conflictOf() !== undefined);
+    const conflict = conflictOf();
+    if (!conflict) throw new Error(`no ETH conflict within 20 simulated minutes; events: ${events.map((e) => `${e.symbol} ${e.mode} ${e.kind}`).join(', ')}`);
     expect(conflict.snapshot.conflicted).toBe(true);
     const up = conflict.snapshot.timeframes.filter((t) => t.score >= 0.2);
     const down = conflict.snapshot.timeframes.filter((t) => t.score <= -0.2);

@@ -22,6 +22,8 @@ export interface DemoMarketOptions {
    * episodes) so zones get built, approached and swept (default true). False holds every symbol calm.
    */
   autoRegimes?: boolean;
+  /** No clock of its own: the caller moves the market with `step()` (deterministic tests). */
+  manual?: boolean;
   log?: (level: 'info' | 'warn' | 'error' | 'debug', msg: string, extra?: object) => void;
 }
 
@@ -32,6 +34,8 @@ export interface DemoMarket {
   /** Manual control (the console's /demo command). Returns what will happen and roughly when, where that is worth saying. */
   setRegime(symbol: string, regime: Regime): string | undefined;
   driveToward(symbol: string, price: number, overMs: number): void;
+  /** Advances the simulated market by `dtMs` and sends what happened to the fakes; returns the event count. */
+  step(dtMs: number): number;
   stop(): Promise<void>;
 }
 
@@ -108,7 +112,9 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
   const venues = opts.venues ?? ['binance', 'bybit'];
   const speed = opts.speed ?? 1;
   const stepMs = opts.stepMs ?? 100;
-  const simulator = new MarketSimulator({ symbols: opts.symbols, venues, seed: opts.seed ?? 7, startTime: Date.now() });
+  // A manual market starts on a whole minute so a given seed replays the same bars every run.
+  const start = opts.manual ? Math.floor(Date.now() / 60_000) * 60_000 : Date.now();
+  const simulator = new MarketSimulator({ symbols: opts.symbols, venues, seed: opts.seed ?? 7, startTime: start });
   const data = (venue: Venue): FakeMarketData => ({
     bars: (symbol, limit) => simulator.history(venue, symbol, { bars: limit, oiPoints: 0 }).bars,
     oiHistory: (symbol, limit) => simulator.history(venue, symbol, { bars: 0, oiPoints: limit }).oi,
@@ -122,25 +128,33 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
   const [b, y] = await Promise.all([binance.start(), bybit.start()]);
 
   if (opts.autoRegimes === false) simulator.setRegime('all', 'calm');
-  let last = Date.now();
-  const timer = setInterval(() => {
-    const wall = Date.now();
-    const dt = Math.min(5_000, (wall - last) * speed);
-    last = wall;
-    try {
-      for (const ev of simulator.advance(dt)) {
-        if (ev.venue === 'binance') binance.push(ev);
-        else bybit.push(ev);
-      }
-    } catch (err) {
-      opts.log?.('error', `simulator step failed: ${(err as Error).message}`);
+  const step = (dt: number): number => {
+    const events = simulator.advance(dt);
+    for (const ev of events) {
+      if (ev.venue === 'binance') binance.push(ev);
+      else bybit.push(ev);
     }
-  }, stepMs);
+    return events.length;
+  };
+  let last = Date.now();
+  const timer = opts.manual
+    ? undefined
+    : setInterval(() => {
+        const wall = Date.now();
+        const dt = Math.min(5_000, (wall - last) * speed);
+        last = wall;
+        try {
+          step(dt);
+        } catch (err) {
+          opts.log?.('error', `simulator step failed: ${(err as Error).message}`);
+        }
+      }, stepMs);
 
   return {
     simulator,
     endpoints: { binance: b, bybit: y },
     fakes: { binance, bybit },
+    step,
     setRegime(symbol, regime) {
       if (regime !== 'reversal') {
         simulator.setRegime(symbol, regime);
@@ -157,7 +171,7 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
       simulator.driveToward(symbol, price, overMs);
     },
     async stop() {
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
       await Promise.all([binance.stop(), bybit.stop()]);
     },
   };
