@@ -86,7 +86,7 @@ async function inProcess(): Promise<BenchRow[]> {
     { name: 'soak: level-book levels (all)', value: b1.levels, unit: 'levels', note: note(b0.levels, b1.levels) },
     { name: 'soak: zone / signal snapshots', value: b1.zoneSnapshots + b1.signalSnapshots, unit: 'snapshots', note: `${b1.zoneSnapshots} zone + ${b1.signalSnapshots} signal` },
     { name: 'soak: track-record samples kept', value: (b1.zoneEngine.trackDone ?? 0) + (b1.zoneEngine.trackOpen ?? 0), unit: 'samples', note: note((b0.zoneEngine.trackDone ?? 0) + (b0.zoneEngine.trackOpen ?? 0), (b1.zoneEngine.trackDone ?? 0) + (b1.zoneEngine.trackOpen ?? 0)) },
-    { name: 'soak: notifier ledger cache entries', value: b1.notifier.ledgerCache ?? 0, unit: 'entries', note: `${note(b0.notifier.ledgerCache ?? 0, b1.notifier.ledgerCache ?? 0)} (never evicted)` },
+    { name: 'soak: notifier ledger cache entries', value: b1.notifier.ledgerCache ?? 0, unit: 'entries', note: note(b0.notifier.ledgerCache ?? 0, b1.notifier.ledgerCache ?? 0) },
     { name: 'soak: notifier day cache entries', value: b1.notifier.dayCache ?? 0, unit: 'entries', note: note(b0.notifier.dayCache ?? 0, b1.notifier.dayCache ?? 0) },
     { name: 'soak: notifier last-alert cache entries', value: b1.notifier.lastCache ?? 0, unit: 'entries', note: note(b0.notifier.lastCache ?? 0, b1.notifier.lastCache ?? 0) },
     { name: 'soak: memory store contents (retention, not a leak)', value: (end.storeContents?.jsonBytes ?? 0) / MB, unit: 'MB json', note: `${start.storeContents?.entries ?? 0} → ${end.storeContents?.entries ?? 0} entries; hour ${fill}: ${((start.storeContents?.jsonBytes ?? 0) / MB).toFixed(1)} MB` },
