@@ -49,7 +49,7 @@ export interface VenueSymbolState {
   /** Receive time of the latest mark update. */
   markTime?: number;
   oi?: OiPoint;
-  /** Oldest first; bounded to `limits.historyMs`. */
+  /** Oldest first, at most one point per minute (its last value); bounded to `limits.historyMs`. */
   oiHistory: OiPoint[];
   /** Funding sampled at most once a minute, oldest first. */
   fundingHistory: FundingPoint[];
@@ -125,9 +125,16 @@ export class MarketState {
         break;
       case 'oi': {
         const point = { t: ev.exchTime, oiBase: ev.oiBase, oiUsd: ev.oiUsd };
-        insertByTime(s.oiHistory, point);
         if (!s.oi || point.t >= s.oi.t) s.oi = point;
-        pruneByTime(s.oiHistory, s.oi.t - this.limits.historyMs);
+        // History keeps the last value of each minute: Bybit pushes OI every few seconds, and 48 h
+        // of every push would be ~60k points per pair for no gain (the engines read per interval).
+        const last = s.oiHistory[s.oiHistory.length - 1];
+        if (last && point.t >= last.t && Math.floor(last.t / MINUTE) === Math.floor(point.t / MINUTE)) {
+          s.oiHistory[s.oiHistory.length - 1] = point;
+        } else {
+          insertByTime(s.oiHistory, point);
+          pruneByTime(s.oiHistory, s.oi.t - this.limits.historyMs);
+        }
         break;
       }
       case 'liquidation':
