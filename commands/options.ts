@@ -8,3 +8,13 @@ export const symbolOption = (required = true): OptionDef => ({
   required,
   autocomplete: 'symbol',
 });
+
+/** A position as /exit and /position add take it: symbol, side, entry, leverage, [size], [venue]. */
+export const positionOptions = (): OptionDef[] => [
+  symbolOption(),
+  { name: 'side', description: 'long or short', type: 'string', required: true, choices: ['long', 'short'] },
+  { name: 'entry', description: 'Entry price', type: 'number', required: true, magnitude: true },
+  { name: 'leverage', description: 'Leverage, e.g. 20', type: 'number', required: true, leverageSuffix: true },
+  { name: 'size', description: 'Position size in USD (default 10000)', type: 'number', magnitude: true },
+  { name: 'venue', description: 'Venue for the bracket math: binance (default) or bybit', type: 'string', choices: ['binance', 'bybit'] },
+];

@@ -1,6 +1,6 @@
 import type { CommandDef } from '../src/bot/command.ts';
 import { unavailableReply } from '../src/bot/reply.ts';
-import { symbolOption } from './options.ts';
+import { positionOptions } from './options.ts';
 
 export const position: CommandDef = {
   name: 'position',
@@ -11,14 +11,7 @@ export const position: CommandDef = {
     {
       name: 'add',
       description: 'Add a position to watch',
-      options: [
-        symbolOption(),
-        { name: 'side', description: 'long or short', type: 'string', required: true, choices: ['long', 'short'] },
-        { name: 'entry', description: 'Entry price', type: 'number', required: true, magnitude: true },
-        { name: 'leverage', description: 'Leverage, e.g. 20', type: 'number', required: true, leverageSuffix: true },
-        { name: 'size', description: 'Position size in USD (default 10000)', type: 'number', magnitude: true },
-        { name: 'venue', description: 'binance (default) or bybit', type: 'string', choices: ['binance', 'bybit'] },
-      ],
+      options: positionOptions(),
     },
     { name: 'list', description: 'List your positions', options: [] },
     { name: 'plan', description: 'Exit plan for a position on the current zones', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1 }] },

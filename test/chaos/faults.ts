@@ -3,17 +3,9 @@
  * same seed gives the same schedule); the test executes it against the fakes.
  */
 import type { Venue } from '../../src/market/types.ts';
+import { mulberry32 } from '../support/random.ts';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export type VenueFault =
   /** Data stops on the open sockets (they stay open) for `ms`, then resumes. */

@@ -21,6 +21,7 @@ import { destinationKey } from '../../src/store/destination.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import type { AlertSender, Destination, SendResult } from '../../src/store/types.ts';
 import { MarketSimulator } from '../fakes/simulator.ts';
+import { mulberry32 } from '../support/random.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -143,16 +144,6 @@ export interface SoakRun {
   stop(): Promise<void>;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A sender that succeeds and counts per destination; optionally keeps every send. */
 export class CountingSender implements AlertSender {
