@@ -133,13 +133,8 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
       { name: 'You', value: personal.symbols.length ? `${personal.symbols.join(', ')}${personal.disabled ? ` (paused: ${personal.disabled})` : ''}` : 'none' },
     ];
     if (channel) fields.push({ name: caller.platform === 'telegram' ? 'This group' : 'This channel', value: channel.symbols.length ? `${channel.symbols.join(', ')}${channel.disabled ? ` (paused: ${channel.disabled})` : ''}` : 'none' });
-    const text = [
-      `You: ${fields[0]!.value}.`,
-      channel ? `${fields[1]!.name}: ${fields[1]!.value}.` : undefined,
-      personal.symbols.length || channel?.symbols.length ? 'Settings: /alerts show.' : 'Subscribe with /subscribe ETH (add "here" for this channel).',
-    ]
-      .filter(Boolean)
-      .join('\n');
+    // The lists are in the fields (every renderer shows them); the text says what to do next.
+    const text = personal.symbols.length || channel?.symbols.length ? 'Settings: /alerts show.' : 'Subscribe with /subscribe ETH (add "here" for this channel).';
     return { ok: true, title: 'Subscriptions', text, fields, ephemeral: true, data: { personal, channel: channel ?? null } };
   }
 

@@ -68,7 +68,7 @@ describe('subscription commands', () => {
     await run('/subscribe BTC here', mod);
     const list = await run('/subscriptions', mod);
     expect(list.data).toMatchObject({ personal: { symbols: ['ETH'] }, channel: { symbols: ['BTC'] } });
-    expect(list.text).toMatch(/You: ETH\.\nThis channel: BTC\./);
+    expect(list.fields).toEqual([{ name: 'You', value: 'ETH' }, { name: 'This channel', value: 'BTC' }]);
     expect((await run('/unsubscribe BTC', mod)).ok).toBe(false);
     expect((await run('/unsubscribe BTC here', member)).ok).toBe(false);
     expect((await run('/unsubscribe BTC here', mod)).data).toMatchObject({ removed: ['BTC'] });
