@@ -108,12 +108,12 @@ describe.skipIf(!redisUrl)('scale-out: one market process, two bot processes on 
     const above = snap.zones.filter((z) => z.side === 'short' && z.rank <= 3).sort((a, b) => a.low - b.low)[0]!;
     market.driveToward('ETH', above.low * 0.999, 8_000);
     const alerts = (): Record<string, any>[] => ios.flatMap((io, i) => io.lines().filter((l) => l.alert).map((l) => ({ bot: i, ...l })));
-    await until(() => alerts().length > 0, 60_000);
+    await until(() => alerts().length > 0, 100_000);
     // several more notifier slots pass: a second delivery would show up here
     await new Promise((r) => setTimeout(r, 8_000));
     const all = alerts();
     const keys = all.map((a) => `${a.alert.destination}|${a.text}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(all.every((a) => a.alert.destination === 'user:console')).toBe(true);
-  }, 120_000);
+  }, 180_000);
 });
