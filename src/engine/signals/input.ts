@@ -1,5 +1,6 @@
 import type { MarketState, VenueSymbolState } from '../../market/state.ts';
-import type { Venue } from '../../market/types.ts';
+import type { FundingPoint } from '../../market/state.ts';
+import type { LiquidationEvent, Venue } from '../../market/types.ts';
 import { TIMEFRAMES, type Timeframe, type ZoneSnapshot } from '../types.ts';
 import { MINUTE, TIMEFRAME_SPECS } from './spec.ts';
 
@@ -73,9 +74,12 @@ export interface InputMemory {
   lastT: number;
   book: Record<Timeframe, number | undefined>;
   gap: Record<Timeframe, { mean: number; variance: number; samples: number } | undefined>;
-  funding: { key: string; stats: { mean: number; std: number; samples: number } } | undefined;
-  /** Closed hourly buckets per venue, valid while `key` matches. */
-  hourly: Map<Venue, { key: string; closed: VenueBuckets }>;
+  /** Running funding sums per venue, following the state's history as it grows and prunes. */
+  funding: Map<Venue, FundingSums>;
+  /** Closed hourly buckets per venue, valid while the key fields match. */
+  hourly: Map<Venue, HourlyCache>;
+  /** Liquidations per venue folded into minute buckets, so a cycle reads buckets, not events. */
+  liq: Map<Venue, LiquidationMinutes>;
 }
 
 export function newInputMemory(): InputMemory {
@@ -83,8 +87,9 @@ export function newInputMemory(): InputMemory {
     lastT: 0,
     book: { '1m': undefined, '5m': undefined, '1h': undefined },
     gap: { '1m': undefined, '5m': undefined, '1h': undefined },
-    funding: undefined,
+    funding: new Map(),
     hourly: new Map(),
+    liq: new Map(),
   };
 }
 
@@ -143,7 +148,7 @@ export function buildCardInput(
   const price = state.price(symbol) ?? lastClose;
   if (price === undefined || !(price > 0)) return undefined;
 
-  const liqBurst = scanLiquidations(venueStates, t, views);
+  const liqBurst = scanLiquidations(venueStates, t, views, memory);
   updateMemory(memory, venueStates, t, views);
 
   return {
@@ -209,6 +214,15 @@ function copyBuckets(b: VenueBuckets): VenueBuckets {
   };
 }
 
+interface HourlyCache {
+  newestOpen: number;
+  /** Bar events applied to the state (any symbol): a REST bar may have rewritten a closed hour. */
+  barEvents: number;
+  /** Open time of the venue's oldest bar: pruning at the front changes it. */
+  firstBarT: number;
+  closed: VenueBuckets;
+}
+
 /** A late trade can still land in a bar this long after its minute: closed buckets are cached only after that. */
 const LATE_TRADE_MS = 5 * MINUTE;
 
@@ -263,15 +277,16 @@ function venueBuckets(vs: VenueSymbolState, t: number, bucketMs: number, buckets
 function hourlyBuckets(state: MarketState, vs: VenueSymbolState, t: number, memory: InputMemory): VenueBuckets {
   const { bucketMs, buckets } = TIMEFRAME_SPECS['1h'];
   const newestOpen = Math.floor(t / bucketMs) * bucketMs;
-  const key = `${newestOpen}:${state.counts.bar}:${vs.bars[0]?.t ?? 0}`;
+  const barEvents = state.counts.bar;
+  const firstBarT = vs.bars[0]?.t ?? 0;
   const cached = memory.hourly.get(vs.venue);
   let b: VenueBuckets;
-  if (cached && cached.key === key) {
+  if (cached && cached.newestOpen === newestOpen && cached.barEvents === barEvents && cached.firstBarT === firstBarT) {
     b = copyBuckets(cached.closed);
   } else {
     b = emptyBuckets(buckets);
     addBars(vs, t, bucketMs, buckets, newestOpen - (buckets - 1) * bucketMs, newestOpen, b);
-    if (t - newestOpen >= LATE_TRADE_MS) memory.hourly.set(vs.venue, { key, closed: copyBuckets(b) });
+    if (t - newestOpen >= LATE_TRADE_MS) memory.hourly.set(vs.venue, { newestOpen, barEvents, firstBarT, closed: copyBuckets(b) });
   }
   addBars(vs, t, bucketMs, buckets, newestOpen, t + 1, b);
   return b;
@@ -376,7 +391,29 @@ function oiChange(venueStates: VenueSymbolState[], t: number, spanMs: number): n
 /** Liquidations are summed back to the start of the longest recent window; the cascade baseline is the rate over it. */
 const LIQ_LOOKBACK_MS = Math.max(...TIMEFRAMES.map((tf) => TIMEFRAME_SPECS[tf].bucketMs * TIMEFRAME_SPECS[tf].recent));
 
-function scanLiquidations(venueStates: VenueSymbolState[], t: number, views: Record<Timeframe, TimeframeView>): CardInput['liqBurst'] {
+/** One minute of a venue's liquidations: sums for whole-minute reads, the events for the partial minutes at window edges. */
+interface LiquidationMinute {
+  minute: number;
+  longUsd: number;
+  shortUsd: number;
+  count: number;
+  events: LiquidationEvent[];
+}
+
+/** A venue's liquidations within the lookback, by minute (oldest first), and the newest event already folded in. */
+interface LiquidationMinutes {
+  minutes: LiquidationMinute[];
+  last: LiquidationEvent | undefined;
+}
+
+type LiqWindow = { longUsd: number; shortUsd: number; count: number };
+
+/**
+ * Sums liquidations over each timeframe's recent window, the last-minute burst and the cascade
+ * baseline. Events are folded once into per-venue minute buckets kept in `memory`; a cycle reads
+ * whole minutes from the sums and walks events only in the minutes cut by a window edge.
+ */
+function scanLiquidations(venueStates: VenueSymbolState[], t: number, views: Record<Timeframe, TimeframeView>, memory: InputMemory): CardInput['liqBurst'] {
   const burst = { longUsd: 0, shortUsd: 0, count: 0, baselinePerMinUsd: 0 };
   const w1 = views['1m'].liq;
   const w5 = views['5m'].liq;
@@ -384,30 +421,93 @@ function scanLiquidations(venueStates: VenueSymbolState[], t: number, views: Rec
   const from1 = recentOpen(t, '1m');
   const from5 = recentOpen(t, '5m');
   const from60 = recentOpen(t, '1h');
-  const cutoff = Math.min(from60, t - LIQ_LOOKBACK_MS);
+  const lookbackFrom = t - LIQ_LOOKBACK_MS;
+  const cutoff = Math.min(from60, lookbackFrom);
   const burstFrom = t - MINUTE;
+  const cutMinute = Math.floor(cutoff / MINUTE);
+  const burstMinute = Math.floor(burstFrom / MINUTE);
   let total = 0;
   for (const vs of venueStates) {
-    const liqs = vs.liquidations;
-    for (let i = liqs.length - 1; i >= 0; i--) {
-      const l = liqs[i]!;
-      const time = l.exchTime;
-      if (time < cutoff) break;
-      if (time > t) continue;
-      const usd = l.notionalUsd;
-      const isLong = l.side === 'long';
-      if (time >= t - LIQ_LOOKBACK_MS) total += usd;
-      if (time > burstFrom) addLiq(burst, isLong, usd);
-      if (time >= from60) addLiq(w60, isLong, usd);
-      if (time >= from5) addLiq(w5, isLong, usd);
-      if (time >= from1) addLiq(w1, isLong, usd);
+    const minutes = foldLiquidations(vs, cutoff, cutMinute, memory);
+    for (const m of minutes) {
+      if (m.minute === cutMinute || m.minute >= burstMinute) {
+        // a window edge cuts this minute: decide per event
+        for (const l of m.events) {
+          const time = l.exchTime;
+          if (time < cutoff || time > t) continue;
+          const usd = l.notionalUsd;
+          const isLong = l.side === 'long';
+          if (time >= lookbackFrom) total += usd;
+          if (time > burstFrom) addLiq(burst, isLong, usd);
+          if (time >= from60) addLiq(w60, isLong, usd);
+          if (time >= from5) addLiq(w5, isLong, usd);
+          if (time >= from1) addLiq(w1, isLong, usd);
+        }
+        continue;
+      }
+      // the whole minute lies after the cutoff and before the burst; window starts are minute-aligned
+      const start = m.minute * MINUTE;
+      total += m.longUsd + m.shortUsd;
+      if (start >= from60) addMinute(w60, m);
+      if (start >= from5) addMinute(w5, m);
+      if (start >= from1) addMinute(w1, m);
     }
   }
   burst.baselinePerMinUsd = total / (LIQ_LOOKBACK_MS / MINUTE);
   return burst;
 }
 
-function addLiq(w: { longUsd: number; shortUsd: number; count: number }, isLong: boolean, usd: number): void {
+/**
+ * Brings a venue's minute buckets up to date: folds in events after the last one seen (found by
+ * identity, so pruning at the front does not matter) and drops minutes before the cutoff. When the
+ * venue's history does not reach back past the cutoff, retention may have cut into the window, so
+ * the buckets are rebuilt from what the state still holds.
+ */
+function foldLiquidations(vs: VenueSymbolState, cutoff: number, cutMinute: number, memory: InputMemory): LiquidationMinute[] {
+  const liqs = vs.liquidations;
+  if (liqs.length === 0) {
+    memory.liq.delete(vs.venue);
+    return [];
+  }
+  let mem = memory.liq.get(vs.venue);
+  if (!mem || liqs[0]!.exchTime >= cutoff) {
+    mem = { minutes: [], last: undefined };
+    memory.liq.set(vs.venue, mem);
+  }
+  const minutes = mem.minutes;
+  let i = liqs.length - 1;
+  if (mem.last !== undefined) while (i >= 0 && liqs[i] !== mem.last) i--;
+  else i = -1;
+  for (let j = i + 1; j < liqs.length; j++) {
+    const l = liqs[j]!;
+    const minute = Math.floor(l.exchTime / MINUTE);
+    if (minute < cutMinute) continue;
+    let k = minutes.length - 1;
+    while (k >= 0 && minutes[k]!.minute > minute) k--;
+    let bucket = k >= 0 ? minutes[k]! : undefined;
+    if (!bucket || bucket.minute !== minute) {
+      bucket = { minute, longUsd: 0, shortUsd: 0, count: 0, events: [] };
+      minutes.splice(k + 1, 0, bucket);
+    }
+    bucket.count++;
+    if (l.side === 'long') bucket.longUsd += l.notionalUsd;
+    else bucket.shortUsd += l.notionalUsd;
+    bucket.events.push(l);
+  }
+  mem.last = liqs[liqs.length - 1];
+  let expired = 0;
+  while (expired < minutes.length && minutes[expired]!.minute < cutMinute) expired++;
+  if (expired > 0) minutes.splice(0, expired);
+  return minutes;
+}
+
+function addMinute(w: LiqWindow, m: LiquidationMinute): void {
+  w.count += m.count;
+  w.longUsd += m.longUsd;
+  w.shortUsd += m.shortUsd;
+}
+
+function addLiq(w: LiqWindow, isLong: boolean, usd: number): void {
   w.count++;
   if (isLong) w.longUsd += usd;
   else w.shortUsd += usd;
@@ -474,34 +574,101 @@ function alpha(dt: number, tau: number): number {
   return 1 - Math.exp(-dt / tau);
 }
 
+/**
+ * A venue's funding history mirrored as running sums. The state only appends and prunes from the
+ * front, so new points are those after the last one folded (found by identity) and pruned points
+ * are the oldest mirrored ones.
+ */
+interface FundingSums {
+  rates: number[];
+  /** Index of the oldest rate still in the state's history. */
+  head: number;
+  last: FundingPoint | undefined;
+  sum: number;
+  sumSq: number;
+  /** Additions and removals since the sums were last recomputed from scratch (bounds rounding drift). */
+  updates: number;
+}
+
+/** Recompute the running funding sums after this many updates (one a minute per venue: about daily). */
+const FUNDING_RESUM_EVERY = 1440;
+
 function fundingView(venueStates: VenueSymbolState[], memory: InputMemory): FundingView | undefined {
   let rateSum = 0;
   let rateN = 0;
-  let key = '';
+  let sum = 0;
+  let sumSq = 0;
+  let n = 0;
   for (const vs of venueStates) {
     if (vs.fundingRateHourly !== undefined && Number.isFinite(vs.fundingRateHourly)) {
       rateSum += vs.fundingRateHourly;
       rateN++;
     }
-    const h = vs.fundingHistory;
-    key += `${vs.venue}:${h.length}:${h[h.length - 1]?.t ?? 0};`;
+    const f = syncFunding(vs, memory);
+    if (!f) continue;
+    sum += f.sum;
+    sumSq += f.sumSq;
+    n += f.rates.length - f.head;
   }
   if (rateN === 0) return undefined;
-  if (memory.funding?.key !== key) {
-    // history changes at most once a minute per venue: recompute only then
-    let sum = 0;
-    let sumSq = 0;
-    let n = 0;
-    for (const vs of venueStates) {
-      for (const p of vs.fundingHistory) {
-        sum += p.rate;
-        sumSq += p.rate * p.rate;
-        n++;
-      }
-    }
-    const mean = n > 0 ? sum / n : 0;
-    const std = n > 1 ? Math.sqrt(Math.max(0, sumSq / n - mean * mean)) : 0;
-    memory.funding = { key, stats: { mean, std, samples: n } };
+  const mean = n > 0 ? sum / n : 0;
+  const std = n > 1 ? Math.sqrt(Math.max(0, sumSq / n - mean * mean)) : 0;
+  return { rate: rateSum / rateN, mean, std, samples: n };
+}
+
+function syncFunding(vs: VenueSymbolState, memory: InputMemory): FundingSums | undefined {
+  const h = vs.fundingHistory;
+  if (h.length === 0) {
+    memory.funding.delete(vs.venue);
+    return undefined;
   }
-  return { rate: rateSum / rateN, ...memory.funding.stats };
+  let f = memory.funding.get(vs.venue);
+  if (!f) {
+    f = { rates: [], head: 0, last: undefined, sum: 0, sumSq: 0, updates: 0 };
+    memory.funding.set(vs.venue, f);
+  }
+  const newest = h[h.length - 1]!;
+  if (newest !== f.last) {
+    let i = h.length - 1;
+    if (f.last !== undefined) while (i >= 0 && h[i] !== f.last) i--;
+    else i = -1;
+    if (i < 0) {
+      // first sight, or everything mirrored has been pruned
+      f.rates = [];
+      f.head = 0;
+      f.sum = 0;
+      f.sumSq = 0;
+    }
+    for (let j = i + 1; j < h.length; j++) {
+      const r = h[j]!.rate;
+      f.rates.push(r);
+      f.sum += r;
+      f.sumSq += r * r;
+      f.updates++;
+    }
+    f.last = newest;
+  }
+  const pruned = f.rates.length - f.head - h.length;
+  for (let k = 0; k < pruned; k++) {
+    const r = f.rates[f.head++]!;
+    f.sum -= r;
+    f.sumSq -= r * r;
+    f.updates++;
+  }
+  if (f.head > 1024 && f.head * 2 > f.rates.length) {
+    f.rates = f.rates.slice(f.head);
+    f.head = 0;
+  }
+  if (f.updates >= FUNDING_RESUM_EVERY) {
+    let s = 0;
+    let sq = 0;
+    for (let k = f.head; k < f.rates.length; k++) {
+      s += f.rates[k]!;
+      sq += f.rates[k]! * f.rates[k]!;
+    }
+    f.sum = s;
+    f.sumSq = sq;
+    f.updates = 0;
+  }
+  return f;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCardInput, newInputMemory } from '../../../src/engine/signals/input.ts';
 import { MarketState } from '../../../src/market/state.ts';
 import type { MarketEvent, Venue } from '../../../src/market/types.ts';
+import { mulberry32 } from '../../support/random.ts';
 
 const M = 60_000;
 /** A minute boundary, so bucket edges are easy to reason about. */
@@ -150,4 +151,112 @@ describe('hourly cache', () => {
     expect(after).toEqual(buildCardInput(s, undefined, 'ETH', newInputMemory())!.tf['1h']);
     expect(after.buy[after.buy.length - 3]).toBeGreaterThan(cached.buy[cached.buy.length - 3]!);
   });
+});
+
+/** First difference between two inputs, letting floating-point sums differ by rounding only. */
+function inputDifference(actual: unknown, expected: unknown, path = 'input'): string | undefined {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    const tolerance = 1e-9 * Math.max(1, Math.abs(expected)) + 1e-15;
+    return Math.abs(actual - expected) <= tolerance ? undefined : `${path}: ${actual} ≠ ${expected}`;
+  }
+  if (expected === null || typeof expected !== 'object' || actual === null || typeof actual !== 'object') {
+    return Object.is(actual, expected) ? undefined : `${path}: ${String(actual)} ≠ ${String(expected)}`;
+  }
+  const a = actual as Record<string, unknown>;
+  const e = expected as Record<string, unknown>;
+  const keys = Object.keys(e);
+  if (Object.keys(a).length !== keys.length) return `${path}: keys ${Object.keys(a).join(',')} ≠ ${keys.join(',')}`;
+  for (const k of keys) {
+    const d = inputDifference(a[k], e[k], `${path}.${k}`);
+    if (d) return d;
+  }
+  return undefined;
+}
+
+/** Liquidation sums straight from the state's events: the reference the bucketed sums must reproduce. */
+function naiveLiquidations(s: MarketState, t: number) {
+  const H = 60 * M;
+  const from = (bucket: number) => Math.floor(t / bucket) * bucket - 4 * bucket;
+  const starts = { '1m': from(M), '5m': from(5 * M), '1h': from(H) };
+  const windows = { '1m': { longUsd: 0, shortUsd: 0, count: 0 }, '5m': { longUsd: 0, shortUsd: 0, count: 0 }, '1h': { longUsd: 0, shortUsd: 0, count: 0 } };
+  const burst = { longUsd: 0, shortUsd: 0, count: 0 };
+  let total = 0;
+  const add = (w: { longUsd: number; shortUsd: number; count: number }, side: string, usd: number) => {
+    w.count++;
+    if (side === 'long') w.longUsd += usd;
+    else w.shortUsd += usd;
+  };
+  for (const vs of s.venues('ETH')) {
+    for (const l of vs.liquidations) {
+      if (l.exchTime > t || l.exchTime < t - 5 * H) continue;
+      total += l.notionalUsd;
+      if (l.exchTime > t - M) add(burst, l.side, l.notionalUsd);
+      for (const tf of ['1m', '5m', '1h'] as const) if (l.exchTime >= starts[tf]) add(windows[tf], l.side, l.notionalUsd);
+    }
+  }
+  return { windows, burst: { ...burst, baselinePerMinUsd: total / 300 } };
+}
+
+describe('incremental liquidation and funding state', () => {
+  for (const [label, limits] of [
+    ['retention longer than the lookback', { liquidationMs: 6 * 60 * M, historyMs: 2 * 60 * M }],
+    ['retention cutting into the lookback', { liquidationMs: 2 * 60 * M, historyMs: 30 * M }],
+  ] as const) {
+    it(`matches a from-scratch build cycle after cycle (${label})`, () => {
+      const random = mulberry32(7);
+      const s = new MarketState(limits);
+      const venues: Venue[] = ['binance', 'bybit'];
+      let t = T0 - 6 * 60 * M;
+      let price = 100;
+      const liq = (venue: Venue, at: number, usd: number): MarketEvent => ({ kind: 'liquidation', venue, symbol: 'ETH', exchTime: at, recvTime: at, side: random() < 0.5 ? 'long' : 'short', price, qty: usd / price, notionalUsd: usd });
+      const step = (): void => {
+        t += 10_000;
+        price *= 1 + 0.002 * (random() - 0.5);
+        for (const venue of venues) {
+          s.apply({ kind: 'trade', venue, symbol: 'ETH', exchTime: t, recvTime: t, price, qty: 1 + random(), side: random() < 0.5 ? 'buy' : 'sell' });
+          s.apply(mark(venue, t, price, 1e-5 * (1 + random())));
+          const n = Math.floor(random() * 3);
+          for (let i = 0; i < n; i++) s.apply(liq(venue, t - Math.floor(random() * 10_000), 1000 * random()));
+          // same-millisecond liquidations, as a cascade delivers them
+          if (random() < 0.05) for (let i = 0; i < 3; i++) s.apply(liq(venue, t, 500 + i));
+        }
+      };
+      // history before the first cycle: the first build starts from a full state
+      for (let i = 0; i < 6 * 60 * 6; i++) step();
+      const memory = newInputMemory();
+      let compared = 0;
+      // eight more hours, one cycle every 10 s (two quiet hours in the middle: windows move on without new events)
+      for (let i = 0; i < 8 * 60 * 6; i++) {
+        if (i >= 2 * 60 * 6 && i < 4 * 60 * 6) {
+          t += 10_000;
+          s.apply(mark('binance', t, price, 1e-5));
+        } else step();
+        const incremental = buildCardInput(s, undefined, 'ETH', memory)!;
+        const fresh = buildCardInput(s, undefined, 'ETH', newInputMemory())!;
+        // smoothing (book, mark gap) is history by design; everything else must match
+        for (const tf of ['1m', '5m', '1h'] as const) {
+          expect(incremental.tf[tf].liq.count).toBe(fresh.tf[tf].liq.count);
+          for (const view of [incremental.tf[tf], fresh.tf[tf]]) {
+            view.markGap = undefined;
+            view.bookImbalance = undefined;
+          }
+        }
+        const reference = naiveLiquidations(s, incremental.t);
+        const liqDifference =
+          inputDifference(incremental.liqBurst, reference.burst, 'liqBurst') ??
+          inputDifference({ '1m': incremental.tf['1m'].liq, '5m': incremental.tf['5m'].liq, '1h': incremental.tf['1h'].liq }, reference.windows, 'liq');
+        if (liqDifference) expect.fail(`cycle ${i}: ${liqDifference}`);
+        const difference = inputDifference(incremental, fresh);
+        if (difference) expect.fail(`cycle ${i}: ${difference}`);
+        compared++;
+      }
+      expect(compared).toBe(8 * 60 * 6);
+      // the run did exercise pruning of both histories and folding into buckets
+      const bybit = s.venues('ETH').find((v) => v.venue === 'bybit')!;
+      expect(bybit.liquidations[0]!.exchTime).toBeGreaterThan(T0);
+      expect(bybit.fundingHistory[0]!.t).toBeGreaterThan(T0);
+      expect(memory.liq.size).toBeGreaterThan(0);
+      expect(memory.funding.size).toBe(2);
+    });
+  }
 });
