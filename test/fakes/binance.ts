@@ -16,6 +16,7 @@ import {
   encodeBinanceEvent,
 } from './binance-encode.ts';
 import {
+  socketFaults,
   FakeWsServer,
   PushedHistory,
   RateWindow,
@@ -177,24 +178,21 @@ export class FakeBinance {
 
   /** Stop sending data on the connections open now, keeping them open (a silent stall). */
   stall(): void {
-    for (const c of this.conns) c.stalled = true;
+    socketFaults.stall(this.conns, true);
   }
 
   resume(): void {
-    for (const c of this.conns) c.stalled = false;
+    socketFaults.stall(this.conns, false);
   }
 
   /** Close every connection: with a close code, or abruptly (no close frame) when none is given. */
   closeAll(code?: number): void {
-    for (const c of [...this.conns]) {
-      if (code === undefined) c.ws.terminate();
-      else c.ws.close(code, 'closed by fake');
-    }
+    socketFaults.closeAll(this.conns, code);
   }
 
   /** Send `n` frames that are not JSON to every connection. */
   sendGarbage(n: number): void {
-    for (const c of this.conns) for (let i = 0; i < n; i++) c.ws.send(i % 2 ? '{"stream":' : `garbage ${i} \u0000`);
+    socketFaults.sendGarbage(this.conns, n, '{"stream":');
   }
 
   fail429(retryAfterSec: number, times = 1): void {

@@ -10,6 +10,7 @@ import type { VenueInstrument } from '../../src/market/symbols.ts';
 import type { MarketEvent, MarkEvent, OpenInterestEvent } from '../../src/market/types.ts';
 import { BybitTickerEncoder, bybitInstrumentsBody, bybitKlinesBody, bybitOpenInterestBody, encodeBybitEvent } from './bybit-encode.ts';
 import {
+  socketFaults,
   FakeWsServer,
   PushedHistory,
   RestFaults,
@@ -123,22 +124,19 @@ export class FakeBybit {
   }
 
   stall(): void {
-    for (const c of this.conns) c.stalled = true;
+    socketFaults.stall(this.conns, true);
   }
 
   resume(): void {
-    for (const c of this.conns) c.stalled = false;
+    socketFaults.stall(this.conns, false);
   }
 
   closeAll(code?: number): void {
-    for (const c of [...this.conns]) {
-      if (code === undefined) c.ws.terminate();
-      else c.ws.close(code, 'closed by fake');
-    }
+    socketFaults.closeAll(this.conns, code);
   }
 
   sendGarbage(n: number): void {
-    for (const c of this.conns) for (let i = 0; i < n; i++) c.ws.send(i % 2 ? '{"topic":' : `garbage ${i}`);
+    socketFaults.sendGarbage(this.conns, n, '{"topic":');
   }
 
   fail429(retryAfterSec: number, times = 1): void {

@@ -85,6 +85,31 @@ export class FakeWsServer {
 }
 
 /** Sliding-window counter of inbound messages, for venue rate-limit emulation. */
+/** What the socket faults below need of a fake's connection. */
+export interface FaultableConn {
+  ws: WebSocket;
+  stalled: boolean;
+}
+
+/** Socket fault injection shared by the fake venues. */
+export const socketFaults = {
+  /** Stop (or resume) sending data on these connections, keeping them open: a silent stall. */
+  stall(conns: Iterable<FaultableConn>, stalled: boolean): void {
+    for (const c of conns) c.stalled = stalled;
+  },
+  /** Close with a code, or abruptly (no close frame) when none is given. */
+  closeAll(conns: Iterable<FaultableConn>, code?: number): void {
+    for (const c of [...conns]) {
+      if (code === undefined) c.ws.terminate();
+      else c.ws.close(code, 'closed by fake');
+    }
+  },
+  /** `n` frames that are not valid JSON: alternately a truncated frame and plain garbage. */
+  sendGarbage(conns: Iterable<FaultableConn>, n: number, truncated: string): void {
+    for (const c of conns) for (let i = 0; i < n; i++) c.ws.send(i % 2 ? truncated : `garbage ${i} \u0000`);
+  },
+};
+
 export class RateWindow {
   private readonly stamps: number[] = [];
   constructor(private readonly limit: number, private readonly windowMs: number) {}
