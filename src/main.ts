@@ -57,8 +57,13 @@ async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<vo
     return;
   }
   const mode: AppOptions['mode'] = args.verb === 'replay' ? 'replay' : useDemo ? 'demo' : 'live';
+  // A market process (ROLE=market) serves no chat: it runs as a daemon, so stdin is not a console.
   const surface: AppOptions['surface'] =
-    args.verb === 'record' ? 'none' : args.verb === 'console' || args.verb === 'replay' ? 'console' : 'auto';
+    args.verb === 'record' || (args.verb === 'run' && config.ROLE === 'market')
+      ? 'none'
+      : args.verb === 'console' || args.verb === 'replay'
+        ? 'console'
+        : 'auto';
   let app: App;
   try {
     app = await startApp({ config, mode, logger, surface, json: args.json, recordTo: args.out, replayFile: args.file, endpoints: demo?.endpoints,
