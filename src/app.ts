@@ -143,15 +143,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const registry = new CommandRegistry([...allCommands(), ...(opts.extraCommands ?? [])]);
   const metrics = createMetrics({ now });
   registry.observe((name, platform, seconds) => metrics.commandLatency.observe({ command: name, platform }, seconds));
-  // Hot path: one tally per venue and event kind, counted with a plain increment.
-  const tallies = new Map<string, { count: number }>();
+  // Hot path: one tally per venue and event kind, counted with a plain increment (no per-event allocation).
+  const tallies: Partial<Record<string, Partial<Record<MarketEvent['kind'], { count: number }>>>> = {};
   const ingest = (ev: MarketEvent): void => {
-    const key = `${ev.venue}:${ev.kind}`;
-    let tally = tallies.get(key);
-    if (!tally) {
-      tally = metrics.eventTally(ev.venue, ev.kind);
-      tallies.set(key, tally);
-    }
+    const byKind = (tallies[ev.venue] ??= {});
+    const tally = (byKind[ev.kind] ??= metrics.eventTally(ev.venue, ev.kind));
     tally.count++;
     metrics.noteExchangeTime(ev.venue, ev.exchTime);
     state.apply(ev);

@@ -1,22 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { MarketEvent } from '../../src/market/types.ts';
 import { createBybitMapper } from '../../src/venues/bybit/mapper.ts';
 import { buildRegistry } from '../../src/venues/registry.ts';
+import { samples, sample as sampleOf } from '../support/samples.ts';
 
-interface Sample {
-  label: string;
-  payload: unknown;
-}
-const samples: Sample[] = readFileSync(new URL('../fixtures/venue-samples.jsonl', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim())
-  .map((l) => JSON.parse(l) as Sample);
-const sample = (label: string): Record<string, unknown> => {
-  const s = samples.find((x) => x.label.startsWith(label));
-  if (!s) throw new Error(`no sample ${label}`);
-  return structuredClone(s.payload) as Record<string, unknown>;
-};
+const sample = (label: string): Record<string, unknown> => sampleOf<Record<string, unknown>>(label);
 
 const RECV = 1_700_000_000_000;
 const reg = buildRegistry({ symbols: ['BTC', 'ETH', 'ROSE', 'PEPE', 'SHIB'], venues: ['bybit'] });

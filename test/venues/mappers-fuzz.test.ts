@@ -2,7 +2,6 @@
  * Fuzz: random values and mutated venue samples through every mapper. No input may throw, and
  * whatever comes out is either null or well-formed events with finite numbers.
  */
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VenueInstrument } from '../../src/market/symbols.ts';
@@ -13,15 +12,8 @@ import { createBybitMapper } from '../../src/venues/bybit/mapper.ts';
 import * as bybitRest from '../../src/venues/bybit/rest-mappers.ts';
 import { createRecordMapper, registryFromRecords } from '../../src/venues/records.ts';
 import { buildRegistry, canonicalOf } from '../../src/venues/registry.ts';
+import { samples } from '../support/samples.ts';
 
-interface Sample {
-  label: string;
-  payload: unknown;
-}
-const samples: Sample[] = readFileSync(new URL('../fixtures/venue-samples.jsonl', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim())
-  .map((l) => JSON.parse(l) as Sample);
 const binanceSamples = samples.filter((s) => s.label.startsWith('binance.')).map((s) => s.payload);
 const bybitSamples = samples.filter((s) => s.label.startsWith('bybit.')).map((s) => s.payload);
 

@@ -1,22 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { VenueInstrument } from '../../src/market/symbols.ts';
 import * as binance from '../../src/venues/binance/rest-mappers.ts';
 import * as bybit from '../../src/venues/bybit/rest-mappers.ts';
+import { samples, sample } from '../support/samples.ts';
 
-interface Sample {
-  label: string;
-  payload: unknown;
-}
-const samples: Sample[] = readFileSync(new URL('../fixtures/venue-samples.jsonl', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim())
-  .map((l) => JSON.parse(l) as Sample);
-const sample = (label: string): unknown => {
-  const s = samples.find((x) => x.label.startsWith(label));
-  if (!s) throw new Error(`no sample ${label}`);
-  return structuredClone(s.payload);
-};
 
 const RECV = 1_790_000_000_000;
 const btcB: VenueInstrument = { venue: 'binance', symbol: 'BTC', venueSymbol: 'BTCUSDT', multiplier: 1 };

@@ -1,20 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SYMBOLS } from '../../src/market/symbols.ts';
 import { buildRegistry, canonicalOf } from '../../src/venues/registry.ts';
+import { sample } from '../support/samples.ts';
 
-interface Sample {
-  label: string;
-  payload: unknown;
-}
-const exchangeInfoSample = (): { symbols: Record<string, unknown>[] } => {
-  const line = readFileSync(new URL('../fixtures/venue-samples.jsonl', import.meta.url), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Sample)
-    .find((s) => s.label.startsWith('binance.usdm/rest GET /fapi/v1/exchangeInfo'));
-  return structuredClone(line!.payload) as { symbols: Record<string, unknown>[] };
-};
+const exchangeInfoSample = () => sample<{ symbols: Record<string, unknown>[] }>('binance.usdm/rest GET /fapi/v1/exchangeInfo');
 
 /** The docs exchangeInfo sample with extra symbols cloned from its one row. */
 function exchangeInfoWith(rows: Array<Record<string, unknown>>) {
