@@ -14,6 +14,28 @@ export interface Position {
   openedAt: number;
   /** Liquidation price when added (venue brackets); alerts use the refreshed plan's. */
   liquidationPrice: number;
+  /**
+   * The plan fixed when the position was added (or explicitly re-planned with /position replan):
+   * the stop, targets and liquidation price the lifecycle events (target / stop / liquidation
+   * crossed) watch. Never changed silently. Positions stored before plans existed get one computed
+   * once on first read (`plannedAt` is then that read's time and `backfilled` is true).
+   */
+  plan?: StoredPlan;
+}
+
+/** A position's fixed exit plan. Prices in the canonical per-coin unit of the symbol. */
+export interface StoredPlan {
+  /** null when no stop exists outside every cluster before the liquidation price. */
+  stop: number | null;
+  /** Take-profit prices in the order price would reach them (ascending for longs, descending for shorts). */
+  targets: number[];
+  liquidationPrice: number;
+  /** When this plan was made (market clock, ms). */
+  plannedAt: number;
+  /** Price when the plan was made. */
+  priceAtPlan?: number;
+  /** True when computed on first read for a position stored before plans were stored. */
+  backfilled?: boolean;
 }
 
 /** Everything stored about one user's positions: one store key per user. */
