@@ -20,7 +20,10 @@ export const ConnectionState = {
 } as const;
 export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
 
-/** What a venue protocol makes of one inbound text frame. */
+/**
+ * What a venue protocol makes of one inbound text frame. For `data`, `payload` is the whole parsed
+ * message (`JSON.parse(text)`): it flows unchanged to the venue mapper, so a frame is parsed once.
+ */
 export type InboundFrame =
   | { type: 'data'; stream: string; payload: unknown }
   | { type: 'ack'; id?: string; ok: boolean; error?: string }
@@ -97,7 +100,10 @@ export interface ConnectionOptions {
   timing?: Partial<ConnectionTiming>;
   now?: () => number;
   log?: LogFn;
-  /** A data frame that survived dedupe; `raw` is the frame exactly as received. */
+  /**
+   * A data frame that survived dedupe; `payload` is what `protocol.parse` made of it (pass it on
+   * to the mapper: a frame is parsed once), `raw` is the frame exactly as received (the recorder's).
+   */
   onData(stream: string, payload: unknown, recvTime: number, raw: string): void;
   onRecord?(rec: FrameRecord): void;
 }

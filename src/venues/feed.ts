@@ -117,11 +117,14 @@ export class FeedCore {
     this.opts.onRecord?.(rec);
   }
 
-  /** Maps one frame or REST body (as a record) and emits its events; counts what does not map. */
-  ingest(rec: FrameRecord): number {
+  /**
+   * Maps one frame or REST body (as a record) and emits its events; counts what does not map.
+   * `parsed` is the message the connection already parsed from `rec.raw` (one parse per frame).
+   */
+  ingest(rec: FrameRecord, parsed?: unknown): number {
     let events: MarketEvent[] | null;
     try {
-      events = this.mapper.map(rec);
+      events = this.mapper.map(rec, parsed);
     } catch (err) {
       this.log('error', `${this.venue}: mapper failed on ${rec.c}: ${String(err)}`);
       events = null;

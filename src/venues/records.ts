@@ -102,8 +102,13 @@ export function registryFromRecords(records: FrameRecord[], symbols: string[], v
 }
 
 export interface RecordMapper {
-  /** Events for one record; `[]` for control frames and listing responses; `null` when malformed. */
-  map(rec: FrameRecord): MarketEvent[] | null;
+  /**
+   * Events for one record; `[]` for control frames and listing responses; `null` when malformed.
+   * `parsed`, when given, is `JSON.parse(rec.raw)` already done by the caller (live WS frames: the
+   * `payload` of the protocol's `data` frame, i.e. the whole parsed message), so a live frame is
+   * parsed exactly once; replay and REST bodies pass the record alone and it is parsed here.
+   */
+  map(rec: FrameRecord, parsed?: unknown): MarketEvent[] | null;
   /** The last mark (coin price) seen per venue and symbol: REST open interest is valued with it. */
   lastMark(venue: Venue, symbol: string): number | undefined;
   /**
@@ -156,10 +161,10 @@ export function createRecordMapper(reg: SymbolRegistry): RecordMapper {
   }
 
   return {
-    map(rec: FrameRecord): MarketEvent[] | null {
+    map(rec: FrameRecord, parsed?: unknown): MarketEvent[] | null {
       const rest = parseRest(rec.c);
       if (rest) return noteMarks(mapRest(rec, rest.path, rest.params));
-      const msg = parseJson(rec.raw);
+      const msg = parsed !== undefined ? parsed : parseJson(rec.raw);
       if (msg === undefined) return null;
       if (rec.v === 'binance') return noteMarks(binance.map(msg, rec.t));
       if (rec.v === 'bybit') return noteMarks(bybit.map(msg, rec.t));

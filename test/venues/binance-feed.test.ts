@@ -3,7 +3,7 @@ import type { VenueInstrument } from '../../src/market/symbols.ts';
 import type { MarketEvent, TradeEvent } from '../../src/market/types.ts';
 import { BinanceFeed, binanceRoute, type BinanceFeedOptions } from '../../src/venues/binance/feed.ts';
 import type { FeedTiming } from '../../src/venues/feed.ts';
-import type { FrameRecord } from '../../src/venues/records.ts';
+import { createRecordMapper, type FrameRecord, type RecordMapper } from '../../src/venues/records.ts';
 import { buildRegistry } from '../../src/venues/registry.ts';
 import { RestClient } from '../../src/venues/rest-client.ts';
 import { FakeBinance } from '../fakes/binance.ts';
@@ -114,6 +114,25 @@ describe('BinanceFeed against the fake venue', () => {
     expect(st.streams.find((s) => s.name === 'btcusdt@markPrice@1s')!.lastMessageAgeMs).not.toBeNull();
     expect(st.rest.weightLimit).toBe(2400);
     expect(st.malformedFrames).toBe(0);
+  });
+
+  it('hands each live frame to the mapper already parsed (one JSON.parse per frame) while the recorder gets the raw text', async () => {
+    const registry = buildRegistry({ symbols: ['BTC'], venues: ['binance'] });
+    const inner = createRecordMapper(registry);
+    const calls: Array<{ rec: FrameRecord; parsed: unknown }> = [];
+    const mapper: RecordMapper = { ...inner, map: (rec, parsed) => (calls.push({ rec, parsed }), inner.map(rec, parsed)) };
+    const r = await rig({ feed: { registry, mapper } });
+    await r.feed.start();
+    r.pump();
+    await waitFor(() => marks(r.events) > 2 && r.events.some((e) => e.kind === 'book'), 'mark and book events');
+    const live = calls.filter((c) => !c.rec.c.startsWith('rest:'));
+    expect(live.length).toBeGreaterThan(3);
+    for (const c of live) {
+      expect(c.parsed).toEqual(JSON.parse(c.rec.raw));
+      expect(r.records.some((x) => x.c === c.rec.c && x.raw === c.rec.raw)).toBe(true);
+    }
+    // REST bodies have no connection in front of them: the mapper parses those itself
+    expect(calls.filter((c) => c.rec.c.startsWith('rest:')).every((c) => c.parsed === undefined)).toBe(true);
   });
 
   it('gets forceOrder as the venue samples it: the latest liquidation per symbol per window', async () => {

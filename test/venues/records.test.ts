@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MarketState } from '../../src/market/state.ts';
 import type { MarketEvent } from '../../src/market/types.ts';
 import { createRecordMapper, parseFrameRecord, REST_PATHS, restChannel, registryFromRecords, type FrameRecord } from '../../src/venues/records.ts';
@@ -76,6 +76,23 @@ describe('createRecordMapper', () => {
     rm.map({ t: 1, v: 'bybit', c: snap.topic, raw: JSON.stringify(snap) });
     rm.reset('bybit');
     expect(rm.map({ t: 2, v: 'bybit', c: delta.topic, raw: JSON.stringify(delta) })).toEqual([]);
+  });
+
+  it('maps a message the connection already parsed without parsing the raw text again', () => {
+    const rm = createRecordMapper(reg);
+    const enc = encodeBinanceEvent({ kind: 'mark', venue: 'binance', ...at, exchTime: T0, mark: 60000, index: 60010, fundingRateHourly: 0.00001, nextFundingTime: T0 + 1000 }, btcB)!;
+    const raw = JSON.stringify({ stream: enc.stream, data: enc.data });
+    const parsed: unknown = JSON.parse(raw);
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      expect(rm.map({ t: T0, v: 'binance', c: enc.stream, raw }, parsed)).toMatchObject([{ kind: 'mark', mark: 60000 }]);
+      expect(parse).not.toHaveBeenCalled();
+      // without a parsed message (replay), the raw text is parsed once and maps the same
+      expect(rm.map({ t: T0, v: 'binance', c: enc.stream, raw })).toMatchObject([{ kind: 'mark', mark: 60000 }]);
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('malformed frames and bodies give null', () => {

@@ -104,7 +104,7 @@ export class BinanceFeed implements VenueFeed {
         now: core.now,
         log: core.log,
         onRecord: (rec) => core.record(rec),
-        onData: (stream, _payload, recvTime, raw) => void core.ingest({ t: recvTime, v: 'binance', c: stream, raw }),
+        onData: (stream, payload, recvTime, raw) => void core.ingest({ t: recvTime, v: 'binance', c: stream, raw }, payload),
       });
       core.connections.push(conn);
       conn.start();

@@ -93,7 +93,7 @@ export class BybitFeed implements VenueFeed {
         now: core.now,
         log: core.log,
         onRecord: (rec) => core.record(rec),
-        onData: (topic, _payload, recvTime, raw) => void core.ingest({ t: recvTime, v: 'bybit', c: topic, raw }),
+        onData: (topic, payload, recvTime, raw) => void core.ingest({ t: recvTime, v: 'bybit', c: topic, raw }, payload),
       });
       core.connections.push(conn);
       conn.start();
