@@ -37,6 +37,7 @@ import { parseWeightState, type WeightStore } from './store/weights.ts';
 import { startVenues } from './venues/index.ts';
 import { createRecordMapper, parseFrameRecord, registryFromRecords, type FrameRecord } from './venues/records.ts';
 import { buildRegistry } from './venues/registry.ts';
+import { registerPriceTicks } from './format/ticks.ts';
 
 export type AppMode = 'live' | 'demo' | 'replay';
 
@@ -78,8 +79,12 @@ export interface App {
 /** A SymbolRegistry whose backing registry can be swapped once venue listings arrive. */
 function swappableRegistry(initial: SymbolRegistry): SymbolRegistry & { set(r: SymbolRegistry): void } {
   let cur = initial;
+  registerPriceTicks(initial);
   return {
-    set: (r) => (cur = r),
+    set: (r) => {
+      cur = r;
+      registerPriceTicks(r);
+    },
     tracked: () => cur.tracked(),
     instruments: (v) => cur.instruments(v),
     instrument: (v, s) => cur.instrument(v, s),
