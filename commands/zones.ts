@@ -31,7 +31,8 @@ function pct(x: number): string {
 }
 
 function zoneLine(z: Zone): string {
-  return `${formatPrice(z.low)}–${formatPrice(z.high)}  ~${formatUsd(z.notionalUsd)}  ${pct(z.distancePct)}  ${Math.round(z.share * 100)}% of side  (#${z.rank})`;
+  const core = z.core ? `  core ${formatPrice(z.core.low)}–${formatPrice(z.core.high)}` : '';
+  return `${formatPrice(z.low)}–${formatPrice(z.high)}${core}  ~${formatUsd(z.notionalUsd)}  ${pct(z.distancePct)}  ${Math.round(z.share * 100)}% of side  (#${z.rank})`;
 }
 
 function ageText(ms: number): string {
@@ -94,6 +95,7 @@ export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, 
         low: z.low,
         high: z.high,
         peak: z.peak,
+        ...(z.core ? { core: { low: z.core.low, high: z.core.high } } : {}),
         notionalUsd: z.notionalUsd,
         share: z.share,
         distancePct: z.distancePct,

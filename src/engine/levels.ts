@@ -1,6 +1,7 @@
 import type { Bar, MarketState, OiPoint, VenueSymbolState } from '../market/state.ts';
 import type { PositionSide, Venue } from '../market/types.ts';
 import type { BracketBook } from './brackets.ts';
+import { matchWindow, type Calibration, type SymbolCalibration } from './calibration.ts';
 import { liquidationPrice, maxLeverageFor } from './liquidation.ts';
 
 /**
@@ -74,6 +75,11 @@ export interface LevelBookOptions {
   representativeNotionalUsd?: number;
   /** Shortest OI interval processed; shorter OI updates are coalesced. */
   minIntervalMs?: number;
+  /**
+   * Learns the mix per venue and symbol from realized liquidations (built over the same leverage
+   * grid, e.g. `new Calibration(book.mix)`); without it every venue and symbol uses the prior mix.
+   */
+  calibration?: Calibration;
 }
 
 /** ASSUMPTION: positive funding means longs are crowded; an hourly rate of 0.0025 % shifts 5 % of new OI. */
@@ -103,6 +109,13 @@ class Ladder {
       this.prices.splice(i, 0, Math.exp(key * LOG_STEP));
       this.raw.splice(i, 0, v);
     }
+  }
+
+  /** USD of levels priced within [lo, hi]. */
+  sumWithin(lo: number, hi: number): number {
+    let s = 0;
+    for (let i = lowerBound(this.prices, lo); i < this.prices.length && this.prices[i]! <= hi; i++) s += this.raw[i]!;
+    return s * this.scale;
   }
 
   /** Removes levels priced at or above `p` (longs die when price falls to them). Returns USD removed. */
@@ -197,11 +210,19 @@ export interface LiquidationRatios {
   short: number[];
 }
 
-/** The levels of one venue and symbol. */
+/**
+ * The levels of one venue and symbol. Each leverage's ladders hold the notional *per unit of mix
+ * weight* (as if all new open interest were taken at that leverage); the mix weights are applied
+ * when levels are read, so a recalibrated mix re-weights the whole book at once.
+ */
 export class VenueLevels implements LevelSource {
   private readonly long: Ladder[];
   private readonly short: Ladder[];
   private readonly halfLivesMs: number[];
+  /** Mix weight per leverage index, applied on read. */
+  private readonly weights: Float64Array;
+  /** Per-unit-weight USD consumed per leverage since the last `drainConsumed()`, longs then shorts. */
+  private readonly consumedUnit: Float64Array;
   private anchor: OiPoint | undefined;
   private startT: number | undefined;
   private clockT = Number.NEGATIVE_INFINITY;
@@ -219,6 +240,43 @@ export class VenueLevels implements LevelSource {
     this.long = mix.map(() => new Ladder());
     this.short = mix.map(() => new Ladder());
     this.halfLivesMs = mix.map((m) => halfLifeHoursFor(m.leverage) * HOUR);
+    this.weights = Float64Array.from(mix.map((m) => m.weight));
+    this.consumedUnit = new Float64Array(2 * mix.length);
+  }
+
+  /** Mix weights in use, per leverage index (a copy). */
+  mixWeights(): number[] {
+    return [...this.weights];
+  }
+
+  /** Replaces the mix weights (same leverage grid; normalized here, invalid input ignored). */
+  setMixWeights(weights: readonly number[]): void {
+    if (weights.length !== this.weights.length) return;
+    let total = 0;
+    for (const w of weights) {
+      if (!(Number.isFinite(w) && w >= 0)) return;
+      total += w;
+    }
+    if (!(total > 0)) return;
+    for (let j = 0; j < weights.length; j++) this.weights[j] = weights[j]! / total;
+  }
+
+  /**
+   * Per-unit-weight USD of one side's levels within [lo, hi], per leverage index (the evidence a
+   * realized liquidation there gives about each leverage).
+   */
+  unitDensity(side: PositionSide, lo: number, hi: number, out: Float64Array): Float64Array {
+    const ladders = side === 'long' ? this.long : this.short;
+    for (let j = 0; j < ladders.length; j++) out[j] = ladders[j]!.sumWithin(lo, hi);
+    return out;
+  }
+
+  /** Per-unit-weight USD consumed by price since the last call, per leverage: `{ long, short }`; resets. */
+  drainConsumed(): { long: number[]; short: number[] } {
+    const n = this.weights.length;
+    const out = { long: [...this.consumedUnit.subarray(0, n)], short: [...this.consumedUnit.subarray(n)] };
+    this.consumedUnit.fill(0);
+    return out;
   }
 
   update(vs: VenueSymbolState, now: number, ratios: LiquidationRatios): void {
@@ -256,14 +314,14 @@ export class VenueLevels implements LevelSource {
         for (let i = lowerBound(l.prices, lo); i < l.prices.length; i++) {
           const p = l.prices[i]!;
           if (p > hi) break;
-          fn(side, j, p, l.raw[i]! * l.scale);
+          fn(side, j, p, l.raw[i]! * l.scale * this.weights[j]!);
         }
       }
     }
   }
 
   totalUsd(side: PositionSide): number {
-    return (side === 'long' ? this.long : this.short).reduce((a, l) => a + l.total(), 0);
+    return (side === 'long' ? this.long : this.short).reduce((a, l, j) => a + l.total() * this.weights[j]!, 0);
   }
 
   levelCount(): number {
@@ -284,6 +342,7 @@ export class VenueLevels implements LevelSource {
     this.startT = undefined;
     this.clockT = Number.NEGATIVE_INFINITY;
     this.consumeFromBarT = Number.NEGATIVE_INFINITY;
+    this.consumedUnit.fill(0);
     Object.assign(this.stats, { intervals: 0, addedUsd: 0, closedUsd: 0, consumedUsd: 0, levels: 0 });
   }
 
@@ -310,9 +369,8 @@ export class VenueLevels implements LevelSource {
       const longShare = clamp(0.25 + 0.5 * buyFrac + tilt, 0.1, 0.9);
       const usd = dBase * vwap;
       for (let j = 0; j < this.mix.length; j++) {
-        const w = this.mix[j]!.weight;
-        this.long[j]!.add(vwap * ratios.long[j]!, usd * w * longShare);
-        this.short[j]!.add(vwap * ratios.short[j]!, usd * w * (1 - longShare));
+        this.long[j]!.add(vwap * ratios.long[j]!, usd * longShare);
+        this.short[j]!.add(vwap * ratios.short[j]!, usd * (1 - longShare));
       }
       this.stats.addedUsd += usd;
     } else if (dBase < 0 && a.oiBase > 0) {
@@ -345,8 +403,21 @@ export class VenueLevels implements LevelSource {
 
   private consume(low: number, high: number): void {
     let usd = 0;
-    if (Number.isFinite(low) && low > 0) for (const l of this.long) usd += l.consumeAtOrAbove(low);
-    if (high > 0) for (const l of this.short) usd += l.consumeAtOrBelow(high);
+    const n = this.weights.length;
+    if (Number.isFinite(low) && low > 0) {
+      for (let j = 0; j < n; j++) {
+        const unit = this.long[j]!.consumeAtOrAbove(low);
+        this.consumedUnit[j]! += unit;
+        usd += unit * this.weights[j]!;
+      }
+    }
+    if (high > 0) {
+      for (let j = 0; j < n; j++) {
+        const unit = this.short[j]!.consumeAtOrBelow(high);
+        this.consumedUnit[n + j]! += unit;
+        usd += unit * this.weights[j]!;
+      }
+    }
     this.stats.consumedUsd += usd;
   }
 
@@ -438,6 +509,8 @@ export class LevelBook {
   private readonly minIntervalMs: number;
   private readonly bySymbol = new Map<string, Map<Venue, VenueLevels>>();
   private readonly ratioCache = new Map<string, { version: number; ratios: LiquidationRatios }>();
+  readonly calibration: Calibration | undefined;
+  private readonly density: Float64Array;
 
   constructor(opts: LevelBookOptions) {
     this.brackets = opts.brackets;
@@ -445,6 +518,12 @@ export class LevelBook {
     this.leverages = Object.freeze(this.mix.map((m) => m.leverage));
     this.representativeUsd = opts.representativeNotionalUsd ?? 10_000;
     this.minIntervalMs = opts.minIntervalMs ?? MINUTE;
+    this.density = new Float64Array(this.mix.length);
+    const cal = opts.calibration;
+    if (cal && (cal.leverages.length !== this.leverages.length || cal.leverages.some((l, j) => l !== this.leverages[j]))) {
+      throw new RangeError(`calibration grid ${cal.leverages.join('/')}x differs from the level book's ${this.leverages.join('/')}x`);
+    }
+    this.calibration = cal;
   }
 
   /** Processes whatever is new in the market state for one symbol. */
@@ -460,8 +539,41 @@ export class LevelBook {
         levels = new VenueLevels(vs.venue, symbol, this.mix, this.minIntervalMs);
         m.set(vs.venue, levels);
       }
+      const cal = this.calibration?.for(vs.venue, symbol);
+      // Prints are matched against the levels as they stood before this update's price path consumed them.
+      if (cal) this.matchPrints(levels, vs, cal);
       levels.update(vs, now, this.ratios(vs.venue, symbol));
+      if (cal) {
+        const crossed = levels.drainConsumed();
+        cal.addExposure(now, crossed.long, crossed.short);
+        levels.setMixWeights(cal.mix(now));
+      }
     }
+  }
+
+  /** Feeds the calibration the realized liquidations it has not seen yet, with the unit levels around each. */
+  private matchPrints(levels: VenueLevels, vs: VenueSymbolState, cal: SymbolCalibration): void {
+    const liqs = vs.liquidations;
+    if (liqs.length === 0) return;
+    let from = 0;
+    const cur = cal.cursor;
+    if (cur) {
+      const at = liqs.lastIndexOf(cur.ev as (typeof liqs)[number]);
+      if (at >= 0) from = at + 1;
+      else {
+        from = liqs.length;
+        while (from > 0 && liqs[from - 1]!.exchTime > cur.t) from--;
+      }
+    }
+    if (from >= liqs.length) return;
+    const { matchHalfWidth, bankruptcyShift } = this.calibration!.options;
+    for (let i = from; i < liqs.length; i++) {
+      const l = liqs[i]!;
+      const [lo, hi] = matchWindow(l.side, l.price, matchHalfWidth, bankruptcyShift);
+      cal.observePrint(l.exchTime, l.notionalUsd, levels.unitDensity(l.side, lo, hi, this.density));
+    }
+    const last = liqs[liqs.length - 1]!;
+    cal.cursor = { ev: last, t: last.exchTime };
   }
 
   venues(symbol: string): VenueLevels[] {

@@ -2,14 +2,20 @@ import { formatUsd } from './exit.ts';
 import type { SweepEvent, Zone, ZoneSnapshot } from './types.ts';
 
 /**
- * The live running track record of one symbol, one line for /zones: do the top zones get touched
- * more often than placebo levels at the same distance on the other side of price, and how much
- * of what swept zones modeled was seen liquidated.
+ * The live running track record of one symbol, one line for /zones: do the top zones' cores (the
+ * densest band around each peak, what targets use) get touched more often than placebo levels at
+ * the same distance on the other side of price, and how much of what swept zones modeled was seen
+ * liquidated.
  */
 
 /** The edge of a zone nearest to the price it was measured from. */
 export function nearEdge(z: Pick<Zone, 'side' | 'low' | 'high'>): number {
   return z.side === 'long' ? z.high : z.low;
+}
+
+/** The edge of a zone's core (its densest band; the whole band without one) nearest to price. */
+export function coreNearEdge(z: Pick<Zone, 'side' | 'low' | 'high' | 'core'>): number {
+  return nearEdge({ side: z.side, ...(z.core ?? { low: z.low, high: z.high }) });
 }
 
 /** A placebo level: the same distance from price, on the other side. */
@@ -91,7 +97,7 @@ export class TrackRecord {
     const levels = snap.zones
       .filter((z) => z.rank <= this.topK)
       .map((z) => {
-        const level = nearEdge(z);
+        const level = coreNearEdge(z);
         return { where: z.side === 'long' ? ('below' as const) : ('above' as const), level, placebo: mirrorLevel(snap.price, level) };
       });
     this.open.push({ t: now, levels, low: snap.price, high: snap.price });
@@ -120,7 +126,7 @@ export class TrackRecord {
     return { samples: this.done.length, zones, zoneTouches, placeboTouches, sweeps: this.sweeps.length, modeledUsd, realizedUsd };
   }
 
-  /** One line, e.g. `Track record (24 h, 1 h horizon): top zones touched 7/20 (35 %) vs placebo 4/20 (20 %); 2 sweeps, realized ≥ $1.2M of ~$5.3M modeled.` */
+  /** One line, e.g. `Track record: top zone cores touched within 1 h: 7/20 (35 %) vs placebo 4/20 (20 %); 2 sweeps, realized ≥ $1.2M of ~$5.3M modeled.` */
   line(): string | undefined {
     if (this.startedT === undefined) return undefined;
     const s = this.stats();
@@ -129,7 +135,7 @@ export class TrackRecord {
     const pct = (a: number, b: number) => (b > 0 ? `${Math.round((a / b) * 100)} %` : '–');
     const touch =
       s.zones > 0
-        ? `top zones touched within ${horizon}: ${s.zoneTouches}/${s.zones} (${pct(s.zoneTouches, s.zones)}) vs placebo ${s.placeboTouches}/${s.zones} (${pct(s.placeboTouches, s.zones)})`
+        ? `top zone cores touched within ${horizon}: ${s.zoneTouches}/${s.zones} (${pct(s.zoneTouches, s.zones)}) vs placebo ${s.placeboTouches}/${s.zones} (${pct(s.placeboTouches, s.zones)})`
         : `collecting (first touch results after ${horizon})`;
     const sweeps = s.sweeps > 0 ? `; ${s.sweeps} sweep${s.sweeps === 1 ? '' : 's'}, realized ≥ ${formatUsd(s.realizedUsd)} of ~${formatUsd(s.modeledUsd)} modeled` : '';
     return `Track record: ${touch}${sweeps}.`;

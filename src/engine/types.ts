@@ -24,6 +24,11 @@ export interface Zone {
   high: number;
   /** Price of the heaviest bin. */
   peak: number;
+  /**
+   * The densest part of the band: the narrowest run of bins around the peak holding at least
+   * `CORE_SHARE` of the zone's notional. Absent when that is the whole band.
+   */
+  core?: { low: number; high: number };
   notionalUsd: number;
   /** Share of its side's total estimated notional, 0…1. */
   share: number;

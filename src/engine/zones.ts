@@ -28,6 +28,8 @@ export interface SnapshotInput {
 }
 
 const DEFAULT_RANGE = 0.25;
+/** Share of a zone's notional its core holds. */
+export const CORE_SHARE = 0.5;
 /** 3-tap smoothing kernel (pcdogyu's, reference §2.3). */
 const SMOOTH = [0.274, 0.452, 0.274] as const;
 
@@ -252,6 +254,8 @@ function draftZone(g: Grid, side: PositionSide, s: number, e: number, sideTotal:
   const low = (g.start + s) * g.binSize;
   const high = (g.start + e + 1) * g.binSize;
   const peak = (g.start + peakI + 0.5) * g.binSize;
+  const [cs, ce] = coreBins(v, s, e, peakI, CORE_SHARE);
+  const core = cs > s || ce < e ? { low: (g.start + cs) * g.binSize, high: (g.start + ce + 1) * g.binSize } : undefined;
   const price = input.price;
   const near = side === 'long' ? Math.min(high, price) : Math.max(low, price);
   const leverage: Record<string, number> = {};
@@ -268,6 +272,7 @@ function draftZone(g: Grid, side: PositionSide, s: number, e: number, sideTotal:
     low,
     high,
     peak,
+    ...(core ? { core } : {}),
     notionalUsd: notional,
     share: notional / sideTotal,
     distancePct: ((near - price) / price) * 100,
@@ -276,6 +281,37 @@ function draftZone(g: Grid, side: PositionSide, s: number, e: number, sideTotal:
     leverage,
     venues,
   };
+}
+
+/**
+ * The narrowest run of bins [a, b] within [s, e] that contains the peak bin and holds at least
+ * `share` of the run's total (ties: the heavier run, then the one nearer the start). Two pointers:
+ * for each start a ≤ peak the shortest sufficient end is non-decreasing in a. O(e − s).
+ */
+export function coreBins(v: ArrayLike<number>, s: number, e: number, peak: number, share: number): [number, number] {
+  let total = 0;
+  for (let i = s; i <= e; i++) total += v[i]!;
+  if (!(total > 0)) return [s, e];
+  const need = total * share * (1 - 1e-12);
+  let best: [number, number] = [s, e];
+  let bestSum = total;
+  let b = peak;
+  let sum = 0;
+  for (let i = s; i <= peak; i++) sum += v[i]!;
+  // sum = Σ v[a..b]
+  for (let a = s; a <= peak; a++) {
+    while (sum < need && b < e) sum += v[++b]!;
+    if (sum < need) break;
+    const width = b - a;
+    const bestWidth = best[1] - best[0];
+    if (width < bestWidth || (width === bestWidth && sum > bestSum)) {
+      best = [a, b];
+      bestSum = sum;
+    }
+    // b ≥ peak ≥ a throughout, so every window considered contains the peak
+    sum -= v[a]!;
+  }
+  return best;
 }
 
 /** Compact price text for ids: 5 significant digits, no exponent. */

@@ -168,7 +168,17 @@ describe('/zones and /exit through the command registry', () => {
     expect(data.venues).toEqual(['binance', 'bybit']);
     expect(data.zones.length).toBeGreaterThan(1);
     for (const z of data.zones) {
-      expect(Object.keys(z).sort()).toEqual(['distancePct', 'high', 'id', 'low', 'notionalUsd', 'peak', 'rank', 'share', 'side'].sort());
+      const keys = ['distancePct', 'high', 'id', 'low', 'notionalUsd', 'peak', 'rank', 'share', 'side'];
+      // `core` only when the densest band differs from the whole band, and then inside it around the peak
+      expect(Object.keys(z).sort()).toEqual((z.core ? [...keys, 'core'] : keys).sort());
+      if (z.core) {
+        const core = z.core as { low: number; high: number };
+        expect(core.low).toBeGreaterThanOrEqual(z.low as number);
+        expect(core.high).toBeLessThanOrEqual(z.high as number);
+        expect(core.high - core.low).toBeLessThan((z.high as number) - (z.low as number));
+        expect(z.peak as number).toBeGreaterThan(core.low);
+        expect(z.peak as number).toBeLessThan(core.high);
+      }
       expect(typeof z.low).toBe('number');
       expect(z.side === 'long' ? (z.high as number) <= data.price : (z.low as number) >= data.price).toBe(true);
     }

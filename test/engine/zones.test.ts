@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ZoneSnapshot } from '../../src/engine/types.ts';
-import { sideTotalUsd, strongestMagnet } from '../../src/engine/zones.ts';
+import { CORE_SHARE, coreBins, sideTotalUsd, strongestMagnet } from '../../src/engine/zones.ts';
 import type { PositionSide } from '../../src/market/types.ts';
 import { exampleSources, snapshotOf, source } from './synthetic.ts';
 
@@ -75,6 +75,39 @@ describe('zones', () => {
     expect(a.zones.some((z) => z.id === fresh.id)).toBe(false);
   });
 
+  it('gives a wide smear a core: the densest band around its peak', () => {
+    // 12 bins 980–986 on a grid of 0.5; most notional in 983–984
+    const usd = [1, 1, 1, 1, 1, 1, 8, 9, 1, 1, 1, 1].map((x) => x * 1e6);
+    const smear = source('binance', usd.map((u, i) => ['long', 0, 980.2 + i * 0.5, u] as ['long', number, number, number]));
+    const [z] = snapshotOf([smear], undefined, 1000, 5).zones;
+    expect([z!.low, z!.high]).toEqual([980, 986]);
+    expect(z!.peak).toBe(983.75);
+    expect(z!.core).toEqual({ low: 983, high: 984 });
+    // a zone that is all core carries no core
+    const tight = snapshotOf([source('binance', [['long', 0, 990.2, 5e6]])]).zones[0]!;
+    expect(tight.core).toBeUndefined();
+  });
+
+  it('properties of the core bins: contain the peak, hold the share, and nothing narrower does', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 1, maxLength: 40 }), fc.double({ min: 0.05, max: 1, noNaN: true }), (v, share) => {
+        const total = v.reduce((a, x) => a + x, 0);
+        let peak = 0;
+        for (let i = 1; i < v.length; i++) if (v[i]! > v[peak]!) peak = i;
+        const [a, b] = coreBins(v, 0, v.length - 1, peak, share);
+        expect(a).toBeGreaterThanOrEqual(0);
+        expect(b).toBeLessThanOrEqual(v.length - 1);
+        expect(a).toBeLessThanOrEqual(peak);
+        expect(b).toBeGreaterThanOrEqual(peak);
+        const sum = (x: number, y: number) => v.slice(x, y + 1).reduce((s, u) => s + u, 0);
+        expect(sum(a, b)).toBeGreaterThanOrEqual(total * share * (1 - 1e-9));
+        // brute force: no narrower window around the peak holds the share
+        for (let x = 0; x <= peak; x++) for (let y = peak; y < v.length; y++) if (y - x < b - a) expect(sum(x, y)).toBeLessThan(total * share * (1 - 1e-12));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('freezes snapshots', () => {
     const snap = snapshotOf(exampleSources());
     expect(Object.isFrozen(snap)).toBe(true);
@@ -113,6 +146,15 @@ describe('zones', () => {
             expect(inBand).toBeCloseTo(z.notionalUsd, 3);
             expect(z.peak).toBeGreaterThan(z.low);
             expect(z.peak).toBeLessThan(z.high);
+            // the core: strictly inside the band when present, around the peak, holding its share
+            const core = z.core ?? { low: z.low, high: z.high };
+            if (z.core) expect(z.core.high - z.core.low).toBeLessThan(z.high - z.low - 1e-9);
+            expect(core.low).toBeGreaterThanOrEqual(z.low - 1e-9);
+            expect(core.high).toBeLessThanOrEqual(z.high + 1e-9);
+            expect(z.peak).toBeGreaterThan(core.low);
+            expect(z.peak).toBeLessThan(core.high);
+            const inCore = snap.bins.filter((b) => b.price > core.low && b.price < core.high).reduce((a, b) => a + (side === 'long' ? b.longUsd : b.shortUsd), 0);
+            expect(inCore).toBeGreaterThanOrEqual(CORE_SHARE * z.notionalUsd * (1 - 1e-9));
           }
         }
       }),

@@ -1,0 +1,448 @@
+import { z } from 'zod';
+import type { PositionSide, Venue } from '../market/types.ts';
+import type { LeverageWeight } from './levels.ts';
+
+/**
+ * Online calibration of the leverage mix from realized liquidations, per venue and symbol.
+ *
+ * The level book keeps each leverage's levels per unit of mix weight, so for every realized
+ * liquidation it can say how much of each leverage's (unit) notional sat where the print happened
+ * (`u_j`), and for every price move how much of each leverage's notional price crossed (the
+ * exposure `U_j`). Under mix `w`, a print at P came from leverage j with probability
+ * `r_j = w_j·u_j / Σ w_k·u_k`; expectation-maximization of the Poisson model "realized
+ * liquidation notional ∝ Σ w_j·(unit levels crossed)_j" gives `w_j ∝ A_j / U_j` with
+ * `A_j = Σ prints c·r_j` (c = the print's capped notional weight). A Gamma prior centred on the
+ * prior mix (strength `priorStrength` prints) turns that into
+ *
+ *     w_j ∝ (A_j + τ·π_j) / (κ·U_j + τ),   κ = Σ c / Σ π_k·U_k,
+ *
+ * so with little evidence the mix stays at the prior π, and a symbol whose prints age out of the
+ * window returns to it. Learning is bounded twice: one print moves the fit by at most
+ * `maxPrintWeight / priorStrength`, and the mix in use moves towards the fit by at most a factor
+ * `maxStep` per refit. Evidence (print shapes and hourly exposure) is what persists; the mix is
+ * re-derived from it, so a changed prior keeps the evidence.
+ */
+
+export interface CalibrationOptions {
+  /** Evidence older than this is dropped (default 7 days). */
+  windowMs?: number;
+  /** Matched prints needed before the learned mix is used (default 20). */
+  minPrints?: number;
+  /** Strength of the prior, in prints of average size (default 30). */
+  priorStrength?: number;
+  /** A print weighs its notional over the window's mean print, capped at this (default 5). */
+  maxPrintWeight?: number;
+  /** Per refit, a weight changes by at most this factor (default 1.25). */
+  maxStep?: number;
+  /** Learned weight / prior weight stays within [1/maxRatio, maxRatio] (default 10). */
+  maxRatio?: number;
+  /** Refit at most this often on the market clock (default 60 s). */
+  refitEveryMs?: number;
+  /** Prints kept per venue and symbol, newest first kept (default 512). */
+  maxPrints?: number;
+  /** Half-width of the price window a print is matched in, fraction of price (default 0.25 %). */
+  matchHalfWidth?: number;
+  /**
+   * Prints sit near the bankruptcy price, beyond the trigger by about a maintenance rate: the
+   * match window reaches this much further back towards the trigger (default 0.4 %).
+   */
+  bankruptcyShift?: number;
+}
+
+const HOUR = 3_600_000;
+const EM_ITERATIONS = 25;
+
+/** One matched print: when, how big, and the shape of the unit levels around it (sums to 1). */
+interface PrintEvidence {
+  t: number;
+  usd: number;
+  u: number[];
+}
+
+/** Unit notional price crossed per leverage in one hour (both sides together). */
+interface ExposureBucket {
+  t: number;
+  u: number[];
+}
+
+export type CalibrationStatus = 'prior' | 'calibrated';
+
+export interface CalibrationSummary {
+  venue: Venue;
+  symbol: string;
+  status: CalibrationStatus;
+  /** Matched prints in the window. */
+  prints: number;
+  /** Their notional, USD. */
+  usd: number;
+  /** Prints in the window with no estimated level near them (not used). */
+  unmatchedPrints: number;
+  /** From the oldest print in the window to now, ms (0 without prints). */
+  spanMs: number;
+  /** Prints still needed before the learned mix is used (0 when calibrated). */
+  needed: number;
+  mix: { leverage: number; prior: number; weight: number }[];
+}
+
+/** Everything that persists for one venue and symbol. */
+export interface CalibrationRecord {
+  version: 1;
+  venue: Venue;
+  symbol: string;
+  leverages: number[];
+  weights: number[];
+  prints: PrintEvidence[];
+  exposure: ExposureBucket[];
+  unmatched: { t: number; usd: number }[];
+  savedAt: number;
+}
+
+export const CALIBRATION_VERSION = 1 as const;
+
+const recordSchema = z.object({
+  version: z.literal(CALIBRATION_VERSION),
+  venue: z.string().min(1),
+  symbol: z.string().min(1),
+  leverages: z.array(z.number().positive().finite()).min(1),
+  weights: z.array(z.number().nonnegative().finite()),
+  prints: z.array(z.object({ t: z.number().finite(), usd: z.number().nonnegative().finite(), u: z.array(z.number().nonnegative().finite()) })),
+  exposure: z.array(z.object({ t: z.number().finite(), u: z.array(z.number().nonnegative().finite()) })),
+  unmatched: z.array(z.object({ t: z.number().finite(), usd: z.number().nonnegative().finite() })),
+  savedAt: z.number().finite(),
+});
+
+/** Validates a stored record; anything malformed or of another version reads as nothing stored. */
+export function parseCalibrationRecord(value: unknown): CalibrationRecord | undefined {
+  const r = recordSchema.safeParse(value);
+  if (!r.success) return undefined;
+  const n = r.data.leverages.length;
+  if (r.data.weights.length !== n || r.data.prints.some((p) => p.u.length !== n) || r.data.exposure.some((b) => b.u.length !== n)) return undefined;
+  return r.data as CalibrationRecord;
+}
+
+/**
+ * A mix over any leverages, projected onto a leverage grid: each weight is split between the two
+ * grid leverages around it in log-leverage (beyond the grid it goes to the end point). The hook
+ * for priors measured elsewhere (e.g. leverage observed on Hyperliquid).
+ */
+export function projectMix(mix: readonly LeverageWeight[], grid: readonly number[]): number[] {
+  const out = new Array<number>(grid.length).fill(0);
+  if (grid.length === 0) return out;
+  for (const { leverage, weight } of mix) {
+    if (!(weight > 0 && leverage >= 1 && Number.isFinite(weight) && Number.isFinite(leverage))) continue;
+    if (leverage <= grid[0]!) {
+      out[0]! += weight;
+      continue;
+    }
+    if (leverage >= grid[grid.length - 1]!) {
+      out[grid.length - 1]! += weight;
+      continue;
+    }
+    let k = 1;
+    while (grid[k]! < leverage) k++;
+    const f = Math.log(leverage / grid[k - 1]!) / Math.log(grid[k]! / grid[k - 1]!);
+    out[k - 1]! += weight * (1 - f);
+    out[k]! += weight * f;
+  }
+  const total = out.reduce((a, x) => a + x, 0);
+  return total > 0 ? out.map((x) => x / total) : grid.map(() => 1 / grid.length);
+}
+
+interface Resolved {
+  windowMs: number;
+  minPrints: number;
+  priorStrength: number;
+  maxPrintWeight: number;
+  maxStep: number;
+  maxRatio: number;
+  refitEveryMs: number;
+  maxPrints: number;
+  matchHalfWidth: number;
+  bankruptcyShift: number;
+}
+
+function resolve(o: CalibrationOptions): Resolved {
+  return {
+    windowMs: o.windowMs ?? 7 * 24 * HOUR,
+    minPrints: o.minPrints ?? 20,
+    priorStrength: o.priorStrength ?? 30,
+    maxPrintWeight: o.maxPrintWeight ?? 5,
+    maxStep: o.maxStep ?? 1.25,
+    maxRatio: o.maxRatio ?? 10,
+    refitEveryMs: o.refitEveryMs ?? 60_000,
+    maxPrints: o.maxPrints ?? 512,
+    matchHalfWidth: o.matchHalfWidth ?? 0.0025,
+    bankruptcyShift: o.bankruptcyShift ?? 0.004,
+  };
+}
+
+/** The price window a print of `side` at `price` is matched in: around it, reaching back towards the trigger. */
+export function matchWindow(side: PositionSide, price: number, halfWidth: number, shift: number): [number, number] {
+  return side === 'long' ? [price * (1 - halfWidth), price * (1 + shift + halfWidth)] : [price * (1 - shift - halfWidth), price * (1 + halfWidth)];
+}
+
+/** Calibration state of one venue and symbol. */
+export class SymbolCalibration {
+  private prior: number[];
+  private weights: number[];
+  private prints: PrintEvidence[] = [];
+  private exposure: ExposureBucket[] = [];
+  private unmatched: { t: number; usd: number }[] = [];
+  private lastFitT = Number.NEGATIVE_INFINITY;
+  private changed = false;
+  /** The newest print already read from the market state (identity), and its time. */
+  cursor: { ev: object; t: number } | undefined;
+  dirty = false;
+
+  constructor(
+    readonly venue: Venue,
+    readonly symbol: string,
+    readonly leverages: readonly number[],
+    prior: readonly number[],
+    private readonly o: Resolved,
+  ) {
+    this.prior = normalized(prior);
+    this.weights = [...this.prior];
+  }
+
+  /** Replaces the prior (already on this grid); evidence is kept. */
+  setPrior(prior: readonly number[]): void {
+    if (prior.length !== this.leverages.length) return;
+    this.prior = normalized(prior);
+    this.changed = true;
+    this.lastFitT = Number.NEGATIVE_INFINITY;
+  }
+
+  priorWeights(): number[] {
+    return [...this.prior];
+  }
+
+  /** A realized print and the unit level notional per leverage in its match window. */
+  observePrint(t: number, usd: number, density: ArrayLike<number>): void {
+    if (!(usd > 0) || !Number.isFinite(t)) return;
+    let total = 0;
+    for (let j = 0; j < this.leverages.length; j++) total += density[j]! > 0 ? density[j]! : 0;
+    this.dirty = true;
+    if (!(total > 0)) {
+      this.unmatched.push({ t, usd });
+      if (this.unmatched.length > this.o.maxPrints) this.unmatched.shift();
+      return;
+    }
+    const u = new Array<number>(this.leverages.length);
+    for (let j = 0; j < u.length; j++) u[j] = density[j]! > 0 ? density[j]! / total : 0;
+    this.prints.push({ t, usd, u });
+    if (this.prints.length > this.o.maxPrints) this.prints.shift();
+    this.changed = true;
+  }
+
+  /** Unit notional price crossed per leverage (long and short ladders), at market time t. */
+  addExposure(t: number, long: readonly number[], short: readonly number[]): void {
+    let any = false;
+    for (let j = 0; j < this.leverages.length; j++) if (long[j]! > 0 || short[j]! > 0) any = true;
+    if (!any || !Number.isFinite(t)) return;
+    const h = t - (t % HOUR);
+    let b = this.exposure[this.exposure.length - 1];
+    if (!b || b.t !== h) {
+      b = { t: h, u: new Array<number>(this.leverages.length).fill(0) };
+      this.exposure.push(b);
+    }
+    for (let j = 0; j < this.leverages.length; j++) b.u[j]! += Math.max(0, long[j]!) + Math.max(0, short[j]!);
+    this.changed = true;
+    this.dirty = true;
+  }
+
+  /** The mix to use at market time `now` (refits when due). */
+  mix(now: number): number[] {
+    if (this.changed && now - this.lastFitT >= this.o.refitEveryMs) this.refit(now);
+    return this.weights;
+  }
+
+  private prune(now: number): void {
+    const from = now - this.o.windowMs;
+    let k = 0;
+    while (k < this.prints.length && this.prints[k]!.t < from) k++;
+    if (k > 0) this.prints.splice(0, k);
+    k = 0;
+    while (k < this.exposure.length && this.exposure[k]!.t + HOUR <= from) k++;
+    if (k > 0) this.exposure.splice(0, k);
+    k = 0;
+    while (k < this.unmatched.length && this.unmatched[k]!.t < from) k++;
+    if (k > 0) this.unmatched.splice(0, k);
+  }
+
+  /** The regularized EM fit on the evidence in the window (the prior without enough of it). */
+  fit(now: number): number[] {
+    this.prune(now);
+    const n = this.leverages.length;
+    const prior = this.prior;
+    const U = new Array<number>(n).fill(0);
+    for (const b of this.exposure) for (let j = 0; j < n; j++) U[j]! += b.u[j]!;
+    let priorExposure = 0;
+    for (let j = 0; j < n; j++) priorExposure += prior[j]! * U[j]!;
+    if (this.prints.length < this.o.minPrints || !(priorExposure > 0)) return [...prior];
+
+    let mean = 0;
+    for (const p of this.prints) mean += p.usd;
+    mean /= this.prints.length;
+    const c = this.prints.map((p) => Math.min(this.o.maxPrintWeight, p.usd / mean));
+    let C = 0;
+    for (const x of c) C += x;
+    const kappa = C / priorExposure;
+    const tau = this.o.priorStrength;
+    let w = [...prior];
+    const A = new Array<number>(n);
+    for (let it = 0; it < EM_ITERATIONS; it++) {
+      A.fill(0);
+      for (let i = 0; i < this.prints.length; i++) {
+        const u = this.prints[i]!.u;
+        let z = 0;
+        for (let j = 0; j < n; j++) z += w[j]! * u[j]!;
+        if (!(z > 0)) continue;
+        const f = c[i]! / z;
+        for (let j = 0; j < n; j++) A[j]! += f * w[j]! * u[j]!;
+      }
+      const next = new Array<number>(n);
+      for (let j = 0; j < n; j++) next[j] = (A[j]! + tau * prior[j]!) / (kappa * U[j]! + tau);
+      w = clampRatios(normalized(next), prior, this.o.maxRatio);
+    }
+    return w;
+  }
+
+  private refit(now: number): void {
+    const target = this.fit(now);
+    const step = this.o.maxStep;
+    const moved = this.weights.map((w, j) => {
+      if (!(w > 0)) return target[j]!;
+      const r = target[j]! / w;
+      return w * (r > step ? step : r < 1 / step ? 1 / step : r);
+    });
+    this.weights = normalized(moved);
+    this.lastFitT = now;
+    this.changed = this.weights.some((w, j) => Math.abs(w - target[j]!) > 1e-9);
+    this.dirty = true;
+  }
+
+  summary(now: number): CalibrationSummary {
+    this.prune(now);
+    const prints = this.prints.length;
+    const usd = this.prints.reduce((a, p) => a + p.usd, 0);
+    const calibrated = prints >= this.o.minPrints && this.exposure.length > 0;
+    return {
+      venue: this.venue,
+      symbol: this.symbol,
+      status: calibrated ? 'calibrated' : 'prior',
+      prints,
+      usd,
+      unmatchedPrints: this.unmatched.length,
+      spanMs: prints > 0 ? Math.max(0, now - this.prints[0]!.t) : 0,
+      needed: calibrated ? 0 : Math.max(0, this.o.minPrints - prints),
+      mix: this.leverages.map((leverage, j) => ({ leverage, prior: this.prior[j]!, weight: this.weights[j]! })),
+    };
+  }
+
+  toRecord(now: number): CalibrationRecord {
+    this.prune(now);
+    const round = (x: number) => Number(x.toPrecision(5));
+    return {
+      version: CALIBRATION_VERSION,
+      venue: this.venue,
+      symbol: this.symbol,
+      leverages: [...this.leverages],
+      weights: this.weights.map(round),
+      prints: this.prints.map((p) => ({ t: p.t, usd: round(p.usd), u: p.u.map(round) })),
+      exposure: this.exposure.map((b) => ({ t: b.t, u: b.u.map(round) })),
+      unmatched: this.unmatched.map((x) => ({ t: x.t, usd: round(x.usd) })),
+      savedAt: now,
+    };
+  }
+
+  /** Restores evidence and the mix in use; false (nothing changed) when the leverage grid differs. */
+  restore(r: CalibrationRecord): boolean {
+    if (r.leverages.length !== this.leverages.length || r.leverages.some((l, j) => l !== this.leverages[j])) return false;
+    this.prints = r.prints.map((p) => ({ t: p.t, usd: p.usd, u: [...p.u] }));
+    this.exposure = r.exposure.map((b) => ({ t: b.t, u: [...b.u] }));
+    this.unmatched = r.unmatched.map((x) => ({ ...x }));
+    if (r.weights.reduce((a, x) => a + x, 0) > 0) this.weights = clampRatios(normalized(r.weights), this.prior, this.o.maxRatio);
+    this.changed = true;
+    this.lastFitT = Number.NEGATIVE_INFINITY;
+    return true;
+  }
+}
+
+/** Calibration of every venue and symbol over one leverage grid. */
+export class Calibration {
+  readonly leverages: readonly number[];
+  private readonly defaultPrior: number[];
+  private readonly opts: Resolved;
+  private readonly byKey = new Map<string, SymbolCalibration>();
+  private readonly priors = new Map<string, number[]>();
+
+  constructor(prior: readonly LeverageWeight[], opts: CalibrationOptions = {}) {
+    this.leverages = Object.freeze(prior.map((m) => m.leverage));
+    this.defaultPrior = normalized(prior.map((m) => m.weight));
+    this.opts = resolve(opts);
+  }
+
+  get options(): Readonly<Resolved> {
+    return this.opts;
+  }
+
+  /** The calibration of one venue and symbol, created at the prior on first use. */
+  for(venue: Venue, symbol: string): SymbolCalibration {
+    const key = `${venue}:${symbol}`;
+    let c = this.byKey.get(key);
+    if (!c) {
+      c = new SymbolCalibration(venue, symbol, this.leverages, this.priors.get(key) ?? this.priors.get(`*:${symbol}`) ?? this.defaultPrior, this.opts);
+      this.byKey.set(key, c);
+    }
+    return c;
+  }
+
+  /**
+   * Hook for a measured prior (e.g. leverage observed on Hyperliquid): a mix over any leverages,
+   * projected onto the grid, for one symbol on one venue (or every venue when `venue` is '*').
+   */
+  setPrior(venue: Venue | '*', symbol: string, mix: readonly LeverageWeight[]): void {
+    const prior = projectMix(mix, this.leverages);
+    this.priors.set(`${venue}:${symbol}`, prior);
+    for (const c of this.byKey.values()) if (c.symbol === symbol && (venue === '*' || c.venue === venue)) c.setPrior(prior);
+  }
+
+  summaries(symbol: string, now: number): CalibrationSummary[] {
+    return [...this.byKey.values()].filter((c) => c.symbol === symbol).map((c) => c.summary(now));
+  }
+
+  /** Records of states changed since the last call (all with `all`). */
+  records(now: number, all = false): CalibrationRecord[] {
+    const out: CalibrationRecord[] = [];
+    for (const c of this.byKey.values()) {
+      if (!all && !c.dirty) continue;
+      out.push(c.toRecord(now));
+      c.dirty = false;
+    }
+    return out;
+  }
+
+  /** Restores stored records; returns how many were usable (same leverage grid). */
+  restore(records: readonly CalibrationRecord[]): number {
+    let n = 0;
+    for (const r of records) if (this.for(r.venue, r.symbol).restore(r)) n++;
+    return n;
+  }
+}
+
+function normalized(xs: readonly number[]): number[] {
+  let total = 0;
+  for (const x of xs) total += x > 0 && Number.isFinite(x) ? x : 0;
+  if (!(total > 0)) return xs.map(() => 1 / Math.max(1, xs.length));
+  return xs.map((x) => (x > 0 && Number.isFinite(x) ? x / total : 0));
+}
+
+/** Keeps each weight within [1/maxRatio, maxRatio] × its prior weight, then renormalizes (a few passes). */
+function clampRatios(w: number[], prior: readonly number[], maxRatio: number): number[] {
+  let out = w;
+  for (let pass = 0; pass < 3; pass++) {
+    out = normalized(out.map((x, j) => Math.min(prior[j]! * maxRatio, Math.max(prior[j]! / maxRatio, x))));
+  }
+  return out;
+}
