@@ -174,9 +174,7 @@ export interface Candidate {
   rearmedAt?: number;
 }
 
-export function dedupeKey(destKey: string, symbol: string, zoneId: string, kind: AlertKind): string {
-  return `${destKey}|${symbol}|${zoneId}|${kind}`;
-}
+export { dedupeKey, utcDay } from './keys.ts';
 
 export type SuppressReason = 'kind-off' | 'disabled' | 'duplicate' | 'cooldown' | 'daily-cap' | 'below-size' | 'not-personal';
 
@@ -245,11 +243,6 @@ export function decide(candidates: Candidate[], view: DestinationView, now: numb
     holdUntil: isMuted(now, s) ? s.mutedUntil! : undefined,
     lastOfDay: accepted.length > 0 && view.sentToday + 1 >= s.dailyCap,
   };
-}
-
-/** UTC day stamp used for the daily cap, e.g. `2026-03-14`. */
-export function utcDay(t: number): string {
-  return new Date(t).toISOString().slice(0, 10);
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -131,6 +131,17 @@ export class OutboxRepo {
     return open.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
+  /** Deletes records (any state) with their ledger keys, and drops them from the open set (/forgetme). */
+  async deleteMessages(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const records = await this.messages.getMany(ids);
+    for (const [i, id] of ids.entries()) {
+      await Promise.all((records[i]?.keys ?? []).map((k) => this.ledgerKv.delete(k)));
+      await this.messages.delete(id);
+    }
+    await this.backend.updateSets(ids.map((member) => ({ op: 'remove' as const, set: 'outbox:open', member })));
+  }
+
   async ledger(keys: string[]): Promise<(LedgerEntry | undefined)[]> {
     return this.ledgerKv.getMany(keys);
   }

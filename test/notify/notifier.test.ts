@@ -201,14 +201,13 @@ describe('notifier: memory stays bounded', () => {
   it('evicts dedupe and cooldown cache entries once they can no longer suppress anything', async () => {
     const h = await ethHarness();
     await h.cmd(tgUser(), 'alerts', { minutes: 0 }, 'cooldown');
-    const internals = h.notifier as unknown as { ledgerCache: Map<string, unknown>; lastCache: Map<string, unknown> };
     h.zones.setPrice('ETH', 3080);
     await h.step();
-    expect(internals.ledgerCache.size).toBeGreaterThan(0);
+    expect(h.notifier.bufferSizes().ledgerCache).toBeGreaterThan(0);
     h.clock.advanceBy(25 * 3_600_000);
     h.zones.setPrice('ETH', 3000);
     await h.step();
-    expect(internals.ledgerCache.size).toBe(0);
-    expect(internals.lastCache.size).toBe(0);
+    expect(h.notifier.bufferSizes().ledgerCache).toBe(0);
+    expect(h.notifier.bufferSizes().lastCache).toBe(0);
   });
 });

@@ -193,7 +193,7 @@ function collections(obj: object, fields: readonly string[]): Record<string, num
   return out;
 }
 
-const NOTIFIER_FIELDS = ['index', 'dests', 'disabled', 'held', 'pending', 'conflictNotified', 'lastCache', 'dayCache', 'ledgerCache', 'recent', 'deliveryListeners', 'personal', 'erased'] as const;
+
 const ZONE_ENGINE_FIELDS = ['snaps', 'lastUpdateT', 'atrCache', 'records', 'listeners'] as const;
 
 export function measureBuffers(run: Pick<SoakRun, 'state' | 'zones' | 'signals' | 'notifier'>, symbols: readonly string[], outboxOpen: number): BufferSizes {
@@ -234,7 +234,7 @@ export function measureBuffers(run: Pick<SoakRun, 'state' | 'zones' | 'signals' 
   }
   Object.assign(zoneEngine, { trackOpen: open, trackDone: done, trackSweeps: sweeps });
 
-  const notifier = collections(run.notifier, NOTIFIER_FIELDS);
+  const notifier = run.notifier.bufferSizes();
   const queue = run.notifier.delivery;
   // Whatever per-destination maps the rate limiter keeps (its internals change; count them all).
   const limiter = (queue as unknown as { limiter: object }).limiter;
