@@ -7,8 +7,8 @@ import { CommandRegistry } from '../src/bot/registry.ts';
 import { createChartService, renderChartPng, renderChartSvg, zonesChartOption } from '../src/bot/charts.ts';
 import { startDiscord } from '../src/platforms/discord/index.ts';
 import { allCommands } from '../commands/index.ts';
-import { FakeDiscord } from '../test/fakes/discord.ts';
-import { makeServices, makeSnapshot } from '../test/platforms/support.ts';
+import { FakeDiscord } from '../testkit/discord.ts';
+import { makeServices, makeSnapshot } from '../testkit/chat-services.ts';
 import type { BenchRow } from './run.ts';
 
 const WARMUP = 3;

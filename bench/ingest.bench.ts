@@ -11,7 +11,7 @@ import type { MarketEvent } from '../src/market/types.ts';
 import { createBinanceMapper } from '../src/venues/binance/mapper.ts';
 import { createBybitMapper } from '../src/venues/bybit/mapper.ts';
 import { buildRegistry } from '../src/venues/registry.ts';
-import { mulberry32 } from '../test/support/random.ts';
+import { mulberry32 } from '../testkit/random.ts';
 
 const FRAMES = 200_000;
 const ROUNDS = 7;

@@ -16,7 +16,7 @@ import type { BenchRow } from './run.ts';
 import { MarketState } from '../src/market/state.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import { VENUES, type MarketEvent, type Venue } from '../src/market/types.ts';
-import { mulberry32 } from '../test/support/random.ts';
+import { mulberry32 } from '../testkit/random.ts';
 
 const MINUTE = 60_000;
 const DAY = 1_440 * MINUTE;

@@ -10,7 +10,7 @@ import { MarketState } from '../src/market/state.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import { VENUES, type MarketEvent } from '../src/market/types.ts';
 import type { BenchRow } from './run.ts';
-import { mulberry32 } from '../test/support/random.ts';
+import { mulberry32 } from '../testkit/random.ts';
 
 const MINUTE = 60_000;
 const BARS = 1440;

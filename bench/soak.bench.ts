@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
-import { runSoak, type Checkpoint } from '../test/soak/harness.ts';
+import { runSoak, type Checkpoint } from '../testkit/soak.ts';
 import type { BenchRow } from './run.ts';
 
 const MB = 1024 * 1024;

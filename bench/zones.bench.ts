@@ -13,7 +13,7 @@ import { MarketState } from '../src/market/state.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import type { MarketEvent, Venue } from '../src/market/types.ts';
 import type { BenchRow } from './run.ts';
-import { mulberry32 } from '../test/support/random.ts';
+import { mulberry32 } from '../testkit/random.ts';
 
 const MIN = 60_000;
 const START = Date.UTC(2026, 0, 5);

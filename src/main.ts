@@ -7,7 +7,7 @@ import { loadConfig, type Config } from './config.ts';
 import { createLogger, logFn, type Logger } from './ops/log.ts';
 import { installShutdown } from './ops/shutdown.ts';
 import { startApp, type App, type AppOptions } from './app.ts';
-import type { DemoMarket } from '../test/fakes/demo-market.ts';
+import type { DemoMarket } from './demo/demo-market.ts';
 import { demoCommand } from '../commands/demo.ts';
 
 function fail(message: string, code = 2): never {
@@ -43,7 +43,7 @@ async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<vo
   let demo: DemoMarket | undefined;
   const useDemo = args.verb === 'demo' || (args.verb === 'record' && args.demo);
   if (useDemo) {
-    const { startDemoMarket } = await import('../test/fakes/demo-market.ts');
+    const { startDemoMarket } = await import('./demo/demo-market.ts');
     const market = await startDemoMarket({ symbols: config.SYMBOLS, venues: config.VENUES, speed: args.speed ?? 1, log: logFn(logger, 'demo') });
     demo = market;
     log('info', `demo: simulated venues on ${market.endpoints.binance.restUrl} and ${market.endpoints.bybit.restUrl}`);

@@ -3,8 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeDiscord, MEMBER_PERMISSIONS } from '../fakes/discord.ts';
-import { FakeTelegram } from '../fakes/telegram.ts';
+import { FakeDiscord, MEMBER_PERMISSIONS } from '../../testkit/discord.ts';
+import { FakeTelegram } from '../../testkit/telegram.ts';
 
 /**
  * The real CLI (`liqzone demo`, as `npm run demo` runs it) with DISCORD_TOKEN/DISCORD_API_URL and

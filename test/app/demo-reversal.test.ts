@@ -8,8 +8,8 @@ import { demoCommand } from '../../commands/demo.ts';
 import { startApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { SignalEvent } from '../../src/engine/types.ts';
-import { DEMO_REVERSAL, reversalFirstLeg, startDemoMarket, type DemoMarket } from '../fakes/demo-market.ts';
-import { MarketSimulator, type Regime } from '../fakes/simulator.ts';
+import { DEMO_REVERSAL, reversalFirstLeg, startDemoMarket, type DemoMarket } from '../../src/demo/demo-market.ts';
+import { MarketSimulator, type Regime } from '../../src/demo/simulator.ts';
 
 /**
  * Issue 4's "done when": the demo's simulator, switched into a reversal, produces a conflict

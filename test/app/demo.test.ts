@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { startDemoMarket, type DemoMarket } from '../fakes/demo-market.ts';
+import { startDemoMarket, type DemoMarket } from '../../src/demo/demo-market.ts';
 
 /**
  * The whole product in one process against the simulated venues: the same path `liqzone demo`

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { connectRedis, startLocalRedis, type LocalRedis } from '../../src/ops/redis.ts';
-import { startDemoMarket, type DemoMarket } from '../fakes/demo-market.ts';
+import { startDemoMarket, type DemoMarket } from '../../src/demo/demo-market.ts';
 
 /**
  * Scale-out on one Redis: a market process (feeds + engines, publishes snapshots and events) and

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createChartService, exitChartOption, formatPrice, formatUsd, renderChartSvg, staggerLabels, zonesChartOption } from '../../src/bot/charts.ts';
-import { makePlan, makeSnapshot } from '../platforms/support.ts';
+import { makePlan, makeSnapshot } from '../../testkit/chat-services.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

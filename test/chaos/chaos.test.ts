@@ -27,11 +27,11 @@ import { createChartService } from '../../src/bot/charts.ts';
 import { destinationKey } from '../../src/store/destination.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import type { AlertSender, Destination, SendResult } from '../../src/store/types.ts';
-import { startDemoMarket, type DemoMarket } from '../fakes/demo-market.ts';
-import { FakeDiscord } from '../fakes/discord.ts';
-import { FakeTelegram } from '../fakes/telegram.ts';
+import { startDemoMarket, type DemoMarket } from '../../src/demo/demo-market.ts';
+import { FakeDiscord } from '../../testkit/discord.ts';
+import { FakeTelegram } from '../../testkit/telegram.ts';
 import { FakeZones, type ZoneSpec } from '../notify/helpers.ts';
-import { makeRegistry, makeServices } from '../platforms/support.ts';
+import { makeRegistry, makeServices } from '../../testkit/chat-services.ts';
 import { chatFaults, mulberry32, venueFaultSchedule, type VenueFault } from './faults.ts';
 
 // ---------------------------------------------------------------- crash detection

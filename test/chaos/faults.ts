@@ -3,7 +3,7 @@
  * same seed gives the same schedule); the test executes it against the fakes.
  */
 import type { Venue } from '../../src/market/types.ts';
-import { mulberry32 } from '../support/random.ts';
+import { mulberry32 } from '../../testkit/random.ts';
 
 export { mulberry32 };
 

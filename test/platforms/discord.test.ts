@@ -7,8 +7,8 @@ import { allCommands } from '../../commands/index.ts';
 import type { Reply } from '../../src/bot/reply.ts';
 import { deployCommands, startDiscord, type DiscordHandle } from '../../src/platforms/discord/index.ts';
 import { discordNonce } from '../../src/platforms/discord/sender.ts';
-import { FakeDiscord, MANAGER_PERMISSIONS, MEMBER_PERMISSIONS, type InteractionOrigin, type RecordedRestCall } from '../fakes/discord.ts';
-import { makeRegistry, makeServices, TestSubscriptionService } from './support.ts';
+import { FakeDiscord, MANAGER_PERMISSIONS, MEMBER_PERMISSIONS, type InteractionOrigin, type RecordedRestCall } from '../../testkit/discord.ts';
+import { makeRegistry, makeServices, TestSubscriptionService } from '../../testkit/chat-services.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const EPHEMERAL = 64;

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../src/bot/reply.ts';
 import { startTelegram, type TelegramHandle } from '../../src/platforms/telegram/index.ts';
-import { FakeTelegram, type RecordedBotCall } from '../fakes/telegram.ts';
-import { makeRegistry, makeServices, TestSubscriptionService } from './support.ts';
+import { FakeTelegram, type RecordedBotCall } from '../../testkit/telegram.ts';
+import { makeRegistry, makeServices, TestSubscriptionService } from '../../testkit/chat-services.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

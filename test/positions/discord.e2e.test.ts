@@ -12,7 +12,7 @@ import { Notifier } from '../../src/notify/notifier.ts';
 import { createPositionService, type PositionFeature } from '../../src/positions/index.ts';
 import { deployCommands, startDiscord, type DiscordHandle } from '../../src/platforms/discord/index.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
-import { FakeDiscord, MEMBER_PERMISSIONS, type InjectedInteraction, type InteractionOrigin, type RecordedRestCall } from '../fakes/discord.ts';
+import { FakeDiscord, MEMBER_PERMISSIONS, type InjectedInteraction, type InteractionOrigin, type RecordedRestCall } from '../../testkit/discord.ts';
 import { symbols } from '../notify/setup.ts';
 import { TARGETS } from './harness.ts';
 import { PlanningZones } from './support.ts';

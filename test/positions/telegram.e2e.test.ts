@@ -13,7 +13,7 @@ import { Notifier } from '../../src/notify/notifier.ts';
 import { createPositionService, type PositionFeature } from '../../src/positions/index.ts';
 import { startTelegram, type TelegramHandle } from '../../src/platforms/telegram/index.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
-import { FakeTelegram, type RecordedBotCall } from '../fakes/telegram.ts';
+import { FakeTelegram, type RecordedBotCall } from '../../testkit/telegram.ts';
 import { symbols } from '../notify/setup.ts';
 import { TARGETS } from './harness.ts';
 import { PlanningZones } from './support.ts';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SYMBOLS } from '../../src/market/symbols.ts';
 import type { MarketEvent } from '../../src/market/types.ts';
-import { MarketSimulator, REGIMES } from '../fakes/simulator.ts';
+import { MarketSimulator, REGIMES } from '../../src/demo/simulator.ts';
 
 const positive = (x: number | undefined) => typeof x === 'number' && Number.isFinite(x) && x > 0;
 

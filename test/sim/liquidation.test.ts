@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allowedLeverage, liquidationPrice, tierFor } from '../fakes/sim/liquidation.ts';
+import { allowedLeverage, liquidationPrice, tierFor } from '../../src/demo/sim/liquidation.ts';
 
 interface Check {
   what: string;

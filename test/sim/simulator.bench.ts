@@ -6,7 +6,7 @@
  */
 import { DEFAULT_SYMBOLS } from '../../src/market/symbols.ts';
 import type { BenchRow } from '../../bench/run.ts';
-import { MarketSimulator } from '../fakes/simulator.ts';
+import { MarketSimulator } from '../../src/demo/simulator.ts';
 
 export default async function simulatorBench(): Promise<BenchRow[]> {
   const symbols = [...DEFAULT_SYMBOLS];

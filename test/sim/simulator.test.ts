@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SYMBOLS } from '../../src/market/symbols.ts';
 import type { LiquidationEvent, MarketEvent, MarkEvent, TradeEvent } from '../../src/market/types.ts';
-import { DEFAULT_BASE_PRICES, MarketSimulator } from '../fakes/simulator.ts';
+import { DEFAULT_BASE_PRICES, MarketSimulator } from '../../src/demo/simulator.ts';
 
 const MIN = 60_000;
 

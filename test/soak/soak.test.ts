@@ -10,7 +10,7 @@
  * `npx tsx bench/run.ts soak`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSoak, type BufferSizes, type Checkpoint, type SoakRun } from './harness.ts';
+import { runSoak, type BufferSizes, type Checkpoint, type SoakRun } from '../../testkit/soak.ts';
 
 const HOUR = 3_600_000;
 const WINDOW_MS = 6 * HOUR;

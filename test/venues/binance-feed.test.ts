@@ -6,8 +6,8 @@ import type { FeedTiming } from '../../src/venues/feed.ts';
 import { createRecordMapper, type FrameRecord, type RecordMapper } from '../../src/venues/records.ts';
 import { buildRegistry } from '../../src/venues/registry.ts';
 import { RestClient } from '../../src/venues/rest-client.ts';
-import { FakeBinance } from '../fakes/binance.ts';
-import { waitFor } from '../fakes/ws-server.ts';
+import { FakeBinance } from '../../src/demo/binance.ts';
+import { waitFor } from '../../src/demo/ws-server.ts';
 
 const FAST: Partial<FeedTiming> = {
   connectTimeoutMs: 1_000,

@@ -6,8 +6,8 @@ import type { FeedTiming } from '../../src/venues/feed.ts';
 import type { FrameRecord } from '../../src/venues/records.ts';
 import { buildRegistry } from '../../src/venues/registry.ts';
 import { RestClient } from '../../src/venues/rest-client.ts';
-import { FakeBybit, type FakeBybitOptions } from '../fakes/bybit.ts';
-import { waitFor } from '../fakes/ws-server.ts';
+import { FakeBybit, type FakeBybitOptions } from '../../src/demo/bybit.ts';
+import { waitFor } from '../../src/demo/ws-server.ts';
 
 const FAST: Partial<FeedTiming> = {
   connectTimeoutMs: 1_000,

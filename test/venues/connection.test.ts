@@ -6,9 +6,9 @@ import { Connection, ConnectionState, type ConnectionOptions, type ConnectionTim
 import type { FeedTiming } from '../../src/venues/feed.ts';
 import { startVenues } from '../../src/venues/index.ts';
 import type { FrameRecord } from '../../src/venues/records.ts';
-import { FakeBinance } from '../fakes/binance.ts';
-import { FakeBybit } from '../fakes/bybit.ts';
-import { closedPort, waitFor } from '../fakes/ws-server.ts';
+import { FakeBinance } from '../../src/demo/binance.ts';
+import { FakeBybit } from '../../src/demo/bybit.ts';
+import { closedPort, waitFor } from '../../src/demo/ws-server.ts';
 
 const FAST: Partial<ConnectionTiming> = {
   connectTimeoutMs: 1_000,

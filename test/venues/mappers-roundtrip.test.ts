@@ -18,8 +18,8 @@ import {
   binanceOpenInterestBody,
   binanceOpenInterestHistBody,
   encodeBinanceEvent,
-} from '../fakes/binance-encode.ts';
-import { bybitInstrumentsBody, bybitKlinesBody, bybitOpenInterestBody, BybitTickerEncoder, encodeBybitEvent } from '../fakes/bybit-encode.ts';
+} from '../../src/demo/binance-encode.ts';
+import { bybitInstrumentsBody, bybitKlinesBody, bybitOpenInterestBody, BybitTickerEncoder, encodeBybitEvent } from '../../src/demo/bybit-encode.ts';
 
 const SYMBOLS = ['BTC', 'ETH', 'PEPE', 'SHIB', 'SATS'];
 const reg = buildRegistry({

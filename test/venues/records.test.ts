@@ -3,8 +3,8 @@ import { MarketState } from '../../src/market/state.ts';
 import type { MarketEvent } from '../../src/market/types.ts';
 import { createRecordMapper, parseFrameRecord, REST_PATHS, restChannel, registryFromRecords, type FrameRecord } from '../../src/venues/records.ts';
 import { buildRegistry } from '../../src/venues/registry.ts';
-import { binanceExchangeInfoBody, binanceKlinesBody, binanceOpenInterestBody, binanceOpenInterestHistBody, encodeBinanceEvent } from '../fakes/binance-encode.ts';
-import { bybitInstrumentsBody, bybitKlinesBody, bybitOpenInterestBody, BybitTickerEncoder, encodeBybitEvent } from '../fakes/bybit-encode.ts';
+import { binanceExchangeInfoBody, binanceKlinesBody, binanceOpenInterestBody, binanceOpenInterestHistBody, encodeBinanceEvent } from '../../src/demo/binance-encode.ts';
+import { bybitInstrumentsBody, bybitKlinesBody, bybitOpenInterestBody, BybitTickerEncoder, encodeBybitEvent } from '../../src/demo/bybit-encode.ts';
 
 const SYMBOLS = ['BTC', 'ETH', 'PEPE'];
 const T0 = 1_780_000_020_000;

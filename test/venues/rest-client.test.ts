@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FrameRecord } from '../../src/venues/records.ts';
 import { RestClient } from '../../src/venues/rest-client.ts';
-import { FakeBinance } from '../fakes/binance.ts';
-import { FakeBybit } from '../fakes/bybit.ts';
-import { closedPort } from '../fakes/ws-server.ts';
+import { FakeBinance } from '../../src/demo/binance.ts';
+import { FakeBybit } from '../../src/demo/bybit.ts';
+import { closedPort } from '../../src/demo/ws-server.ts';
 
 const T0 = 1_760_000_000_000;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCardInput, newInputMemory } from '../../../src/engine/signals/input.ts';
 import { MarketState } from '../../../src/market/state.ts';
 import type { MarketEvent, Venue } from '../../../src/market/types.ts';
-import { mulberry32 } from '../../support/random.ts';
+import { mulberry32 } from '../../../testkit/random.ts';
 
 const M = 60_000;
 /** A minute boundary, so bucket edges are easy to reason about. */

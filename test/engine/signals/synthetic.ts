@@ -5,7 +5,7 @@
  */
 import { MarketState } from '../../../src/market/state.ts';
 import type { MarketEvent, Venue } from '../../../src/market/types.ts';
-import { mulberry32 } from '../../support/random.ts';
+import { mulberry32 } from '../../../testkit/random.ts';
 
 export interface Regime {
   /** Expected return per minute (fraction). */

@@ -5,8 +5,8 @@
  * the REST endpoints liqzone uses, and fault switches. No vitest imports (used by `liqzone demo`).
  */
 import type { WebSocket } from 'ws';
-import type { VenueInstrument } from '../../src/market/symbols.ts';
-import type { MarketEvent } from '../../src/market/types.ts';
+import type { VenueInstrument } from '../market/symbols.ts';
+import type { MarketEvent } from '../market/types.ts';
 import {
   binanceExchangeInfoBody,
   binanceFundingInfoBody,

@@ -2,9 +2,9 @@
  * Inverse of the Binance mappers, for the fake server and the simulator: MarketEvents (coin units)
  * → Binance USD-M wire payloads (venue units, numbers as strings, 2026 fields included) and REST bodies.
  */
-import type { Bar, OiPoint } from '../../src/market/state.ts';
-import type { VenueInstrument } from '../../src/market/symbols.ts';
-import type { BarEvent, MarketEvent, OpenInterestEvent } from '../../src/market/types.ts';
+import type { Bar, OiPoint } from '../market/state.ts';
+import type { VenueInstrument } from '../market/symbols.ts';
+import type { BarEvent, MarketEvent, OpenInterestEvent } from '../market/types.ts';
 
 export interface BinanceEncoded {
   /** The routed path the stream lives on since 2026. */

@@ -4,7 +4,7 @@
  * history. `step(t0, t1, out)` advances it by one interval; with `out` null (warm-up) nothing is
  * materialized as events but positions, prices and history evolve exactly the same way.
  */
-import type { MarketEvent, PositionSide, TakerSide, Venue } from '../../../src/market/types.ts';
+import type { MarketEvent, PositionSide, TakerSide, Venue } from '../../market/types.ts';
 import { allowedLeverage, liquidationPrice } from './liquidation.ts';
 import { MINUTE_MS, MinuteRecorder } from './history.ts';
 import { PositionBook, type SimPosition } from './positions.ts';

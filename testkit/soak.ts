@@ -8,20 +8,20 @@
  *
  * Imports nothing from vitest (the bench uses it).
  */
-import type { Reply } from '../../src/bot/reply.ts';
-import { SignalEngine } from '../../src/engine/signals/index.ts';
-import { ZoneEngine } from '../../src/engine/zone-engine.ts';
-import { MarketState, type MarketStateLimits } from '../../src/market/state.ts';
-import { DEFAULT_SYMBOLS } from '../../src/market/symbols.ts';
-import type { MarketEvent, Venue } from '../../src/market/types.ts';
-import { ManualClock, runUntilIdle } from '../../src/notify/clock.ts';
-import { Notifier } from '../../src/notify/notifier.ts';
-import { RecordingAlertSender } from '../../src/notify/recording.ts';
-import { destinationKey } from '../../src/store/destination.ts';
-import { openStore, type Store } from '../../src/store/store.ts';
-import type { AlertSender, Destination, SendResult } from '../../src/store/types.ts';
-import { MarketSimulator } from '../fakes/simulator.ts';
-import { mulberry32 } from '../support/random.ts';
+import type { Reply } from '../src/bot/reply.ts';
+import { SignalEngine } from '../src/engine/signals/index.ts';
+import { ZoneEngine } from '../src/engine/zone-engine.ts';
+import { MarketState, type MarketStateLimits } from '../src/market/state.ts';
+import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
+import type { MarketEvent, Venue } from '../src/market/types.ts';
+import { ManualClock, runUntilIdle } from '../src/notify/clock.ts';
+import { Notifier } from '../src/notify/notifier.ts';
+import { RecordingAlertSender } from '../src/notify/recording.ts';
+import { destinationKey } from '../src/store/destination.ts';
+import { openStore, type Store } from '../src/store/store.ts';
+import type { AlertSender, Destination, SendResult } from '../src/store/types.ts';
+import { MarketSimulator } from '../src/demo/simulator.ts';
+import { mulberry32 } from './random.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

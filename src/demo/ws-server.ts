@@ -5,9 +5,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Bar, OiPoint } from '../../src/market/state.ts';
-import { DEFAULT_SYMBOLS, type VenueInstrument } from '../../src/market/symbols.ts';
-import type { BarEvent, MarketEvent, OpenInterestEvent, Venue } from '../../src/market/types.ts';
+import type { Bar, OiPoint } from '../market/state.ts';
+import { DEFAULT_SYMBOLS, type VenueInstrument } from '../market/symbols.ts';
+import type { BarEvent, MarketEvent, OpenInterestEvent, Venue } from '../market/types.ts';
 
 export interface FakeRestRequest {
   method: string;

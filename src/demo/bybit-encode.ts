@@ -2,8 +2,8 @@
  * Inverse of the Bybit mappers, for the fake server and the simulator: MarketEvents (coin units) →
  * Bybit v5 linear topic messages (venue units, numbers as strings) and REST bodies.
  */
-import type { VenueInstrument } from '../../src/market/symbols.ts';
-import type { MarketEvent, MarkEvent, OpenInterestEvent } from '../../src/market/types.ts';
+import type { VenueInstrument } from '../market/symbols.ts';
+import type { MarketEvent, MarkEvent, OpenInterestEvent } from '../market/types.ts';
 import { decimal, type BarLike, type OiPointLike } from './binance-encode.ts';
 
 export interface BybitEncoded {

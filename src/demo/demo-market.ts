@@ -3,7 +3,7 @@
  * tests use, on loopback. `liqzone demo` points the real venue clients at these, so everything
  * downstream (mappers, state, engines, commands, notifier) runs exactly as it does live.
  */
-import type { Venue } from '../../src/market/types.ts';
+import type { Venue } from '../market/types.ts';
 import { FakeBinance } from './binance.ts';
 import { FakeBybit } from './bybit.ts';
 import { MarketSimulator, type Regime, type RegimeOptions } from './simulator.ts';

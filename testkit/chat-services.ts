@@ -4,15 +4,15 @@
  * subscription service that enforces the channel-permission rule, and a Services object.
  * Imports nothing from vitest so the bench and a manual demo can use it.
  */
-import { allCommands } from '../../commands/index.ts';
-import { createChartService } from '../../src/bot/charts.ts';
-import type { Caller } from '../../src/bot/command.ts';
-import { CommandRegistry } from '../../src/bot/registry.ts';
-import { errorReply, type Reply } from '../../src/bot/reply.ts';
-import type { ChartService, Services } from '../../src/bot/services.ts';
-import type { ExitPlan, ExitRequest, LiquidationBin, Zone, ZoneSnapshot } from '../../src/engine/types.ts';
-import { DEFAULT_SYMBOLS } from '../../src/market/symbols.ts';
-import type { SubscriptionService } from '../../src/store/types.ts';
+import { allCommands } from '../commands/index.ts';
+import { createChartService } from '../src/bot/charts.ts';
+import type { Caller } from '../src/bot/command.ts';
+import { CommandRegistry } from '../src/bot/registry.ts';
+import { errorReply, type Reply } from '../src/bot/reply.ts';
+import type { ChartService, Services } from '../src/bot/services.ts';
+import type { ExitPlan, ExitRequest, LiquidationBin, Zone, ZoneSnapshot } from '../src/engine/types.ts';
+import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
+import type { SubscriptionService } from '../src/store/types.ts';
 
 /** A deterministic snapshot: two long clusters below the price, two short clusters above. */
 export function makeSnapshot(symbol = 'ETH', price = 3150, seq = 1): ZoneSnapshot {

@@ -4,7 +4,7 @@
  * symbol: simulated alt positions are small enough to sit in the first brackets anyway).
  * Bybit: LP = EP·(1 ∓ 1/L ± MMR) ∓ mmDeduction/size with a BTCUSDT-like risk-limit table.
  */
-import type { PositionSide, Venue } from '../../../src/market/types.ts';
+import type { PositionSide, Venue } from '../../market/types.ts';
 
 export interface MarginTier {
   /** Upper notional bound of the tier, USD. */

@@ -12,7 +12,7 @@
  *
  * Imports nothing from vitest: it runs inside `liqzone demo` too.
  */
-import type { BarEvent, OpenInterestEvent, MarketEvent, PositionSide, Venue } from '../../src/market/types.ts';
+import type { BarEvent, OpenInterestEvent, MarketEvent, PositionSide, Venue } from '../market/types.ts';
 import { MINUTE_MS, prehistory, type MinuteRecord } from './sim/history.ts';
 import { SymbolMarket, type MarketConfig, type VenueQuote } from './sim/market.ts';
 import { REGIMES, type Regime, type RegimeOptions, type RegimeSetting } from './sim/process.ts';

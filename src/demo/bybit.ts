@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { VenueInstrument } from '../../src/market/symbols.ts';
-import type { MarketEvent, MarkEvent, OpenInterestEvent } from '../../src/market/types.ts';
+import type { VenueInstrument } from '../market/symbols.ts';
+import type { MarketEvent, MarkEvent, OpenInterestEvent } from '../market/types.ts';
 import { BybitTickerEncoder, bybitInstrumentsBody, bybitKlinesBody, bybitOpenInterestBody, encodeBybitEvent } from './bybit-encode.ts';
 import {
   socketFaults,

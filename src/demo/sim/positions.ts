@@ -5,7 +5,7 @@
  * random heap removal costs a cache-missing sift); flagged entries are skipped when they surface
  * and swept out when they pile up.
  */
-import type { PositionSide } from '../../../src/market/types.ts';
+import type { PositionSide } from '../../market/types.ts';
 import type { Rng } from './rng.ts';
 
 export interface SimPosition {

@@ -4,7 +4,7 @@
  * every minute close. Requests reaching past the recorded span are served from a synthetic
  * prehistory that walks backward from the earliest recorded minute, so it joins without a gap.
  */
-import type { TakerSide } from '../../../src/market/types.ts';
+import type { TakerSide } from '../../market/types.ts';
 import { Rng } from './rng.ts';
 
 export const MINUTE_MS = 60_000;
