@@ -16,6 +16,12 @@ export interface VenueInstrument {
   /** Coins per venue unit of price/quantity: venue price / multiplier = coin price; qty × multiplier = coins. */
   multiplier: number;
   tickSize?: number;
+  /**
+   * Coins per contract when the venue counts size in contracts (OKX `ctVal`, loaded from its
+   * instruments listing, never assumed). Undefined on venues that count in coins; on OKX it means
+   * the listing was not loaded, so sizes cannot be converted and sized events are not emitted.
+   */
+  contractValue?: number;
   /** Hours between funding settlements (8 when the venue did not say); funding is normalized to hourly with it. */
   fundingIntervalHours?: number;
 }

@@ -3,7 +3,7 @@
  * nothing downstream of the mappers knows a venue's wire format.
  */
 
-export const VENUES = ['binance', 'bybit'] as const;
+export const VENUES = ['binance', 'bybit', 'okx', 'hyperliquid'] as const;
 export type Venue = (typeof VENUES)[number];
 
 /** Whose position: for a liquidation, the side of the position that was force-closed. */

@@ -25,6 +25,9 @@ export interface StartVenuesOptions {
   symbols: string[];
   binance: VenueEndpoints;
   bybit: VenueEndpoints;
+  okx?: VenueEndpoints;
+  /** `restUrl` is the base of Hyperliquid's `POST /info` (HYPERLIQUID_INFO_URL without `/info`). */
+  hyperliquid?: VenueEndpoints;
   onEvent(ev: MarketEvent): void;
   onRecord?(rec: FrameRecord): void;
   now?(): number;
@@ -45,12 +48,16 @@ export async function startVenues(opts: StartVenuesOptions): Promise<RunningVenu
   const now = opts.now ?? Date.now;
   const log: LogFn = opts.log ?? (() => {});
   const timeoutMs = opts.timing?.restTimeoutMs ?? DEFAULT_FEED_TIMING.restTimeoutMs;
-  const venues = [...new Set(opts.venues)];
+  const venues = [...new Set(opts.venues)].filter((v) => {
+    if (opts[v] && (v === 'binance' || v === 'bybit')) return true;
+    log('error', `${v}: no live feed for this venue in this build; skipped`);
+    return false;
+  });
   const clients = new Map<Venue, RestClient>();
   for (const venue of venues) {
     clients.set(
       venue,
-      new RestClient({ venue, baseUrl: opts[venue].restUrl, now, log, timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.onRecord ? { onRecord: opts.onRecord } : {}) }),
+      new RestClient({ venue, baseUrl: opts[venue]!.restUrl, now, log, timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.onRecord ? { onRecord: opts.onRecord } : {}) }),
     );
   }
 
@@ -79,7 +86,7 @@ export async function startVenues(opts: StartVenuesOptions): Promise<RunningVenu
   const feeds: VenueFeed[] = venues.map((venue) => {
     const common = {
       registry,
-      wsUrl: opts[venue].wsUrl,
+      wsUrl: opts[venue]!.wsUrl,
       rest: clients.get(venue)!,
       onEvent: opts.onEvent,
       ...(opts.onRecord ? { onRecord: opts.onRecord } : {}),

@@ -10,6 +10,10 @@ import { createBinanceMapper } from './binance/mapper.ts';
 import * as binanceRest from './binance/rest-mappers.ts';
 import { createBybitMapper } from './bybit/mapper.ts';
 import * as bybitRest from './bybit/rest-mappers.ts';
+import { createHyperliquidMapper } from './hyperliquid/mapper.ts';
+import * as hlRest from './hyperliquid/rest-mappers.ts';
+import { createOkxMapper } from './okx/mapper.ts';
+import * as okxRest from './okx/rest-mappers.ts';
 import { buildRegistry, type BuiltRegistry } from './registry.ts';
 
 /** One JSON line of a recording. */
@@ -35,6 +39,12 @@ export const REST_PATHS = {
   bybitInstruments: '/v5/market/instruments-info',
   bybitOpenInterest: '/v5/market/open-interest',
   bybitKlines: '/v5/market/kline',
+  okxInstruments: '/api/v5/public/instruments',
+  okxOpenInterestHistory: '/api/v5/rubik/stat/contracts/open-interest-history',
+  okxCandles: '/api/v5/market/candles',
+  okxPositionTiers: '/api/v5/public/position-tiers',
+  /** Hyperliquid's one info endpoint (POST); the request `type` is in the recorded query. */
+  hyperliquidInfo: '/info',
 } as const;
 
 /** The channel string a recorder writes for a REST response. */
@@ -73,13 +83,13 @@ function parseJson(raw: string): unknown {
   }
 }
 
-/** The latest recorded body for a venue's REST path, parsed; undefined when none was recorded. */
-function recordedBody(records: FrameRecord[], venue: Venue, path: string): unknown {
+/** The latest recorded body for a venue's REST path (and request `type`, for Hyperliquid), parsed; undefined when none was recorded. */
+function recordedBody(records: FrameRecord[], venue: Venue, path: string, types?: readonly string[]): unknown {
   for (let i = records.length - 1; i >= 0; i--) {
     const r = records[i]!;
     if (r.v !== venue) continue;
     const rest = parseRest(r.c);
-    if (rest && rest.path === path) {
+    if (rest && rest.path === path && (!types || types.includes(rest.params.get('type') ?? ''))) {
       const body = parseJson(r.raw);
       if (body !== undefined) return body;
     }
@@ -98,6 +108,8 @@ export function registryFromRecords(records: FrameRecord[], symbols: string[], v
     binanceExchangeInfo: recordedBody(records, 'binance', REST_PATHS.binanceExchangeInfo),
     bybitInstruments: recordedBody(records, 'bybit', REST_PATHS.bybitInstruments),
     binanceFundingInfo: recordedBody(records, 'binance', REST_PATHS.binanceFundingInfo),
+    okxInstruments: recordedBody(records, 'okx', REST_PATHS.okxInstruments),
+    hyperliquidMeta: recordedBody(records, 'hyperliquid', REST_PATHS.hyperliquidInfo, ['meta', 'metaAndAssetCtxs']),
   });
 }
 
@@ -125,6 +137,8 @@ export interface RecordMapper {
 export function createRecordMapper(reg: SymbolRegistry): RecordMapper {
   const binance = createBinanceMapper(reg);
   const bybit = createBybitMapper(reg);
+  const okx = createOkxMapper(reg);
+  const hyperliquid = createHyperliquidMapper(reg);
   const marks = new Map<string, number>();
   const markKey = (venue: Venue, symbol: string) => `${venue}:${symbol}`;
 
@@ -150,6 +164,31 @@ export function createRecordMapper(reg: SymbolRegistry): RecordMapper {
           return []; // exchangeInfo, fundingInfo and anything else: no market events
       }
     }
+    if (rec.v === 'okx') {
+      const okxInst = params.get('instId') ? reg.byVenueSymbol('okx', params.get('instId')!) : undefined;
+      switch (path) {
+        case REST_PATHS.okxOpenInterestHistory:
+          return okxInst && (params.get('period') ?? '5m') === '5m' ? okxRest.mapOkxOpenInterestHistory(body, okxInst, rec.t) : [];
+        case REST_PATHS.okxCandles:
+          return okxInst && (params.get('bar') ?? '1m') === '1m' ? okxRest.mapOkxCandles(body, okxInst, rec.t) : [];
+        default:
+          return []; // instruments, position tiers: no market events
+      }
+    }
+    if (rec.v === 'hyperliquid') {
+      if (path !== REST_PATHS.hyperliquidInfo) return [];
+      switch (params.get('type')) {
+        case 'metaAndAssetCtxs':
+          return hlRest.mapHyperliquidAssetCtxs(body, (name) => reg.byVenueSymbol('hyperliquid', name), rec.t);
+        case 'candleSnapshot': {
+          const coin = params.get('coin');
+          const hlInst = coin ? reg.byVenueSymbol('hyperliquid', coin) : undefined;
+          return hlInst && (params.get('interval') ?? '1m') === '1m' ? hlRest.mapHyperliquidCandles(body, hlInst, rec.t) : [];
+        }
+        default:
+          return []; // meta, clearinghouseState (observed positions, not market events)
+      }
+    }
     switch (path) {
       case REST_PATHS.bybitOpenInterest:
         return inst ? bybitRest.mapOpenInterest(body, inst, rec.t, marks.get(markKey('bybit', inst.symbol))) : [];
@@ -168,6 +207,8 @@ export function createRecordMapper(reg: SymbolRegistry): RecordMapper {
       if (msg === undefined) return null;
       if (rec.v === 'binance') return noteMarks(binance.map(msg, rec.t));
       if (rec.v === 'bybit') return noteMarks(bybit.map(msg, rec.t));
+      if (rec.v === 'okx') return noteMarks(okx.map(msg, rec.t));
+      if (rec.v === 'hyperliquid') return noteMarks(hyperliquid.map(msg, rec.t));
       return null;
     },
     lastMark(venue: Venue, symbol: string): number | undefined {

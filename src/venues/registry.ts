@@ -1,12 +1,14 @@
 /**
  * The symbol registry: which venue instrument stands for which canonical symbol, built at start from
- * Binance exchangeInfo / Bybit instruments-info (live REST or recorded frames), or from built-in
- * defaults when a venue's listing is unavailable.
+ * Binance exchangeInfo / Bybit instruments-info / OKX instruments / Hyperliquid meta (live REST or
+ * recorded frames), or from built-in defaults when a venue's listing is unavailable.
  */
 import type { SkippedSymbol, SymbolRegistry, VenueInstrument } from '../market/symbols.ts';
 import type { Venue } from '../market/types.ts';
 import { mapExchangeInfo, mapFundingInfo } from './binance/rest-mappers.ts';
 import { mapInstruments } from './bybit/rest-mappers.ts';
+import { mapHyperliquidMeta } from './hyperliquid/rest-mappers.ts';
+import { mapOkxInstruments } from './okx/rest-mappers.ts';
 
 /** One USDT-margined perpetual as a venue lists it, already mapped to its canonical symbol. */
 export interface VenueListing {
@@ -22,6 +24,8 @@ export interface VenueListing {
   status: string;
   tickSize?: number;
   fundingIntervalHours?: number;
+  /** Coins per contract (OKX `ctVal × ctMult`); absent on venues that count in coins. */
+  contractValue?: number;
 }
 
 export interface CanonicalName {
@@ -70,16 +74,39 @@ export const VENUE_SYMBOL_OVERRIDES: Record<Venue, Readonly<Record<string, Canon
     '1000000MOGUSDT': { symbol: 'MOG', multiplier: 1_000_000 },
     '1000000BABYDOGEUSDT': { symbol: 'BABYDOGE', multiplier: 1_000_000 },
   },
+  // OKX quotes per coin and counts size in contracts (ctVal): no multiplier names.
+  okx: {},
+  // Hyperliquid's `k` prefix is ×1000 (price per 1000 coins); pinned so `KAITO`-style names are never misread.
+  hyperliquid: {
+    KPEPE: { symbol: 'PEPE', multiplier: 1000 },
+    KSHIB: { symbol: 'SHIB', multiplier: 1000 },
+    KBONK: { symbol: 'BONK', multiplier: 1000 },
+    KFLOKI: { symbol: 'FLOKI', multiplier: 1000 },
+    KLUNC: { symbol: 'LUNC', multiplier: 1000 },
+    KNEIRO: { symbol: 'NEIRO', multiplier: 1000 },
+    KDOGS: { symbol: 'DOGS', multiplier: 1000 },
+  },
 };
 
 /** Venue names used when the listing is unavailable; everything else is SYMBOL + USDT. */
 const DEFAULT_VENUE_SYMBOLS: Record<Venue, Readonly<Record<string, string>>> = {
   binance: { PEPE: '1000PEPEUSDT', SHIB: '1000SHIBUSDT', BONK: '1000BONKUSDT', FLOKI: '1000FLOKIUSDT' },
   bybit: { PEPE: '1000PEPEUSDT', SHIB: 'SHIB1000USDT', BONK: '1000BONKUSDT', FLOKI: '1000FLOKIUSDT' },
+  okx: {},
+  hyperliquid: { PEPE: 'kPEPE', SHIB: 'kSHIB', BONK: 'kBONK', FLOKI: 'kFLOKI' },
 };
 
-const VENUE_LISTING_NAME: Record<Venue, string> = { binance: 'binance USD-M', bybit: 'bybit linear' };
-const LISTING_SOURCE: Record<Venue, string> = { binance: 'exchangeInfo', bybit: 'instruments-info' };
+const VENUE_LISTING_NAME: Record<Venue, string> = { binance: 'binance USD-M', bybit: 'bybit linear', okx: 'okx USDT swaps', hyperliquid: 'hyperliquid perps' };
+const LISTING_SOURCE: Record<Venue, string> = { binance: 'exchangeInfo', bybit: 'instruments-info', okx: 'instruments', hyperliquid: 'meta' };
+const LISTING_WHAT: Record<Venue, string> = { binance: 'USDT perpetual', bybit: 'USDT perpetual', okx: 'USDT swap', hyperliquid: 'perpetual' };
+const DEFAULT_NAMING: Record<Venue, string> = {
+  binance: 'SYMBOLUSDT, 1000PEPEUSDT for PEPE',
+  bybit: 'SYMBOLUSDT, 1000PEPEUSDT for PEPE',
+  okx: 'SYMBOL-USDT-SWAP; contract sizes unknown, so trades, books and liquidations are not used until instruments load',
+  hyperliquid: 'SYMBOL, kPEPE for PEPE',
+};
+const OKX_SWAP = /^([A-Z0-9]+)-USDT-SWAP$/;
+const HL_K_PREFIX = /^K(?=[A-Z]{2})/;
 
 const MULTIPLIER_PREFIX = /^(10{3,}|1M)(?=[A-Z])/;
 const MULTIPLIER_SUFFIX = /^([A-Z][A-Z0-9]*?[A-Z])(10{3,})$/;
@@ -92,6 +119,18 @@ export function canonicalOf(venue: Venue, venueSymbol: string, quote: string = Q
   const name = venueSymbol.toUpperCase();
   const override = VENUE_SYMBOL_OVERRIDES[venue][name];
   if (override) return override;
+  if (venue === 'okx') {
+    // `ETH-USDT-SWAP`; inverse `-USD-SWAP`, `-USDC-SWAP` and dated futures are not tracked
+    const m = OKX_SWAP.exec(name);
+    return m ? { symbol: m[1]!, multiplier: 1 } : null;
+  }
+  if (venue === 'hyperliquid') {
+    // perps are bare coin names; `@N` spot ids and HIP-3 `dex:COIN` names are not tracked
+    if (!/^[A-Z0-9]+$/.test(name)) return null;
+    // `kPEPE` is ×1000 only when the `k` is lower case on the venue (KAITO is a coin)
+    if (venueSymbol.startsWith('k') && HL_K_PREFIX.test(name)) return { symbol: name.slice(1), multiplier: 1000 };
+    return { symbol: name, multiplier: 1 };
+  }
   if (!name.endsWith(quote) || name.length <= quote.length) return null;
   const base = name.slice(0, -quote.length);
   const prefix = MULTIPLIER_PREFIX.exec(base);
@@ -106,7 +145,11 @@ export function canonicalOf(venue: Venue, venueSymbol: string, quote: string = Q
 
 /** The venue name liqzone assumes for a canonical symbol when no listing is available. */
 export function defaultVenueSymbol(venue: Venue, symbol: string): string {
-  return DEFAULT_VENUE_SYMBOLS[venue][symbol] ?? `${symbol}${QUOTE}`;
+  const pinned = DEFAULT_VENUE_SYMBOLS[venue][symbol];
+  if (pinned) return pinned;
+  if (venue === 'okx') return `${symbol}-${QUOTE}-SWAP`;
+  if (venue === 'hyperliquid') return symbol;
+  return `${symbol}${QUOTE}`;
 }
 
 export interface BuildRegistryOptions {
@@ -119,6 +162,23 @@ export interface BuildRegistryOptions {
   bybitInstruments?: unknown;
   /** Parsed `GET /fapi/v1/fundingInfo` body: symbols whose funding interval is not 8 h. */
   binanceFundingInfo?: unknown;
+  /** Parsed `GET /api/v5/public/instruments?instType=SWAP` body (contract values); absent → defaults without sizes. */
+  okxInstruments?: unknown;
+  /** Parsed `POST /info {"type":"meta"}` (or `metaAndAssetCtxs`) body; absent → built-in defaults. */
+  hyperliquidMeta?: unknown;
+}
+
+function listingOf(venue: Venue, opts: BuildRegistryOptions): { json: unknown; listings: VenueListing[] | null } {
+  switch (venue) {
+    case 'binance':
+      return { json: opts.binanceExchangeInfo, listings: opts.binanceExchangeInfo === undefined ? null : mapExchangeInfo(opts.binanceExchangeInfo) };
+    case 'bybit':
+      return { json: opts.bybitInstruments, listings: opts.bybitInstruments === undefined ? null : mapInstruments(opts.bybitInstruments) };
+    case 'okx':
+      return { json: opts.okxInstruments, listings: opts.okxInstruments === undefined ? null : mapOkxInstruments(opts.okxInstruments) };
+    case 'hyperliquid':
+      return { json: opts.hyperliquidMeta, listings: opts.hyperliquidMeta === undefined ? null : mapHyperliquidMeta(opts.hyperliquidMeta) };
+  }
 }
 
 /** The registry plus how it was built (for /status). */
@@ -138,8 +198,7 @@ export function buildRegistry(opts: BuildRegistryOptions): BuiltRegistry {
   const sources = new Map<Venue, 'listing' | 'defaults'>();
 
   for (const venue of venues) {
-    const listingJson = venue === 'binance' ? opts.binanceExchangeInfo : opts.bybitInstruments;
-    const listings = listingJson === undefined ? null : venue === 'binance' ? mapExchangeInfo(listingJson) : mapInstruments(listingJson);
+    const { json: listingJson, listings } = listingOf(venue, opts);
     const fundingHours = venue === 'binance' && opts.binanceFundingInfo !== undefined ? mapFundingInfo(opts.binanceFundingInfo) : null;
     const instruments: VenueInstrument[] = [];
 
@@ -147,7 +206,7 @@ export function buildRegistry(opts: BuildRegistryOptions): BuiltRegistry {
       sources.set(venue, 'defaults');
       notes.push(
         `${venue}: ${listingJson === undefined ? `no ${LISTING_SOURCE[venue]}` : `${LISTING_SOURCE[venue]} unreadable`}; ` +
-          `using built-in names (SYMBOL${QUOTE}, ${DEFAULT_VENUE_SYMBOLS[venue].PEPE} for PEPE), unverified`,
+          `using built-in names (${DEFAULT_NAMING[venue]}), unverified`,
       );
       for (const symbol of symbols) {
         const venueSymbol = defaultVenueSymbol(venue, symbol);
@@ -160,12 +219,14 @@ export function buildRegistry(opts: BuildRegistryOptions): BuiltRegistry {
       for (const symbol of symbols) {
         const listing = bySymbol.get(symbol);
         if (!listing) {
-          skipped.push({ venue, symbol, reason: `not listed on ${VENUE_LISTING_NAME[venue]} (no ${symbol} USDT perpetual)` });
+          skipped.push({ venue, symbol, reason: `not listed on ${VENUE_LISTING_NAME[venue]} (no ${symbol} ${LISTING_WHAT[venue]})` });
         } else if (!listing.tradable) {
           skipped.push({ venue, symbol, reason: `${listing.venueSymbol} on ${VENUE_LISTING_NAME[venue]} is ${listing.status}, not trading` });
         } else {
           const hours = fundingHours?.get(listing.venueSymbol) ?? listing.fundingIntervalHours;
-          instruments.push(instrumentOf(venue, symbol, listing.venueSymbol, listing.multiplier, listing.tickSize, hours));
+          const inst = instrumentOf(venue, symbol, listing.venueSymbol, listing.multiplier, listing.tickSize, hours);
+          if (listing.contractValue !== undefined) inst.contractValue = listing.contractValue;
+          instruments.push(inst);
         }
       }
     }

@@ -30,6 +30,24 @@ export type RestResult =
   | { ok: true; status: number; body: unknown; text: string; recvTime: number; record: FrameRecord }
   | { ok: false; error: RestError };
 
+export interface RequestOptions {
+  weight?: number;
+  signal?: AbortSignal;
+  /** When the local budget is spent, wait for the next window instead of failing with `budget`. */
+  waitForBudget?: boolean;
+}
+
+/** The recorded query of a POST: the body's scalar fields, then those of a nested `req` (Hyperliquid candleSnapshot). */
+export function postChannelQuery(body: Record<string, unknown>): string {
+  const pairs: Array<[string, string]> = [];
+  const add = (o: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(o)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') pairs.push([k, String(v)]);
+  };
+  add(body);
+  if (typeof body.req === 'object' && body.req !== null && !Array.isArray(body.req)) add(body.req as Record<string, unknown>);
+  return new URLSearchParams(pairs).toString();
+}
+
 export interface RestStatus {
   weightUsed: number;
   weightLimit: number;
@@ -59,6 +77,11 @@ export interface RestClientOptions {
 const VENUE_DEFAULTS: Record<Venue, { weightLimit: number; weightWindowMs: number; weightHeader?: string }> = {
   binance: { weightLimit: 2400, weightWindowMs: 60_000, weightHeader: 'x-mbx-used-weight-1m' },
   bybit: { weightLimit: 600, weightWindowMs: 5_000 },
+  // OKX limits each endpoint (instruments 20/2 s, candles 40/2 s, OI history 5/2 s): one local
+  // budget of 20 per 2 s, with the stricter endpoints charged more weight by their callers.
+  okx: { weightLimit: 20, weightWindowMs: 2_000 },
+  // Hyperliquid: 1200 weight per minute per IP for everything on /info.
+  hyperliquid: { weightLimit: 1200, weightWindowMs: 60_000 },
 };
 
 export class RestClient {
@@ -123,8 +146,41 @@ export class RestClient {
     return out;
   }
 
-  async get(path: string, query: Record<string, string | number> = {}, opts: { weight?: number; signal?: AbortSignal } = {}): Promise<RestResult> {
+  async get(path: string, query: Record<string, string | number> = {}, opts: RequestOptions = {}): Promise<RestResult> {
+    const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+    return this.request(path, qs, undefined, opts);
+  }
+
+  /**
+   * `POST path` with a JSON body (Hyperliquid `/info`). Recorded as `rest:<path>?<the body's scalar
+   * fields and those of its `req` object>`, so replay finds it by request type and coin.
+   */
+  async post(path: string, body: Record<string, unknown>, opts: RequestOptions = {}): Promise<RestResult> {
+    return this.request(path, postChannelQuery(body), JSON.stringify(body), opts);
+  }
+
+  /** Waits (abortably) until a request of this weight fits the local budget; false when aborted or paused past `maxWaitMs`. */
+  async waitForBudget(weight: number, signal?: AbortSignal, maxWaitMs = 5 * 60_000): Promise<boolean> {
+    const started = this.now();
+    for (;;) {
+      if (signal?.aborted) return false;
+      if (this.canSend(weight)) return true;
+      this.rollWindow();
+      const nextWindow = (this.window + 1) * this.weightWindowMs;
+      const until = Math.max(this.pausedUntil, nextWindow);
+      if (until - started > maxWaitMs) return false;
+      const wait = Math.max(5, until - this.now());
+      const waited = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(true), wait);
+        signal?.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
+      });
+      if (!waited) return false;
+    }
+  }
+
+  private async request(path: string, qs: string, postBody: string | undefined, opts: RequestOptions): Promise<RestResult> {
     const weight = opts.weight ?? 1;
+    if (opts.waitForBudget && !this.canSend(weight)) await this.waitForBudget(weight, opts.signal);
     const now = this.now();
     if (now < this.pausedUntil) {
       const kind = this.banned ? 'banned' : 'paused';
@@ -138,14 +194,18 @@ export class RestClient {
     }
     this.used += weight;
 
-    const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
-    const url = `${this.base}${path}${qs ? `?${qs}` : ''}`;
+    const url = `${this.base}${path}${postBody === undefined && qs ? `?${qs}` : ''}`;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     let res: Response;
     let text: string;
     try {
-      res = await this.fetchFn(url, { signal, headers: { accept: 'application/json' } });
+      res = await this.fetchFn(
+        url,
+        postBody === undefined
+          ? { signal, headers: { accept: 'application/json' } }
+          : { method: 'POST', body: postBody, signal, headers: { accept: 'application/json', 'content-type': 'application/json' } },
+      );
       text = await res.text();
     } catch (err) {
       if (timeout.aborted) return { ok: false, error: { kind: 'timeout', message: `${this.venue} REST ${path}: no answer in ${this.timeoutMs} ms` } };
@@ -242,8 +302,9 @@ export class RestClient {
     return { kind: 'http', status, message: `${this.venue} REST ${path}: HTTP ${status} ${text.slice(0, 200)}` };
   }
 
-  /** Bybit wraps errors in a 200 with retCode ≠ 0. */
+  /** Bybit wraps errors in a 200 with retCode ≠ 0, OKX with code ≠ "0". */
   private apiError(path: string, body: unknown, headers: Headers, now: number): RestError | undefined {
+    if (this.venue === 'okx') return this.okxApiError(path, body, now);
     if (this.venue !== 'bybit' || typeof body !== 'object' || body === null || !('retCode' in body)) return undefined;
     const { retCode, retMsg } = body as { retCode: unknown; retMsg?: unknown };
     if (retCode === 0) return undefined;
@@ -254,5 +315,18 @@ export class RestClient {
       return { kind: 'rate-limited', until, message: this.note! };
     }
     return { kind: 'api', message: `bybit REST ${path}: retCode ${String(retCode)} ${String(retMsg ?? '')}` };
+  }
+
+  /** OKX: `{code:"0"}` is success; 50011 is its rate limit ("Too Many Requests"). */
+  private okxApiError(path: string, body: unknown, now: number): RestError | undefined {
+    if (typeof body !== 'object' || body === null || !('code' in body)) return undefined;
+    const { code, msg } = body as { code: unknown; msg?: unknown };
+    if (code === '0' || code === 0) return undefined;
+    if (code === '50011' || code === 50011) {
+      const until = now + 2_000;
+      this.pause(until, `okx rate limit (code 50011 ${String(msg ?? '')}); REST paused until ${new Date(until).toISOString()}`);
+      return { kind: 'rate-limited', until, message: this.note! };
+    }
+    return { kind: 'api', message: `okx REST ${path}: code ${String(code)} ${String(msg ?? '')}`.trim() };
   }
 }

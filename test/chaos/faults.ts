@@ -5,17 +5,20 @@
 import type { Venue } from '../../src/market/types.ts';
 import { mulberry32 } from '../../testkit/random.ts';
 
+/** The venues the chaos schedule faults (the demo market's Binance and Bybit fakes). */
+export type FaultVenue = Extract<Venue, 'binance' | 'bybit'>;
+
 export { mulberry32 };
 
 export type VenueFault =
   /** Data stops on the open sockets (they stay open) for `ms`, then resumes. */
-  | { kind: 'stall'; venue: Venue; at: number; ms: number }
+  | { kind: 'stall'; venue: FaultVenue; at: number; ms: number }
   /** Every socket closed: with a close code, or torn down without a close frame. */
-  | { kind: 'close'; venue: Venue; at: number; code?: number }
+  | { kind: 'close'; venue: FaultVenue; at: number; code?: number }
   /** `n` frames that are not JSON on every socket. */
-  | { kind: 'garbage'; venue: Venue; at: number; n: number }
+  | { kind: 'garbage'; venue: FaultVenue; at: number; n: number }
   /** The next `times` REST requests get 429 with Retry-After. */
-  | { kind: 'rest429'; venue: Venue; at: number; retryAfterSec: number; times: number };
+  | { kind: 'rest429'; venue: FaultVenue; at: number; retryAfterSec: number; times: number };
 
 export interface VenueScheduleOptions {
   seed: number;
@@ -29,7 +32,7 @@ export interface VenueScheduleOptions {
    */
   maxReconnectsPerVenue: number;
   /** A stall longer than this trips the venue's watchdog (a reconnect). */
-  watchdogMs: Record<Venue, number>;
+  watchdogMs: Record<FaultVenue, number>;
 }
 
 const CLOSE_CODES = [undefined, 1000, 1001, 1011, 4000];
@@ -39,9 +42,9 @@ export function venueFaultSchedule(o: VenueScheduleOptions): VenueFault[] {
   const rand = mulberry32(o.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const times = Array.from({ length: o.count }, () => Math.floor(rand() * o.spanMs)).sort((a, b) => a - b);
-  const reconnects: Record<Venue, number> = { binance: 0, bybit: 0 };
+  const reconnects: Record<FaultVenue, number> = { binance: 0, bybit: 0 };
   return times.map((at): VenueFault => {
-    const venue: Venue = rand() < 0.5 ? 'binance' : 'bybit';
+    const venue: FaultVenue = rand() < 0.5 ? 'binance' : 'bybit';
     const roll = rand();
     const budget = reconnects[venue] < o.maxReconnectsPerVenue;
     if (roll < 0.2 && budget) {

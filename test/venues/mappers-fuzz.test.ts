@@ -10,12 +10,21 @@ import { createBinanceMapper } from '../../src/venues/binance/mapper.ts';
 import * as binanceRest from '../../src/venues/binance/rest-mappers.ts';
 import { createBybitMapper } from '../../src/venues/bybit/mapper.ts';
 import * as bybitRest from '../../src/venues/bybit/rest-mappers.ts';
+import { createHyperliquidMapper, tradeParticipants } from '../../src/venues/hyperliquid/mapper.ts';
+import * as hlRest from '../../src/venues/hyperliquid/rest-mappers.ts';
+import { createOkxMapper } from '../../src/venues/okx/mapper.ts';
+import * as okxRest from '../../src/venues/okx/rest-mappers.ts';
 import { createRecordMapper, registryFromRecords } from '../../src/venues/records.ts';
 import { buildRegistry, canonicalOf } from '../../src/venues/registry.ts';
 import { samples } from '../support/samples.ts';
 
 const binanceSamples = samples.filter((s) => s.label.startsWith('binance.')).map((s) => s.payload);
 const bybitSamples = samples.filter((s) => s.label.startsWith('bybit.')).map((s) => s.payload);
+const okxSamples = samples.filter((s) => s.label.startsWith('okx.')).map((s) => s.payload);
+const hlSamples = samples.filter((s) => s.label.startsWith('hyperliquid/')).map((s) => s.payload);
+const okxListing = samples.find((s) => s.label.startsWith('okx.v5/rest GET /api/v5/public/instruments?instType=SWAP linear'))!.payload;
+const hlMeta = samples.find((s) => s.label.startsWith('hyperliquid/rest POST /info {type:meta}'))!.payload;
+const reg4 = buildRegistry({ symbols: ['BTC', 'ETH', 'PEPE', 'DOGE'], venues: ['okx', 'hyperliquid'], okxInstruments: okxListing, hyperliquidMeta: hlMeta });
 
 const reg = buildRegistry({ symbols: ['BTC', 'ETH', 'BNB', 'ROSE', 'PEPE', 'BLZ'], venues: ['binance', 'bybit'] });
 const btcB: VenueInstrument = reg.instrument('binance', 'BTC')!;
@@ -37,7 +46,7 @@ function assertWellFormed(out: MarketEvent[] | null): void {
   if (out === null) return;
   expect(Array.isArray(out)).toBe(true);
   for (const ev of out) {
-    expect(['binance', 'bybit']).toContain(ev.venue);
+    expect(['binance', 'bybit', 'okx', 'hyperliquid']).toContain(ev.venue);
     expect(typeof ev.symbol).toBe('string');
     expect(Number.isFinite(ev.exchTime) && Number.isFinite(ev.recvTime)).toBe(true);
     const rec = ev as unknown as Record<string, unknown>;
@@ -152,9 +161,71 @@ describe('mapper fuzz: zero exceptions', () => {
     );
   });
 
+  it('OKX and Hyperliquid stream mappers on arbitrary values and mutated samples', () => {
+    const okx = createOkxMapper(reg4);
+    const hl = createHyperliquidMapper(reg4);
+    fc.assert(
+      fc.property(fc.anything({ withNullPrototype: true, withBigInt: true, withMap: true, withSparseArray: true }), (x) => {
+        assertWellFormed(okx.map(x, RECV));
+        assertWellFormed(hl.map(x, RECV));
+        for (const channel of ['trades', 'mark-price', 'funding-rate', 'open-interest', 'books5', 'liquidation-orders']) {
+          assertWellFormed(okx.map({ arg: { channel, instId: 'ETH-USDT-SWAP' }, data: [x] }, RECV));
+        }
+        for (const channel of ['trades', 'activeAssetCtx', 'l2Book']) assertWellFormed(hl.map({ channel, data: x }, RECV));
+        tradeParticipants({ channel: 'trades', data: x });
+      }),
+      { numRuns: 1500 },
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...okxSamples), fc.constantFrom(...hlSamples), fc.array(mutation, { minLength: 1, maxLength: 4 }), (o, h, ops) => {
+        assertWellFormed(okx.map(mutate(o, ops), RECV));
+        assertWellFormed(hl.map(mutate(h, ops), RECV));
+        tradeParticipants(mutate(h, ops));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('OKX and Hyperliquid REST mappers and registry building on arbitrary and mutated bodies', () => {
+    const rest = samples.filter((s) => s.label.startsWith('okx.v5/rest') || s.label.startsWith('hyperliquid/rest')).map((s) => s.payload);
+    const body = fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.tuple(fc.constantFrom(...rest), fc.array(mutation, { minLength: 1, maxLength: 4 })).map(([p, ops]) => mutate(p, ops)));
+    const eth = reg4.instrument('okx', 'ETH')!;
+    const ethHl = reg4.instrument('hyperliquid', 'ETH')!;
+    fc.assert(
+      fc.property(body, (json) => {
+        assertWellFormed(okxRest.mapOkxOpenInterestHistory(json, eth, RECV));
+        assertWellFormed(okxRest.mapOkxCandles(json, eth, RECV));
+        assertWellFormed(hlRest.mapHyperliquidCandles(json, ethHl, RECV));
+        assertWellFormed(hlRest.mapHyperliquidAssetCtxs(json, (n) => reg4.byVenueSymbol('hyperliquid', n), RECV));
+        for (const t of okxRest.mapOkxPositionTiers(json) ?? []) expect(t.maxSz > t.minSz && t.mmr > 0 && t.mmr < 1).toBe(true);
+        for (const p of hlRest.mapClearinghouseState(json) ?? []) {
+          expect(p.size > 0 && Number.isFinite(p.notionalUsd) && p.leverage >= 1 && Number.isFinite(p.leverage)).toBe(true);
+          if (p.liquidationPx !== undefined) expect(p.liquidationPx > 0 && Number.isFinite(p.liquidationPx)).toBe(true);
+        }
+        const built = buildRegistry({ symbols: ['BTC', 'ETH', 'PEPE'], venues: ['okx', 'hyperliquid'], okxInstruments: json, hyperliquidMeta: json });
+        for (const inst of [...built.instruments('okx'), ...built.instruments('hyperliquid')]) {
+          expect(inst.multiplier > 0 && Number.isFinite(inst.multiplier)).toBe(true);
+          if (inst.contractValue !== undefined) expect(inst.contractValue > 0 && Number.isFinite(inst.contractValue)).toBe(true);
+        }
+        const raw = JSON.stringify(json) ?? 'null';
+        const records = [
+          { t: RECV, v: 'okx' as const, c: 'rest:/api/v5/public/instruments?instType=SWAP', raw },
+          { t: RECV, v: 'okx' as const, c: 'rest:/api/v5/market/candles?instId=ETH-USDT-SWAP&bar=1m', raw },
+          { t: RECV, v: 'hyperliquid' as const, c: 'rest:/info?type=metaAndAssetCtxs', raw },
+          { t: RECV, v: 'hyperliquid' as const, c: 'rest:/info?type=candleSnapshot&coin=ETH&interval=1m', raw },
+          { t: RECV, v: 'okx' as const, c: 'trades', raw },
+          { t: RECV, v: 'hyperliquid' as const, c: 'trades', raw },
+        ];
+        const rm = createRecordMapper(registryFromRecords(records, ['ETH'], ['okx', 'hyperliquid']));
+        for (const r of records) assertWellFormed(rm.map(r));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
   it('canonicalOf on arbitrary names', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 24 }), fc.constantFrom('binance' as const, 'bybit' as const), (name, venue) => {
+      fc.property(fc.string({ maxLength: 24 }), fc.constantFrom('binance' as const, 'bybit' as const, 'okx' as const, 'hyperliquid' as const), (name, venue) => {
         const c = canonicalOf(venue, name);
         if (c) expect(c.multiplier >= 1 && c.symbol.length > 0).toBe(true);
       }),

@@ -12,7 +12,7 @@ const T0 = 1_780_000_020_000;
 describe('record lines', () => {
   it('parse valid records and reject anything else', () => {
     expect(parseFrameRecord('{"t":1,"v":"bybit","c":"tickers.BTCUSDT","raw":"{}"}')).toEqual({ t: 1, v: 'bybit', c: 'tickers.BTCUSDT', raw: '{}' });
-    for (const bad of ['', 'x', '[]', '{"t":"1","v":"bybit","c":"a","raw":"{}"}', '{"t":1,"v":"okx","c":"a","raw":"{}"}', '{"t":1,"v":"bybit","c":"a","raw":{}}']) {
+    for (const bad of ['', 'x', '[]', '{"t":"1","v":"bybit","c":"a","raw":"{}"}', '{"t":1,"v":"kraken","c":"a","raw":"{}"}', '{"t":1,"v":"bybit","c":"a","raw":{}}']) {
       expect(parseFrameRecord(bad)).toBeNull();
     }
   });

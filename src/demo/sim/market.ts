@@ -31,7 +31,8 @@ const FUNDING_INTERVAL_MS = 8 * 3_600_000;
 const MARK_EVERY_MS = 1000;
 const BOOK_EVERY_MS = 500;
 
-const VENUE_WEIGHT: Record<Venue, number> = { binance: 0.6, bybit: 0.4 };
+// relative shares of the simulated flow; normalized over the venues that run
+const VENUE_WEIGHT: Record<Venue, number> = { binance: 0.6, bybit: 0.4, okx: 0.3, hyperliquid: 0.2 };
 
 export interface MarketConfig {
   seed: number;
