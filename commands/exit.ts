@@ -1,7 +1,8 @@
 import type { CommandDef } from '../src/bot/command.ts';
 import { errorReply, unavailableReply, type Reply, type ReplyField } from '../src/bot/reply.ts';
 import { resolveSymbol } from '../src/bot/registry.ts';
-import { DEFAULT_EXIT_SIZE_USD, formatPrice, formatUsd } from '../src/engine/exit.ts';
+import { DEFAULT_EXIT_SIZE_USD } from '../src/engine/exit.ts';
+import { formatNumber, formatPercent, formatPrice, formatSignedPercent, formatUsd } from '../src/format/numbers.ts';
 import type { ChartService } from '../src/bot/services.ts';
 import type { ExitPlan, ExitRequest, ZoneSnapshot } from '../src/engine/types.ts';
 import type { PositionSide, Venue } from '../src/market/types.ts';
@@ -45,21 +46,22 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
   const long = side === 'long';
   const venueName = venue === 'bybit' ? 'Bybit' : 'Binance';
   const liqDistPct = ((plan.liquidationPrice - entry) / entry) * 100;
-  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`;
+  const signed = (x: number) => formatSignedPercent(x);
+  const price = (p: number) => formatPrice(p, symbol);
   const targetLines = plan.targets.map(
     (t, i) =>
-      `TP${i + 1} ${formatPrice(t.price)} (${signed(t.distancePct)} from price, before a ~${formatUsd(t.zoneUsd)} cluster${t.rewardRisk !== undefined ? `, R:R ${t.rewardRisk.toFixed(1)}` : ''})`,
+      `TP${i + 1} ${price(t.price)} (${signed(t.distancePct)} from price, before a ~${formatUsd(t.zoneUsd)} cluster${t.rewardRisk !== undefined ? `, R:R ${formatNumber(t.rewardRisk, 1)}` : ''})`,
   );
   const fields: ReplyField[] = [
-    { name: 'Liquidation price', value: `${formatPrice(plan.liquidationPrice)} (${signed(liqDistPct)} from entry; MMR ${(plan.bracket.maintMarginRatio * 100).toFixed(2)} %, max ${plan.bracket.maxLeverage}x up to ${formatUsd(plan.bracket.notionalCap)})`, inline: false },
+    { name: 'Liquidation price', value: `${price(plan.liquidationPrice)} (${signed(liqDistPct)} from entry; MMR ${formatPercent(plan.bracket.maintMarginRatio * 100)}, max ${plan.bracket.maxLeverage}x up to ${formatUsd(plan.bracket.notionalCap)})`, inline: false },
     { name: 'Targets', value: targetLines.length ? targetLines.join('\n') : `No estimated ${long ? 'short' : 'long'}-liquidation cluster ahead in the profit direction.`, inline: false },
-    { name: 'Stop', value: plan.stop ? `${formatPrice(plan.stop.price)} — ${plan.stop.reason}` : 'No safe stop between price and liquidation.', inline: false },
+    { name: 'Stop', value: plan.stop ? `${price(plan.stop.price)} — ${plan.stop.reason}` : 'No safe stop between price and liquidation.', inline: false },
   ];
   if (plan.warnings.length) fields.push({ name: 'Warnings', value: plan.warnings.map((w) => `⚠ ${w}`).join('\n'), inline: false });
 
   // Numbers live in the fields (every renderer shows them); the text is the narrative around them.
   const text = [
-    `${symbol} ${side} ${formatPrice(entry)} at ${leverage}x, ${formatUsd(sizeUsd)} on ${venueName} (price now ${formatPrice(plan.price)}); isolated margin, ${venueName} brackets.`,
+    `${symbol} ${side} ${price(entry)} at ${leverage}x, ${formatUsd(sizeUsd)} on ${venueName} (price now ${price(plan.price)}); isolated margin, ${venueName} brackets.`,
     'Targets and stops rest on estimated zones, not real orders. Not financial advice.',
   ].join('\n');
 

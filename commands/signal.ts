@@ -12,6 +12,7 @@ import {
   type TimeframeSignal,
 } from '../src/engine/types.ts';
 import { symbolOption } from './options.ts';
+import { formatFraction, formatScore } from '../src/format/numbers.ts';
 
 const TOP_CARDS = 4;
 const DEFAULT_MODE: SignalMode = 'day';
@@ -52,13 +53,8 @@ function arrow(score: number): string {
   return score > 0.05 ? '▲' : score < -0.05 ? '▼' : '•';
 }
 
-function signed(x: number): string {
-  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
-}
-
-function percent(x: number): string {
-  return `${Math.round(x * 100)}%`;
-}
+const signed = formatScore;
+const percent = formatFraction;
 
 
 function timeframeLine(t: TimeframeSignal): string {

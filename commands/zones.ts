@@ -1,7 +1,7 @@
 import type { CommandDef } from '../src/bot/command.ts';
 import { errorReply, unavailableReply, type Reply, type ReplyField } from '../src/bot/reply.ts';
 import { resolveSymbol } from '../src/bot/registry.ts';
-import { formatPrice, formatUsd } from '../src/engine/exit.ts';
+import { formatFraction, formatNumber, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../src/format/numbers.ts';
 import type { Zone, ZoneSnapshot } from '../src/engine/types.ts';
 import { strongestMagnet } from '../src/engine/zones.ts';
 import { symbolOption } from './options.ts';
@@ -26,13 +26,9 @@ export const zones: CommandDef = {
   },
 };
 
-function pct(x: number): string {
-  return `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`;
-}
-
-function zoneLine(z: Zone): string {
-  const core = z.core ? `  core ${formatPrice(z.core.low)}–${formatPrice(z.core.high)}` : '';
-  return `${formatPrice(z.low)}–${formatPrice(z.high)}${core}  ~${formatUsd(z.notionalUsd)}  ${pct(z.distancePct)}  ${Math.round(z.share * 100)}% of side  (#${z.rank})`;
+function zoneLine(z: Zone, symbol: string): string {
+  const core = z.core ? `  core ${formatPriceRange(z.core.low, z.core.high, symbol)}` : '';
+  return `${formatPriceRange(z.low, z.high, symbol)}${core}  ~${formatUsd(z.notionalUsd)}  ${formatSignedPercent(z.distancePct)}  ${formatFraction(z.share)} of side  (#${z.rank} on its side)`;
 }
 
 function ageText(ms: number): string {
@@ -52,17 +48,17 @@ export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, 
   const venues = snap.venues.length ? snap.venues.join(' + ') : 'no venue yet';
 
   const lines = [
-    `${symbol} ${formatPrice(snap.price)} · estimated liquidation zones (${venues}; data ${ageText(age)} old)`,
+    `${symbol} ${formatPrice(snap.price, symbol)} · estimated liquidation zones (${venues}; data ${ageText(age)} old)`,
     '',
     'Above price (shorts would be liquidated):',
-    ...(above.length ? above.map((z) => `  ${zoneLine(z)}`) : ['  none estimated yet']),
+    ...(above.length ? above.map((z) => `  ${zoneLine(z, symbol)}`) : ['  none estimated yet']),
     'Below price (longs would be liquidated):',
-    ...(below.length ? below.map((z) => `  ${zoneLine(z)}`) : ['  none estimated yet']),
+    ...(below.length ? below.map((z) => `  ${zoneLine(z, symbol)}`) : ['  none estimated yet']),
   ];
   const fields: ReplyField[] = [];
   if (magnet) {
     const where = magnet.side === 'short' ? 'above' : 'below';
-    const magnetText = `${formatPrice(magnet.low)}–${formatPrice(magnet.high)} ${where} (~${formatUsd(magnet.notionalUsd)}, ${pct(magnet.distancePct)}, ${magnet.distanceAtr.toFixed(1)} ATR)`;
+    const magnetText = `${formatPriceRange(magnet.low, magnet.high, symbol)} ${where} (~${formatUsd(magnet.notionalUsd)}, ${formatSignedPercent(magnet.distancePct)}, ${formatNumber(magnet.distanceAtr, 1)} ATR)`;
     fields.push({ name: 'Strongest magnet', value: magnetText, inline: false });
   }
   if (trackRecord) lines.push(trackRecord);

@@ -1,7 +1,7 @@
 import { MarketState } from '../market/state.ts';
 import type { MarketEvent, PositionSide } from '../market/types.ts';
 import type { BracketBook } from './brackets.ts';
-import { formatUsd } from './exit.ts';
+import { formatUsd } from '../format/numbers.ts';
 import type { LeverageWeight } from './levels.ts';
 import { mirrorLevel, nearEdge, reached } from './track-record.ts';
 import type { ZoneSnapshot } from './types.ts';

@@ -1,6 +1,7 @@
 import type { BracketTable } from './brackets.ts';
 import { liquidationPrice } from './liquidation.ts';
 import type { ExitPlan, ExitRequest, ExitTarget, Zone, ZoneSnapshot } from './types.ts';
+import { formatPrice, formatUsd } from '../format/numbers.ts';
 
 /**
  * The exit planner: the position's own liquidation price (the venue's bracket math), take-profit
@@ -27,7 +28,7 @@ export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: Bracke
   const liqPrice = liq.price;
   const buffer = Math.max(snapshot.binSize * 0.25, price * 0.0001);
   const warnings: string[] = [];
-  const fmt = (p: number) => formatPrice(p);
+  const fmt = (p: number) => formatPrice(p, snapshot.symbol);
 
   // Targets: clusters of the other side in the profit direction, beyond both price and entry.
   const beyond = long ? Math.max(price, req.entry) : Math.min(price, req.entry);
@@ -124,23 +125,3 @@ export function zoneContains(z: Zone, p: number): boolean {
   return p >= z.low && p <= z.high;
 }
 
-const PRICE_FORMATS = [0, 1, 2, 3].map((digits) => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits }));
-
-/** Prices with sensible precision for any magnitude (BTC 97,120.5 … PEPE 0.00001234). */
-export function formatPrice(p: number): string {
-  if (!Number.isFinite(p)) return String(p);
-  const a = Math.abs(p);
-  if (a >= 1000) return PRICE_FORMATS[1]!.format(p);
-  if (a >= 1) return PRICE_FORMATS[a >= 100 ? 2 : 3]!.format(p);
-  if (a === 0) return '0';
-  return p.toPrecision(4);
-}
-
-/** $4.2M, $850k, $120 */
-export function formatUsd(n: number): string {
-  const a = Math.abs(n);
-  if (a >= 1e9) return `$${(n / 1e9).toFixed(2)}B`;
-  if (a >= 1e6) return `$${(n / 1e6).toFixed(a >= 1e8 ? 0 : 1)}M`;
-  if (a >= 1e3) return `$${(n / 1e3).toFixed(a >= 1e5 ? 0 : 1)}k`;
-  return `$${n.toFixed(0)}`;
-}

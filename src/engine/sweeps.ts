@@ -1,5 +1,5 @@
 import type { LiquidationEvent } from '../market/types.ts';
-import { formatPrice, formatUsd } from './exit.ts';
+import { formatPriceRange, formatUsd } from '../format/numbers.ts';
 import type { SweepEvent, Zone, ZoneSnapshot } from './types.ts';
 
 /**
@@ -104,7 +104,7 @@ export function formatSweep(ev: SweepEvent): string {
   const side = ev.side === 'long' ? 'long' : 'short';
   const mins = Math.round(ev.windowMs / 60_000);
   return (
-    `${ev.symbol}: price swept the estimated ${side}-liquidation zone ${formatPrice(ev.low)}–${formatPrice(ev.high)} ` +
+    `${ev.symbol}: price swept the estimated ${side}-liquidation zone ${formatPriceRange(ev.low, ev.high, ev.symbol)} ` +
     `(modeled ~${formatUsd(ev.modeledUsd)}); realized ${side} liquidations in the band over ~${mins} min: ${formatUsd(ev.realizedUsd)} ` +
     `(a lower bound: Binance reports only a sample of liquidations).`
   );

@@ -1,4 +1,4 @@
-import { formatUsd } from './exit.ts';
+import { formatUsd } from '../format/numbers.ts';
 import type { SweepEvent, Zone, ZoneSnapshot } from './types.ts';
 
 /**

@@ -125,12 +125,18 @@ export function formatPrice(p: number, ctx?: PriceContext): string {
     // Significant digits the tick allows, at most four: more is noise to a reader.
     const digits = Math.max(2, Math.min(4, decimals - zeros));
     const text = fixed(a, zeros + digits, false);
+    // (subscript form keeps its digits: they are significant, not padding)
     const rounded = text.slice(2 + zeros); // after "0." and the zeros
     // Rounding up can carry into a new digit (0.0000099999 → 0.0000100): reformat then.
     if (rounded.length > digits || !text.startsWith(`0.${'0'.repeat(zeros)}`)) return formatPrice(Number(text) * Math.sign(p), ctx);
     return `${p < 0 ? MINUS : ''}0.0${subscript(zeros)}${rounded}`;
   }
-  return fixed(p, decimals);
+  // A tick gives exchange-style fixed decimals; the fallback drops trailing zeros (3,000 not 3,000.0).
+  return resolveTick(ctx) === undefined ? trimZeros(fixed(p, decimals)) : fixed(p, decimals);
+}
+
+function trimZeros(text: string): string {
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
 /** A price band, both ends at the same precision: `3,080.50–3,120.00`. */

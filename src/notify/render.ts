@@ -3,7 +3,7 @@
  * one destination in one tick become a digest. Every alert says zones are estimates.
  */
 import type { Reply, ReplyField, ReplyImage } from '../bot/reply.ts';
-import { formatUsd } from '../store/service.ts';
+import { formatUsd } from '../format/numbers.ts';
 import type { AlertPayload } from './rules.ts';
 
 export const ESTIMATE_NOTE = 'Zones are estimates from public liquidation and open-interest data, not guarantees; not financial advice.';

@@ -2,19 +2,18 @@
  * Wording for positions: the one-line plan, a position's summary, and the alert payloads the
  * watcher hands the notifier (rendered here because only this module knows what a position is).
  */
-import { formatPrice, formatUsd } from '../engine/exit.ts';
+import { formatPercent, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../format/numbers.ts';
 import type { ExitPlan } from '../engine/types.ts';
 import type { PositionAlertPayload } from '../notify/rules.ts';
 import { ESTIMATE_NOTE } from '../notify/render.ts';
 import type { WatchEvent } from './rules.ts';
 import type { Position } from './types.ts';
 
-const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}%`;
-const band = (z: { low: number; high: number }) => `${formatPrice(z.low)}–${formatPrice(z.high)}`;
+const signed = (x: number) => formatSignedPercent(x);
 
 /** `ETH long 3,120 × 20x`. */
 export function positionName(p: Pick<Position, 'symbol' | 'side' | 'entry' | 'leverage'>): string {
-  return `${p.symbol} ${p.side} ${formatPrice(p.entry)} × ${p.leverage}x`;
+  return `${p.symbol} ${p.side} ${formatPrice(p.entry, p.symbol)} × ${p.leverage}x`;
 }
 
 /** Price move since entry in %, and the same on margin (× leverage), in the position's favour. */
@@ -25,18 +24,18 @@ export function pnlPct(p: Pick<Position, 'side' | 'entry' | 'leverage'>, price: 
 
 /** The refreshed plan in one line: price, targets, stop, liquidation. */
 export function planLine(plan: ExitPlan): string {
-  const parts = [`price ${formatPrice(plan.price)}`];
-  plan.targets.slice(0, 2).forEach((t, i) => parts.push(`TP${i + 1} ${formatPrice(t.price)} (${signed(t.distancePct)})`));
+  const parts = [`price ${formatPrice(plan.price, plan.request.symbol)}`];
+  plan.targets.slice(0, 2).forEach((t, i) => parts.push(`TP${i + 1} ${formatPrice(t.price, plan.request.symbol)} (${signed(t.distancePct)})`));
   if (plan.targets.length === 0) parts.push('no target cluster ahead');
-  parts.push(plan.stop ? `stop ${formatPrice(plan.stop.price)}` : 'no safe stop');
-  parts.push(`liq ${formatPrice(plan.liquidationPrice)} (${signed(((plan.liquidationPrice - plan.price) / plan.price) * 100)})`);
+  parts.push(plan.stop ? `stop ${formatPrice(plan.stop.price, plan.request.symbol)}` : 'no safe stop');
+  parts.push(`liq ${formatPrice(plan.liquidationPrice, plan.request.symbol)} (${signed(((plan.liquidationPrice - plan.price) / plan.price) * 100)})`);
   return parts.join(' · ');
 }
 
 /** The alert payload for one watch event, with the plan line and a button to the full plan. */
 export function alertPayload(p: Position, e: WatchEvent, plan: ExitPlan, t: number, context?: string): PositionAlertPayload {
   const name = `${p.symbol} ${p.side} #${p.id}`;
-  const price = formatPrice(plan.price);
+  const price = formatPrice(plan.price, p.symbol);
   const long = p.side === 'long';
   let title: string;
   let lead: string;
@@ -44,26 +43,26 @@ export function alertPayload(p: Position, e: WatchEvent, plan: ExitPlan, t: numb
   switch (e.kind) {
     case 'target-near': {
       const z = e.zone!;
-      const where = e.distancePct === 0 ? 'is inside' : `is ${e.distancePct!.toFixed(2)}% ${long ? 'below' : 'above'}`;
+      const where = e.distancePct === 0 ? 'is inside' : `is ${formatPercent(e.distancePct!)} ${long ? 'below' : 'above'}`;
       title = `${name}: near your take-profit zone`;
-      lead = `${p.symbol} ${price} ${where} the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)} est.), the next target for your ${p.side}. Forced ${long ? 'buying' : 'selling'} there is liquidity to exit into: consider taking profit at its near edge.`;
-      line = `${name} near target: ${price}, cluster ${band(z)} (~${formatUsd(z.notionalUsd)})`;
+      lead = `${p.symbol} ${price} ${where} the ${z.side}-liquidation cluster ${formatPriceRange(z.low, z.high, p.symbol)} (~${formatUsd(z.notionalUsd)} est.), the next target for your ${p.side}. Forced ${long ? 'buying' : 'selling'} there is liquidity to exit into: consider taking profit at its near edge.`;
+      line = `${name} near target: ${price}, cluster ${formatPriceRange(z.low, z.high, p.symbol)} (~${formatUsd(z.notionalUsd)})`;
       break;
     }
     case 'target-swept': {
       const z = e.zone!;
-      const next = e.next ? `the next cluster: TP ${formatPrice(e.next.price)} (${signed(e.next.distancePct)}, ~${formatUsd(e.next.zoneUsd)} est.)` : 'no further cluster is estimated ahead';
+      const next = e.next ? `the next cluster: TP ${formatPrice(e.next.price, p.symbol)} (${signed(e.next.distancePct)}, ~${formatUsd(e.next.zoneUsd)} est.)` : 'no further cluster is estimated ahead';
       title = `${name}: target zone swept`;
-      lead = `Price traded through the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)} est.): that target is consumed. Consider trailing your stop behind the move, or aim at ${next}.`;
-      line = `${name} target swept: ${band(z)} consumed; ${e.next ? `next TP ${formatPrice(e.next.price)}` : 'no next cluster'}`;
+      lead = `Price traded through the ${z.side}-liquidation cluster ${formatPriceRange(z.low, z.high, p.symbol)} (~${formatUsd(z.notionalUsd)} est.): that target is consumed. Consider trailing your stop behind the move, or aim at ${next}.`;
+      line = `${name} target swept: ${formatPriceRange(z.low, z.high, p.symbol)} consumed; ${e.next ? `next TP ${formatPrice(e.next.price, p.symbol)}` : 'no next cluster'}`;
       break;
     }
     case 'cascade': {
       const z = e.zone!;
       const how = e.previousUsd !== undefined ? `grew from ~${formatUsd(e.previousUsd)} to ~${formatUsd(z.notionalUsd)}` : `formed (~${formatUsd(z.notionalUsd)} est.)`;
       title = `${name}: cascade risk before your liquidation`;
-      lead = `A ${z.side}-liquidation cluster ${band(z)} ${how} between the price ${price} and your liquidation price ${formatPrice(plan.liquidationPrice)}. A flush through it could cascade toward your liquidation: consider a tighter stop or less leverage.`;
-      line = `${name} cascade risk: cluster ${band(z)} ${e.previousUsd !== undefined ? 'grew' : 'formed'} (~${formatUsd(z.notionalUsd)}) before liq ${formatPrice(plan.liquidationPrice)}`;
+      lead = `A ${z.side}-liquidation cluster ${formatPriceRange(z.low, z.high, p.symbol)} ${how} between the price ${price} and your liquidation price ${formatPrice(plan.liquidationPrice, p.symbol)}. A flush through it could cascade toward your liquidation: consider a tighter stop or less leverage.`;
+      line = `${name} cascade risk: cluster ${formatPriceRange(z.low, z.high, p.symbol)} ${e.previousUsd !== undefined ? 'grew' : 'formed'} (~${formatUsd(z.notionalUsd)}) before liq ${formatPrice(plan.liquidationPrice, p.symbol)}`;
       break;
     }
     case 'liquidation-near': {
@@ -71,9 +70,9 @@ export function alertPayload(p: Position, e: WatchEvent, plan: ExitPlan, t: numb
       title = `URGENT · ${name}: close to liquidation`;
       lead =
         d <= 0
-          ? `${p.symbol} ${price} is at or beyond your estimated liquidation price ${formatPrice(plan.liquidationPrice)} (${p.leverage}x, entry ${formatPrice(p.entry)}). Check your position now.`
-          : `${p.symbol} ${price} is ${d.toFixed(2)}% from your estimated liquidation price ${formatPrice(plan.liquidationPrice)} (${p.leverage}x, entry ${formatPrice(p.entry)}). Reduce size, add margin or close before the mark gets there.`;
-      line = `URGENT ${name}: ${price} is ${Math.max(0, d).toFixed(2)}% from liquidation ${formatPrice(plan.liquidationPrice)}`;
+          ? `${p.symbol} ${price} is at or beyond your estimated liquidation price ${formatPrice(plan.liquidationPrice, p.symbol)} (${p.leverage}x, entry ${formatPrice(p.entry, p.symbol)}). Check your position now.`
+          : `${p.symbol} ${price} is ${formatPercent(d)} from your estimated liquidation price ${formatPrice(plan.liquidationPrice, p.symbol)} (${p.leverage}x, entry ${formatPrice(p.entry, p.symbol)}). Reduce size, add margin or close before the mark gets there.`;
+      line = `URGENT ${name}: ${price} is ${formatPercent(Math.max(0, d))} from liquidation ${formatPrice(plan.liquidationPrice, p.symbol)}`;
       break;
     }
     case 'conflict':

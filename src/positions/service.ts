@@ -9,7 +9,8 @@ import type { Caller } from '../bot/command.ts';
 import { errorReply, type Reply, type ReplyButton } from '../bot/reply.ts';
 import { resolveSymbol } from '../bot/registry.ts';
 import type { ChartService, Services, ZoneService } from '../bot/services.ts';
-import { DEFAULT_EXIT_SIZE_USD, formatPrice, formatUsd } from '../engine/exit.ts';
+import { DEFAULT_EXIT_SIZE_USD } from '../engine/exit.ts';
+import { formatPercent, formatPrice, formatSignedPercent, formatUsd } from '../format/numbers.ts';
 import type { ExitPlan, ExitRequest } from '../engine/types.ts';
 import type { SymbolRegistry } from '../market/symbols.ts';
 import type { PositionSide, Venue } from '../market/types.ts';
@@ -125,7 +126,7 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     const threshold = liquidationThresholdPct(p, plan.liquidationPrice, liqParams);
     const lines = [
       `Watching ${positionName(p)}, ${formatUsd(sizeUsd)} on ${venue === 'bybit' ? 'Bybit' : 'Binance'} as #${p.id}.`,
-      `Estimated liquidation ${formatPrice(plan.liquidationPrice)} (${liqDist >= 0 ? '+' : ''}${liqDist.toFixed(2)}% from the price ${formatPrice(plan.price)}).`,
+      `Estimated liquidation ${formatPrice(plan.liquidationPrice, p.symbol)} (${formatSignedPercent(liqDist)} from the price ${formatPrice(plan.price, p.symbol)}).`,
       `Plan: ${planLine(plan)}`,
       `Alerts go to ${where}: price near your target cluster, that cluster swept, a cluster building before your liquidation price, timeframes turning conflicted, and — urgent, even in quiet hours — the mark within ${threshold.toFixed(2)}% of your liquidation price.`,
       ...plan.warnings.map((w) => `⚠ ${w}`),
@@ -151,14 +152,14 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     }
     const rows = positions.map((p) => {
       const plan = planOf(p);
-      if ('error' in plan) return { p, line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — liq ${formatPrice(p.liquidationPrice)} (no live data: ${plan.error})`, plan: undefined };
+      if ('error' in plan) return { p, line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — liq ${formatPrice(p.liquidationPrice, p.symbol)} (no live data: ${plan.error})`, plan: undefined };
       const pnl = pnlPct(p, plan.price);
       const liqAway = (Math.abs(plan.price - plan.liquidationPrice) / plan.price) * 100;
-      const tp = plan.targets[0] ? ` · TP1 ${formatPrice(plan.targets[0].price)}` : '';
+      const tp = plan.targets[0] ? ` · TP1 ${formatPrice(plan.targets[0].price, p.symbol)}` : '';
       return {
         p,
         plan,
-        line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — now ${formatPrice(plan.price)} (${pnl.move >= 0 ? '+' : ''}${pnl.move.toFixed(2)}%, ${pnl.onMargin >= 0 ? '+' : ''}${pnl.onMargin.toFixed(1)}% on margin) · liq ${formatPrice(plan.liquidationPrice)} (${liqAway.toFixed(2)}% away)${tp}`,
+        line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — now ${formatPrice(plan.price, p.symbol)} (${formatSignedPercent(pnl.move)}, ${formatSignedPercent(pnl.onMargin, 1)} on margin) · liq ${formatPrice(plan.liquidationPrice, p.symbol)} (${formatPercent(liqAway)} away)${tp}`,
       };
     });
     const buttons: ReplyButton[] = positions.slice(0, 5).map((p) => ({ action: `/position plan ${p.id}`, label: `Plan #${p.id}` }));
@@ -193,7 +194,7 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     return privateReply({
       ...base,
       title: `Position #${p.id}: ${p.symbol} ${p.side} exit plan (estimated)`,
-      text: [`Open since ${new Date(p.openedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC; ${pnl.move >= 0 ? '+' : ''}${pnl.move.toFixed(2)}% from entry (${pnl.onMargin >= 0 ? '+' : ''}${pnl.onMargin.toFixed(1)}% on margin).`, base.text].join('\n'),
+      text: [`Open since ${new Date(p.openedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC; ${formatSignedPercent(pnl.move)} from entry (${formatSignedPercent(pnl.onMargin, 1)} on margin).`, base.text].join('\n'),
       buttons: [
         { action: `/position close ${p.id}`, label: `Close #${p.id}` },
         { action: `/zones ${p.symbol}`, label: `Zones ${p.symbol}` },

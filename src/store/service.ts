@@ -15,6 +15,7 @@ import {
 } from './settings.ts';
 import type { Store } from './store.ts';
 import type { Destination, SubscriptionService } from './types.ts';
+import { formatUsd } from '../format/numbers.ts';
 
 type Args = Record<string, string | number | undefined>;
 
@@ -242,12 +243,5 @@ export function formatSettings(s: AlertSettings, t: number): string {
   ].join(' · ');
 }
 
-export function formatUsd(usd: number): string {
-  const a = Math.abs(usd);
-  if (a >= 1e9) return `$${(usd / 1e9).toFixed(a >= 1e10 ? 0 : 1)}B`;
-  if (a >= 1e6) return `$${(usd / 1e6).toFixed(a >= 1e7 ? 0 : 1)}M`;
-  if (a >= 1e3) return `$${(usd / 1e3).toFixed(0)}k`;
-  return `$${usd.toFixed(0)}`;
-}
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

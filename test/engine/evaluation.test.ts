@@ -69,7 +69,7 @@ describe('evaluation on constructed data', () => {
     expect(table).toMatch(/too short/);
     const full = formatEvaluationTable(evaluate(market(liq25), opts));
     expect(full).toMatch(/cover top-k/);
-    expect(full).toMatch(/^ETH\s+\d+\s+\$75\.0k\s+100\.0%/m);
+    expect(full).toMatch(/^ETH\s+\d+\s+\$75k\s+100\.0%/m);
     expect(full).toMatch(/lower bound/);
   });
 });

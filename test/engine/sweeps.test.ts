@@ -48,6 +48,6 @@ describe('live track record', () => {
     const s = rec.stats();
     expect(s).toMatchObject({ zones: 2, zoneTouches: 1, placeboTouches: 0 });
     rec.recordSweep({ symbol: 'ETH', zoneId: 'x', side: 'long', low: 990, high: 991.5, t: 10 * MIN, modeledUsd: 11e6, realizedUsd: 250_000, windowMs: 5 * MIN });
-    expect(rec.line()).toBe('Track record: top zone cores touched within 10 min: 1/2 (50 %) vs placebo 0/2 (0 %); 1 sweep, realized ≥ $250k of ~$11.0M modeled.');
+    expect(rec.line()).toBe('Track record: top zone cores touched within 10 min: 1/2 (50 %) vs placebo 0/2 (0 %); 1 sweep, realized ≥ $250k of ~$11M modeled.');
   });
 });

@@ -55,7 +55,9 @@ describe('formatPrice', () => {
   it('falls back to five significant digits without a tick', () => {
     expect(formatPrice(97_120.5)).toBe('97,121');
     expect(formatPrice(3120.45)).toBe('3,120.5');
-    expect(formatPrice(0.35)).toBe('0.35000');
+    expect(formatPrice(0.35)).toBe('0.35');
+    expect(formatPrice(3000)).toBe('3,000');
+    expect(formatPrice(0.123456)).toBe('0.12346');
     expect(formatPrice(0)).toBe('0');
   });
 
@@ -65,7 +67,7 @@ describe('formatPrice', () => {
     expect(formatPrice(0.00000996, 'PEPE')).toBe('0.0₅996');
     expect(formatPrice(0.0000099999, 'PEPE')).toBe('0.0₄1000');
     expect(formatPrice(-0.00000996, 'PEPE')).toBe('−0.0₅996');
-    expect(formatPrice(0.000123)).toBe('0.00012300');
+    expect(formatPrice(0.000123)).toBe('0.000123');
   });
 
   it('a range prints both ends at the same precision', () => {

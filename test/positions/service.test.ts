@@ -48,7 +48,7 @@ describe('/position add', () => {
     expect(r.ok).toBe(true);
     expect(r.ephemeral).toBe(true);
     expect(r.title).toBe('Position #1: ETH long 3,000 × 20x');
-    expect(r.text).toMatch(/\$25.0k on Bybit as #1/);
+    expect(r.text).toMatch(/\$25k on Bybit as #1/);
     expect(r.text).toMatch(/Estimated liquidation 2,8\d\d/);
     expect(r.text).toMatch(/Alerts go to your private chat with the bot/);
     expect(r.buttons?.map((b) => b.action)).toEqual(['/position plan 1', '/position list']);
@@ -96,7 +96,7 @@ describe('/position list, plan, close', () => {
     expect(r.ephemeral).toBe(true);
     expect(r.title).toBe('Your positions (2/3)');
     const lines = r.text.split('\n');
-    expect(lines[0]).toMatch(/^#1 ETH long 3,000 × 20x · \$10.0k binance — now 3,030 \(\+1\.00%, \+20\.0% on margin\) · liq 2,861\.4 \(5\.56% away\) · TP1 3,09/);
+    expect(lines[0]).toMatch(/^#1 ETH long 3,000 × 20x · \$10k binance — now 3,030 \(\+1\.00%, \+20\.0% on margin\) · liq 2,861\.4 \(5\.56% away\) · TP1 3,09/);
     expect(lines[1]).toMatch(/^#2 ETH short 3,100 × 10x .* \(\+2\.26%, \+22\.6% on margin\)/);
     expect(r.text).not.toContain('2,000');
     expect(r.buttons?.map((b) => b.action)).toEqual(['/position plan 1', '/position plan 2']);

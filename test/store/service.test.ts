@@ -90,7 +90,7 @@ describe('subscription commands', () => {
     expect((await run('/alerts kinds proximity,sweep', dmUser)).data).toMatchObject({ settings: { kinds: ['proximity', 'sweep'] } });
     expect((await run('/alerts kinds pump', dmUser)).text).toMatch(/Unknown alert kind "pump"/);
     const show = await run('/alerts show', dmUser);
-    expect(show.text).toMatch(/Proximity 0\.8% · min zone \$2\.0M · cooldown 15 min · quiet hours 22:00–07:00 UTC · not muted · kinds proximity, sweep/);
+    expect(show.text).toMatch(/Proximity 0\.8% · min zone \$2M · cooldown 15 min · quiet hours 22:00–07:00 UTC · not muted · kinds proximity, sweep/);
     // Channel settings: anyone may look, only managers may change.
     expect((await run('/alerts show here', member)).ok).toBe(true);
     expect((await run('/alerts cooldown 5 here', member)).ok).toBe(false);

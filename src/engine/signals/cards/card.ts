@@ -1,5 +1,6 @@
 import type { Timeframe } from '../../types.ts';
 import type { CardInput } from '../input.ts';
+import { formatPrice, formatSignedPercent, formatUsd } from '../../../format/numbers.ts';
 
 /** What one card says about one symbol on one timeframe. */
 export interface CardOutput {
@@ -44,22 +45,15 @@ export function directional(score: number, confidence: number, reason: string): 
   return { score: s, strength: Math.abs(s), confidence: saturate(confidence), reason };
 }
 
+/** A fraction as a signed percent (0.012 → `+1.20%`), via the one formatter. */
 export function pct(x: number, digits = 2): string {
-  return `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(digits)}%`;
+  return formatSignedPercent(x * 100, digits);
 }
 
-export function usd(x: number): string {
-  const a = Math.abs(x);
-  if (a >= 1e9) return `$${(x / 1e9).toFixed(1)}B`;
-  if (a >= 1e6) return `$${(x / 1e6).toFixed(1)}M`;
-  if (a >= 1e3) return `$${(x / 1e3).toFixed(0)}k`;
-  return `$${x.toFixed(0)}`;
-}
+export const usd = formatUsd;
 
-export function price(x: number): string {
-  if (x >= 1000) return x.toLocaleString('en-US', { maximumFractionDigits: 0 });
-  if (x >= 1) return x.toFixed(2);
-  return x.toPrecision(4);
+export function price(x: number, symbol?: string): string {
+  return formatPrice(x, symbol);
 }
 
 /** Human span of the recent window of a timeframe, e.g. `5×5m`. */
