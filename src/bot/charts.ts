@@ -9,6 +9,7 @@ import type { ExitPlan, ZoneSnapshot } from '../engine/types.ts';
 import type { ReplyImage } from './reply.ts';
 import type { ChartService } from './services.ts';
 import { CHART_FONT_FAMILY, chartFontFiles } from './fonts.ts';
+import { formatPrice, formatUsd } from '../format/numbers.ts';
 
 export const CHART_WIDTH = 960;
 export const CHART_HEIGHT = 540;
@@ -31,22 +32,6 @@ const COLORS = {
 
 /** echarts option object; typed loosely because the full echarts option type is very deep. */
 export type ChartOption = Record<string, unknown>;
-
-export function formatPrice(p: number): string {
-  if (!Number.isFinite(p)) return String(p);
-  const abs = Math.abs(p);
-  const decimals = abs === 0 ? 2 : Math.min(10, Math.max(0, 4 - Math.floor(Math.log10(abs))));
-  return p.toLocaleString('en-US', { maximumFractionDigits: decimals });
-}
-
-export function formatUsd(v: number): string {
-  const abs = Math.abs(v);
-  const short = (x: number, unit: string) => `$${x.toFixed(Math.abs(x) >= 10 ? 0 : 1).replace(/\.0$/, '')}${unit}`;
-  if (abs >= 1e9) return short(v / 1e9, 'B');
-  if (abs >= 1e6) return short(v / 1e6, 'M');
-  if (abs >= 1e3) return short(v / 1e3, 'k');
-  return `$${v.toFixed(0)}`;
-}
 
 export function formatAge(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return 'unknown';
@@ -143,7 +128,7 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
         ];
       });
 
-  const allLines: PriceLine[] = [{ price: snapshot.price, label: lines.length ? 'price' : `price ${formatPrice(snapshot.price)}`, color: COLORS.price }, ...lines];
+  const allLines: PriceLine[] = [{ price: snapshot.price, label: lines.length ? 'price' : `price ${formatPrice(snapshot.price, snapshot.symbol)}`, color: COLORS.price }, ...lines];
   const labelRows = staggerLabels(
     allLines.map((l) => ({ x: ((l.price - xMin) / (xMax - xMin)) * plotWidthPx, width: l.label.length * 7 + 8 })),
     3,
@@ -159,7 +144,7 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
     title: {
       text: title,
       subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC${
-        lines.length ? `\nprice ${formatPrice(snapshot.price)} · ${lines.map((l) => `${l.label} ${formatPrice(l.price)}`).join(' · ')}` : ''
+        lines.length ? `\nprice ${formatPrice(snapshot.price, snapshot.symbol)} · ${lines.map((l) => `${l.label} ${formatPrice(l.price, snapshot.symbol)}`).join(' · ')}` : ''
       }`,
       left: 16,
       top: 10,
@@ -371,7 +356,7 @@ export function createChartService(opts: ChartServiceOptions = {}): ChartService
       const key = `zones|${snapshot.symbol}|${snapshot.seq}`;
       return {
         name: `zones-${fileSafe(snapshot.symbol)}.png`,
-        alt: `${snapshot.symbol} estimated liquidation map around ${formatPrice(snapshot.price)}`,
+        alt: `${snapshot.symbol} estimated liquidation map around ${formatPrice(snapshot.price, snapshot.symbol)}`,
         render: () => cache.get(key, () => renderChartPng(zonesChartOption(snapshot))),
       };
     },
@@ -380,7 +365,7 @@ export function createChartService(opts: ChartServiceOptions = {}): ChartService
       const key = `exit|${snapshot.symbol}|${snapshot.seq}|${r.side}|${r.entry}|${r.leverage}|${r.sizeUsd}|${r.venue}`;
       return {
         name: `exit-${fileSafe(snapshot.symbol)}.png`,
-        alt: `${snapshot.symbol} ${r.side} exit plan: entry ${formatPrice(r.entry)}, liquidation ${formatPrice(plan.liquidationPrice)}`,
+        alt: `${snapshot.symbol} ${r.side} exit plan: entry ${formatPrice(r.entry, snapshot.symbol)}, liquidation ${formatPrice(plan.liquidationPrice, snapshot.symbol)}`,
         render: () => cache.get(key, () => renderChartPng(exitChartOption(snapshot, plan))),
       };
     },

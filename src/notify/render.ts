@@ -3,7 +3,7 @@
  * one destination in one tick become a digest. Every alert says zones are estimates.
  */
 import type { Reply, ReplyField, ReplyImage } from '../bot/reply.ts';
-import { formatUsd } from '../format/numbers.ts';
+import { formatFraction, formatPercent, formatPrice, formatPriceRange, formatUsd } from '../format/numbers.ts';
 import type { AlertPayload } from './rules.ts';
 
 export const ESTIMATE_NOTE = 'Zones are estimates from public liquidation and open-interest data, not guarantees; not financial advice.';
@@ -17,21 +17,8 @@ export interface RenderOptions {
   image?: ReplyImage;
 }
 
-export function formatPrice(p: number): string {
-  if (!Number.isFinite(p)) return String(p);
-  const a = Math.abs(p);
-  // Manual grouping: toLocaleString is slow enough to matter when thousands of alerts render.
-  if (a >= 1000) {
-    const [int, frac] = p.toFixed(1).split('.');
-    return `${int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac}`;
-  }
-  if (a >= 100) return p.toFixed(2);
-  if (a >= 1) return p.toFixed(4);
-  return p.toPrecision(4);
-}
-
-const pct = (x: number) => `${Math.abs(x).toFixed(2)}%`;
-const band = (z: { low: number; high: number }) => `${formatPrice(z.low)}–${formatPrice(z.high)}`;
+const pct = (x: number) => formatPercent(Math.abs(x));
+const band = (z: { low: number; high: number }, symbol: string) => formatPriceRange(z.low, z.high, symbol);
 const sideWord = (side: 'long' | 'short') => (side === 'long' ? 'long-liquidation zone (below price)' : 'short-liquidation zone (above price)');
 
 /** Title of one alert. */
@@ -55,15 +42,15 @@ export function alertTitle(a: AlertPayload): string {
 export function alertLine(a: AlertPayload): string {
   switch (a.kind) {
     case 'proximity':
-      return `${a.symbol} proximity: ${formatPrice(a.price)} is ${pct(a.distancePct)} ${a.distancePct === 0 ? 'inside' : a.distancePct > 0 ? 'below' : 'above'} the ${a.zone.side} zone ${band(a.zone)} (~${formatUsd(a.zone.notionalUsd)} est.)`;
+      return `${a.symbol} proximity: ${formatPrice(a.price, a.symbol)} is ${pct(a.distancePct)} ${a.distancePct === 0 ? 'inside' : a.distancePct > 0 ? 'below' : 'above'} the ${a.zone.side} zone ${band(a.zone, a.symbol)} (~${formatUsd(a.zone.notionalUsd)} est.)`;
     case 'conflict':
       return a.phase === 'start'
         ? `${a.symbol} conflict: timeframes disagree (${a.mode})${a.context ? ` — ${a.context}` : ''}`
         : `${a.symbol} conflict resolved: timeframes agree again (${a.mode})${a.context ? ` — ${a.context}` : ''}`;
     case 'sweep':
-      return `${a.symbol} sweep: ${a.zone.side} zone ${band(a.zone)} traded through — modeled ~${formatUsd(a.modeledUsd)}, realized ≥ ${formatUsd(a.realizedUsd)}`;
+      return `${a.symbol} sweep: ${a.zone.side} zone ${band(a.zone, a.symbol)} traded through — modeled ~${formatUsd(a.modeledUsd)}, realized ≥ ${formatUsd(a.realizedUsd)}`;
     case 'fading':
-      return `${a.symbol} fading ${a.direction} momentum${a.toward ? ` toward the ${a.toward.side} zone ${band(a.toward)} (${pct(a.toward.distancePct)} away)` : ''}`;
+      return `${a.symbol} fading ${a.direction} momentum${a.toward ? ` toward the ${a.toward.side} zone ${band(a.toward, a.symbol)} (${pct(a.toward.distancePct)} away)` : ''}`;
     case 'notice':
       return a.text;
     case 'position':
@@ -81,11 +68,11 @@ function alertBody(a: AlertPayload): { text: string; fields: ReplyField[] } {
           ? 'Shorts liquidated there would be forced buys: an exit area for longs, squeeze risk for shorts.'
           : 'Longs liquidated there would be forced sells: an exit area for shorts, flush risk for longs.';
       return {
-        text: [`${a.symbol} ${formatPrice(a.price)} ${where} the ${sideWord(a.zone.side)} ${band(a.zone)}, about ${formatUsd(a.zone.notionalUsd)} estimated (rank ${a.zone.rank} on its side).`, meaning, a.context ? `Timeframes: ${a.context}.` : undefined, `Data: ${a.venues.join(', ') || 'no venue'}, ${Math.round(a.dataAgeMs / 1000)}s old. ${ESTIMATE_NOTE}`]
+        text: [`${a.symbol} ${formatPrice(a.price, a.symbol)} ${where} the ${sideWord(a.zone.side)} ${band(a.zone, a.symbol)}, about ${formatUsd(a.zone.notionalUsd)} estimated (rank ${a.zone.rank} on its side).`, meaning, a.context ? `Timeframes: ${a.context}.` : undefined, `Data: ${a.venues.join(', ') || 'no venue'}, ${Math.round(a.dataAgeMs / 1000)}s old. ${ESTIMATE_NOTE}`]
           .filter(Boolean)
           .join('\n'),
         fields: [
-          { name: 'Zone', value: `${a.zone.side} ${band(a.zone)} (peak ${formatPrice(a.zone.peak)})`, inline: true },
+          { name: 'Zone', value: `${a.zone.side} ${band(a.zone, a.symbol)} (peak ${formatPrice(a.zone.peak, a.symbol)})`, inline: true },
           { name: 'Size (est.)', value: formatUsd(a.zone.notionalUsd), inline: true },
           { name: 'Distance', value: a.distancePct === 0 ? 'inside' : pct(a.distancePct), inline: true },
           ...(a.context ? [{ name: 'Timeframes', value: a.context }] : []),
@@ -93,29 +80,29 @@ function alertBody(a: AlertPayload): { text: string; fields: ReplyField[] } {
       };
     }
     case 'conflict': {
-      const near = a.nearest ? `Nearest zone: ${a.nearest.side} ${band(a.nearest)}, ~${formatUsd(a.nearest.notionalUsd)} est., ${pct(a.nearest.distancePct)} away.` : undefined;
+      const near = a.nearest ? `Nearest zone: ${a.nearest.side} ${band(a.nearest, a.symbol)}, ~${formatUsd(a.nearest.notionalUsd)} est., ${pct(a.nearest.distancePct)} away.` : undefined;
       const text =
         a.phase === 'start'
           ? [`${a.symbol}: the 1m, 5m and 1h signals now disagree (${a.mode} mode). Conflicting timeframes mean lower confidence: smaller size or patience.`, a.context ? `Timeframes: ${a.context}.` : undefined, near, ESTIMATE_NOTE]
           : [`${a.symbol}: the timeframe conflict has resolved (${a.mode} mode).`, a.context ? `Timeframes: ${a.context}.` : undefined, near, ESTIMATE_NOTE];
       return {
         text: text.filter(Boolean).join('\n'),
-        fields: [...(a.context ? [{ name: 'Timeframes', value: a.context }] : []), ...(a.nearest ? [{ name: 'Nearest zone', value: `${a.nearest.side} ${band(a.nearest)} (${pct(a.nearest.distancePct)})` }] : [])],
+        fields: [...(a.context ? [{ name: 'Timeframes', value: a.context }] : []), ...(a.nearest ? [{ name: 'Nearest zone', value: `${a.nearest.side} ${band(a.nearest, a.symbol)} (${pct(a.nearest.distancePct)})` }] : [])],
       };
     }
     case 'sweep': {
-      const ratio = a.modeledUsd > 0 ? Math.round((a.realizedUsd / a.modeledUsd) * 100) : undefined;
+      const ratio = a.modeledUsd > 0 ? formatFraction(a.realizedUsd / a.modeledUsd) : undefined;
       return {
         text: [
-          `${a.symbol} traded through the ${sideWord(a.zone.side)} ${band(a.zone)}.`,
-          `Modeled ~${formatUsd(a.modeledUsd)}; realized at least ${formatUsd(a.realizedUsd)} within ${Math.round(a.windowMs / 60_000)} min${ratio !== undefined ? ` (${ratio}% of the model)` : ''}. Realized is a lower bound: Binance publishes only a sample of liquidations.`,
+          `${a.symbol} traded through the ${sideWord(a.zone.side)} ${band(a.zone, a.symbol)}.`,
+          `Modeled ~${formatUsd(a.modeledUsd)}; realized at least ${formatUsd(a.realizedUsd)} within ${Math.round(a.windowMs / 60_000)} min${ratio !== undefined ? ` (${ratio} of the model)` : ''}. Realized is a lower bound: Binance publishes only a sample of liquidations.`,
           a.context ? `Timeframes: ${a.context}.` : undefined,
           ESTIMATE_NOTE,
         ]
           .filter(Boolean)
           .join('\n'),
         fields: [
-          { name: 'Zone', value: `${a.zone.side} ${band(a.zone)}`, inline: true },
+          { name: 'Zone', value: `${a.zone.side} ${band(a.zone, a.symbol)}`, inline: true },
           { name: 'Modeled', value: formatUsd(a.modeledUsd), inline: true },
           { name: 'Realized (≥)', value: formatUsd(a.realizedUsd), inline: true },
         ],
@@ -124,7 +111,7 @@ function alertBody(a: AlertPayload): { text: string; fields: ReplyField[] } {
     case 'fading':
       return {
         text: [
-          `${a.symbol}: ${a.direction} momentum is fading (${a.mode} mode)${a.toward ? ` ${pct(a.toward.distancePct)} from the ${sideWord(a.toward.side)} ${band(a.toward)}, ~${formatUsd(a.toward.notionalUsd)} est.` : '.'}`,
+          `${a.symbol}: ${a.direction} momentum is fading (${a.mode} mode)${a.toward ? ` ${pct(a.toward.distancePct)} from the ${sideWord(a.toward.side)} ${band(a.toward, a.symbol)}, ~${formatUsd(a.toward.notionalUsd)} est.` : '.'}`,
           a.context ? `Timeframes: ${a.context}.` : undefined,
           ESTIMATE_NOTE,
         ]

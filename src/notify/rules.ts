@@ -6,6 +6,7 @@
 import type { SignalSnapshot, SweepEvent, Zone, ZoneSnapshot } from '../engine/types.ts';
 import type { LedgerEntry } from '../store/outbox.ts';
 import { inQuietHours, isMuted, type AlertKind, type AlertSettings } from '../store/settings.ts';
+import { formatConfidence, formatScore } from '../format/numbers.ts';
 
 // ---------- proximity with hysteresis ----------
 
@@ -114,11 +115,11 @@ export function zoneBrief(z: Zone): ZoneBrief {
   return { id: z.id, side: z.side, low: z.low, high: z.high, peak: z.peak, notionalUsd: z.notionalUsd, rank: z.rank };
 }
 
-/** `1m up +0.42 · 5m down -0.10 · 1h up +0.55 (composite up, confidence 0.61)`. */
+/** `1m up +0.42 · 5m down −0.10 · 1h up +0.55 (composite up, confidence 61%)`. */
 export function timeframeContext(s: SignalSnapshot | undefined): string | undefined {
   if (!s) return undefined;
-  const tf = s.timeframes.map((x) => `${x.tf} ${x.score > 0.05 ? 'up' : x.score < -0.05 ? 'down' : 'flat'} ${x.score >= 0 ? '+' : ''}${x.score.toFixed(2)}`).join(' · ');
-  return `${tf} (composite ${s.composite.direction}, confidence ${s.composite.confidence.toFixed(2)}${s.conflicted ? ', timeframes conflict' : ''})`;
+  const tf = s.timeframes.map((x) => `${x.tf} ${x.score > 0.05 ? 'up' : x.score < -0.05 ? 'down' : 'flat'} ${formatScore(x.score)}`).join(' · ');
+  return `${tf} (composite ${s.composite.direction}, confidence ${formatConfidence(s.composite.confidence)}${s.conflicted ? ', timeframes conflict' : ''})`;
 }
 
 export function proximityPayload(snap: ZoneSnapshot, zone: Zone, context: string | undefined): AlertPayload {

@@ -164,7 +164,7 @@ describe('notifier: conflict, sweep and fading alerts', () => {
     await h.step();
     const titles = h.sender.delivered.map((d) => d.reply.title);
     expect(titles).toEqual(['ETH: timeframes conflict', 'ETH: timeframes agree again']);
-    expect(h.sender.delivered[0]!.reply.text).toMatch(/1m up \+0\.50 · 5m down -0\.40/);
+    expect(h.sender.delivered[0]!.reply.text).toMatch(/1m up \+0\.50 · 5m down −0\.40/);
     expect(h.sender.delivered[0]!.reply.text).toMatch(/Nearest zone/);
   });
 

@@ -141,7 +141,7 @@ describe('per-destination decision', () => {
   });
 
   it('describes timeframe context', () => {
-    expect(timeframeContext(signalSnapshot('ETH', [0.5, -0.4, 0.3], true))).toMatch(/^1m up \+0\.50 · 5m down -0\.40 · 1h up \+0\.30 \(composite .*timeframes conflict\)$/);
+    expect(timeframeContext(signalSnapshot('ETH', [0.5, -0.4, 0.3], true))).toMatch(/^1m up \+0\.50 · 5m down −0\.40 · 1h up \+0\.30 \(composite .*timeframes conflict\)$/);
     expect(timeframeContext(undefined)).toBeUndefined();
     expect(utcDay(T)).toBe('2026-03-14');
   });

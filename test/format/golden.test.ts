@@ -1,0 +1,54 @@
+/**
+ * Golden: one value, one rendering — the /zones reply, an alert and a chart label print the same
+ * price, band, USD size, score and confidence, all through src/format.
+ */
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { zonesReply } from '../../commands/zones.ts';
+import { zonesChartOption } from '../../src/bot/charts.ts';
+import type { SignalSnapshot, ZoneSnapshot } from '../../src/engine/types.ts';
+import { clearPriceTicks, setPriceTick } from '../../src/format/numbers.ts';
+import { renderAlerts } from '../../src/notify/render.ts';
+import { proximityPayload, timeframeContext } from '../../src/notify/rules.ts';
+import { makeSnapshot } from '../../testkit/chat-services.ts';
+
+beforeEach(() => setPriceTick('ETH', 0.01));
+afterEach(() => clearPriceTicks());
+
+function snapshotWithZone(): ZoneSnapshot {
+  const base = makeSnapshot('ETH', 3142.345, 1);
+  const zones = base.zones.map((z, i) => (i === 0 ? { ...z, low: 3180.004, high: 3199.996, notionalUsd: 12_540_000, rank: 1 } : z));
+  return { ...base, zones };
+}
+
+function chartText(snap: ZoneSnapshot): string {
+  return JSON.stringify(zonesChartOption(snap));
+}
+
+it('a price, a band and a USD size read the same in /zones, an alert and the chart', () => {
+  const snap = snapshotWithZone();
+  const zone = snap.zones[0]!;
+  const zones = zonesReply(snap, undefined, undefined).text;
+  const alert = renderAlerts([proximityPayload(snap, zone, undefined)]).text;
+  const chart = chartText(snap);
+  for (const text of [zones, alert, chart]) {
+    expect(text).toContain('3,142.35');
+    expect(text).toContain('$12.5M');
+    expect(text).not.toMatch(/\$13M|3,142\.34/);
+  }
+  for (const text of [zones, alert]) expect(text).toContain('3,180.00–3,200.00');
+});
+
+it('scores and confidence read the same in an alert context and in /signal wording', () => {
+  const s = {
+    timeframes: [
+      { tf: '1m', score: -0.504, confidence: 0.79 },
+      { tf: '5m', score: 0.2, confidence: 0.5 },
+    ],
+    composite: { direction: 'down', score: -0.504, confidence: 0.79 },
+    conflicted: false,
+  } as unknown as SignalSnapshot;
+  const context = timeframeContext(s)!;
+  expect(context).toContain('1m down −0.50');
+  expect(context).toContain('confidence 79%');
+  expect(context).not.toMatch(/-0\.5|0\.79/);
+});
