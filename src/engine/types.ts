@@ -1,4 +1,5 @@
 import type { PositionSide, Venue } from '../market/types.ts';
+import type { CalibrationSummary } from './calibration.ts';
 
 /**
  * Engine outputs. Immutable snapshots: commands and the notifier read these only,
@@ -63,6 +64,8 @@ export interface ZoneSnapshot {
   dataAgeMs: number;
   /** Monotonic snapshot sequence, per symbol. */
   seq: number;
+  /** Leverage mix in use per venue: learned from realized liquidations, or the prior. Absent when calibration is off. */
+  calibration?: CalibrationSummary[];
 }
 
 /** A zone that price traded through: modeled notional against realized liquidations. */

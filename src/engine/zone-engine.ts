@@ -3,7 +3,9 @@ import type { MarketState } from '../market/state.ts';
 import type { Venue } from '../market/types.ts';
 import { BracketBook, type BracketTable, type BybitRiskTier } from './brackets.ts';
 import { DEFAULT_EXIT_SIZE_USD, planExit } from './exit.ts';
-import { hourlyAtr, LevelBook, type LeverageWeight } from './levels.ts';
+import type { CalibrationStore } from '../store/calibration.ts';
+import { Calibration, type CalibrationOptions, type CalibrationSummary } from './calibration.ts';
+import { DEFAULT_LEVERAGE_MIX, hourlyAtr, LevelBook, normalizeMix, type LeverageWeight } from './levels.ts';
 import { SweepTracker, type SweepOptions } from './sweeps.ts';
 import { TrackRecord, type TrackRecordOptions } from './track-record.ts';
 import type { ExitPlan, ExitRequest, SweepEvent, ZoneSnapshot } from './types.ts';
@@ -20,6 +22,10 @@ export interface ZoneEngineOptions {
   trackRecord?: TrackRecordOptions;
   /** Shortest OI interval the level book processes (default 60 s). */
   minIntervalMs?: number;
+  /** Learn the leverage mix per venue and symbol from realized liquidations (default on); `false` keeps the prior. */
+  calibration?: false | CalibrationOptions;
+  /** Where the calibration persists (loaded by `loadCalibration()`, saved by `saveCalibration()`). */
+  calibrationStore?: CalibrationStore;
 }
 
 export type SweepListener = (ev: SweepEvent) => void;
@@ -35,6 +41,9 @@ const ATR_LOOKBACK_MS = 16 * 3_600_000;
 export class ZoneEngine implements ZoneService {
   readonly brackets: BracketBook;
   readonly levels: LevelBook;
+  /** Undefined when calibration is off. */
+  readonly calibration: Calibration | undefined;
+  private readonly calibrationStore: CalibrationStore | undefined;
   private readonly nowFn: () => number;
   private readonly symbolsFn: () => string[];
   private readonly snaps = new Map<string, ZoneSnapshot>();
@@ -53,7 +62,10 @@ export class ZoneEngine implements ZoneService {
     this.symbolsFn = opts.symbols;
     this.nowFn = opts.now ?? Date.now;
     this.brackets = opts.brackets ?? new BracketBook();
-    this.levels = new LevelBook({ brackets: this.brackets, leverageMix: opts.leverageMix, minIntervalMs: opts.minIntervalMs });
+    const mix = normalizeMix(opts.leverageMix ?? DEFAULT_LEVERAGE_MIX);
+    this.calibration = opts.calibration === false ? undefined : new Calibration(mix, opts.calibration ?? {});
+    this.calibrationStore = opts.calibrationStore;
+    this.levels = new LevelBook({ brackets: this.brackets, leverageMix: mix, minIntervalMs: opts.minIntervalMs, calibration: this.calibration });
     this.sweepTracker = new SweepTracker(opts.sweeps);
     this.trackOpts = opts.trackRecord ?? {};
   }
@@ -118,6 +130,27 @@ export class ZoneEngine implements ZoneService {
     return this.records.get(symbol)?.line();
   }
 
+  /** Calibration state per venue for a symbol (empty when calibration is off or nothing is known yet). */
+  calibrationSummary(symbol: string): CalibrationSummary[] {
+    return this.calibration?.summaries(symbol, this.nowFn()) ?? [];
+  }
+
+  /** Restores persisted calibration; returns how many venue-symbol records were usable. */
+  async loadCalibration(): Promise<{ restored: number; skipped: number }> {
+    if (!this.calibration || !this.calibrationStore) return { restored: 0, skipped: 0 };
+    const { records, skipped } = await this.calibrationStore.load();
+    const restored = this.calibration.restore(records);
+    return { restored, skipped: skipped + records.length - restored };
+  }
+
+  /** Persists the calibration states changed since the last save (all with `all`). */
+  async saveCalibration(all = false): Promise<number> {
+    if (!this.calibration || !this.calibrationStore) return 0;
+    const records = this.calibration.records(this.nowFn(), all);
+    if (records.length > 0) await this.calibrationStore.save(records);
+    return records.length;
+  }
+
   /** Subscribes to sweep events; returns the unsubscribe function. */
   onSweep(listener: SweepListener): () => void {
     this.listeners.add(listener);
@@ -155,6 +188,7 @@ export class ZoneEngine implements ZoneService {
       leverages: this.levels.leverages,
       dataVenues: venues.filter((v) => v.mark !== undefined || v.bars.length > 0).map((v) => v.venue),
       previous,
+      calibration: this.calibration?.summaries(symbol, now),
     });
     this.snaps.set(symbol, snap);
     this.lastUpdateT.set(symbol, now);

@@ -1,4 +1,5 @@
 import { VENUES, type PositionSide, type Venue } from '../market/types.ts';
+import type { CalibrationSummary } from './calibration.ts';
 import { binSizeFor, type LevelSource } from './levels.ts';
 import type { LiquidationBin, Zone, ZoneSnapshot } from './types.ts';
 
@@ -25,6 +26,8 @@ export interface SnapshotInput {
   range?: number;
   /** Zones kept per side (largest first), default 12. */
   maxZonesPerSide?: number;
+  /** Leverage-mix calibration per venue, carried on the snapshot for /zones and /calibration. */
+  calibration?: readonly CalibrationSummary[];
 }
 
 const DEFAULT_RANGE = 0.25;
@@ -122,6 +125,7 @@ export function buildZoneSnapshot(input: SnapshotInput): ZoneSnapshot {
     venues: Object.freeze(venues) as Venue[],
     dataAgeMs: input.dataAgeMs,
     seq: input.seq,
+    ...(input.calibration ? { calibration: Object.freeze(input.calibration.map((c) => Object.freeze({ ...c, mix: Object.freeze(c.mix.map((m) => Object.freeze({ ...m }))) }))) as CalibrationSummary[] } : {}),
   });
 }
 
