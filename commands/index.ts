@@ -1,5 +1,6 @@
 import type { CommandDef } from '../src/bot/command.ts';
 import { alerts } from './alerts.ts';
+import { calibration } from './calibration.ts';
 import { exit } from './exit.ts';
 import { forgetme } from './forgetme.ts';
 import { help } from './help.ts';
@@ -14,5 +15,5 @@ import { zones } from './zones.ts';
 
 /** Every chat command, in the order /help lists them. */
 export function allCommands(): CommandDef[] {
-  return [zones, exit, signal, subscribe, unsubscribe, subscriptions, alerts, position, forgetme, symbols, status, help];
+  return [zones, exit, signal, subscribe, unsubscribe, subscriptions, alerts, position, forgetme, symbols, calibration, status, help];
 }

@@ -2,6 +2,7 @@ import type { CommandDef } from '../src/bot/command.ts';
 import { errorReply, unavailableReply, type Reply, type ReplyField } from '../src/bot/reply.ts';
 import { resolveSymbol } from '../src/bot/registry.ts';
 import { formatFraction, formatNumber, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../src/format/numbers.ts';
+import { calibrationLine } from '../src/engine/calibration.ts';
 import type { Zone, ZoneSnapshot } from '../src/engine/types.ts';
 import { strongestMagnet } from '../src/engine/zones.ts';
 import { symbolOption } from './options.ts';
@@ -61,6 +62,8 @@ export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, 
     const magnetText = `${formatPriceRange(magnet.low, magnet.high, symbol)} ${where} (~${formatUsd(magnet.notionalUsd)}, ${formatSignedPercent(magnet.distancePct)}, ${formatNumber(magnet.distanceAtr, 1)} ATR)`;
     fields.push({ name: 'Strongest magnet', value: magnetText, inline: false });
   }
+  const mixLine = calibrationLine(snap.calibration);
+  if (mixLine) lines.push(mixLine);
   if (trackRecord) lines.push(trackRecord);
   lines.push(
     'All sizes are estimated from open-interest changes, taker flow and an assumed leverage mix: relative intensity, not real orders.',

@@ -33,6 +33,7 @@ import { openStore, type Store } from './store/index.ts';
 import { createSubscriptionService } from './store/index.ts';
 import { createPositionService } from './positions/index.ts';
 import type { AlertSender } from './store/types.ts';
+import { kvCalibrationStore } from './store/calibration.ts';
 import { parseWeightState, type WeightStore } from './store/weights.ts';
 import { startVenues } from './venues/index.ts';
 import { createRecordMapper, parseFrameRecord, registryFromRecords, type FrameRecord } from './venues/records.ts';
@@ -115,8 +116,17 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const now = opts.mode === 'replay' ? () => replayClock : () => Date.now();
 
   const symbols = swappableRegistry(buildRegistry({ symbols: config.SYMBOLS, venues: config.VENUES }));
-  const zones = new ZoneEngine(state, { symbols: () => symbols.tracked(), leverageMix: config.LEVERAGE_MIX, now });
   const store = opts.mode === 'replay' ? await openStore('memory:') : await openStore(config.STORE_URL);
+  const zones = new ZoneEngine(state, {
+    symbols: () => symbols.tracked(),
+    leverageMix: config.LEVERAGE_MIX,
+    now,
+    calibrationStore: kvCalibrationStore(store.kv<unknown>('calibration')),
+  });
+  await zones
+    .loadCalibration()
+    .then((r) => r.restored + r.skipped > 0 && log('info', `leverage-mix calibration restored for ${r.restored} venue-symbols${r.skipped ? ` (${r.skipped} stored records unusable: other version or leverage grid)` : ''}`))
+    .catch((err: Error) => log('warn', `leverage-mix calibration could not be loaded: ${err.message}`));
   const signals = new SignalEngine({ state, zones, symbols: () => symbols.tracked(), weights: kvWeightStore(store), now });
   await signals.load().catch((err: Error) => log('warn', `learned signal weights could not be loaded: ${err.message}`));
   const charts = createChartService();
@@ -277,6 +287,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
     }, config.SNAPSHOT_INTERVAL_MS);
     stoppers.push(() => clearInterval(snapshotTimer));
     if (role !== 'bot') {
+      const saveCalibration = async (): Promise<void> => {
+        await zones.saveCalibration().catch((err: Error) => log('warn', `leverage-mix calibration not saved: ${err.message}`));
+      };
+      const calibrationTimer = setInterval(saveCalibration, 5 * 60_000);
+      calibrationTimer.unref?.();
+      stoppers.push(() => clearInterval(calibrationTimer));
+      stoppers.push(saveCalibration);
       signals.start();
       stoppers.push(() => signals.stop());
       stoppers.push(() => signals.save().catch(() => undefined));

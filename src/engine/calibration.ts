@@ -81,6 +81,8 @@ export interface CalibrationSummary {
   spanMs: number;
   /** Prints still needed before the learned mix is used (0 when calibrated). */
   needed: number;
+  /** Whether price has crossed any estimated levels in the window (needed to weigh prints against). */
+  exposed: boolean;
   mix: { leverage: number; prior: number; weight: number }[];
 }
 
@@ -336,6 +338,7 @@ export class SymbolCalibration {
       unmatchedPrints: this.unmatched.length,
       spanMs: prints > 0 ? Math.max(0, now - this.prints[0]!.t) : 0,
       needed: calibrated ? 0 : Math.max(0, this.o.minPrints - prints),
+      exposed: this.exposure.length > 0,
       mix: this.leverages.map((leverage, j) => ({ leverage, prior: this.prior[j]!, weight: this.weights[j]! })),
     };
   }
@@ -445,4 +448,42 @@ function clampRatios(w: number[], prior: readonly number[], maxRatio: number): n
     out = normalized(out.map((x, j) => Math.min(prior[j]! * maxRatio, Math.max(prior[j]! / maxRatio, x))));
   }
   return out;
+}
+
+function spanText(ms: number): string {
+  if (ms >= 86_400_000) return `${(ms / 86_400_000).toFixed(1)} days`;
+  if (ms >= HOUR) return `${(ms / HOUR).toFixed(1)} h`;
+  return `${Math.max(1, Math.round(ms / 60_000))} min`;
+}
+
+function usdText(x: number): string {
+  if (x >= 1e9) return `$${(x / 1e9).toFixed(2)}B`;
+  if (x >= 1e6) return `$${(x / 1e6).toFixed(1)}M`;
+  if (x >= 1e3) return `$${Math.round(x / 1e3)}k`;
+  return `$${Math.round(x)}`;
+}
+
+/** One venue's state in words, e.g. `calibrated on 143 liquidations ($2.1M) over the last 2.3 days`. */
+export function describeCalibration(c: CalibrationSummary): string {
+  if (c.status === 'calibrated') return `calibrated on ${c.prints} liquidations (${usdText(c.usd)}) over the last ${spanText(c.spanMs)}`;
+  if (c.needed === 0 && !c.exposed) return `prior mix (${c.prints} liquidations seen, but price has not crossed estimated levels yet)`;
+  return `prior mix (not enough liquidations yet: ${c.prints} of ${c.prints + c.needed})`;
+}
+
+/** The /zones line about the leverage mix behind the zones; undefined without calibration. */
+export function calibrationLine(cals: readonly CalibrationSummary[] | undefined): string | undefined {
+  if (!cals || cals.length === 0) return undefined;
+  const done = cals.filter((c) => c.status === 'calibrated');
+  if (done.length === 0) {
+    const prints = cals.reduce((a, c) => a + c.prints, 0);
+    const needed = Math.min(...cals.map((c) => c.prints + c.needed));
+    return `Leverage mix: prior mix (not enough liquidations yet: ${prints} seen, ${needed} per venue needed).`;
+  }
+  const prints = done.reduce((a, c) => a + c.prints, 0);
+  const usd = done.reduce((a, c) => a + c.usd, 0);
+  const span = Math.max(...done.map((c) => c.spanMs));
+  const per = done.length > 1 ? ` (${done.map((c) => `${c.venue} ${c.prints}`).join(', ')})` : ` (${done[0]!.venue})`;
+  const rest = cals.filter((c) => c.status !== 'calibrated');
+  const prior = rest.length > 0 ? `; prior mix on ${rest.map((c) => c.venue).join(', ')}` : '';
+  return `Leverage mix: calibrated on ${prints} liquidations (${usdText(usd)}) over the last ${spanText(span)}${per}${prior}.`;
 }

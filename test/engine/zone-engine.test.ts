@@ -7,6 +7,7 @@ import { bybitTiersToBrackets, type BybitRiskTier } from '../../src/engine/brack
 import { binanceLiquidationPrice, bybitLiquidationPrice } from '../../src/engine/liquidation.ts';
 import type { SweepEvent } from '../../src/engine/types.ts';
 import { ZoneEngine } from '../../src/engine/zone-engine.ts';
+import { memoryCalibrationStore } from '../../src/store/calibration.ts';
 import { MarketState } from '../../src/market/state.ts';
 import { DEFAULT_SYMBOLS } from '../../src/market/symbols.ts';
 import type { MarketEvent, Venue } from '../../src/market/types.ts';
@@ -156,6 +157,7 @@ describe('/zones and /exit through the command registry', () => {
     expect(r.text).toMatch(/Below price/);
     expect(r.fields?.find((f) => f.name === 'Strongest magnet')?.value).toMatch(/ATR/);
     expect(r.text).toMatch(/Track record/);
+    expect(r.text).toMatch(/Leverage mix: prior mix \(not enough liquidations yet: 0 seen, 20 per venue needed\)\./);
     expect(r.text).toMatch(/data 2 s old/);
     expect(r.image?.name).toBe('zones-ETH.png');
     expect(chartCalls).toEqual(['zones:ETH']);
@@ -184,6 +186,40 @@ describe('/zones and /exit through the command registry', () => {
     }
     const lines = r.text.split('\n').filter((l) => /^\s+\S.*of side/.test(l));
     expect(lines.length).toBeLessThanOrEqual(6);
+  });
+
+  it('/calibration shows the mix in use next to the prior per venue, and persists through a restart', async () => {
+    const { services, engine, state, tick, now } = setup();
+    const store = memoryCalibrationStore();
+    const saving = new ZoneEngine(state, { symbols: () => ['ETH'], now, calibrationStore: store });
+    saving.update();
+    const r = await registry.dispatchLine('/calibration ETH', caller, services);
+    expect(r.ok).toBe(true);
+    expect(r.text).toMatch(/^ETH leverage mix behind the zones \(estimated/);
+    expect(r.text).toMatch(/binance: prior mix \(not enough liquidations yet: 0 of 20\)/);
+    expect(r.text).toMatch(/\n\s+5x\s+30\.0%\s+30\.0%\n/);
+    const data = r.data as { venues: { venue: string; status: string; mix: { leverage: number; prior: number; weight: number }[] }[] };
+    expect(data.venues.map((v) => v.venue).sort()).toEqual(['binance', 'bybit']);
+    expect(data.venues[0]!.mix.map((m) => m.leverage)).toEqual([5, 10, 25, 50, 100]);
+    expect((await registry.dispatchLine('/calibration XYZQ', caller, services)).ok).toBe(false);
+    // prints at the nearest long zone's peak: matched against the levels there
+    const z = engine.snapshot('ETH')!.zones.find((x) => x.side === 'long')!;
+    for (let i = 0; i < 25; i++) state.apply(liquidation('ETH', 'binance', now() + i, 'long', z.peak, 20_000));
+    const dip = (t: number) => state.apply({ venue: 'binance', symbol: 'ETH', kind: 'mark', exchTime: t, recvTime: t, mark: z.peak * 0.999 });
+    dip(now() + 100);
+    tick(60_000);
+    engine.update();
+    saving.update();
+    const after = await registry.dispatchLine('/calibration ETH', caller, services);
+    expect(after.text).toMatch(/binance: calibrated on 25 liquidations \(\$500k\) over the last 1 min/);
+    expect(after.text).toMatch(/bybit: prior mix/);
+    const zonesText = (await registry.dispatchLine('/zones ETH', caller, services)).text;
+    expect(zonesText).toMatch(/Leverage mix: calibrated on 25 liquidations \(\$500k\) over the last 1 min \(binance\); prior mix on bybit\./);
+    // restart-safe: the evidence of an engine that saw the same prints, saved and restored into a new engine
+    expect(await saving.saveCalibration()).toBe(1); // only states with evidence are saved
+    const restarted = new ZoneEngine(new MarketState(), { symbols: () => ['ETH'], now, calibrationStore: store });
+    expect(await restarted.loadCalibration()).toEqual({ restored: 1, skipped: 0 });
+    expect(restarted.calibrationSummary('ETH').find((c) => c.venue === 'binance')).toMatchObject({ status: 'calibrated', prints: 25 });
   });
 
   it('/zones handles unknown symbols, warming up and a missing engine', async () => {
