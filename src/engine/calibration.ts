@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatUsd } from '../format/numbers.ts';
 import type { PositionSide, Venue } from '../market/types.ts';
 import type { LeverageWeight } from './levels.ts';
 
@@ -456,16 +457,10 @@ function spanText(ms: number): string {
   return `${Math.max(1, Math.round(ms / 60_000))} min`;
 }
 
-function usdText(x: number): string {
-  if (x >= 1e9) return `$${(x / 1e9).toFixed(2)}B`;
-  if (x >= 1e6) return `$${(x / 1e6).toFixed(1)}M`;
-  if (x >= 1e3) return `$${Math.round(x / 1e3)}k`;
-  return `$${Math.round(x)}`;
-}
 
 /** One venue's state in words, e.g. `calibrated on 143 liquidations ($2.1M) over the last 2.3 days`. */
 export function describeCalibration(c: CalibrationSummary): string {
-  if (c.status === 'calibrated') return `calibrated on ${c.prints} liquidations (${usdText(c.usd)}) over the last ${spanText(c.spanMs)}`;
+  if (c.status === 'calibrated') return `calibrated on ${c.prints} liquidations (${formatUsd(c.usd)}) over the last ${spanText(c.spanMs)}`;
   if (c.needed === 0 && !c.exposed) return `prior mix (${c.prints} liquidations seen, but price has not crossed estimated levels yet)`;
   return `prior mix (not enough liquidations yet: ${c.prints} of ${c.prints + c.needed})`;
 }
@@ -485,5 +480,5 @@ export function calibrationLine(cals: readonly CalibrationSummary[] | undefined)
   const per = done.length > 1 ? ` (${done.map((c) => `${c.venue} ${c.prints}`).join(', ')})` : ` (${done[0]!.venue})`;
   const rest = cals.filter((c) => c.status !== 'calibrated');
   const prior = rest.length > 0 ? `; prior mix on ${rest.map((c) => c.venue).join(', ')}` : '';
-  return `Leverage mix: calibrated on ${prints} liquidations (${usdText(usd)}) over the last ${spanText(span)}${per}${prior}.`;
+  return `Leverage mix: calibrated on ${prints} liquidations (${formatUsd(usd)}) over the last ${spanText(span)}${per}${prior}.`;
 }

@@ -43,7 +43,7 @@ describe('calibration math', () => {
     }
     expect(prev[3]!).toBeCloseTo(fit[3]!, 6);
     expect(c.summary(T0 + 41 * MIN).status).toBe('calibrated');
-    expect(calibrationLine([c.summary(T0 + 41 * MIN)])).toMatch(/^Leverage mix: calibrated on 200 liquidations \(\$1\.0M\) over the last 41 min \(bybit\)\.$/);
+    expect(calibrationLine([c.summary(T0 + 41 * MIN)])).toMatch(/^Leverage mix: calibrated on 200 liquidations \(\$1M\) over the last 41 min \(bybit\)\.$/);
     // two days later the window is empty: back to the prior, step by step
     const later = T0 + 48 * 3_600_000;
     expect(c.fit(later)).toEqual(PRIOR);
