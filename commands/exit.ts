@@ -4,7 +4,7 @@ import { resolveSymbol } from '../src/bot/registry.ts';
 import { DEFAULT_EXIT_SIZE_USD } from '../src/engine/exit.ts';
 import { formatNumber, formatPercent, formatPrice, formatSignedPercent, formatUsd } from '../src/format/numbers.ts';
 import type { ChartService } from '../src/bot/services.ts';
-import type { ExitPlan, ExitRequest, ZoneSnapshot } from '../src/engine/types.ts';
+import type { ExitPlan, ExitRequest, ExitTarget, ZoneSnapshot } from '../src/engine/types.ts';
 import type { PositionSide, Venue } from '../src/market/types.ts';
 import { positionOptions } from './options.ts';
 
@@ -40,29 +40,55 @@ export const exit: CommandDef = {
   },
 };
 
+export interface ExitPlanReplyOptions {
+  /** The position view: reward/risk from entry as well as from the current price. */
+  fromEntry?: boolean;
+}
+
+/** `R:R 1.9 from here` (and `2.3 from entry` in the position view); nothing without a stop. */
+export function rewardRiskText(t: ExitTarget, fromEntry = false): string {
+  const parts: string[] = [];
+  if (fromEntry && t.rewardRiskFromEntry !== undefined) parts.push(`${formatNumber(t.rewardRiskFromEntry, 1)} from entry`);
+  if (t.rewardRisk !== undefined) parts.push(`${formatNumber(t.rewardRisk, 1)} from here`);
+  return parts.length ? `R:R ${parts.join(', ')}` : '';
+}
+
+/** `+1.20% from entry (+24.0% on margin)`. */
+export function pnlText(plan: Pick<ExitPlan, 'pnl'>): string {
+  return `${formatSignedPercent(plan.pnl.movePct)} from entry (${formatSignedPercent(plan.pnl.onMarginPct, 1)} on margin)`;
+}
+
 /** The exit-plan reply (fields, narrative, chart, data), shared by /exit and /position plan. */
-export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartService | undefined): Reply {
+export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartService | undefined, opts: ExitPlanReplyOptions = {}): Reply {
   const { symbol, side, entry, leverage, sizeUsd, venue } = plan.request;
   const long = side === 'long';
   const venueName = venue === 'bybit' ? 'Bybit' : 'Binance';
   const liqDistPct = ((plan.liquidationPrice - entry) / entry) * 100;
   const signed = (x: number) => formatSignedPercent(x);
   const price = (p: number) => formatPrice(p, symbol);
-  const targetLines = plan.targets.map(
-    (t, i) =>
-      `TP${i + 1} ${price(t.price)} (${signed(t.distancePct)} from price, before a ~${formatUsd(t.zoneUsd)} cluster${t.rewardRisk !== undefined ? `, R:R ${formatNumber(t.rewardRisk, 1)}` : ''})`,
-  );
+  const targetLines = plan.targets.map((t, i) => {
+    const rr = rewardRiskText(t, opts.fromEntry);
+    return `TP${i + 1} ${price(t.price)} (${signed(t.distancePct)} from price, before a ~${formatUsd(t.zoneUsd)} cluster${rr ? `, ${rr}` : ''})`;
+  });
+  const floorText = `${(plan.minClusterShare * 100).toFixed(0)} %`;
   const fields: ReplyField[] = [
+    { name: 'Unrealized PnL', value: `${price(plan.price)} now: ${pnlText(plan)}`, inline: false },
     { name: 'Liquidation price', value: `${price(plan.liquidationPrice)} (${signed(liqDistPct)} from entry; MMR ${formatPercent(plan.bracket.maintMarginRatio * 100)}, max ${plan.bracket.maxLeverage}x up to ${formatUsd(plan.bracket.notionalCap)})`, inline: false },
-    { name: 'Targets', value: targetLines.length ? targetLines.join('\n') : `No estimated ${long ? 'short' : 'long'}-liquidation cluster ahead in the profit direction.`, inline: false },
-    { name: 'Stop', value: plan.stop ? `${price(plan.stop.price)} — ${plan.stop.reason}` : 'No safe stop between price and liquidation.', inline: false },
+    {
+      name: 'Targets',
+      value: targetLines.length
+        ? targetLines.join('\n')
+        : `No estimated ${long ? 'short' : 'long'}-liquidation cluster of at least ${floorText} of that side's total ahead in the profit direction.`,
+      inline: false,
+    },
+    { name: 'Stop', value: plan.stop ? `${price(plan.stop.price)} — ${plan.stop.reason}` : `None: ${plan.noStop ?? 'no price outside the clusters before liquidation'}.`, inline: false },
   ];
   if (plan.warnings.length) fields.push({ name: 'Warnings', value: plan.warnings.map((w) => `⚠ ${w}`).join('\n'), inline: false });
 
   // Numbers live in the fields (every renderer shows them); the text is the narrative around them.
   const text = [
     `${symbol} ${side} ${price(entry)} at ${leverage}x, ${formatUsd(sizeUsd)} on ${venueName} (price now ${price(plan.price)}); isolated margin, ${venueName} brackets.`,
-    'Targets and stops rest on estimated zones, not real orders. Not financial advice.',
+    `Targets (clusters of at least ${floorText} of their side) and stops rest on estimated zones, not real orders. R:R from here is measured from the current price. Not financial advice.`,
   ].join('\n');
 
   return {
@@ -86,6 +112,9 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
       bracket: plan.bracket,
       targets: plan.targets,
       stop: plan.stop,
+      ...(plan.noStop ? { noStop: plan.noStop } : {}),
+      pnl: plan.pnl,
+      minClusterShare: plan.minClusterShare,
       warnings: plan.warnings,
       snapshotT: plan.snapshotT,
     },

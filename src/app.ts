@@ -117,10 +117,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   const symbols = swappableRegistry(buildRegistry({ symbols: config.SYMBOLS, venues: config.VENUES }));
   const store = opts.mode === 'replay' ? await openStore('memory:') : await openStore(config.STORE_URL);
+  const planner = { minClusterShare: config.EXIT_MIN_CLUSTER_SHARE };
   const zones = new ZoneEngine(state, {
     symbols: () => symbols.tracked(),
     leverageMix: config.LEVERAGE_MIX,
     now,
+    planner,
     calibrationStore: kvCalibrationStore(store.kv<unknown>('calibration')),
   });
   await zones
@@ -227,7 +229,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       ready = (async () => {
         const sub = await createSnapshotSubscriber(config.STORE_URL, { log: logFn(logger, 'snapshots') });
         const brackets = new BracketBook();
-        services.zones = remoteZoneService(sub, { planExit: (snap, req) => planExit(snap, req, brackets.get(req.venue, req.symbol)) });
+        services.zones = remoteZoneService(sub, { planExit: (snap, req) => planExit(snap, req, brackets.get(req.venue, req.symbol), planner) });
         services.signals = remoteSignalService(sub);
         const remote = remoteStatus(sub, { now, mode: opts.mode, startedAt });
         venueStatus = () => remote().venues;

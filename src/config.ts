@@ -25,6 +25,7 @@ export const ENV_DEFAULTS = {
   NOTIFY_CRON: '*/10 * * * * *',
   LEVERAGE_MIX: '5:0.30,10:0.30,25:0.20,50:0.12,100:0.08',
   CHART_DIR: './out/charts',
+  EXIT_MIN_CLUSTER_SHARE: '0.05',
   ROLE: 'all',
 } as const;
 
@@ -79,6 +80,10 @@ const schema = z.object({
     return mix.map((x) => ({ leverage: x.leverage, weight: x.weight / total }));
   }),
   CHART_DIR: z.string().min(1),
+  EXIT_MIN_CLUSTER_SHARE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, 'a share from 0 to 1, e.g. 0.05')
+    .transform(Number),
   ROLE: z.enum(['all', 'market', 'bot']),
 });
 

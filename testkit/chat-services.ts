@@ -10,6 +10,7 @@ import type { Caller } from '../src/bot/command.ts';
 import { CommandRegistry } from '../src/bot/registry.ts';
 import { errorReply, type Reply } from '../src/bot/reply.ts';
 import type { ChartService, Services } from '../src/bot/services.ts';
+import { DEFAULT_MIN_CLUSTER_SHARE, unrealizedPnl } from '../src/engine/exit.ts';
 import type { ExitPlan, ExitRequest, LiquidationBin, Zone, ZoneSnapshot } from '../src/engine/types.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import type { SubscriptionService } from '../src/store/types.ts';
@@ -68,6 +69,8 @@ export function makePlan(snapshot: ZoneSnapshot, req: Partial<ExitRequest> = {})
     bracket: { maintMarginRatio: 0.004, maxLeverage: 125, notionalCap: 50_000 },
     targets,
     stop: { price: request.entry * (long ? 0.985 : 1.015), reason: 'below the nearest long cluster' },
+    pnl: unrealizedPnl(request, snapshot.price),
+    minClusterShare: DEFAULT_MIN_CLUSTER_SHARE,
     warnings: [],
     snapshotT: snapshot.t,
   };

@@ -5,17 +5,57 @@ import { formatPrice, formatUsd } from '../format/numbers.ts';
 
 /**
  * The exit planner: the position's own liquidation price (the venue's bracket math), take-profit
- * targets just before the near edge of the next clusters in the profit direction, a stop that stays
- * out of the clusters on the losing side (stop hunts sweep through them) and before the liquidation
- * price, and warnings when the liquidation price sits in or near a cluster (cascade risk).
+ * targets just before the near edge of the next sizeable clusters in the profit direction, a stop on
+ * the far side of the nearest stop-hunt cluster and outside every estimated cluster, never beyond the
+ * liquidation price, and warnings when the liquidation price sits in or near a cluster (cascade risk).
+ *
+ * Guarantees (test/engine/exit.property.test.ts checks them over random zone maps):
+ *  - the stop, when there is one, lies strictly outside the full band [low, high] of every zone (both
+ *    sides; touching zones are one forbidden run, so the planner never steps from one into the next),
+ *    strictly between the liquidation price and min(entry, price) for a long (max for a short), and
+ *    beyond the nearest stop-hunt cluster (the nearest same-side cluster above the size floor that
+ *    starts before the liquidation price). When no such price exists, `stop` is null and `noStop` says why;
+ *  - every target lies strictly between the price and the near edge of the cluster it names, outside
+ *    every zone's band, beyond the entry, in the order price would reach them.
  */
 
 export const DEFAULT_EXIT_SIZE_USD = 10_000;
+/** A cluster counts as a target (or a stop-hunt magnet) from this share of its side's estimated total. */
+export const DEFAULT_MIN_CLUSTER_SHARE = 0.05;
 const MAX_TARGETS = 3;
+
+export interface PlannerOptions {
+  /** Share of its side's total (0…1) from which a cluster is a target or a stop-hunt cluster. */
+  minClusterShare?: number;
+}
 
 const venueName = (v: ExitRequest['venue']) => (v === 'bybit' ? 'Bybit' : 'Binance');
 
-export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: BracketTable): ExitPlan | { error: string } {
+/** Price move since entry in %, and the same on margin (× leverage), in the position's favour. */
+export function unrealizedPnl(p: Pick<ExitRequest, 'side' | 'entry' | 'leverage'>, price: number): { movePct: number; onMarginPct: number } {
+  const movePct = ((price - p.entry) / p.entry) * 100 * (p.side === 'long' ? 1 : -1);
+  return { movePct, onMarginPct: movePct * p.leverage };
+}
+
+/** Bands a stop or target must stay out of: every zone widened by `buffer`, touching/overlapping ones merged. */
+export function forbiddenRuns(zones: readonly Pick<Zone, 'low' | 'high'>[], buffer: number): [number, number][] {
+  const sorted = zones.map((z) => [z.low - buffer, z.high + buffer] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const runs: [number, number][] = [];
+  for (const r of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+    else runs.push([r[0], r[1]]);
+  }
+  return runs;
+}
+
+/** The nearest price at or beyond `x` (downwards for `down`, else upwards) outside every run's interior. */
+function clearOf(runs: readonly [number, number][], x: number, down: boolean): number {
+  for (const [lo, hi] of runs) if (x > lo && x < hi) return down ? lo : hi;
+  return x;
+}
+
+export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: BracketTable, opts: PlannerOptions = {}): ExitPlan | { error: string } {
   if (!(req.entry > 0) || !Number.isFinite(req.entry)) return { error: 'Entry price must be a number above 0.' };
   if (!(req.sizeUsd > 0) || !Number.isFinite(req.sizeUsd)) return { error: 'Size must be a number of USD above 0.' };
   const liq = liquidationPrice(req.venue, table.brackets, { side: req.side, entry: req.entry, leverage: req.leverage, notionalUsd: req.sizeUsd });
@@ -23,63 +63,73 @@ export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: Bracke
     const where = `${venueName(req.venue)} ${req.symbol}`;
     return { error: liq.maxLeverage !== undefined ? `${liq.error.replace(/\.$/, '')} on ${where}.` : liq.error };
   }
+  const floor = opts.minClusterShare ?? DEFAULT_MIN_CLUSTER_SHARE;
   const long = req.side === 'long';
+  const dir = long ? 1 : -1; // profit direction
   const price = snapshot.price;
   const liqPrice = liq.price;
   const buffer = Math.max(snapshot.binSize * 0.25, price * 0.0001);
+  const runs = forbiddenRuns(snapshot.zones, buffer);
   const warnings: string[] = [];
   const fmt = (p: number) => formatPrice(p, snapshot.symbol);
+  const band = (z: Zone) => `${fmt(z.low)}–${fmt(z.high)}`;
+  const sizeable = (z: Zone) => z.share >= floor;
 
-  // Targets: clusters of the other side in the profit direction, beyond both price and entry.
+  // Targets: sizeable clusters of the other side in the profit direction, beyond both price and entry,
+  // each just before its near edge and moved out of any smaller cluster in front of it.
   const beyond = long ? Math.max(price, req.entry) : Math.min(price, req.entry);
   const targetSide = long ? 'short' : 'long';
+  const candidates = snapshot.zones
+    .filter((z) => z.side === targetSide && sizeable(z))
+    .map((z) => ({ z, edge: long ? z.low : z.high }))
+    .filter((c) => (c.edge - beyond) * dir > 0)
+    .sort((a, b) => (a.edge - b.edge) * dir);
   const targets: ExitTarget[] = [];
-  for (const z of snapshot.zones) {
+  for (const { z, edge } of candidates) {
     if (targets.length >= MAX_TARGETS) break;
-    if (z.side !== targetSide) continue;
-    const edge = long ? z.low - buffer : z.high + buffer;
-    if (long ? edge <= beyond : edge >= beyond) continue;
-    targets.push({ price: edge, zoneId: z.id, zoneUsd: z.notionalUsd, distancePct: ((edge - price) / price) * 100 });
+    const t = clearOf(runs, edge - dir * buffer, long);
+    const last = targets[targets.length - 1];
+    if ((t - beyond) * dir <= 0 || (t - edge) * dir >= 0) continue; // no room before this cluster
+    if (last && (t - last.price) * dir <= 0) continue; // same gap as the previous target
+    targets.push({ price: t, zoneId: z.id, zoneUsd: z.notionalUsd, zoneShare: z.share, distancePct: ((t - price) / price) * 100 });
   }
+  const smallSkipped = snapshot.zones.some((z) => z.side === targetSide && !sizeable(z) && ((long ? z.low : z.high) - beyond) * dir > 0);
 
   // Stop: on the losing side, between the reference price and the liquidation price.
-  const ownSide = req.side; // a long's losing side holds long-liquidation clusters (below), and vice versa
-  const ownZones = snapshot.zones.filter((z) => z.side === ownSide);
+  const ownZones = snapshot.zones.filter((z) => z.side === req.side);
   let stop: ExitPlan['stop'] = null;
+  let noStop: string | undefined;
   const ref = long ? Math.min(req.entry, price) : Math.max(req.entry, price);
-  const liqGap = long ? ref - liqPrice : liqPrice - ref;
-  if (long ? price <= liqPrice : price >= liqPrice) {
+  const liqGap = (ref - liqPrice) * dir;
+  if ((price - liqPrice) * dir <= 0) {
+    noStop = `at the current price ${fmt(price)} this position would already be liquidated (liquidation ${fmt(liqPrice)})`;
     warnings.push(`At the current price ${fmt(price)} this position would already be liquidated (liquidation ${fmt(liqPrice)}).`);
   } else if (liqGap > 0) {
-    const limit = long ? liqPrice + 0.1 * liqGap : liqPrice - 0.1 * liqGap;
-    const dist = Math.min(snapshot.atr, 0.8 * liqGap);
-    let candidate = long ? ref - dist : ref + dist;
-    let reason = dist < snapshot.atr ? '80 % of the way to the liquidation price' : '1 ATR(1h) beyond the entry side of price';
-    for (let guard = 0; guard < ownZones.length + 1; guard++) {
-      const hit = ownZones.find((z) => candidate >= z.low - buffer && candidate <= z.high + buffer);
-      if (!hit) break;
-      const past = long ? hit.low - buffer : hit.high + buffer;
-      if (long ? past > limit : past < limit) {
-        candidate = past;
-        reason = `${long ? 'below' : 'above'} the ${hit.side}-liquidation cluster ${fmt(hit.low)}–${fmt(hit.high)}, not inside it (stop-hunt risk)`;
-        continue;
-      }
-      const before = long ? hit.high + buffer : hit.low - buffer;
-      if (long ? before < ref : before > ref) {
-        candidate = before;
-        reason = `${long ? 'above' : 'below'} the cluster ${fmt(hit.low)}–${fmt(hit.high)}: no room past it before liquidation`;
-        warnings.push(
-          `The ${hit.side}-liquidation cluster ${fmt(hit.low)}–${fmt(hit.high)} lies between price and your liquidation price; a sweep through it would stop you out. Consider lower leverage.`,
-        );
-      } else {
-        reason = `inside the ${hit.side}-liquidation cluster ${fmt(hit.low)}–${fmt(hit.high)}: no room outside it before liquidation`;
-        warnings.push(
-          `Your stop sits inside the ${hit.side}-liquidation cluster ${fmt(hit.low)}–${fmt(hit.high)} (stop-hunt risk) and there is no room outside it before liquidation. Consider lower leverage.`,
-        );
-      }
-      break;
+    // The stop must trigger before the liquidation engine does (mark vs last, slippage): keep 10 % of the gap.
+    const limit = liqPrice + dir * 0.1 * liqGap;
+    const dist = Math.min(Math.max(snapshot.atr, 2 * buffer), 0.8 * liqGap);
+    const preferred = ref - dir * dist;
+    // The nearest stop-hunt cluster: a sizeable same-side cluster reaching into (liquidation, reference).
+    // A sweep into it takes every stop in front of it, so the stop goes past it — or there is none.
+    const hunt = ownZones
+      .filter((z) => sizeable(z) && z.low < Math.max(ref, liqPrice) && z.high > Math.min(ref, liqPrice))
+      .sort((a, b) => ((b.high + b.low) / 2 - (a.high + a.low) / 2) * dir)[0];
+    const past = hunt ? (long ? hunt.low : hunt.high) - dir * buffer : undefined;
+    const start = past !== undefined && (past - preferred) * dir < 0 ? past : preferred;
+    const candidate = clearOf(runs, start, long);
+    if ((candidate - limit) * dir > 0 && (candidate - ref) * dir < 0) {
+      const movedFrom = runs.find(([lo, hi]) => start > lo && start < hi);
+      let reason: string;
+      if (hunt && past === start) reason = `${long ? 'below' : 'above'} the ${hunt.side}-liquidation cluster ${band(hunt)} (~${formatUsd(hunt.notionalUsd)}), outside every cluster (a stop-hunt sweep into it would not reach you)`;
+      else if (movedFrom) reason = `${dist < snapshot.atr ? 'about 80 % of the way to the liquidation price' : 'about 1 ATR(1h) beyond the entry side of price'}, moved ${long ? 'below' : 'above'} the clusters at ${fmt(movedFrom[0] + buffer)}–${fmt(movedFrom[1] - buffer)}, not inside them`;
+      else reason = dist < snapshot.atr ? '80 % of the way to the liquidation price, outside every cluster' : '1 ATR(1h) beyond the entry side of price, outside every cluster';
+      stop = { price: candidate, reason, ...(hunt ? { zoneId: hunt.id } : {}) };
+    } else {
+      noStop = hunt
+        ? `the ${hunt.side}-liquidation cluster ${band(hunt)} (~${formatUsd(hunt.notionalUsd)}) lies between price and your liquidation price ${fmt(liqPrice)}, with no room outside the clusters past it before liquidation; a stop in front of it would be taken by a sweep into it`
+        : `no price between ${fmt(ref)} and your liquidation price ${fmt(liqPrice)} lies outside the estimated clusters with room before liquidation`;
+      warnings.push(`No stop: ${noStop}. Consider lower leverage or a smaller position.`);
     }
-    stop = { price: candidate, reason };
   }
 
   // Cascade risk: own liquidation price in or near a cluster of the same side.
@@ -88,7 +138,7 @@ export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: Bracke
     if (liqPrice < z.low - near || liqPrice > z.high + near) continue;
     const inside = liqPrice >= z.low && liqPrice <= z.high;
     warnings.push(
-      `Your liquidation price ${fmt(liqPrice)} sits ${inside ? 'inside' : 'next to'} the estimated ${z.side}-liquidation cluster ${fmt(z.low)}–${fmt(z.high)} (~${formatUsd(z.notionalUsd)}): a cascade through that band would likely reach it.`,
+      `Your liquidation price ${fmt(liqPrice)} sits ${inside ? 'inside' : 'next to'} the estimated ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)}): a cascade through that band would likely reach it.`,
     );
     break;
   }
@@ -100,12 +150,19 @@ export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: Bracke
   } else if (table.source === 'generic') {
     warnings.push(`No ${venueName(req.venue)} tiers loaded for ${req.symbol}: used a generic bracket table (an assumption); the exchange's own may differ.`);
   }
-  if (targets.length === 0) warnings.push(`No estimated ${targetSide}-liquidation cluster lies beyond ${fmt(beyond)} in the profit direction.`);
+  if (targets.length === 0) {
+    warnings.push(
+      `No estimated ${targetSide}-liquidation cluster of at least ${(floor * 100).toFixed(0)} % of that side's total lies beyond ${fmt(beyond)} in the profit direction${smallSkipped ? ' (smaller ones are not worth aiming at)' : ''}.`,
+    );
+  }
 
-  const risk = stop ? Math.abs(req.entry - stop.price) : Math.abs(req.entry - liqPrice);
+  // Reward/risk the way a trader re-plans an open position: from the current price; and from entry.
   for (const t of targets) {
-    const reward = long ? t.price - req.entry : req.entry - t.price;
-    if (risk > 0) t.rewardRisk = reward / risk;
+    if (!stop) continue;
+    const riskNow = (price - stop.price) * dir;
+    const riskEntry = (req.entry - stop.price) * dir;
+    if (riskNow > 0) t.rewardRisk = ((t.price - price) * dir) / riskNow;
+    if (riskEntry > 0) t.rewardRiskFromEntry = ((t.price - req.entry) * dir) / riskEntry;
   }
 
   return {
@@ -115,6 +172,9 @@ export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: Bracke
     bracket: { maintMarginRatio: liq.bracket.maintMarginRatio, maxLeverage: liq.bracket.maxLeverage, notionalCap: liq.bracket.notionalCap },
     targets,
     stop,
+    ...(noStop ? { noStop } : {}),
+    pnl: unrealizedPnl(req, price),
+    minClusterShare: floor,
     warnings,
     snapshotT: snapshot.t,
   };

@@ -98,10 +98,14 @@ export interface ExitTarget {
   zoneId: string;
   /** Zone notional behind the target. */
   zoneUsd: number;
+  /** The zone's share of its side's estimated total, 0…1. */
+  zoneShare?: number;
   /** Distance from the current price, % (signed). */
   distancePct: number;
-  /** (target − entry) / (entry − stop), in the profit direction. */
+  /** (target − price) / (price − stop), in the profit direction: reward/risk from here (no stop: absent). */
   rewardRisk?: number;
+  /** (target − entry) / (entry − stop), in the profit direction: reward/risk as planned at entry. */
+  rewardRiskFromEntry?: number;
 }
 
 export interface ExitPlan {
@@ -111,7 +115,14 @@ export interface ExitPlan {
   /** Maintenance-margin bracket used (venue-specific). */
   bracket: { maintMarginRatio: number; maxLeverage: number; notionalCap: number };
   targets: ExitTarget[];
-  stop: { price: number; reason: string } | null;
+  /** Outside every cluster, past the nearest stop-hunt cluster, before liquidation; null when no such price exists. */
+  stop: { price: number; reason: string; zoneId?: string } | null;
+  /** Why there is no stop (when `stop` is null). */
+  noStop?: string;
+  /** Unrealized PnL at `price`: move from entry in %, and on margin (× leverage). */
+  pnl: { movePct: number; onMarginPct: number };
+  /** Size floor used for targets and stop-hunt clusters (share of the side's total). */
+  minClusterShare: number;
   warnings: string[];
   snapshotT: number;
 }

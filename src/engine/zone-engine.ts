@@ -2,7 +2,7 @@ import type { ZoneService } from '../bot/services.ts';
 import type { MarketState } from '../market/state.ts';
 import type { Venue } from '../market/types.ts';
 import { BracketBook, type BracketTable, type BybitRiskTier } from './brackets.ts';
-import { DEFAULT_EXIT_SIZE_USD, planExit } from './exit.ts';
+import { DEFAULT_EXIT_SIZE_USD, planExit, type PlannerOptions } from './exit.ts';
 import type { CalibrationStore } from '../store/calibration.ts';
 import { Calibration, type CalibrationOptions, type CalibrationSummary } from './calibration.ts';
 import { DEFAULT_LEVERAGE_MIX, hourlyAtr, LevelBook, normalizeMix, type LeverageWeight } from './levels.ts';
@@ -26,6 +26,8 @@ export interface ZoneEngineOptions {
   calibration?: false | CalibrationOptions;
   /** Where the calibration persists (loaded by `loadCalibration()`, saved by `saveCalibration()`). */
   calibrationStore?: CalibrationStore;
+  /** Exit planner options (size floor for targets and stop-hunt clusters). */
+  planner?: PlannerOptions;
 }
 
 export type SweepListener = (ev: SweepEvent) => void;
@@ -54,6 +56,7 @@ export class ZoneEngine implements ZoneService {
   private readonly trackOpts: TrackRecordOptions;
   private readonly listeners = new Set<SweepListener>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly planner: PlannerOptions;
 
   constructor(
     private readonly state: MarketState,
@@ -68,6 +71,7 @@ export class ZoneEngine implements ZoneService {
     this.levels = new LevelBook({ brackets: this.brackets, leverageMix: mix, minIntervalMs: opts.minIntervalMs, calibration: this.calibration });
     this.sweepTracker = new SweepTracker(opts.sweeps);
     this.trackOpts = opts.trackRecord ?? {};
+    this.planner = opts.planner ?? {};
   }
 
   /** Incremental level-book update and a new snapshot for every symbol with a price. */
@@ -119,7 +123,7 @@ export class ZoneEngine implements ZoneService {
     const snap = this.snaps.get(req.symbol);
     if (!snap) return { error: `No data yet for ${req.symbol}, warming up.` };
     const full: ExitRequest = { ...req, sizeUsd: req.sizeUsd ?? DEFAULT_EXIT_SIZE_USD, venue: req.venue ?? 'binance' };
-    return planExit(snap, full, this.bracketTable(full.venue, full.symbol));
+    return planExit(snap, full, this.bracketTable(full.venue, full.symbol), this.planner);
   }
 
   bracketTable(venue: Venue, symbol: string): BracketTable {

@@ -28,6 +28,18 @@ describe('config', () => {
     expect(r.config.symbolWarnings[0]).toMatch(/\$\$\$/);
   });
 
+  it('EXIT_MIN_CLUSTER_SHARE is a share from 0 to 1', () => {
+    const ok = loadConfig({ EXIT_MIN_CLUSTER_SHARE: '0.1' });
+    expect(ok.ok && ok.config.EXIT_MIN_CLUSTER_SHARE).toBe(0.1);
+    const dflt = loadConfig({});
+    expect(dflt.ok && dflt.config.EXIT_MIN_CLUSTER_SHARE).toBe(0.05);
+    for (const bad of ['1.5', 'five', '-0.1', '5%']) {
+      const r = loadConfig({ EXIT_MIN_CLUSTER_SHARE: bad });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.errors.join('\n')).toMatch(/EXIT_MIN_CLUSTER_SHARE=.* is invalid: expected a share from 0 to 1/);
+    }
+  });
+
   it('.env.example lists every key with its default', () => {
     const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
     for (const [key, value] of Object.entries(ENV_DEFAULTS)) {

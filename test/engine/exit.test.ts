@@ -30,16 +30,45 @@ describe('exit planner', () => {
     expect(bybit.warnings.some((w) => /generic bracket table/.test(w))).toBe(true);
   });
 
-  it('puts targets just before the near edge of the next clusters, with reward/risk', () => {
+  it('puts targets just before the near edge of the next clusters, with reward/risk from price and from entry', () => {
     const p = plan({});
-    expect(p.targets.map((t) => t.price)).toEqual([1009.875, 1019.875, 1021.375]);
+    // 1020–1021.5 and 1021.5–1023 touch: a target "before" the second would sit inside the first, so there is none.
+    expect(p.targets.map((t) => t.price)).toEqual([1009.875, 1019.875]);
     expect(p.targets[0]!.distancePct).toBeCloseTo(0.9875, 9);
     expect(p.targets[0]!.zoneUsd).toBe(4e6);
-    expect(p.stop).toEqual({ price: 995, reason: expect.stringMatching(/ATR/) });
-    expect(p.targets[0]!.rewardRisk).toBeCloseTo(9.875 / 5, 9);
+    expect(p.stop).toEqual({ price: 989.875, reason: expect.stringMatching(/below the long-liquidation cluster 990–991.5/), zoneId: expect.any(String) });
+    expect(p.targets[0]!.rewardRisk).toBeCloseTo(9.875 / 10.125, 9);
+    expect(p.targets[0]!.rewardRiskFromEntry).toBeCloseTo(9.875 / 10.125, 9);
     const short = plan({ side: 'short', leverage: 10 });
     expect(short.targets.map((t) => t.price)).toEqual([991.625, 980.625]);
     expect(short.targets.every((t) => t.price < 1000)).toBe(true);
+  });
+
+  it('measures reward/risk from the current price (an open position re-planned) and from entry separately', () => {
+    // A short entered at 995 with price at 1000 is underwater; the stop sits above the short cluster 1010–1011.
+    const p = plan({ side: 'short', entry: 995, leverage: 10 });
+    const t = p.targets[0]!;
+    expect(p.stop!.price).toBe(1011.125);
+    expect(t.rewardRisk).toBeCloseTo((1000 - t.price) / (1011.125 - 1000), 9);
+    expect(t.rewardRiskFromEntry).toBeCloseTo((995 - t.price) / (1011.125 - 995), 9);
+    expect(p.pnl.movePct).toBeCloseTo(-0.5025, 3);
+    expect(p.pnl.onMarginPct).toBeCloseTo(-5.025, 2);
+  });
+
+  it('aims only at clusters above the size floor (share of the side total), configurable', () => {
+    const snap = snapshotOf(exampleSources(), undefined, 1000, 5);
+    const req: ExitRequest = { symbol: 'ETH', side: 'short', entry: 1000, leverage: 10, sizeUsd: 10_000, venue: 'binance' };
+    // the long cluster at 980 holds 1/12 of the long side: a target at 5 %, not at 10 %
+    const at5 = planExit(snap, req, eth, { minClusterShare: 0.05 });
+    const at10 = planExit(snap, req, eth, { minClusterShare: 0.1 });
+    if ('error' in at5 || 'error' in at10) throw new Error('plan failed');
+    expect(at5.targets.map((t) => t.zoneId)).toHaveLength(2);
+    expect(at10.targets.map((t) => t.price)).toEqual([991.625]);
+    expect(at10.minClusterShare).toBe(0.1);
+    const none = planExit(snap, req, eth, { minClusterShare: 0.95 });
+    if ('error' in none) throw new Error(none.error);
+    expect(none.targets).toEqual([]);
+    expect(none.warnings.some((w) => /at least 95 % of that side's total.*not worth aiming at/.test(w))).toBe(true);
   });
 
   it('skips clusters that are not beyond the entry', () => {
@@ -60,21 +89,44 @@ describe('exit planner', () => {
     expect(short.stop!.price).toBeLessThan(short.liquidationPrice);
   });
 
-  it('keeps the stop in front of a cluster when there is no room past it, and warns', () => {
+  it('gives no stop when the nearest stop-hunt cluster cannot be passed before liquidation, and says why', () => {
     const p = plan({ leverage: 70 }, 9);
     expect(p.liquidationPrice).toBeCloseTo((1000 * (1 - 1 / 70)) / 0.996, 9);
-    expect(p.stop!.price).toBe(992.25);
-    expect(p.warnings.some((w) => /lies between price and your liquidation price/.test(w))).toBe(true);
+    expect(p.stop).toBeNull();
+    expect(p.noStop).toMatch(/long-liquidation cluster 990–992 .* lies between price and your liquidation price/);
+    expect(p.warnings.some((w) => /^No stop: .*Consider lower leverage/.test(w))).toBe(true);
+    expect(p.targets.every((t) => t.rewardRisk === undefined)).toBe(true);
   });
 
-  it('keeps the stop inside a cluster only when there is no room on either side, and says so', () => {
+  it('never places the stop inside a cluster, even with no room on either side', () => {
     const wide = source('binance', Array.from({ length: 21 }, (_, i) => ['long', 0, 985 + i * 0.5, 1e6] as ['long', number, number, number]));
     const snap = snapshotOf([wide], undefined, 1000, 20); // bins of 2: one long cluster 984–996
     const p = planExit(snap, { symbol: 'ETH', side: 'long', entry: 996, leverage: 100, sizeUsd: 10_000, venue: 'binance' }, eth);
     if ('error' in p) throw new Error(p.error);
-    expect(p.stop!.price).toBeCloseTo(996 - 0.8 * (996 - p.liquidationPrice), 9);
-    expect(p.stop!.reason).toMatch(/inside the long-liquidation cluster 984–996/);
-    expect(p.warnings.some((w) => /no room outside it before liquidation/.test(w))).toBe(true);
+    expect(p.stop).toBeNull();
+    expect(p.noStop).toMatch(/984–996/);
+  });
+
+  it('steps past touching clusters as one band, not into the next one', () => {
+    const touching = source('binance', [
+      ['long', 0, 980.2, 4e6],
+      ['long', 0, 980.7, 4e6],
+      ['long', 0, 981.2, 0.2e6],
+      ['long', 0, 981.7, 0.2e6],
+      ['long', 0, 982.2, 4e6],
+      ['long', 0, 982.7, 4e6],
+    ]);
+    const snap = snapshotOf([touching], undefined, 1000, 5);
+    const zones = snap.zones.filter((z) => z.side === 'long');
+    expect(zones.map((z) => [z.low, z.high]).sort((a, b) => a[0]! - b[0]!)).toEqual([
+      [980, 981.5],
+      [981.5, 983],
+    ]);
+    const p = planExit(snap, { symbol: 'ETH', side: 'long', entry: 1000, leverage: 10, sizeUsd: 10_000, venue: 'binance' }, eth);
+    if ('error' in p) throw new Error(p.error);
+    const lowest = Math.min(...zones.map((z) => z.low));
+    expect(p.stop!.price).toBe(lowest - 0.125);
+    for (const z of snap.zones) expect(p.stop!.price < z.low || p.stop!.price > z.high).toBe(true);
   });
 
   it('warns when the own liquidation price sits in or near a cluster (cascade risk)', () => {

@@ -112,7 +112,7 @@ describe('/position list, plan, close', () => {
     expect(r.ephemeral).toBe(true);
     expect(r.title).toBe('Position #1: ETH long exit plan (estimated)');
     expect(r.text).toMatch(/\+1\.67% from entry \(\+33\.3% on margin\)/);
-    expect(r.fields?.map((f) => f.name)).toEqual(['Liquidation price', 'Targets', 'Stop', 'Warnings']);
+    expect(r.fields?.map((f) => f.name)).toEqual(['Unrealized PnL', 'Liquidation price', 'Targets', 'Stop', 'Warnings']);
     expect(r.image?.name).toBe('exit-ETH.png');
     const { plan, snapshot } = charts.exitCalls.at(-1)!;
     expect(snapshot.price).toBe(3050);

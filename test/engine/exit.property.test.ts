@@ -1,0 +1,175 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BracketBook } from '../../src/engine/brackets.ts';
+import { planExit } from '../../src/engine/exit.ts';
+import type { ExitRequest, Zone, ZoneSnapshot } from '../../src/engine/types.ts';
+import type { PositionSide } from '../../src/market/types.ts';
+
+/**
+ * The exit planner's guarantees over random zone maps, entries, sides, leverages and size floors:
+ * the stop is outside every cluster's full band (touching clusters included), past the nearest
+ * stop-hunt cluster, strictly between the liquidation price and the reference price; when there is
+ * no stop the plan says why; targets lie between price and the near edge of their cluster, outside
+ * every band, beyond the entry, in the order price reaches them.
+ */
+
+const book = new BracketBook();
+/** Generated cases; at least 10 000 of them produce a plan (the rest are refused leverage, also checked). */
+const RUNS = 14_000;
+
+type ZoneWithCore = Zone;
+
+interface ZoneDraft {
+  side: PositionSide;
+  /** Start relative to price (−0.4 … +0.4), or glued to the previous zone's high. */
+  at: number;
+  touchPrevious: boolean;
+  width: number;
+  share: number;
+  core: boolean;
+}
+
+/** Uniform in [min, max] (fc.double is spread over bit patterns, so it crowds near zero). */
+const uniform = (min: number, max: number) => fc.integer({ min: 0, max: 1_000_000 }).map((i) => min + ((max - min) * i) / 1_000_000);
+/** Log-uniform in [min, max]. */
+const logUniform = (min: number, max: number) => uniform(Math.log(min), Math.log(max)).map(Math.exp);
+
+const zoneDraft: fc.Arbitrary<ZoneDraft> = fc.record({
+  side: fc.constantFrom<PositionSide>('long', 'short'),
+  at: uniform(-0.4, 0.4),
+  touchPrevious: fc.boolean(),
+  width: logUniform(0.0002, 0.03),
+  share: uniform(0, 1),
+  core: fc.boolean(),
+});
+
+const scenario = fc.record({
+  price: logUniform(1e-5, 2e5),
+  atrFrac: fc.oneof(fc.constant(0), uniform(0, 0.05)),
+  binFrac: logUniform(0.0001, 0.005),
+  drafts: fc.array(zoneDraft, { maxLength: 16, size: 'max' }),
+  side: fc.constantFrom<PositionSide>('long', 'short'),
+  entryOffset: fc.oneof(fc.constant(0), uniform(-0.3, 0.3)),
+  leverage: fc.oneof(fc.integer({ min: 1, max: 125 }), uniform(1, 125)),
+  sizeUsd: fc.oneof({ weight: 6, arbitrary: logUniform(10, 50_000) }, { weight: 1, arbitrary: logUniform(50_000, 2e6) }),
+  venue: fc.constantFrom<'binance' | 'bybit'>('binance', 'bybit'),
+  floor: fc.constantFrom(0, 0.02, 0.05, 0.2),
+});
+
+function zonesOf(price: number, drafts: ZoneDraft[]): ZoneWithCore[] {
+  const zones: ZoneWithCore[] = [];
+  let prevHigh: number | undefined;
+  drafts.forEach((d, i) => {
+    const low = d.touchPrevious && prevHigh !== undefined ? prevHigh : price * (1 + d.at);
+    const high = low + price * d.width;
+    prevHigh = high;
+    const z: ZoneWithCore = {
+      id: `Z${i}`,
+      side: d.side,
+      low,
+      high,
+      peak: (low + high) / 2,
+      notionalUsd: 1e6 * (d.share + 0.01),
+      share: d.share,
+      distancePct: 0,
+      distanceAtr: 0,
+      rank: i + 1,
+      leverage: {},
+      venues: {},
+    };
+    if (d.core) z.core = { low: low + (high - low) * 0.3, high: low + (high - low) * 0.6 };
+    zones.push(z);
+  });
+  return zones.sort((a, b) => Math.abs(a.peak - price) - Math.abs(b.peak - price));
+}
+
+describe('exit planner guarantees (property)', () => {
+  it('stop outside every cluster, past the nearest stop-hunt cluster, before liquidation; targets before their cluster (≥ 10 000 plans)', () => {
+    let planned = 0;
+    let withStop = 0;
+    let withTargets = 0;
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const zones = zonesOf(s.price, s.drafts);
+        const snap: ZoneSnapshot = {
+          symbol: 'ETH',
+          t: 1,
+          price: s.price,
+          atr: s.price * s.atrFrac,
+          binSize: s.price * s.binFrac,
+          bins: [],
+          zones,
+          venues: ['binance'],
+          dataAgeMs: 0,
+          seq: 1,
+        };
+        const entry = s.price * (1 + s.entryOffset);
+        const req: ExitRequest = { symbol: 'ETH', side: s.side, entry, leverage: s.leverage, sizeUsd: s.sizeUsd, venue: s.venue };
+        const plan = planExit(snap, req, book.get(s.venue, 'ETH'), { minClusterShare: s.floor });
+        if ('error' in plan) {
+          expect(plan.error).toMatch(/Leverage .* is above the maximum/);
+          return;
+        }
+        planned++;
+        const long = s.side === 'long';
+        const dir = long ? 1 : -1;
+        const P = s.price;
+        const L = plan.liquidationPrice;
+        const ref = long ? Math.min(entry, P) : Math.max(entry, P);
+        const outsideAll = (x: number) => zones.every((z) => x < z.low || x > z.high);
+
+        if (plan.stop) {
+          withStop++;
+          const x = plan.stop.price;
+          expect(Number.isFinite(x)).toBe(true);
+          // outside every cluster's full band (and so outside any core band inside it)
+          expect(outsideAll(x)).toBe(true);
+          // strictly between the liquidation price and the reference price
+          expect((x - L) * dir).toBeGreaterThan(0);
+          expect((ref - x) * dir).toBeGreaterThan(0);
+          // past the nearest stop-hunt cluster: the nearest sizeable same-side cluster reaching into (L, ref)
+          const lo = Math.min(ref, L);
+          const hi = Math.max(ref, L);
+          const hunts = zones.filter((z) => z.side === s.side && z.share >= s.floor && z.low < hi && z.high > lo);
+          const nearest = hunts.sort((a, b) => ((b.low + b.high) / 2 - (a.low + a.high) / 2) * dir)[0];
+          if (nearest) expect(long ? x < nearest.low : x > nearest.high).toBe(true);
+          for (const t of plan.targets) {
+            expect(t.rewardRisk).toBeGreaterThanOrEqual(0);
+            expect(Number.isFinite(t.rewardRisk)).toBe(true);
+          }
+        } else {
+          // no invented stop: the plan says why, and a reason exists (already liquidated, or clusters in the way)
+          expect(plan.noStop ?? '').not.toBe('');
+          expect(plan.warnings.some((w) => w.includes(plan.noStop!.slice(0, 30)) || /already be liquidated/.test(w))).toBe(true);
+          const liquidated = (P - L) * dir <= 0;
+          // the planner keeps a buffer of a quarter bin (at least 0.01 % of price) from every band
+          const m = Math.max(snap.binSize * 0.25, P * 1e-4);
+          const clustersInTheWay = zones.some((z) => z.low - m < Math.max(ref, L) && z.high + m > Math.min(ref, L));
+          expect(liquidated || clustersInTheWay || ref === L).toBe(true);
+          for (const t of plan.targets) expect(t.rewardRisk).toBeUndefined();
+        }
+
+        if (plan.targets.length) withTargets++;
+        const beyond = long ? Math.max(P, entry) : Math.min(P, entry);
+        plan.targets.forEach((t, i) => {
+          const z = zones.find((q) => q.id === t.zoneId)!;
+          expect(z.side).toBe(long ? 'short' : 'long');
+          expect(z.share).toBeGreaterThanOrEqual(s.floor);
+          const edge = long ? z.low : z.high;
+          // between price (and entry) and the near edge of the target's cluster
+          expect((t.price - beyond) * dir).toBeGreaterThan(0);
+          expect((edge - t.price) * dir).toBeGreaterThan(0);
+          expect(outsideAll(t.price)).toBe(true);
+          // ascending for longs, descending for shorts
+          if (i > 0) expect((t.price - plan.targets[i - 1]!.price) * dir).toBeGreaterThan(0);
+        });
+      }),
+      { numRuns: RUNS, seed: 20261204 },
+    );
+    expect(planned).toBeGreaterThanOrEqual(10_000);
+    // the generator exercises both outcomes
+    expect(withStop).toBeGreaterThan(RUNS * 0.2);
+    expect(planned - withStop).toBeGreaterThan(RUNS * 0.05);
+    expect(withTargets).toBeGreaterThan(RUNS * 0.2);
+  });
+});
