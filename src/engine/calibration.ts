@@ -203,6 +203,7 @@ export class SymbolCalibration {
     readonly leverages: readonly number[],
     prior: readonly number[],
     private readonly o: Resolved,
+    private readonly flags: { readonly frozen: boolean } = { frozen: false },
   ) {
     this.prior = normalized(prior);
     this.weights = [...this.prior];
@@ -222,7 +223,7 @@ export class SymbolCalibration {
 
   /** A realized print and the unit level notional per leverage in its match window. */
   observePrint(t: number, usd: number, density: ArrayLike<number>): void {
-    if (!(usd > 0) || !Number.isFinite(t)) return;
+    if (!(usd > 0) || !Number.isFinite(t) || this.flags.frozen) return;
     let total = 0;
     for (let j = 0; j < this.leverages.length; j++) total += density[j]! > 0 ? density[j]! : 0;
     this.dirty = true;
@@ -242,7 +243,7 @@ export class SymbolCalibration {
   addExposure(t: number, long: readonly number[], short: readonly number[]): void {
     let any = false;
     for (let j = 0; j < this.leverages.length; j++) if (long[j]! > 0 || short[j]! > 0) any = true;
-    if (!any || !Number.isFinite(t)) return;
+    if (!any || !Number.isFinite(t) || this.flags.frozen) return;
     const h = t - (t % HOUR);
     let b = this.exposure[this.exposure.length - 1];
     if (!b || b.t !== h) {
@@ -256,7 +257,7 @@ export class SymbolCalibration {
 
   /** The mix to use at market time `now` (refits when due). */
   mix(now: number): number[] {
-    if (this.changed && now - this.lastFitT >= this.o.refitEveryMs) this.refit(now);
+    if (this.changed && !this.flags.frozen && now - this.lastFitT >= this.o.refitEveryMs) this.refit(now);
     return this.weights;
   }
 
@@ -380,6 +381,7 @@ export class Calibration {
   private readonly opts: Resolved;
   private readonly byKey = new Map<string, SymbolCalibration>();
   private readonly priors = new Map<string, number[]>();
+  private readonly flags = { frozen: false };
 
   constructor(prior: readonly LeverageWeight[], opts: CalibrationOptions = {}) {
     this.leverages = Object.freeze(prior.map((m) => m.leverage));
@@ -391,12 +393,21 @@ export class Calibration {
     return this.opts;
   }
 
+  /** Stops learning: evidence is no longer recorded and the mixes in use stay as they are (evaluation splits). */
+  freeze(): void {
+    this.flags.frozen = true;
+  }
+
+  get frozen(): boolean {
+    return this.flags.frozen;
+  }
+
   /** The calibration of one venue and symbol, created at the prior on first use. */
   for(venue: Venue, symbol: string): SymbolCalibration {
     const key = `${venue}:${symbol}`;
     let c = this.byKey.get(key);
     if (!c) {
-      c = new SymbolCalibration(venue, symbol, this.leverages, this.priors.get(key) ?? this.priors.get(`*:${symbol}`) ?? this.defaultPrior, this.opts);
+      c = new SymbolCalibration(venue, symbol, this.leverages, this.priors.get(key) ?? this.priors.get(`*:${symbol}`) ?? this.defaultPrior, this.opts, this.flags);
       this.byKey.set(key, c);
     }
     return c;

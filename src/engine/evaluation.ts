@@ -2,6 +2,7 @@ import { MarketState } from '../market/state.ts';
 import type { MarketEvent, PositionSide } from '../market/types.ts';
 import type { BracketBook } from './brackets.ts';
 import { formatUsd } from '../format/numbers.ts';
+import type { CalibrationOptions, CalibrationSummary } from './calibration.ts';
 import type { LeverageWeight } from './levels.ts';
 import { mirrorLevel, nearEdge, reached } from './track-record.ts';
 import type { ZoneSnapshot } from './types.ts';
@@ -9,8 +10,15 @@ import { ZoneEngine } from './zone-engine.ts';
 
 /**
  * Self-evaluation on a recording (reference/zone-models.md §4.3). Events go through a fresh
- * MarketState and ZoneEngine on the recorded clock; zones are snapshotted at intervals and each
- * snapshot is scored against what happened over the following horizon:
+ * MarketState and ZoneEngine on the recording's market clock (exchange timestamps, so a demo
+ * recorded at `--speed 30` is scored over market minutes, not wall minutes); zones are
+ * snapshotted at intervals and each snapshot is scored, per side, against what happened over the
+ * following horizon:
+ *  - peak-band coverage (what a trader uses): the share of realized liquidation notional, among
+ *    bands price actually reached, inside fixed ±0.5 % bands around the top-k zones' peaks, against
+ *    distance-only bands of the same total width nearest to price, and against placebo bands of
+ *    the same width around the other side's top-k peaks mirrored through price (the model's own
+ *    distances, without this side's information);
  *  - coverage: the share of realized liquidation notional, among bands price actually reached,
  *    that fell inside the top-k zones of the same side, against a distance-only baseline (bands
  *    of the same total width nearest to price) and a uniform baseline (width share of the band);
@@ -37,10 +45,30 @@ export interface EvaluationOptions {
    */
   bankruptcyShift?: number;
   minIntervalMs?: number;
+  /** Half-width of the fixed bands around peaks, fraction of the peak price (default 0.005: ±0.5 %). */
+  peakBandHalfWidth?: number;
+  /** Leverage-mix calibration as the live engine runs it (default on); `false` keeps the prior mix. */
+  calibration?: false | CalibrationOptions;
+  /** Calibration stops learning at this market time (learn on one part, score another). */
+  freezeCalibrationAt?: number;
+  /** Only snapshots taken at or after this market time are scored. */
+  scoreFrom?: number;
+}
+
+/** Coverage of realized notional by fixed-width bands around peaks. */
+export interface PeakBandScore {
+  /** Covered USD: bands around the top-k peaks, distance-only bands of the same width, placebo bands. */
+  covered: { model: number; distanceOnly: number; placebo: number };
+  /** covered / realized (NaN without realized liquidations). */
+  coverage: { model: number; distanceOnly: number; placebo: number };
+  /** Total band width scored, summed over snapshots, in % of price (for the width-matched comparisons). */
+  widthPct: number;
 }
 
 export interface EvaluationRow {
   symbol: string;
+  /** Set on per-side rows; absent on rows over both sides. */
+  side?: PositionSide;
   /** Snapshots scored (with zones and a complete horizon). */
   snapshots: number;
   /** All liquidation prints in the recording for the symbol, USD (each counted once). */
@@ -59,6 +87,7 @@ export interface EvaluationRow {
   lift: number;
   hits: number;
   precision: number;
+  peak: PeakBandScore;
 }
 
 export interface EvaluationReport {
@@ -68,10 +97,21 @@ export interface EvaluationReport {
   snapshotIntervalMs: number;
   horizonMs: number;
   topK: number;
-  /** Snapshots taken (before dropping those without zones or a complete horizon). */
+  /** Snapshots taken over all symbols (before dropping those without zones or a complete horizon). */
   snapshotsTaken: number;
+  /** Symbols with at least one snapshot taken. */
+  symbols: number;
+  /** Per symbol, both sides. */
   rows: EvaluationRow[];
+  /** Per symbol and side (long zones below price, short zones above). */
+  sideRows: EvaluationRow[];
+  /** All symbols, both sides; `total.snapshots` counts scored snapshots (each symbol's counted once). */
   total: EvaluationRow;
+  peakBandHalfWidth: number;
+  /** Market time from which snapshots were scored, when limited. */
+  scoreFrom?: number;
+  /** Calibration state per symbol and venue at the end (or when frozen); empty with calibration off. */
+  calibration: CalibrationSummary[];
   notes: string[];
 }
 
@@ -133,9 +173,10 @@ export class PricePath {
   }
 }
 
-function emptyRow(symbol: string): EvaluationRow {
+function emptyRow(symbol: string, side?: PositionSide): EvaluationRow {
   return {
     symbol,
+    ...(side ? { side } : {}),
     snapshots: 0,
     liquidationsUsd: 0,
     realizedUsd: 0,
@@ -149,6 +190,7 @@ function emptyRow(symbol: string): EvaluationRow {
     lift: Number.NaN,
     hits: 0,
     precision: Number.NaN,
+    peak: { covered: { model: 0, distanceOnly: 0, placebo: 0 }, coverage: { model: Number.NaN, distanceOnly: Number.NaN, placebo: Number.NaN }, widthPct: 0 },
   };
 }
 
@@ -159,6 +201,8 @@ function finish(r: EvaluationRow): EvaluationRow {
   r.placeboRate = r.zones > 0 ? r.placeboTouches / r.zones : Number.NaN;
   r.lift = r.placeboRate > 0 ? r.touchRate / r.placeboRate : Number.NaN;
   r.precision = r.zones > 0 ? r.hits / r.zones : Number.NaN;
+  const pc = r.peak.covered;
+  r.peak.coverage = { model: share(pc.model), distanceOnly: share(pc.distanceOnly), placebo: share(pc.placebo) };
   return r;
 }
 
@@ -173,6 +217,22 @@ function addInto(acc: EvaluationRow, r: EvaluationRow): void {
   acc.zoneTouches += r.zoneTouches;
   acc.placeboTouches += r.placeboTouches;
   acc.hits += r.hits;
+  acc.peak.covered.model += r.peak.covered.model;
+  acc.peak.covered.distanceOnly += r.peak.covered.distanceOnly;
+  acc.peak.covered.placebo += r.peak.covered.placebo;
+  acc.peak.widthPct += r.peak.widthPct;
+}
+
+/** Merges overlapping [lo, hi] intervals; returns them sorted with their total width. */
+function union(bands: (readonly [number, number])[]): { bands: [number, number][]; width: number } {
+  const sorted = bands.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [a, b] of sorted) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return { bands: out, width: out.reduce((w, [a, b]) => w + (b - a), 0) };
 }
 
 /** The span a print may have been triggered from: its price back towards the trigger by `shift`. */
@@ -184,66 +244,95 @@ function overlaps([a, b]: readonly [number, number], lo: number, hi: number): bo
   return a <= hi && b >= lo;
 }
 
+export interface ScoreOptions {
+  horizonMs: number;
+  topK: number;
+  bankruptcyShift: number;
+  /** Default 0.005 (±0.5 %). */
+  peakBandHalfWidth?: number;
+}
+
 /**
- * Scores one snapshot against the path and liquidations after it (pure). Returns undefined when
- * the horizon runs past the end of the data or the snapshot has no zones.
+ * Scores one snapshot against the path and liquidations after it, per side (pure): `[long, short]`.
+ * Undefined when the horizon runs past the end of the data or the snapshot has no zones.
  */
-export function scoreSnapshot(
-  snap: ZoneSnapshot,
-  path: PricePath,
-  liquidations: readonly RealizedLiquidation[],
-  opts: { horizonMs: number; topK: number; bankruptcyShift: number },
-): EvaluationRow | undefined {
+export function scoreSnapshotSides(snap: ZoneSnapshot, path: PricePath, liquidations: readonly RealizedLiquidation[], opts: ScoreOptions): [EvaluationRow, EvaluationRow] | undefined {
   const end = snap.t + opts.horizonMs;
   if (snap.zones.length === 0 || path.lastT < end) return undefined;
-  const row = emptyRow(snap.symbol);
-  row.snapshots = 1;
+  const half = opts.peakBandHalfWidth ?? 0.005;
   const r = path.range(snap.t, end);
   const low = Math.min(r.low, snap.price);
   const high = Math.max(r.high, snap.price);
   const p = snap.price;
   const window = liquidations.filter((l) => l.t > snap.t && l.t <= end);
   const top = snap.zones.filter((z) => z.rank <= opts.topK);
-
-  for (const side of ['long', 'short'] as const) {
+  const rows = (['long', 'short'] as const).map((side) => {
+    const row = emptyRow(snap.symbol, side);
+    row.snapshots = 1;
     // The reached band on this side: longs die below price, shorts above.
     const [bandLo, bandHi] = side === 'long' ? [low, p] : [p, high];
-    if (!(bandHi > bandLo)) continue;
-    const inBand = window
-      .filter((l) => l.side === side)
-      .map((l) => ({ span: printSpan(l, opts.bankruptcyShift), usd: l.notionalUsd }))
-      .filter((x) => overlaps(x.span, bandLo, bandHi));
-    const realized = inBand.reduce((a, x) => a + x.usd, 0);
-    const bands = top
-      .filter((z) => z.side === side)
-      .map((z) => [Math.max(z.low, bandLo), Math.min(z.high, bandHi)] as const)
-      .filter(([a, b]) => b > a);
-    const width = bands.reduce((a, [lo, hi]) => a + (hi - lo), 0);
-    const [nearLo, nearHi] = side === 'long' ? [p - width, p] : [p, p + width];
-    row.realizedUsd += realized;
-    for (const x of inBand) {
-      if (bands.some(([lo, hi]) => overlaps(x.span, lo, hi))) row.covered.model += x.usd;
-      if (width > 0 && overlaps(x.span, nearLo, nearHi)) row.covered.distanceOnly += x.usd;
+    const mine = top.filter((z) => z.side === side);
+    if (bandHi > bandLo) {
+      const inBand = window
+        .filter((l) => l.side === side)
+        .map((l) => ({ span: printSpan(l, opts.bankruptcyShift), usd: l.notionalUsd }))
+        .filter((x) => overlaps(x.span, bandLo, bandHi));
+      const realized = inBand.reduce((a, x) => a + x.usd, 0);
+      const clip = (lo: number, hi: number) => [Math.max(lo, bandLo), Math.min(hi, bandHi)] as const;
+      // Width-matched zone bands (whole zones, as drawn).
+      const bands = mine.map((z) => clip(z.low, z.high)).filter(([a, b]) => b > a);
+      const width = bands.reduce((a, [lo, hi]) => a + (hi - lo), 0);
+      const [nearLo, nearHi] = side === 'long' ? [p - width, p] : [p, p + width];
+      // Fixed-width bands around the peaks; the same total width nearest to price; placebo bands
+      // around the other side's peaks mirrored through price.
+      const peaks = union(mine.map((z) => clip(z.peak * (1 - half), z.peak * (1 + half))));
+      const others = top.filter((z) => z.side !== side).map((z) => mirrorLevel(p, z.peak));
+      const placebo = union(others.map((m) => clip(m * (1 - half), m * (1 + half))));
+      const [pNearLo, pNearHi] = side === 'long' ? [p - peaks.width, p] : [p, p + peaks.width];
+      row.realizedUsd += realized;
+      row.peak.widthPct += (peaks.width / p) * 100;
+      for (const x of inBand) {
+        if (bands.some(([lo, hi]) => overlaps(x.span, lo, hi))) row.covered.model += x.usd;
+        if (width > 0 && overlaps(x.span, nearLo, nearHi)) row.covered.distanceOnly += x.usd;
+        if (peaks.bands.some(([lo, hi]) => overlaps(x.span, lo, hi))) row.peak.covered.model += x.usd;
+        if (peaks.width > 0 && overlaps(x.span, pNearLo, pNearHi)) row.peak.covered.distanceOnly += x.usd;
+        if (placebo.bands.some(([lo, hi]) => overlaps(x.span, lo, hi))) row.peak.covered.placebo += x.usd;
+      }
+      // A print span of width w dropped uniformly on the band overlaps n bands of total width W with
+      // probability about (W + n·w) / band width.
+      const spanWidth = p * opts.bankruptcyShift;
+      if (bands.length > 0) row.covered.uniform += realized * Math.min(1, (width + bands.length * spanWidth) / (bandHi - bandLo));
     }
-    // A print span of width w dropped uniformly on the band overlaps n bands of total width W with
-    // probability about (W + n·w) / band width.
-    const spanWidth = p * opts.bankruptcyShift;
-    if (bands.length > 0) row.covered.uniform += realized * Math.min(1, (width + bands.length * spanWidth) / (bandHi - bandLo));
-  }
+    for (const z of mine) {
+      const edge = nearEdge(z);
+      const where = z.side === 'long' ? ('below' as const) : ('above' as const);
+      const touched = reached(where, edge, low, high);
+      row.zones++;
+      if (touched) row.zoneTouches++;
+      if (reached(where === 'below' ? 'above' : 'below', mirrorLevel(p, edge), low, high)) row.placeboTouches++;
+      if (touched) {
+        const seen = window.some((l) => l.side === z.side && overlaps(printSpan(l, opts.bankruptcyShift), z.low, z.high));
+        if (seen) row.hits++;
+      }
+    }
+    return row;
+  });
+  return [rows[0]!, rows[1]!];
+}
 
-  for (const z of top) {
-    const edge = nearEdge(z);
-    const where = z.side === 'long' ? ('below' as const) : ('above' as const);
-    const touched = reached(where, edge, low, high);
-    row.zones++;
-    if (touched) row.zoneTouches++;
-    if (reached(where === 'below' ? 'above' : 'below', mirrorLevel(p, edge), low, high)) row.placeboTouches++;
-    if (touched) {
-      const seen = window.some((l) => l.side === z.side && overlaps(printSpan(l, opts.bankruptcyShift), z.low, z.high));
-      if (seen) row.hits++;
-    }
-  }
+/** Scores one snapshot over both sides (pure); see `scoreSnapshotSides`. */
+export function scoreSnapshot(snap: ZoneSnapshot, path: PricePath, liquidations: readonly RealizedLiquidation[], opts: ScoreOptions): EvaluationRow | undefined {
+  const sides = scoreSnapshotSides(snap, path, liquidations, opts);
+  if (!sides) return undefined;
+  const row = emptyRow(snap.symbol);
+  for (const r of sides) addInto(row, r);
+  row.snapshots = 1;
   return row;
+}
+
+/** The market time of an event: its exchange timestamp (the recording's market clock), else when it was received. */
+export function marketTime(ev: MarketEvent): number {
+  return Number.isFinite(ev.exchTime) && ev.exchTime > 0 ? ev.exchTime : ev.recvTime;
 }
 
 /** Runs a recording (normalized events, recorded order) through a fresh engine and scores it. */
@@ -252,6 +341,7 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
   const horizonMs = opts.horizonMs ?? 3_600_000;
   const topK = opts.topK ?? 3;
   const bankruptcyShift = opts.bankruptcyShift ?? 0.004;
+  const peakBandHalfWidth = opts.peakBandHalfWidth ?? 0.005;
   const state = new MarketState();
   let clock = Number.NEGATIVE_INFINITY;
   const engine = new ZoneEngine(state, {
@@ -260,7 +350,10 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
     leverageMix: opts.leverageMix,
     brackets: opts.brackets,
     minIntervalMs: opts.minIntervalMs,
+    calibration: opts.calibration,
   });
+  const freezeAt = opts.freezeCalibrationAt ?? Number.POSITIVE_INFINITY;
+  let frozen = false;
   const paths = new Map<string, PricePath>();
   const liqs = new Map<string, RealizedLiquidation[]>();
   const snaps: ZoneSnapshot[] = [];
@@ -269,6 +362,10 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
   let nextSnapT = Number.NaN;
 
   const takeSnapshots = () => {
+    if (!frozen && clock >= freezeAt) {
+      engine.calibration?.freeze();
+      frozen = true;
+    }
     engine.update();
     for (const s of state.symbols()) {
       const snap = engine.snapshot(s);
@@ -278,8 +375,9 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
 
   for (const ev of events) {
     count++;
-    const t = ev.recvTime;
-    if (t > clock) {
+    const t = marketTime(ev);
+    // The clock follows live, exchange-stamped streams; REST history (bars, OI) is stamped in the past.
+    if (CLOCK_KINDS.has(ev.kind) && t > clock) {
       if (Number.isNaN(nextSnapT)) nextSnapT = t + interval;
       while (t >= nextSnapT) {
         clock = Math.max(clock, nextSnapT);
@@ -287,8 +385,8 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
         nextSnapT += interval;
       }
       clock = t;
+      if (t < fromT) fromT = t;
     }
-    if (t < fromT) fromT = t;
     state.apply(ev);
     if (ev.kind === 'trade' || ev.kind === 'mark') {
       let path = paths.get(ev.symbol);
@@ -308,20 +406,37 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
   }
 
   const bySymbol = new Map<string, EvaluationRow>();
+  const bySide = new Map<string, EvaluationRow>();
+  const scoreFrom = opts.scoreFrom ?? Number.NEGATIVE_INFINITY;
+  const symbolsSeen = new Set<string>();
   for (const snap of snaps) {
+    symbolsSeen.add(snap.symbol);
+    if (snap.t < scoreFrom) continue;
     const path = paths.get(snap.symbol);
     if (!path) continue;
-    const row = scoreSnapshot(snap, path, liqs.get(snap.symbol) ?? [], { horizonMs, topK, bankruptcyShift });
-    if (!row) continue;
+    const sides = scoreSnapshotSides(snap, path, liqs.get(snap.symbol) ?? [], { horizonMs, topK, bankruptcyShift, peakBandHalfWidth });
+    if (!sides) continue;
     let acc = bySymbol.get(snap.symbol);
     if (!acc) {
       acc = emptyRow(snap.symbol);
       bySymbol.set(snap.symbol, acc);
     }
-    addInto(acc, row);
+    for (const r of sides) {
+      addInto(acc, r);
+      const key = `${snap.symbol}:${r.side}`;
+      let s = bySide.get(key);
+      if (!s) {
+        s = emptyRow(snap.symbol, r.side);
+        bySide.set(key, s);
+      }
+      addInto(s, r);
+    }
+    acc.snapshots -= 1; // each side row counted the snapshot once; the symbol row counts it once
   }
   for (const [symbol, acc] of bySymbol) acc.liquidationsUsd = (liqs.get(symbol) ?? []).reduce((a, l) => a + l.notionalUsd, 0);
+  for (const r of bySide.values()) r.liquidationsUsd = (liqs.get(r.symbol) ?? []).filter((l) => l.side === r.side).reduce((a, l) => a + l.notionalUsd, 0);
   const rows = [...bySymbol.values()].sort((a, b) => a.symbol.localeCompare(b.symbol)).map(finish);
+  const sideRows = [...bySide.values()].sort((a, b) => a.symbol.localeCompare(b.symbol) || (a.side === 'long' ? -1 : 1)).map(finish);
   const total = emptyRow('ALL');
   for (const r of rows) addInto(total, r);
   finish(total);
@@ -331,6 +446,7 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
     `A liquidation print matches a band when it or the price ${(bankruptcyShift * 100).toFixed(2)} % back towards its trigger does (prints sit near the bankruptcy price).`,
   ];
   if (total.snapshots === 0) notes.push(`No snapshot had zones and a full ${Math.round(horizonMs / 60_000)}-minute horizon: the recording is too short.`);
+  const calibration = [...symbolsSeen].sort().flatMap((s) => engine.calibrationSummary(s));
   return {
     events: count,
     fromT: Number.isFinite(fromT) ? fromT : 0,
@@ -339,21 +455,68 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
     horizonMs,
     topK,
     snapshotsTaken: snaps.length,
+    symbols: symbolsSeen.size,
     rows,
+    sideRows,
     total,
+    peakBandHalfWidth,
+    ...(opts.scoreFrom !== undefined ? { scoreFrom: opts.scoreFrom } : {}),
+    calibration,
     notes,
   };
 }
 
-/** The report as a fixed-width text table. */
+const CLOCK_KINDS: ReadonlySet<MarketEvent['kind']> = new Set(['trade', 'mark', 'book', 'liquidation']);
+
+export interface CalibrationComparison {
+  /** Market time splitting the recording: learn before, score after. */
+  splitT: number;
+  /** Second half scored with the prior mix. */
+  prior: EvaluationReport;
+  /** Second half scored with the mix learned on the first half (frozen at the split). */
+  learned: EvaluationReport;
+}
+
+/** Prior vs learned mix on the same recording: calibration learns on the first half (market time), both score the second half. */
+export function compareCalibration(events: readonly MarketEvent[], opts: EvaluationOptions = {}): CalibrationComparison {
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const ev of events) {
+    if (!CLOCK_KINDS.has(ev.kind)) continue;
+    const t = marketTime(ev);
+    if (t < from) from = t;
+    if (t > to) to = t;
+  }
+  const splitT = Number.isFinite(from) ? from + (to - from) / 2 : 0;
+  const calibration = opts.calibration === false ? {} : (opts.calibration ?? {});
+  return {
+    splitT,
+    prior: evaluate(events, { ...opts, calibration: false, scoreFrom: splitT }),
+    learned: evaluate(events, { ...opts, calibration, freezeCalibrationAt: splitT, scoreFrom: splitT }),
+  };
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '–');
+const pts = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}` : '–');
+
+function spanText(ms: number): string {
+  return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${(ms / 60_000).toFixed(1)} min`;
+}
+
+/** The report as a fixed-width text table: one row per symbol and side, then all symbols. */
 export function formatEvaluationTable(report: EvaluationReport): string {
-  const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '–');
   const num = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
-  const header = ['symbol', 'snaps', 'liqs seen', 'cover top-k', 'cover dist', 'cover unif', 'touch zone', 'touch placebo', 'lift', 'precision'];
+  const band = `${(report.peakBandHalfWidth * 100).toFixed(1)}%`;
+  const header = ['symbol', 'side', 'snaps', 'liqs seen', `peak ±${band}`, 'dist-only', 'placebo', 'adv', 'zones', 'zone dist', 'zone unif', 'touch zone', 'touch placebo', 'lift', 'precision'];
   const line = (r: EvaluationRow) => [
     r.symbol,
+    r.side ?? 'both',
     String(r.snapshots),
     formatUsd(r.liquidationsUsd),
+    pct(r.peak.coverage.model),
+    pct(r.peak.coverage.distanceOnly),
+    pct(r.peak.coverage.placebo),
+    pts(r.peak.coverage.model - r.peak.coverage.distanceOnly),
     pct(r.coverage.model),
     pct(r.coverage.distanceOnly),
     pct(r.coverage.uniform),
@@ -362,17 +525,35 @@ export function formatEvaluationTable(report: EvaluationReport): string {
     num(r.lift),
     `${pct(r.precision)} (${r.hits}/${r.zones})`,
   ];
-  const body = [header, ...report.rows.map(line), ...(report.rows.length > 1 || report.rows.length === 0 ? [line(report.total)] : [])];
+  const body = [header, ...report.sideRows.map(line), line(report.total)];
   const widths = header.map((_, c) => Math.max(...body.map((r) => r[c]!.length)));
-  const fmt = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const fmt = (r: string[]) => r.map((cell, c) => (c <= 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   const spanMs = Math.max(0, report.toT - report.fromT);
-  const span = spanMs >= 3_600_000 ? `${(spanMs / 3_600_000).toFixed(1)} h` : `${(spanMs / 60_000).toFixed(1)} min`;
+  const scored = report.scoreFrom !== undefined ? ` (scoring snapshots from ${new Date(report.scoreFrom).toISOString().slice(0, 16)}Z)` : '';
   return [
-    `liqzone evaluate: ${report.events} events over ${span}, ${report.snapshotsTaken} snapshots every ${Math.round(report.snapshotIntervalMs / 1000)} s, horizon ${Math.round(report.horizonMs / 60_000)} min, top-${report.topK} zones per side`,
+    `liqzone evaluate: ${report.events} events over ${spanText(spanMs)} of market time; ${report.snapshotsTaken} snapshots taken (${report.symbols} symbol${report.symbols === 1 ? '' : 's'}, every ${Math.round(report.snapshotIntervalMs / 1000)} s), ${report.total.snapshots} scored (with zones and a full ${Math.round(report.horizonMs / 60_000)}-min horizon)${scored}; top-${report.topK} zones per side`,
     fmt(body[0]!),
     ...body.slice(1).map(fmt),
-    'cover: share of realized liquidation notional (in bands price reached) inside the top-k zones; dist: same width nearest to price; unif: width share.',
-    'touch: near edge reached within the horizon; placebo: same distance on the other side of price. precision: touched with realized liquidations / all predicted.',
+    `peak: share of realized liquidation notional (in the band price reached, that side) within ±${band} of the top-k zones' peaks; dist-only: the same total width nearest to price; placebo: ±${band} around the other side's top-k peaks mirrored through price; adv: peak − dist-only, points.`,
+    'zones: inside the top-k zones as drawn (whole bands); zone dist: the same width nearest to price; zone unif: width share of the reached band.',
+    "touch: zone near edge reached within the horizon; placebo: same distance on the other side of price. precision: touched with realized liquidations / all predicted. snaps: scored snapshots (ALL: summed over symbols).",
     ...report.notes,
+  ].join('\n');
+}
+
+/** One line each: peak-band coverage with the prior mix vs the learned mix on the same second half. */
+export function formatCalibrationComparison(c: CalibrationComparison): string {
+  const p = c.prior.total.peak.coverage;
+  const l = c.learned.total.peak.coverage;
+  const learnedOn = c.learned.calibration.filter((s) => s.status === 'calibrated');
+  const prints = learnedOn.reduce((a, s) => a + s.prints, 0);
+  const usd = learnedOn.reduce((a, s) => a + s.usd, 0);
+  const basis =
+    learnedOn.length > 0
+      ? `learned on ${prints} liquidations (${formatUsd(usd)}) before ${new Date(c.splitT).toISOString().slice(0, 16)}Z, ${learnedOn.length} of ${c.learned.calibration.length} venue-symbols calibrated`
+      : 'not enough liquidations in the first half to learn from: the learned mix is the prior';
+  return [
+    `Calibration (learn on the first half, score the second; ${c.learned.total.snapshots} snapshots): peak-band coverage prior ${pct(p.model)} → learned ${pct(l.model)}; advantage over distance-only ${pts(p.model - p.distanceOnly)} → ${pts(l.model - l.distanceOnly)} points; placebo ${pct(p.placebo)} → ${pct(l.placebo)}.`,
+    `  (${basis}.)`,
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Config } from '../config.ts';
-import { evaluate, formatEvaluationTable } from '../engine/evaluation.ts';
+import { compareCalibration, evaluate, formatCalibrationComparison, formatEvaluationTable } from '../engine/evaluation.ts';
 import type { MarketEvent, Venue } from '../market/types.ts';
 import { createRecordMapper, parseFrameRecord, registryFromRecords, type FrameRecord } from '../venues/records.ts';
 
@@ -38,11 +38,15 @@ export async function evaluateRecording(path: string, config: Config, horizonMin
   if (records.length === 0) throw new Error('no frames in the recording');
   const events = eventsOf(records, config.SYMBOLS, config.VENUES);
   const horizonMs = horizonMinutes * 60_000;
-  const report = evaluate(events, { leverageMix: config.LEVERAGE_MIX, horizonMs, snapshotIntervalMs: Math.max(5_000, Math.round(horizonMs / 6)) });
+  const opts = { leverageMix: config.LEVERAGE_MIX, horizonMs, snapshotIntervalMs: Math.max(5_000, Math.round(horizonMs / 6)) };
+  const report = evaluate(events, opts);
+  const comparison = compareCalibration(events, opts);
   const span = (records.at(-1)!.t - records[0]!.t) / 60_000;
   return [
-    `Recording: ${path} — ${records.length} frames over ${span.toFixed(1)} min, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`,
+    `Recording: ${path} — ${records.length} frames over ${span.toFixed(1)} min of wall clock, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`,
     '',
     formatEvaluationTable(report),
+    '',
+    formatCalibrationComparison(comparison),
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BracketBook } from '../../src/engine/brackets.ts';
-import { evaluate, formatEvaluationTable, PricePath, scoreSnapshot } from '../../src/engine/evaluation.ts';
+import { compareCalibration, evaluate, formatCalibrationComparison, formatEvaluationTable, PricePath, scoreSnapshot, scoreSnapshotSides } from '../../src/engine/evaluation.ts';
 import { binanceLiquidationPrice } from '../../src/engine/liquidation.ts';
 import type { MarketEvent } from '../../src/market/types.ts';
 import { exampleSources, liquidation, snapshotOf, synthEvents, T0 } from './synthetic.ts';
@@ -67,10 +67,43 @@ describe('evaluation on constructed data', () => {
     expect(short.total.snapshots).toBe(0);
     const table = formatEvaluationTable(short);
     expect(table).toMatch(/too short/);
-    const full = formatEvaluationTable(evaluate(market(liq25), opts));
-    expect(full).toMatch(/cover top-k/);
-    expect(full).toMatch(/^ETH\s+\d+\s+\$75k\s+100\.0%/m);
+    const report = evaluate(market(liq25), opts);
+    const full = formatEvaluationTable(report);
+    expect(full).toMatch(/peak ±0\.5%/);
+    // the long side saw every print; zone coverage (whole bands) is 100 %
+    expect(full).toMatch(/^ETH\s+long\s+\d+\s+\$75k\s+\d+\.\d%\s+\d+\.\d%\s+\d+\.\d%\s+[+−]\d+\.\d\s+100\.0%/m);
     expect(full).toMatch(/lower bound/);
+    // one count of snapshots: taken in the header, scored in the header and the ALL row alike
+    const scored = report.total.snapshots;
+    expect(full).toContain(`${report.snapshotsTaken} snapshots taken (1 symbol, every 300 s), ${scored} scored`);
+    expect(full).toMatch(new RegExp(`^ALL\\s+both\\s+${scored}\\s`, 'm'));
+    expect(report.sideRows.map((r) => [r.side, r.snapshots])).toEqual([
+      ['long', scored],
+      ['short', scored],
+    ]);
+  });
+
+  it('runs on the market clock: a demo recorded at 30× speed is scored over market minutes', () => {
+    const events = market(liq25);
+    // wall-clock receive times run 30 times slower than the exchange's market clock
+    const fast = events.map((e) => ({ ...e, recvTime: T0 + Math.round((e.exchTime - T0) / 30) }));
+    const a = evaluate(events, opts);
+    const b = evaluate(fast, opts);
+    expect(b.total.snapshots).toBe(a.total.snapshots);
+    expect(b.total.snapshots).toBeGreaterThan(5);
+    expect(b.total.peak.coverage.model).toBeCloseTo(a.total.peak.coverage.model, 12);
+    expect(b.toT - b.fromT).toBe(a.toT - a.fromT);
+  });
+
+  it('compares the prior with the mix learned on the first half on the same second half', () => {
+    const c = compareCalibration(market(liq25), opts);
+    expect(c.prior.scoreFrom).toBe(c.splitT);
+    expect(c.learned.total.snapshots).toBe(c.prior.total.snapshots);
+    // two prints are not enough to learn from: the learned mix is the prior, and the scores agree
+    expect(c.learned.calibration.every((s) => s.status === 'prior')).toBe(true);
+    expect(c.learned.total.peak.coverage.model).toBe(c.prior.total.peak.coverage.model);
+    expect(c.prior.calibration).toEqual([]);
+    expect(formatCalibrationComparison(c)).toMatch(/^Calibration \(learn on the first half, score the second; \d+ snapshots\): peak-band coverage prior .* → learned .*\n  \(not enough liquidations in the first half/);
   });
 });
 
@@ -104,6 +137,29 @@ describe('scoreSnapshot', () => {
     expect(shifted.realizedUsd).toBe(500);
     expect(shifted.covered.model).toBe(500);
     expect(shifted.hits).toBe(1);
+  });
+
+  it('scores fixed ±0.5 % bands around the peaks against distance-only bands of the same width and mirrored placebos', () => {
+    const liqs = [
+      { t: 3000, side: 'long' as const, price: 990.5, notionalUsd: 300 },
+      { t: 3000, side: 'long' as const, price: 999, notionalUsd: 100 },
+    ];
+    const [long, short] = scoreSnapshotSides(snap, path, liqs, o)!;
+    expect(short.realizedUsd).toBe(0);
+    expect(long.realizedUsd).toBe(400);
+    const peak = snap.zones.find((z) => z.side === 'long' && z.rank === 1)!.peak;
+    const lo = Math.max(peak * 0.995, 989); // clipped to the band price reached (989…1000)
+    const hi = Math.min(peak * 1.005, 1000);
+    expect(999 > hi).toBe(true); // the print near price lies outside the peak band
+    expect(long.peak.covered.model).toBe(300);
+    // distance-only: the same width (hi − lo) nearest to price
+    expect(long.peak.covered.distanceOnly).toBe(1000 - (hi - lo) <= 999 ? 100 : 0);
+    // placebo: the short side's rank-1 peak mirrored through price lies below the reached band
+    const mirrored = 2000 - snap.zones.find((z) => z.side === 'short' && z.rank === 1)!.peak;
+    expect(mirrored * 1.005 < 989).toBe(true);
+    expect(long.peak.covered.placebo).toBe(0);
+    expect(long.peak.widthPct).toBeCloseTo(((hi - lo) / 1000) * 100, 12);
+    expect(scoreSnapshot(snap, path, liqs, o)!.peak.covered.model).toBe(300);
   });
 
   it('skips snapshots whose horizon runs past the data', () => {
