@@ -12,6 +12,7 @@
 import { destinationKey } from '../store/destination.ts';
 import type { Kv } from '../store/kv.ts';
 import type { LedgerEntry } from '../store/outbox.ts';
+import { ALERT_KINDS } from '../store/settings.ts';
 import type { Store } from '../store/store.ts';
 import type { Destination } from '../store/types.ts';
 import { cooldownKey, dayKey, ownedBy, utcDay } from './keys.ts';
@@ -87,7 +88,7 @@ export class Decider {
     for (const [dk, cs] of byDest) {
       tally.candidates += cs.length;
       for (const c of cs) {
-        const lk = cooldownKey(dk, c.symbol);
+        const lk = cooldownKey(dk, c.symbol, c.kind);
         if (!this.lastCache.has(lk)) lastKeys.add(lk);
         if (!this.ledgerCache.has(c.key)) ledgerKeys.push(c.key);
       }
@@ -103,7 +104,7 @@ export class Decider {
         {
           settings: d.settings,
           disabled: index.disabled.has(dk),
-          lastAlertAt: (symbol) => this.lastCache.get(cooldownKey(dk, symbol)) ?? undefined,
+          lastAlertAt: (symbol, kind) => this.lastCache.get(cooldownKey(dk, symbol, kind)) ?? undefined,
           sentToday,
           ledger: (key) => this.ledgerCache.get(key) ?? undefined,
         },
@@ -117,7 +118,7 @@ export class Decider {
       tally.decided += decision.accepted.length;
       for (const c of decision.accepted) {
         this.ledgerCache.set(c.key, { messageId: msg.id, decidedAt: t });
-        this.stampCooldown(cooldownKey(dk, c.symbol), t);
+        this.stampCooldown(cooldownKey(dk, c.symbol, c.kind), t);
         if (c.kind === 'conflict' && c.payload.kind === 'conflict') {
           if (c.payload.phase === 'start') this.conflictNotified.add(`${dk}|${c.symbol}`);
           else this.conflictNotified.delete(`${dk}|${c.symbol}`);
@@ -214,9 +215,9 @@ export class Decider {
     const indexKeys = days.map((d) => dayKey(dk, d));
     const ids = (await this.eraseKv.getMany(indexKeys)).flatMap((list) => list ?? []);
     await this.store.outbox.deleteMessages(ids);
-    // Cooldown stamps are per symbol, day counters per day: both keys are known without an index.
+    // Cooldown stamps are per symbol and kind, day counters per day: both keys are known without an index.
     await Promise.all([
-      ...[...symbols].map((s) => this.lastKv.delete(cooldownKey(dk, s))),
+      ...[...symbols].flatMap((s) => ALERT_KINDS.map((kind) => this.lastKv.delete(cooldownKey(dk, s, kind)))),
       ...days.map((d) => this.dayKv.delete(dayKey(dk, d))),
       ...indexKeys.map((k) => this.eraseKv.delete(k)),
     ]);

@@ -10,9 +10,9 @@ export function dedupeKey(destKey: string, symbol: string, zoneId: string, kind:
   return `${destKey}|${symbol}|${zoneId}|${kind}`;
 }
 
-/** Cooldown stamp of a destination for one symbol. */
-export function cooldownKey(destKey: string, symbol: string): string {
-  return `${destKey}|${symbol}`;
+/** Cooldown stamp of a destination for one symbol and alert kind. */
+export function cooldownKey(destKey: string, symbol: string, kind: AlertKind): string {
+  return `${destKey}|${symbol}|${kind}`;
 }
 
 /** Per-destination, per-UTC-day key (daily counter, /forgetme index). */

@@ -4,7 +4,7 @@
  */
 import type { Reply, ReplyField, ReplyImage } from '../bot/reply.ts';
 import { formatFraction, formatPercent, formatPrice, formatPriceRange, formatUsd } from '../format/numbers.ts';
-import type { AlertPayload } from './rules.ts';
+import { alertTag, type AlertPayload } from './rules.ts';
 
 export const ESTIMATE_NOTE = 'Zones are estimates from public liquidation and open-interest data, not guarantees; not financial advice.';
 
@@ -138,7 +138,9 @@ export function renderAlerts(alerts: AlertPayload[], opts: RenderOptions = {}): 
   const notes: string[] = [];
   if (opts.heldSince !== undefined) notes.push(`Held while muted since ${new Date(opts.heldSince).toISOString().slice(0, 16).replace('T', ' ')} UTC; prices may have moved.`);
   if (opts.lastOfDay) notes.push('Daily alert limit reached: no more alerts here today (see /alerts).');
-  const data = { alerts, digest: alerts.length > 1, silent: opts.silent ?? false, held: opts.heldSince !== undefined };
+  // `kind`: the alert's kind (console tag `[alert · kind]`, JSON); a digest of several kinds is `digest`.
+  const kinds = [...new Set(alerts.map(alertTag))];
+  const data = { kind: kinds.length === 1 ? kinds[0]! : 'digest', kinds, alerts, digest: alerts.length > 1, silent: opts.silent ?? false, held: opts.heldSince !== undefined };
   if (alerts.length === 1) {
     const a = alerts[0]!;
     const body = alertBody(a);

@@ -111,6 +111,25 @@ export interface PositionAlertPayload {
   buttons: { action: string; label: string }[];
 }
 
+/**
+ * The kind an alert is tagged with, in the console tag (`[alert · proximity]`) and the reply's
+ * JSON `kind`: the subscription kinds, and the position lifecycle kinds.
+ */
+export const ALERT_TAGS = ['proximity', 'conflict', 'sweep', 'fading', 'position-target', 'position-stop', 'position-liquidation'] as const;
+export type AlertTag = (typeof ALERT_TAGS)[number] | 'notice';
+
+const POSITION_TAGS: Record<PositionAlertPayload['event'], AlertTag> = {
+  'target-near': 'position-target',
+  'target-swept': 'position-target',
+  cascade: 'position-liquidation',
+  'liquidation-near': 'position-liquidation',
+  conflict: 'conflict',
+};
+
+export function alertTag(a: AlertPayload): AlertTag {
+  return a.kind === 'position' ? POSITION_TAGS[a.event] : a.kind;
+}
+
 export function zoneBrief(z: Zone): ZoneBrief {
   return { id: z.id, side: z.side, low: z.low, high: z.high, peak: z.peak, notionalUsd: z.notionalUsd, rank: z.rank };
 }
@@ -182,8 +201,8 @@ export type SuppressReason = 'kind-off' | 'disabled' | 'duplicate' | 'cooldown' 
 export interface DestinationView {
   settings: AlertSettings;
   disabled: boolean;
-  /** Last time an alert for the symbol was decided for this destination. */
-  lastAlertAt(symbol: string): number | undefined;
+  /** Last time an alert of this kind for the symbol was decided for this destination. */
+  lastAlertAt(symbol: string, kind: AlertKind): number | undefined;
   /** Messages already decided today (UTC) for this destination. */
   sentToday: number;
   ledger(key: string): LedgerEntry | undefined;
@@ -207,8 +226,8 @@ export interface DecideOptions {
 
 /**
  * Which of a destination's candidates become one message this tick. Several candidates for one
- * symbol in the same tick travel together (the cooldown starts after them); one message per
- * destination per tick, so a burst becomes a digest.
+ * symbol and kind in the same tick travel together (the cooldown starts after them); one message
+ * per destination per tick, so a burst becomes a digest. The cooldown is per (symbol, kind).
  */
 export function decide(candidates: Candidate[], view: DestinationView, now: number, opts: DecideOptions): Decision {
   const s = view.settings;
@@ -224,7 +243,8 @@ export function decide(candidates: Candidate[], view: DestinationView, now: numb
     else if (seen.has(c.key)) reason = 'duplicate';
     else if (prior && now - prior.decidedAt < opts.dedupeWindowMs && !(c.rearmedAt !== undefined && prior.decidedAt < c.rearmedAt)) reason = 'duplicate';
     else if (!c.bypassCooldown) {
-      const last = view.lastAlertAt(c.symbol);
+      // Per kind: a proximity alert never holds back a conflict warning on the same symbol.
+      const last = view.lastAlertAt(c.symbol, c.kind);
       if (last !== undefined && now - last < s.cooldownMin * 60_000) reason = 'cooldown';
     }
     if (reason) suppressed.push({ candidate: c, reason });

@@ -63,7 +63,7 @@ export interface SourcedDecision {
 
 /**
  * Which of a destination's sourced alerts are sent. Sources opted in by themselves (a user added a
- * position), so the subscription kinds and the per-symbol cooldown do not apply: the source's own
+ * position), so the subscription kinds and the per-(symbol, kind) cooldown do not apply: the source's own
  * hysteresis and the ledger keep each alert to once per episode.
  */
 export function decideSourced(alerts: SourcedAlert[], view: SourcedView, now: number, opts: { dedupeWindowMs: number }): SourcedDecision {

@@ -167,7 +167,7 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
         const min = Number(args.minutes);
         if (!Number.isFinite(min) || min < 0 || min > 1440) return errorReply('Cooldown must be 0 to 1440 minutes, e.g. /alerts cooldown 30');
         patch = { cooldownMin: min };
-        said = min > 0 ? `At most one alert per symbol every ${min} minutes.` : 'No cooldown between alerts.';
+        said = min > 0 ? `At most one alert of each kind (proximity, conflict, sweep, fading) per symbol every ${min} minutes.` : 'No cooldown between alerts.';
         break;
       }
       case 'quiet': {

@@ -18,7 +18,7 @@ export interface AlertSettings {
   proximityPct: number;
   /** Ignore zones below this estimated notional (USD). 0 = the 3 largest zones on each side. */
   minZoneUsd: number;
-  /** Minimum minutes between alerts for one symbol. */
+  /** Minimum minutes between alerts of one kind for one symbol. */
   cooldownMin: number;
   quietHours: QuietHours | null;
   /** Epoch ms until which alerts are held; null when not muted. */

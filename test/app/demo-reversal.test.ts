@@ -117,16 +117,31 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
     await market?.stop();
   });
 
-  it('/demo regime ETH reversal produces a day-mode conflict, shown by /signal ETH and alerted to a subscriber', async () => {
+  it('/demo regime ETH reversal produces a day-mode conflict, shown by /signal ETH and alerted to a subscriber (default settings, after a proximity alert)', async () => {
     const sub = await ask('/subscribe ETH');
     expect(sub.ok).toBe(true);
-    const kinds = await ask('/alerts kinds conflict');
-    expect(kinds.ok).toBe(true);
+    const settings = await ask('/alerts show');
+    expect(settings.text).toMatch(/cooldown 30 min/); // the defaults: a 30-minute cooldown
+
+    // A proximity alert first (issue 13: with a per-symbol cooldown it held the conflict back).
+    const proximity = () => lines().find((l) => l.alert && l.data?.kind === 'proximity');
+    await simulate(30_000, () => proximity() !== undefined);
+    if (!proximity()) {
+      const zones = await ask('/zones ETH');
+      const z = (zones.data.zones as { side: string; low: number; high: number; rank: number; distancePct: number }[])
+        .filter((x) => x.rank <= 3)
+        .sort((a, b) => Math.abs(a.distancePct) - Math.abs(b.distancePct))[0]!;
+      expect((await ask(`/demo drive ETH ${z.side === 'short' ? z.low : z.high} 1m`)).ok).toBe(true);
+      await simulate(3 * 60_000, () => proximity() !== undefined);
+    }
+    await waitFor('a proximity alert before the reversal', proximity, 20_000);
+    expect(proximity()!.text).toMatch(/^ETH/);
 
     const switched = await ask('/demo regime ETH reversal');
     expect(switched.ok).toBe(true);
     expect(switched.text).toMatch(/ETH reversal/);
     expect(switched.text).toMatch(/timeframe conflict in about/);
+    const switchedAt = market.simulator.now();
     const before = events.length;
 
     // The script expects the conflict 6–8 simulated minutes in; allow 20.
@@ -153,7 +168,13 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
       20_000,
     );
     expect(alert.alert.destination).toMatch(/console/);
+    expect(alert.alert.kind).toBe('conflict');
+    expect(alert.data.kind).toBe('conflict');
     expect(alert.text).toMatch(/ETH: timeframes conflict/);
+    // Within the window /demo regime announced (6–8 min into the reversal), plus the day read's
+    // one-minute refresh: the conflict was not held back by the proximity alert's cooldown.
+    const conflictAlert = (alert.data.alerts as { kind: string; t: number }[]).find((a) => a.kind === 'conflict')!;
+    expect(conflictAlert.t - switchedAt).toBeLessThanOrEqual(DEMO_REVERSAL.legMs + DEMO_REVERSAL.flipAfterMs[1] + 60_000);
   }, 200_000);
 });
 

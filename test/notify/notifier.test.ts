@@ -58,6 +58,18 @@ describe('notifier: exit-zone proximity', () => {
     expect(h.sender.delivered.map((d) => (d.reply.data as { alerts: { zone: { id: string } }[] }).alerts[0]!.zone.id)).toEqual(['ETH:S:3100', 'ETH:L:2900']);
   });
 
+  it('holds the cooldown per kind: a proximity alert never holds back a conflict warning', async () => {
+    const h = await ethHarness();
+    h.zones.setPrice('ETH', 3080);
+    await h.step();
+    h.clock.advanceBy(MIN);
+    h.notifier.onSignalEvent(conflictEvent('ETH', 'conflict-start', h.clock.now()));
+    const r = await h.step();
+    expect(r.suppressed.cooldown).toBeUndefined();
+    const kinds = h.sender.delivered.map((d) => (d.reply.data as { kind: string }).kind);
+    expect(kinds).toEqual(['proximity', 'conflict']);
+  });
+
   it('holds the daily cap and resets the next UTC day', async () => {
     const h = await ethHarness();
     await h.store.settings.update({ platform: 'telegram', kind: 'user', id: '42' }, { dailyCap: 2, cooldownMin: 0 });

@@ -99,12 +99,15 @@ describe('per-destination decision', () => {
   const T = Date.UTC(2026, 2, 14, 12, 0, 0);
   const opts = { dedupeWindowMs: 6 * 3_600_000 };
 
-  it('holds the cooldown per symbol, but lets a conflict resolution through', () => {
-    const last = (s: string) => (s === 'ETH' ? T - 10 * 60_000 : undefined);
+  it('holds the cooldown per symbol and kind, but lets a conflict resolution through', () => {
+    const last = (s: string, kind: string) => (s === 'ETH' && kind === 'proximity' ? T - 10 * 60_000 : undefined);
     const d = decide([cand('ETH', 'z1'), cand('BTC', 'z2'), cand('ETH', 'resolved@1', 'conflict', { bypassCooldown: true })], view({ lastAlertAt: last }), T, opts);
     expect(d.accepted.map((c) => c.symbol)).toEqual(['BTC', 'ETH']);
     expect(d.suppressed.map((s) => s.reason)).toEqual(['cooldown']);
     expect(decide([cand('ETH', 'z1')], view({ lastAlertAt: last }), T + 21 * 60_000, opts).accepted).toHaveLength(1);
+    // A proximity alert just sent never holds back a conflict warning (or a sweep) on the same symbol.
+    const other = decide([cand('ETH', 'conflict@2', 'conflict'), cand('ETH', 'z3', 'sweep')], view({ lastAlertAt: last }), T, opts);
+    expect(other.accepted.map((c) => c.kind)).toEqual(['conflict', 'sweep']);
   });
 
   it('suppresses duplicates within the window unless the band re-armed since', () => {
