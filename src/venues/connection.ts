@@ -358,7 +358,8 @@ export class Connection {
     });
     ws.on('open', () => this.onOpen(session));
     ws.on('message', (data: WebSocket.RawData) => {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      // A Buffer (the default binaryType) decodes in place: Buffer.from(buffer) would copy every frame.
+      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
       this.onMessage(session, text);
     });
     return session;
