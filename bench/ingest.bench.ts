@@ -11,6 +11,7 @@
  * no feed): a diagnostic of the mapper's share, not a figure for live traffic.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import WebSocket from 'ws';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './run.ts';
@@ -92,8 +93,33 @@ const emptyRest: typeof fetch = async () => new Response('[]', { status: 200, he
 
 interface LiveRig {
   feed: VenueFeed;
-  /** Resolves with the pass time once `n` trades reached the market state. */
+  /** Loopback: resolves with the pass time once `n` trades reached the market state. */
   run(n: number): Promise<PassTime>;
+  /**
+   * The same frames handed to the `message` listener the Connection registered on its socket (what
+   * `ws` calls after de-framing), as Buffers the way `ws` delivers them: Connection → feed → mapper →
+   * MarketState without the socket and WebSocket framing.
+   */
+  runHandler(frames: Buffer[]): PassTime;
+}
+
+type MessageListener = (data: Buffer, isBinary: boolean) => void;
+
+/** Starts a feed while noting the `message` listener each of its sockets gets. */
+async function startCapturing(feed: VenueFeed): Promise<MessageListener[]> {
+  const captured: MessageListener[] = [];
+  const proto = WebSocket.prototype as unknown as { on: (ev: string, fn: (...a: unknown[]) => void) => unknown };
+  const original = proto.on;
+  proto.on = function (this: unknown, ev: string, fn: (...a: unknown[]) => void) {
+    if (ev === 'message') captured.push(fn as MessageListener);
+    return original.call(this, ev, fn);
+  };
+  try {
+    await feed.start();
+  } finally {
+    proto.on = original;
+  }
+  return captured;
 }
 
 async function liveRig(venue: BenchVenue, port: number, child: ChildProcess): Promise<LiveRig> {
@@ -118,7 +144,10 @@ async function liveRig(venue: BenchVenue, port: number, child: ChildProcess): Pr
     venue === 'binance'
       ? new BinanceFeed({ ...common, wsUrl: `ws://127.0.0.1:${port}` })
       : new BybitFeed({ ...common, wsUrl: `ws://127.0.0.1:${port}/bybit` });
-  await feed.start();
+  const listeners = await startCapturing(feed);
+  // Binance opens /market then /public: trades are /market's. Bybit has one socket.
+  const tradeListener = listeners[0];
+  if (!tradeListener) throw new Error(`${venue}: no socket listener captured`);
   const deadline = Date.now() + 10_000;
   while (!feed.status().connections.every((c) => c.state === 'open')) {
     if (Date.now() > deadline) throw new Error(`${venue}: bench sockets did not open: ${JSON.stringify(feed.status().connections)}`);
@@ -140,6 +169,15 @@ async function liveRig(venue: BenchVenue, port: number, child: ChildProcess): Pr
         child.send({ send: venue });
       });
     },
+    runHandler(frames: Buffer[]): PassTime {
+      state = new MarketState();
+      target = -1;
+      const t = timed(frames.length, () => {
+        for (let i = 0; i < frames.length; i++) tradeListener(frames[i]!, false);
+      });
+      if (state.counts.trade !== frames.length) throw new Error(`${venue} handler pass: ${state.counts.trade}/${frames.length} trades applied`);
+      return t;
+    },
   };
 }
 
@@ -150,6 +188,8 @@ async function measure(venue: BenchVenue, label: string, port: number, child: Ch
   const floor = best();
   const live = best();
   const shortcut = best();
+  const handler = best();
+  const buffers = frames.map((f) => Buffer.from(f, 'utf8'));
   const mapper = venue === 'binance' ? createBinanceMapper(buildRegistry({ symbols: SYMBOLS, venues: ['binance'] })) : createBybitMapper(buildRegistry({ symbols: SYMBOLS, venues: ['bybit'] }));
   const keep = (acc: PassTime, p: PassTime) => {
     acc.wall = Math.max(acc.wall, p.wall);
@@ -161,6 +201,7 @@ async function measure(venue: BenchVenue, label: string, port: number, child: Ch
     for (let r = 0; r < ROUNDS; r++) {
       keep(floor, floorPass(frames));
       keep(live, await rig.run(FRAMES));
+      keep(handler, rig.runHandler(buffers));
       keep(shortcut, mapperOnlyPass(frames, mapper));
     }
     const st = rig.feed.status();
@@ -171,12 +212,20 @@ async function measure(venue: BenchVenue, label: string, port: number, child: Ch
   return [
     { name: `${label}: JSON.parse only (floor)`, value: floor.wall, unit: 'frames/s', note: `${FRAMES} frames, best of ${ROUNDS}` },
     {
-      name: `${label}: LIVE loopback WS → Connection → feed → mapper → MarketState`,
+      name: `${label}: LIVE via the Connection's message handler → feed → mapper → MarketState`,
+      value: handler.wall,
+      unit: 'frames/s',
+      ratio: handler.wall / floor.wall,
+      goal: '≥ 0.6 of floor',
+      note: `CPU-time ratio ${(handler.cpu / floor.cpu).toFixed(3)}; one JSON.parse per frame`,
+    },
+    {
+      name: `${label}: LIVE loopback WS socket → the same path`,
       value: live.wall,
       unit: 'frames/s',
       ratio: live.wall / floor.wall,
       goal: '≥ 0.6 of floor',
-      note: `CPU-time ratio ${(live.cpu / floor.cpu).toFixed(3)}`,
+      note: `CPU-time ratio ${(live.cpu / floor.cpu).toFixed(3)}; adds TCP reads, WebSocket de-framing and UTF-8 checks in ws`,
     },
     {
       name: `${label}: diagnostic, mapper alone on strings (not live)`,
