@@ -116,12 +116,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const now = opts.mode === 'replay' ? () => replayClock : () => Date.now();
 
   const symbols = swappableRegistry(buildRegistry({ symbols: config.SYMBOLS, venues: config.VENUES }));
-  const store = opts.mode === 'replay' ? await openStore('memory:') : await openStore(config.STORE_URL);
+  const store = opts.mode === 'replay' ? await openStore('memory:', { log: logFn(logger, 'store') }) : await openStore(config.STORE_URL, { log: logFn(logger, 'store') });
   const planner = { minClusterShare: config.EXIT_MIN_CLUSTER_SHARE };
   const zones = new ZoneEngine(state, {
     symbols: () => symbols.tracked(),
     leverageMix: config.LEVERAGE_MIX,
     now,
+    log: logFn(logger, 'zones'),
     planner,
     calibrationStore: kvCalibrationStore(store.kv<unknown>('calibration')),
   });
@@ -129,7 +130,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     .loadCalibration()
     .then((r) => r.restored + r.skipped > 0 && log('info', `leverage-mix calibration restored for ${r.restored} venue-symbols${r.skipped ? ` (${r.skipped} stored records unusable: other version or leverage grid)` : ''}`))
     .catch((err: Error) => log('warn', `leverage-mix calibration could not be loaded: ${err.message}`));
-  const signals = new SignalEngine({ state, zones, symbols: () => symbols.tracked(), weights: kvWeightStore(store), now });
+  const signals = new SignalEngine({ state, zones, symbols: () => symbols.tracked(), weights: kvWeightStore(store), now, log: logFn(logger, 'signals') });
   await signals.load().catch((err: Error) => log('warn', `learned signal weights could not be loaded: ${err.message}`));
   const charts = createChartService();
 
@@ -157,7 +158,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     telegramBotUsername: () => telegramBot,
   });
   services.positions = positions;
-  const registry = new CommandRegistry([...allCommands(), ...(opts.extraCommands ?? [])]);
+  const registry = new CommandRegistry([...allCommands(), ...(opts.extraCommands ?? [])], { log: logFn(logger, 'commands') });
   const metrics = createMetrics({ now });
   registry.observe((name, platform, seconds) => metrics.commandLatency.observe({ command: name, platform }, seconds));
   // Hot path: one tally per venue and event kind, counted with a plain increment (no per-event allocation).
@@ -347,7 +348,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       coordinator = createRedisRunCoordinator(client);
       stoppers.push(() => client.close().catch(() => undefined));
     }
-    const notifier = new Notifier({ store, zones: zoneView, signals: signalView, senders, cron: config.NOTIFY_CRON, now, charts, coordinator, reloadEveryMs: role === 'bot' ? 10_000 : undefined, sources: [positions.watcher], log: logger.child({ component: 'notifier' }) });
+    const notifier = new Notifier({ store, zones: zoneView, signals: signalView, senders, cron: config.NOTIFY_CRON, now, charts, coordinator, reloadEveryMs: role === 'bot' ? 10_000 : undefined, sources: [positions.watcher], log: logFn(logger, 'notifier') });
     positions.addEraser((dest) => notifier.forgetDestination(dest));
     if (role === 'bot') {
       const events = await createEventSubscriber(config.STORE_URL, { log: logFn(logger, 'events') });

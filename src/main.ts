@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const loaded = loadConfig(process.env);
   if (!loaded.ok) fail(`invalid configuration:\n  ${loaded.errors.join('\n  ')}\nSee .env.example for every key and its default.`);
   const config = loaded.config;
-  const logger = createLogger(config.LOG_LEVEL, [config.DISCORD_TOKEN, config.TELEGRAM_TOKEN]);
+  const logger = createLogger(config.LOG_LEVEL, { secrets: [config.DISCORD_TOKEN, config.TELEGRAM_TOKEN] });
   for (const w of config.symbolWarnings) logger.warn(w);
 
   switch (args.verb) {

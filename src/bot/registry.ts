@@ -1,6 +1,7 @@
 import type { Args, Caller, CommandDef, OptionDef } from './command.ts';
 import { errorReply, type Reply } from './reply.ts';
 import type { Services } from './services.ts';
+import { defaultLog, type LogFn } from '../ops/log.ts';
 
 export type ParseResult =
   | { ok: true; command: CommandDef; subcommand?: string; args: Args }
@@ -20,7 +21,11 @@ export class CommandRegistry {
   private readonly byName = new Map<string, CommandDef>();
   private observer: CommandObserver | undefined;
 
-  constructor(commands: CommandDef[]) {
+  private readonly log: LogFn;
+
+  /** `log`: where command crashes go (the JSON log; never the chat, never process warnings). */
+  constructor(commands: CommandDef[], opts: { log?: LogFn } = {}) {
+    this.log = opts.log ?? defaultLog('commands');
     for (const c of commands) this.byName.set(c.name, c);
   }
 
@@ -125,7 +130,7 @@ export class CommandRegistry {
     } catch (err) {
       this.observer?.(parsed.command.name, caller.platform, (performance.now() - started) / 1000, false);
       // A failing command must never take the bot down; the detail goes to the log, not the chat.
-      process.emitWarning(`command /${parsed.command.name} failed: ${(err as Error)?.stack ?? String(err)}`);
+      this.log('error', 'command failed', { command: parsed.command.name, subcommand: parsed.subcommand, platform: caller.platform, err });
       return errorReply(`Something went wrong running /${parsed.command.name}. It has been logged; please try again.`);
     }
   }

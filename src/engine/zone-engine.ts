@@ -10,8 +10,11 @@ import { SweepTracker, type SweepOptions } from './sweeps.ts';
 import { TrackRecord, type TrackRecordOptions } from './track-record.ts';
 import type { ExitPlan, ExitRequest, SweepEvent, ZoneSnapshot } from './types.ts';
 import { buildZoneSnapshot } from './zones.ts';
+import { defaultLog, type LogFn } from '../ops/log.ts';
 
 export interface ZoneEngineOptions {
+  /** Where update and listener failures go (default: JSON lines on stderr). */
+  log?: LogFn;
   /** Symbols to snapshot on each update. */
   symbols: () => string[];
   leverageMix?: readonly LeverageWeight[];
@@ -58,10 +61,13 @@ export class ZoneEngine implements ZoneService {
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly planner: PlannerOptions;
 
+  private readonly log: LogFn;
+
   constructor(
     private readonly state: MarketState,
     opts: ZoneEngineOptions,
   ) {
+    this.log = opts.log ?? defaultLog('zones');
     this.symbolsFn = opts.symbols;
     this.nowFn = opts.now ?? Date.now;
     this.brackets = opts.brackets ?? new BracketBook();
@@ -85,7 +91,7 @@ export class ZoneEngine implements ZoneService {
         try {
           l(ev);
         } catch (err) {
-          process.emitWarning(`sweep listener failed: ${(err as Error)?.message ?? String(err)}`);
+          this.log('error', 'sweep listener failed', { symbol: ev.symbol, err });
         }
       }
     }
@@ -99,7 +105,7 @@ export class ZoneEngine implements ZoneService {
       try {
         this.update();
       } catch (err) {
-        process.emitWarning(`zone engine update failed: ${(err as Error)?.stack ?? String(err)}`);
+        this.log('error', 'zone engine update failed', { err });
       }
     }, intervalMs);
     this.timer.unref?.();

@@ -139,9 +139,25 @@ function trimZeros(text: string): string {
   return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
-/** A price band, both ends at the same precision: `3,080.50–3,120.00`. */
+/**
+ * A price band, both ends at the same precision: `3,080.50–3,120.00` with a tick; without one,
+ * five significant digits of the larger end, trailing zeros dropped from both ends alike
+ * (`3,100–3,120`, `998.2–1,001.3`).
+ */
 export function formatPriceRange(low: number, high: number, ctx?: PriceContext): string {
-  return `${formatPrice(low, ctx ?? priceStepFor(Math.max(Math.abs(low), Math.abs(high))))}–${formatPrice(high, ctx ?? priceStepFor(Math.max(Math.abs(low), Math.abs(high))))}`;
+  if (resolveTick(ctx) !== undefined) return `${formatPrice(low, ctx)}–${formatPrice(high, ctx)}`;
+  const step = priceStepFor(Math.max(Math.abs(low), Math.abs(high)));
+  let a = formatPrice(low, step);
+  let b = formatPrice(high, step);
+  while (a.includes('.') && b.includes('.') && a.endsWith('0') && b.endsWith('0')) {
+    a = a.slice(0, -1);
+    b = b.slice(0, -1);
+  }
+  if (a.endsWith('.') && b.endsWith('.')) {
+    a = a.slice(0, -1);
+    b = b.slice(0, -1);
+  }
+  return `${a}–${b}`;
 }
 
 /** The implied step of the five-significant-digit fallback at a magnitude. */

@@ -144,7 +144,7 @@ export class Notifier {
         try {
           await this.tick();
         } catch (err) {
-          this.opts.log?.warn({ err: String(err) }, 'notifier tick failed');
+          this.opts.log?.('warn', 'notifier tick failed', { err: String(err) });
         }
       },
       this.opts.coordinator
@@ -225,7 +225,7 @@ export class Notifier {
 
   private async load(): Promise<void> {
     this.unlisten = this.store.onChange((c) => {
-      this.indexWork = this.indexWork.then(() => this.index.apply(c)).catch((err) => this.opts.log?.warn({ err: String(err) }, 'notifier index update failed'));
+      this.indexWork = this.indexWork.then(() => this.index.apply(c)).catch((err) => this.opts.log?.('warn', 'notifier index update failed', { err: String(err) }));
     });
     await this.index.reload();
     this.lastReload = this.now();
@@ -303,7 +303,7 @@ export class Notifier {
       try {
         alerts = await source.collect(ctx);
       } catch (err) {
-        this.opts.log?.warn({ err: String(err), source: source.name }, 'alert source failed');
+        this.opts.log?.('warn', 'alert source failed', { err: String(err), source: source.name });
         continue;
       }
       for (const a of alerts) {
@@ -380,7 +380,7 @@ export class Notifier {
       if (!owner) return;
       await this.decider.commit([disabledChannelNotice(dest, { platform: owner.platform, kind: 'user', id: owner.userId }, reason, this.now())]);
     } catch (err) {
-      this.opts.log?.warn({ err: String(err), dest: key }, 'could not notify destination owner');
+      this.opts.log?.('warn', 'could not notify destination owner', { err: String(err), dest: key });
     }
   }
 

@@ -12,13 +12,12 @@ import type { AlertSender, Destination, SendResult } from '../store/types.ts';
 import { realSleep, type ClockDriven, type Sleep } from './clock.ts';
 import { DEFAULT_POLICIES, RateLimiter, type RatePolicy } from './limiter.ts';
 import type { AlertPayload } from './rules.ts';
+import type { LogFn } from '../ops/log.ts';
 
 export type AlertMessage = OutboxMessage<AlertPayload>;
 
-export interface QueueLog {
-  info?(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+/** The logging port (src/ops/log.ts), under the name the notifier exports. */
+export type QueueLog = LogFn;
 
 export interface DeliveryRecord {
   at: number;
@@ -161,7 +160,7 @@ export class DeliveryQueue implements ClockDriven {
         await this.deliver(key, lane, msg);
       } catch (err) {
         // Store trouble: keep the message (it is persisted) and back off rather than spin.
-        this.opts.log?.warn({ err: String(err), dest: key, id: msg.id }, 'delivery bookkeeping failed');
+        this.opts.log?.('warn', 'delivery bookkeeping failed', { err: String(err), dest: key, id: msg.id });
         await this.sleep(this.opts.retryBaseMs ?? 2000);
         continue;
       }
@@ -219,7 +218,7 @@ export class DeliveryQueue implements ClockDriven {
       if (result.retryAfterMs !== undefined && !result.permanent) {
         // Rate limited: wait exactly what the platform asked, then retry; never drop.
         this.stats.rateLimited++;
-        this.opts.log?.info?.({ dest: key, retryAfterMs: result.retryAfterMs }, 'rate limited; waiting');
+        this.opts.log?.('info', 'rate limited; waiting', { dest: key, retryAfterMs: result.retryAfterMs });
         await this.sleep(Math.max(0, result.retryAfterMs));
         continue;
       }
@@ -239,7 +238,7 @@ export class DeliveryQueue implements ClockDriven {
       transient++;
       if (transient >= (this.opts.maxTransientAttempts ?? 6)) {
         this.stats.failed++;
-        this.opts.log?.warn({ dest: key, id: msg.id, error: result.error }, 'giving up on message after transient failures');
+        this.opts.log?.('warn', 'giving up on message after transient failures', { dest: key, id: msg.id, error: result.error });
         await outbox.save({ ...msg, state: 'failed' });
         return;
       }
@@ -254,7 +253,7 @@ export class DeliveryQueue implements ClockDriven {
     this.stats.dropped += dropped.length;
     this.limiter.forget(lane.dest);
     this.failing.delete(key);
-    this.opts.log?.warn({ dest: key, reason, dropped: dropped.length }, 'destination disabled after permanent failures');
+    this.opts.log?.('warn', 'destination disabled after permanent failures', { dest: key, reason, dropped: dropped.length });
     this.opts.onDisabled?.(lane.dest, reason);
   }
 }

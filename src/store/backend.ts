@@ -4,6 +4,7 @@ import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import KeyvRedis, { createClient } from '@keyv/redis';
 import { KeyedMutex } from './lock.ts';
+import { defaultLog, type LogFn } from '../ops/log.ts';
 
 /**
  * The storage primitives the repositories are built on: keyv values plus sets with atomic
@@ -142,9 +143,9 @@ class RedisBackend extends KeyvBackend {
 const setKey = (set: string) => `set:${set}`;
 const redisSetKey = (set: string) => `${NAMESPACE}:set:${set}`;
 
-function watchErrors(keyv: Keyv, description: string): Keyv {
+function watchErrors(keyv: Keyv, description: string, log: LogFn): Keyv {
   // keyv emits 'error' on adapter failures; an unhandled 'error' event would crash the process.
-  keyv.on('error', (err: unknown) => process.emitWarning(`store ${description}: ${(err as Error)?.message ?? String(err)}`));
+  keyv.on('error', (err: unknown) => log('error', 'store error', { store: description, err }));
   return keyv;
 }
 
@@ -152,16 +153,17 @@ function watchErrors(keyv: Keyv, description: string): Keyv {
  * Opens a backend from a STORE_URL: `sqlite://PATH` (folder created), `redis://…`/`rediss://…`,
  * or `memory:`. Rejects with a clear message when the URL is malformed or Redis is unreachable.
  */
-export async function openBackend(url: string, opts: { connectTimeoutMs?: number } = {}): Promise<Backend> {
+export async function openBackend(url: string, opts: { connectTimeoutMs?: number; log?: LogFn } = {}): Promise<Backend> {
+  const log = opts.log ?? defaultLog('store');
   if (url === 'memory:' || url === 'memory://') {
-    return new KeyvBackend('memory', 'memory', watchErrors(new Keyv({ namespace: NAMESPACE }), 'memory'));
+    return new KeyvBackend('memory', 'memory', watchErrors(new Keyv({ namespace: NAMESPACE }), 'memory', log));
   }
   if (url.startsWith('sqlite://')) {
     const path = url.slice('sqlite://'.length);
     if (!path) throw new Error('STORE_URL sqlite:// needs a file path, e.g. sqlite://./data/liqzone.sqlite');
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5000 });
-    const keyv = watchErrors(new Keyv({ store: adapter, namespace: NAMESPACE }), `sqlite ${path}`);
+    const keyv = watchErrors(new Keyv({ store: adapter, namespace: NAMESPACE }), `sqlite ${path}`, log);
     // Surface an unopenable file now rather than on the first command.
     await keyv.get('__open_check__');
     return new KeyvBackend('sqlite', `sqlite ${path}`, keyv);
@@ -187,7 +189,7 @@ export async function openBackend(url: string, opts: { connectTimeoutMs?: number
       throw new Error(`Cannot connect to Redis at ${safe}: ${(err as Error)?.message ?? String(err)}`);
     }
     const adapter = new KeyvRedis(client as never);
-    const keyv = watchErrors(new Keyv({ store: adapter, namespace: NAMESPACE }), `redis ${safe}`);
+    const keyv = watchErrors(new Keyv({ store: adapter, namespace: NAMESPACE }), `redis ${safe}`, log);
     return new RedisBackend(`redis ${safe}`, keyv, client as unknown as RedisSetClient);
   }
   throw new Error(`Unsupported STORE_URL "${redactUrl(url)}": use sqlite://PATH, redis://HOST:PORT or memory:`);

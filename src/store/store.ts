@@ -5,6 +5,7 @@ import { OutboxRepo, type LedgerEntry, type OutboxMessage } from './outbox.ts';
 import { SettingsRepo } from './settings-repo.ts';
 import { SubscriptionRepo } from './subscriptions.ts';
 import type { Destination } from './types.ts';
+import type { LogFn } from '../ops/log.ts';
 
 /** What changed in the store, for in-process listeners (the notifier keeps its index current). */
 export type StoreChange =
@@ -68,6 +69,6 @@ export class Store {
 }
 
 /** Opens the store named by STORE_URL: `sqlite://PATH`, `redis://HOST:PORT`, or `memory:`. */
-export async function openStore(url: string, opts: { connectTimeoutMs?: number } = {}): Promise<Store> {
+export async function openStore(url: string, opts: { connectTimeoutMs?: number; log?: LogFn } = {}): Promise<Store> {
   return new Store(await openBackend(url, opts));
 }

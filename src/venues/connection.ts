@@ -89,7 +89,8 @@ export const DEFAULT_TIMING: ConnectionTiming = {
   backoff: {},
 };
 
-export type LogFn = (level: 'info' | 'warn' | 'error', msg: string, extra?: object) => void;
+export type { LogFn } from '../ops/log.ts';
+import type { LogFn } from '../ops/log.ts';
 
 export interface ConnectionOptions {
   /** Shown in status, e.g. `market`. */

@@ -72,6 +72,9 @@ describe('formatPrice', () => {
 
   it('a range prints both ends at the same precision', () => {
     expect(formatPriceRange(998.2, 1001.3)).toBe('998.2–1,001.3');
+    expect(formatPriceRange(3100, 3120)).toBe('3,100–3,120');
+    expect(formatPriceRange(3100.5, 3120, 'ETH')).toBe('3,100.5–3,120.0');
+    expect(formatPriceRange(0.0000099, 0.00001)).toBe('0.0₅99–0.0₄10');
     setPriceTick('ETH', 0.01);
     expect(formatPriceRange(3080.5, 3120, 'ETH')).toBe('3,080.50–3,120.00');
   });

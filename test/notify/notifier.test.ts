@@ -34,7 +34,7 @@ describe('notifier: exit-zone proximity', () => {
     expect(r.dest).toEqual({ platform: 'telegram', kind: 'user', id: '42' });
     expect(r.silent).toBe(false);
     expect(r.reply.title).toBe('ETH: near a short-liquidation zone');
-    expect(r.reply.text).toContain('3,100.0–3,120.0');
+    expect(r.reply.text).toContain('3,100–3,120');
     expect(r.reply.text).toContain('$40M');
     expect(r.reply.text).toMatch(/0\.81% below/);
     expect(r.reply.text).toMatch(/Timeframes: 1m up \+0\.30/);

@@ -19,8 +19,11 @@ import { WeightLearner } from './learning.ts';
 import { sizingGuidance } from './sizing.ts';
 import { CYCLE_MS, MODE_SPECS } from './spec.ts';
 import { SignalTracker } from './tracker.ts';
+import { defaultLog, type LogFn } from '../../ops/log.ts';
 
 export interface SignalEngineOptions {
+  /** Where save and listener failures go (default: JSON lines on stderr). */
+  log?: LogFn;
   state: MarketState;
   zones: { snapshot(symbol: string): ZoneSnapshot | undefined };
   /** Symbols to read each cycle. */
@@ -69,8 +72,11 @@ export class SignalEngine implements SignalService {
   private timer: ReturnType<typeof setInterval> | undefined;
   private autosaveTimer: ReturnType<typeof setInterval> | undefined;
 
+  private readonly log: LogFn;
+
   constructor(opts: SignalEngineOptions) {
     this.state = opts.state;
+    this.log = opts.log ?? defaultLog('signals');
     this.zones = opts.zones;
     this.symbols = opts.symbols;
     this.store = opts.weights;
@@ -103,7 +109,7 @@ export class SignalEngine implements SignalService {
     this.timer.unref?.();
     if (this.store && this.autosaveMs > 0) {
       this.autosaveTimer = setInterval(() => {
-        if (this.learner.dirty) this.save().catch((err: unknown) => process.emitWarning(`signal weights not saved: ${String(err)}`));
+        if (this.learner.dirty) this.save().catch((err: unknown) => this.log('error', 'signal weights not saved', { err }));
       }, this.autosaveMs);
       this.autosaveTimer.unref?.();
     }
@@ -234,7 +240,7 @@ export class SignalEngine implements SignalService {
       try {
         l(ev);
       } catch (err) {
-        process.emitWarning(`signal event listener failed: ${String(err)}`);
+        this.log('error', 'signal event listener failed', { symbol: ev.symbol, mode: ev.mode, kind: ev.kind, err });
       }
     }
   }

@@ -24,8 +24,10 @@ import type { Services } from '../../bot/services.ts';
 import type { AlertSender } from '../../store/types.ts';
 import { renderDiscordMessage } from './render.ts';
 import { createDiscordSender, renderImage } from './sender.ts';
+import type { LogFn } from '../../ops/log.ts';
 
-export type DiscordLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+/** The logging port (src/ops/log.ts), under the name the Discord adapter exports. */
+export type DiscordLog = LogFn;
 
 export interface StartDiscordOptions {
   token: string;

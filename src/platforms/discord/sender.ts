@@ -8,6 +8,7 @@ import { MessageFlags, Routes } from 'discord.js';
 import type { Reply } from '../../bot/reply.ts';
 import type { AlertSender, Destination, SendResult } from '../../store/types.ts';
 import { renderDiscordMessage } from './render.ts';
+import type { LogFn } from '../../ops/log.ts';
 
 /** Discord JSON error codes that mean the destination is gone or unreachable for good. */
 const PERMANENT_CODES = new Map<number, string>([
@@ -40,7 +41,7 @@ export function classifyDiscordError(err: unknown): SendResult & { ok: false } {
 
 export interface DiscordSenderOptions {
   rest: REST;
-  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+  log?: LogFn;
 }
 
 /** Discord nonces are at most 25 characters: a stable digest of the outbox message id. */

@@ -6,8 +6,10 @@ import { InputFile, type Api } from 'grammy';
 import type { Reply } from '../../bot/reply.ts';
 import type { AlertSender, Destination, SendResult } from '../../store/types.ts';
 import { renderTelegram } from './render.ts';
+import type { LogFn } from '../../ops/log.ts';
 
-export type TelegramLog = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
+/** The logging port (src/ops/log.ts), under the name the Telegram adapter exports. */
+export type TelegramLog = LogFn;
 
 /** Bad-request descriptions that mean the chat is gone or closed to the bot for good. */
 const PERMANENT_400 = /chat not found|user not found|peer_id_invalid|have no rights to send|chat_write_forbidden|bot is not a member|group chat was upgraded|bot was kicked|chat is deactivated/i;
