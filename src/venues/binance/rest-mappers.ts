@@ -4,8 +4,8 @@
  */
 import type { VenueInstrument } from '../../market/symbols.ts';
 import type { BarEvent, OpenInterestEvent } from '../../market/types.ts';
-import type { VenueListing } from '../registry.ts';
-import { canonicalOf } from '../registry.ts';
+import type { VenueListing } from '../naming.ts';
+import { canonicalOf } from '../naming.ts';
 import { barOf, isRecord, MAX_NUMERIC, toNumber, toTime } from './mapper.ts';
 
 /** `GET /fapi/v1/exchangeInfo` → the USDT-margined perpetuals (trading or not, see `tradable`). */

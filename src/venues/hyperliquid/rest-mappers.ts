@@ -5,8 +5,8 @@
 import type { VenueInstrument } from '../../market/symbols.ts';
 import type { BarEvent, MarketEvent, PositionSide } from '../../market/types.ts';
 import { barOf, isRecord, MAX_NUMERIC, toNumber, toTime } from '../binance/mapper.ts';
-import type { VenueListing } from '../registry.ts';
-import { canonicalOf } from '../registry.ts';
+import type { VenueListing } from '../naming.ts';
+import { canonicalOf } from '../naming.ts';
 import { HYPERLIQUID_OI_SIDES } from './mapper.ts';
 
 /** The `meta` part of `{type:"meta"}` or the first element of `{type:"metaAndAssetCtxs"}`. */

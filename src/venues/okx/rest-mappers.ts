@@ -6,8 +6,8 @@
 import type { VenueInstrument } from '../../market/symbols.ts';
 import type { BarEvent, OpenInterestEvent } from '../../market/types.ts';
 import { barOf, isRecord, MAX_NUMERIC, toNumber, toTime } from '../binance/mapper.ts';
-import type { VenueListing } from '../registry.ts';
-import { canonicalOf } from '../registry.ts';
+import type { VenueListing } from '../naming.ts';
+import { canonicalOf } from '../naming.ts';
 
 /** The `data` array of a successful v5 envelope `{code:"0", msg, data}`. */
 export function okxData(json: unknown): unknown[] | null {
