@@ -3,7 +3,7 @@ import { alerts } from './alerts.ts';
 import { calibration } from './calibration.ts';
 import { exit } from './exit.ts';
 import { forgetme } from './forgetme.ts';
-import { help } from './help.ts';
+import { helpCommand } from './help.ts';
 import { position } from './position.ts';
 import { signal } from './signal.ts';
 import { status } from './status.ts';
@@ -12,6 +12,8 @@ import { subscriptions } from './subscriptions.ts';
 import { symbols } from './symbols.ts';
 import { unsubscribe } from './unsubscribe.ts';
 import { zones } from './zones.ts';
+
+const help = helpCommand(allCommands);
 
 /** Every chat command, in the order /help lists them. */
 export function allCommands(): CommandDef[] {
