@@ -13,7 +13,7 @@ import type { ChartService, Services } from '../src/bot/services.ts';
 import { DEFAULT_MIN_CLUSTER_SHARE, unrealizedPnl } from '../src/engine/exit.ts';
 import type { ExitPlan, ExitRequest, LiquidationBin, Zone, ZoneSnapshot } from '../src/engine/types.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
-import type { SubscriptionService } from '../src/store/types.ts';
+import type { SubscriptionService } from '../src/bot/services.ts';
 
 /** A deterministic snapshot: two long clusters below the price, two short clusters above. */
 export function makeSnapshot(symbol = 'ETH', price = 3150, seq = 1): ZoneSnapshot {

@@ -19,7 +19,8 @@ import { Notifier } from '../src/notify/notifier.ts';
 import { RecordingAlertSender } from '../src/notify/recording.ts';
 import { destinationKey } from '../src/store/destination.ts';
 import { openStore, type Store } from '../src/store/store.ts';
-import type { AlertSender, Destination, SendResult } from '../src/store/types.ts';
+import type { AlertSender, SendResult } from '../src/notify/types.ts';
+import type { Destination } from '../src/store/types.ts';
 import { MarketSimulator } from '../src/demo/simulator.ts';
 import { mulberry32 } from './random.ts';
 

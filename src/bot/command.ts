@@ -1,22 +1,8 @@
 import type { Reply } from './reply.ts';
+import type { Caller } from './caller.ts';
 import type { Services } from './services.ts';
 
-export type Platform = 'discord' | 'telegram' | 'console';
-
-/** Who typed the command, and where. Platform adapters fill it; commands never see platform objects. */
-export interface Caller {
-  platform: Platform;
-  userId: string;
-  /** Channel id (Discord), chat id (Telegram), `console` for the console. */
-  chatId: string;
-  /** A private conversation with the bot (Discord DM, Telegram private chat, console). */
-  isPrivate: boolean;
-  /** May configure the channel/group: Discord Manage Channels, Telegram group admin; always in private. */
-  canManage: boolean;
-  guildId?: string;
-  /** Display name, for messages only. */
-  displayName?: string;
-}
+export type { Caller, Platform } from './caller.ts';
 
 export type OptionType = 'string' | 'number' | 'integer';
 

@@ -1,37 +1,17 @@
-import type { ReplyImage } from './reply.ts';
+/**
+ * What commands may read and do (Services), and the command-side services behind /subscribe,
+ * /alerts, /position and /forgetme. Engine ports and venue status are owned by engine/ and venues/
+ * and re-exported here for the commands and adapters that use them together.
+ */
 import type { SymbolRegistry } from '../market/symbols.ts';
-import type { Venue } from '../market/types.ts';
-import type {
-  ExitPlan,
-  ExitRequest,
-  SignalMode,
-  SignalSnapshot,
-  ZoneSnapshot,
-} from '../engine/types.ts';
-import type { SubscriptionService } from '../store/types.ts';
-import type { PositionService } from '../store/types.ts';
+import type { SignalService, ZoneService } from '../engine/ports.ts';
+import type { ExitPlan, ZoneSnapshot } from '../engine/types.ts';
+import type { VenueStatus } from '../venues/status.ts';
+import type { Caller } from './caller.ts';
+import type { Reply, ReplyImage } from './reply.ts';
 
-/** Per-stream liveness as /status shows it. */
-export interface StreamStatus {
-  name: string;
-  /** Age of the last message, ms; null if none yet. */
-  lastMessageAgeMs: number | null;
-  /** Subscribed and acknowledged, but nothing arrived within the bound (e.g. wrong path). */
-  silent: boolean;
-}
-
-export interface VenueStatus {
-  venue: Venue;
-  /** Connection state per socket, e.g. `market: open`, `public: reconnecting`. */
-  connections: { name: string; state: string; reconnects: number; lastError?: string }[];
-  streams: StreamStatus[];
-  symbolsLive: string[];
-  skipped: { symbol: string; reason: string }[];
-  rest: { weightUsed: number; weightLimit: number; bannedUntil?: number; note?: string };
-  malformedFrames: number;
-  /** Set when history bootstrap failed and the venue runs live-only. */
-  degraded?: string;
-}
+export type { SignalService, ZoneService } from '../engine/ports.ts';
+export type { StreamStatus, VenueStatus } from '../venues/status.ts';
 
 export interface StatusReport {
   mode: 'live' | 'demo' | 'replay';
@@ -40,15 +20,13 @@ export interface StatusReport {
   venues: VenueStatus[];
 }
 
-export interface ZoneService {
-  snapshot(symbol: string): ZoneSnapshot | undefined;
-  planExit(req: ExitRequest): ExitPlan | { error: string };
-  /** Running track record for the symbol, one line, if any. */
-  trackRecord?(symbol: string): string | undefined;
+export interface SubscriptionService {
+  /** Handles /subscribe, /unsubscribe, /subscriptions and /alerts for a caller; returns the reply. */
+  handle(command: 'subscribe' | 'unsubscribe' | 'subscriptions' | 'alerts', caller: Caller, args: Record<string, string | number | undefined>, subcommand?: string): Promise<Reply>;
 }
 
-export interface SignalService {
-  snapshot(symbol: string, mode: SignalMode): SignalSnapshot | undefined;
+export interface PositionService {
+  handle(command: 'position' | 'forgetme', caller: Caller, args: Record<string, string | number | undefined>, subcommand?: string): Promise<Reply>;
 }
 
 export interface ChartService {

@@ -1,4 +1,4 @@
-import type { ZoneService } from '../bot/services.ts';
+import type { ZoneService } from './ports.ts';
 import type { MarketState } from '../market/state.ts';
 import type { Venue } from '../market/types.ts';
 import { BracketBook, type BracketTable, type BybitRiskTier } from './brackets.ts';

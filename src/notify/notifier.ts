@@ -19,7 +19,8 @@ import type { SignalEvent, SignalMode, SignalSnapshot, SweepEvent, ZoneSnapshot 
 import { destinationKey } from '../store/destination.ts';
 import { inQuietHours, isMuted } from '../store/settings.ts';
 import type { Store } from '../store/store.ts';
-import type { AlertSender, Destination } from '../store/types.ts';
+import type { AlertSender } from './types.ts';
+import type { Destination } from '../store/types.ts';
 import { collectCandidates, type PendingEvent } from './candidates.ts';
 import { realSleep, type Sleep } from './clock.ts';
 import { Decider, type DecisionTally } from './decider.ts';

@@ -4,7 +4,8 @@
  */
 import type { Reply } from '../bot/reply.ts';
 import { destinationKey } from '../store/destination.ts';
-import type { AlertSender, Destination, SendResult } from '../store/types.ts';
+import type { AlertSender, SendResult } from './types.ts';
+import type { Destination } from '../store/types.ts';
 import type { DeliveryRecord } from './queue.ts';
 
 /** One alert as plain text for a terminal: header line, title, body. */

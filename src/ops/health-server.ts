@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { VenueStatus } from '../bot/services.ts';
+import type { VenueStatus } from '../venues/status.ts';
 
 /** Freshness bounds for /healthz. */
 export interface HealthBounds {

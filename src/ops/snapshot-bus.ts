@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { SignalService, StatusReport, ZoneService } from '../bot/services.ts';
+import type { SignalService, ZoneService } from '../engine/ports.ts';
+import type { StatusReport } from '../bot/services.ts';
 import type { ExitPlan, ExitRequest, SignalMode, SignalSnapshot, ZoneSnapshot } from '../engine/types.ts';
 import type { LogFn } from './log.ts';
 import { connectRedis, type RedisClient } from './redis.ts';

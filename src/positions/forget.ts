@@ -28,13 +28,13 @@ export interface StoredAbout {
 
 /** What /forgetme would delete, for the confirmation prompt. */
 export async function storedAbout(store: Store, repo: PositionRepo, platform: Platform, userId: string): Promise<StoredAbout> {
-  const dest = personalDestination({ platform, userId, chatId: userId, isPrivate: true, canManage: true });
+  const dest = personalDestination({ platform, userId, chatId: userId });
   const [positions, subscriptions] = await Promise.all([repo.list(platform, userId), store.subscriptions.list(dest)]);
   return { positions: positions.length, subscriptions };
 }
 
 export async function forgetUser(store: Store, repo: PositionRepo, platform: Platform, userId: string, erasers: readonly Eraser[]): Promise<ForgetReport> {
-  const dest = personalDestination({ platform, userId, chatId: userId, isPrivate: true, canManage: true });
+  const dest = personalDestination({ platform, userId, chatId: userId });
   const dk = destinationKey(dest);
   // Positions first, so no watcher tick alerts about them again; subscriptions next (the
   // notifier's index follows), then the notifier forgets its part, then settings and health.

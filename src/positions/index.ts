@@ -1,4 +1,3 @@
-export { createPositionService, MAX_POSITIONS_PER_USER, POSITION_USAGE, type PositionFeature, type PositionServiceOptions } from './service.ts';
 export { PositionWatcher, exitRequestOf, type PositionWatcherOptions } from './watcher.ts';
 export { PositionRepo, userKey, ownerDestination, type AddOutcome } from './repo.ts';
 export { forgetUser, storedAbout, type Eraser, type ForgetReport, type StoredAbout } from './forget.ts';

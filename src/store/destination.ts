@@ -1,5 +1,11 @@
-import type { Caller } from '../bot/command.ts';
 import type { Destination } from './types.ts';
+
+/** The part of a command's caller a destination is derived from (structurally a bot `Caller`). */
+export interface DestinationCaller {
+  platform: Destination['platform'];
+  userId: string;
+  chatId: string;
+}
 
 const PLATFORMS = ['discord', 'telegram', 'console'] as const;
 
@@ -15,12 +21,12 @@ export function parseDestinationKey(key: string): Destination | undefined {
 }
 
 /** The caller's personal destination: Discord DM, Telegram private chat (chat id = user id), console. */
-export function personalDestination(caller: Caller): Destination {
+export function personalDestination(caller: DestinationCaller): Destination {
   return { platform: caller.platform, kind: 'user', id: caller.userId };
 }
 
 /** The channel or group the command was typed in. */
-export function channelDestination(caller: Caller): Destination {
+export function channelDestination(caller: DestinationCaller): Destination {
   return { platform: caller.platform, kind: 'channel', id: caller.chatId };
 }
 

@@ -8,4 +8,3 @@ export { HealthRepo, HEALTHY, type DestinationHealth } from './health.ts';
 export { OutboxRepo, OPEN_STATES, type OutboxMessage, type OutboxState, type LedgerEntry } from './outbox.ts';
 export * from './settings.ts';
 export * from './destination.ts';
-export { createSubscriptionService, formatSettings, MAX_SUBSCRIPTIONS_PER_DESTINATION, type SubscriptionServiceOptions } from './service.ts';

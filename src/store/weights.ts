@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import { z } from 'zod';
+import type { WeightState, WeightStats, WeightStore } from '../engine/ports.ts';
 
 /**
  * Persistence for the signal engine's learned card weights. The engine keeps, per card, symbol
@@ -7,30 +8,7 @@ import { z } from 'zod';
  * these counts, so the counts are what survives a restart.
  */
 
-/** Sign-hit counts for one card on one symbol and timeframe. */
-export interface WeightStats {
-  /** Exponentially decayed hit count. */
-  hits: number;
-  /** Exponentially decayed sample count (hits ≤ n). */
-  n: number;
-  /** Samples ever resolved (not decayed), for display. */
-  total: number;
-  /** The weight in use when saved (derived from the counts; informational). */
-  weight?: number;
-}
-
-export interface WeightState {
-  version: 1;
-  /** Save time, ms. */
-  savedAt: number;
-  /** Keyed `card|symbol|timeframe`, e.g. `taker-flow|ETH|5m`. */
-  stats: Record<string, WeightStats>;
-}
-
-export interface WeightStore {
-  load(): Promise<WeightState | undefined>;
-  save(s: WeightState): Promise<void>;
-}
+export type { WeightState, WeightStats, WeightStore } from '../engine/ports.ts';
 
 const statsSchema = z.object({
   hits: z.number().finite().nonnegative(),

@@ -5,7 +5,7 @@
  */
 import WebSocket from 'ws';
 import type { Venue } from '../market/types.ts';
-import type { StreamStatus } from '../bot/services.ts';
+import type { StreamStatus } from './status.ts';
 import type { FrameRecord } from './records.ts';
 import { createBackoff, delay, type Backoff, type BackoffOptions } from './backoff.ts';
 

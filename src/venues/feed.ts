@@ -3,7 +3,7 @@
  * bodies to MarketEvents through the same record router replay uses, history bootstrap with a
  * live-only fallback, and the /status view.
  */
-import type { StreamStatus, VenueStatus } from '../bot/services.ts';
+import type { StreamStatus, VenueStatus } from './status.ts';
 import type { SymbolRegistry, VenueInstrument } from '../market/symbols.ts';
 import type { MarketEvent, Venue } from '../market/types.ts';
 import { delay } from './backoff.ts';

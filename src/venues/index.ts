@@ -3,7 +3,7 @@
  * unavailable, and said so), then per venue history bootstrap and live sockets. A venue that is
  * down never makes this throw; its feed keeps retrying and its status says what is wrong.
  */
-import type { VenueStatus } from '../bot/services.ts';
+import type { VenueStatus } from './status.ts';
 import type { MarketEvent, Venue } from '../market/types.ts';
 import { BinanceFeed } from './binance/feed.ts';
 import { BybitFeed } from './bybit/feed.ts';

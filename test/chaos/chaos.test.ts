@@ -26,7 +26,8 @@ import { startTelegram, type TelegramHandle } from '../../src/platforms/telegram
 import { createChartService } from '../../src/bot/charts.ts';
 import { destinationKey } from '../../src/store/destination.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
-import type { AlertSender, Destination, SendResult } from '../../src/store/types.ts';
+import type { AlertSender, SendResult } from '../../src/notify/types.ts';
+import type { Destination } from '../../src/store/types.ts';
 import { startDemoMarket, type DemoMarket } from '../../src/demo/demo-market.ts';
 import { FakeDiscord } from '../../testkit/discord.ts';
 import { FakeTelegram } from '../../testkit/telegram.ts';

@@ -3,9 +3,9 @@ import { DEFAULT_SYMBOLS, type SymbolRegistry } from '../../src/market/symbols.t
 import { ManualClock, runUntilIdle } from '../../src/notify/clock.ts';
 import { Notifier, type NotifierOptions } from '../../src/notify/notifier.ts';
 import { RecordingAlertSender } from '../../src/notify/recording.ts';
-import { createSubscriptionService } from '../../src/store/service.ts';
+import { createSubscriptionService } from '../../commands/services/subscriptions.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
-import type { SubscriptionService } from '../../src/store/types.ts';
+import type { SubscriptionService } from '../../src/bot/services.ts';
 import { FakeZones } from './helpers.ts';
 
 export const symbols: SymbolRegistry = {

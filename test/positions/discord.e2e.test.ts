@@ -9,7 +9,7 @@ import { createChartService } from '../../src/bot/charts.ts';
 import { CommandRegistry } from '../../src/bot/registry.ts';
 import type { Services } from '../../src/bot/services.ts';
 import { Notifier } from '../../src/notify/notifier.ts';
-import { createPositionService, type PositionFeature } from '../../src/positions/index.ts';
+import { createPositionService, type PositionFeature } from '../../commands/services/positions.ts';
 import { deployCommands, startDiscord, type DiscordHandle } from '../../src/platforms/discord/index.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { FakeDiscord, MEMBER_PERMISSIONS, type InjectedInteraction, type InteractionOrigin, type RecordedRestCall } from '../../testkit/discord.ts';

@@ -4,7 +4,7 @@ import type { Caller } from '../../src/bot/command.ts';
 import type { ReplyImage } from '../../src/bot/reply.ts';
 import type { ChartService } from '../../src/bot/services.ts';
 import type { ExitPlan, ZoneSnapshot } from '../../src/engine/types.ts';
-import { createPositionService, type PositionFeature } from '../../src/positions/index.ts';
+import { createPositionService, type PositionFeature } from '../../commands/services/positions.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { symbols } from '../notify/setup.ts';
 import { TARGETS } from './harness.ts';

@@ -10,7 +10,7 @@ import { createChartService } from '../../src/bot/charts.ts';
 import { CommandRegistry } from '../../src/bot/registry.ts';
 import type { Services } from '../../src/bot/services.ts';
 import { Notifier } from '../../src/notify/notifier.ts';
-import { createPositionService, type PositionFeature } from '../../src/positions/index.ts';
+import { createPositionService, type PositionFeature } from '../../commands/services/positions.ts';
 import { startTelegram, type TelegramHandle } from '../../src/platforms/telegram/index.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { FakeTelegram, type RecordedBotCall } from '../../testkit/telegram.ts';

@@ -4,7 +4,7 @@ import type { Caller } from '../../src/bot/command.ts';
 import { CommandRegistry } from '../../src/bot/registry.ts';
 import type { Services } from '../../src/bot/services.ts';
 import { DEFAULT_SYMBOLS } from '../../src/market/symbols.ts';
-import { createSubscriptionService } from '../../src/store/service.ts';
+import { createSubscriptionService } from '../../commands/services/subscriptions.ts';
 import { openStore, type Store } from '../../src/store/store.ts';
 import { parseDuration, parseKinds, parseQuietHours } from '../../src/store/settings.ts';
 

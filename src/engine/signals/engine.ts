@@ -1,6 +1,6 @@
-import type { SignalService } from '../../bot/services.ts';
+import type { SignalService } from '../ports.ts';
 import type { MarketState } from '../../market/state.ts';
-import type { WeightStore } from '../../store/weights.ts';
+import type { WeightStore } from '../ports.ts';
 import {
   SIGNAL_MODES,
   TIMEFRAMES,

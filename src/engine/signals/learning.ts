@@ -1,4 +1,4 @@
-import type { WeightState, WeightStats } from '../../store/weights.ts';
+import type { WeightState, WeightStats } from '../ports.ts';
 import type { Timeframe } from '../types.ts';
 import type { Card } from './cards/card.ts';
 import { TIMEFRAME_SPECS } from './spec.ts';

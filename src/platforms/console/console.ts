@@ -5,7 +5,8 @@ import type { Caller } from '../../bot/command.ts';
 import type { CommandRegistry } from '../../bot/registry.ts';
 import type { Reply } from '../../bot/reply.ts';
 import type { Services } from '../../bot/services.ts';
-import type { AlertSender, Destination, SendResult } from '../../store/types.ts';
+import type { AlertSender, SendResult } from '../../notify/types.ts';
+import type { Destination } from '../../store/types.ts';
 import { renderText, toJsonLine } from './render.ts';
 
 export const CONSOLE_CALLER: Caller = {

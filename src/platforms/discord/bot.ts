@@ -21,7 +21,7 @@ import type { Caller } from '../../bot/command.ts';
 import { CommandRegistry, type ParseResult } from '../../bot/registry.ts';
 import { errorReply, type Reply } from '../../bot/reply.ts';
 import type { Services } from '../../bot/services.ts';
-import type { AlertSender } from '../../store/types.ts';
+import type { AlertSender } from '../../notify/types.ts';
 import { renderDiscordMessage } from './render.ts';
 import { createDiscordSender, renderImage } from './sender.ts';
 import type { LogFn } from '../../ops/log.ts';

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import type { REST, RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import { MessageFlags, Routes } from 'discord.js';
 import type { Reply } from '../../bot/reply.ts';
-import type { AlertSender, Destination, SendResult } from '../../store/types.ts';
+import type { AlertSender, SendResult } from '../../notify/types.ts';
+import type { Destination } from '../../store/types.ts';
 import { renderDiscordMessage } from './render.ts';
 import type { LogFn } from '../../ops/log.ts';
 

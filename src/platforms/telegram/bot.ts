@@ -9,7 +9,7 @@ import type { Caller } from '../../bot/command.ts';
 import type { CommandRegistry, ParseResult } from '../../bot/registry.ts';
 import type { Reply } from '../../bot/reply.ts';
 import type { Services } from '../../bot/services.ts';
-import type { AlertSender } from '../../store/types.ts';
+import type { AlertSender } from '../../notify/types.ts';
 import { classifyTelegramError, createTelegramSender, sendReply, type TelegramLog } from './sender.ts';
 
 export interface StartTelegramOptions {

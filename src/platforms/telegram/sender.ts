@@ -4,7 +4,8 @@
  */
 import { InputFile, type Api } from 'grammy';
 import type { Reply } from '../../bot/reply.ts';
-import type { AlertSender, Destination, SendResult } from '../../store/types.ts';
+import type { AlertSender, SendResult } from '../../notify/types.ts';
+import type { Destination } from '../../store/types.ts';
 import { renderTelegram } from './render.ts';
 import type { LogFn } from '../../ops/log.ts';
 

@@ -3,7 +3,7 @@
  * `/public/stream` (bookTicker) on one shared lifecycle each, open interest polled over REST
  * (Binance has no OI stream), and a history bootstrap (openInterestHist 5m, klines 1m).
  */
-import type { VenueStatus } from '../../bot/services.ts';
+import type { VenueStatus } from '../status.ts';
 import { delay } from '../backoff.ts';
 import { Connection, type ConnectionTiming, type InboundFrame, type VenueProtocol } from '../connection.ts';
 import { FeedCore, type FeedOptions, type HistoryRequest, type VenueFeed } from '../feed.ts';

@@ -3,7 +3,7 @@
  * symbol, JSON ping every 20 s, and a history bootstrap (open-interest 5min, kline 1).
  * Open interest arrives live in tickers, so nothing is polled.
  */
-import type { VenueStatus } from '../../bot/services.ts';
+import type { VenueStatus } from '../status.ts';
 import { Connection, type ConnectionTiming, type InboundFrame, type VenueProtocol } from '../connection.ts';
 import { FeedCore, type FeedOptions, type HistoryRequest, type VenueFeed } from '../feed.ts';
 import { REST_PATHS } from '../records.ts';

@@ -1,9 +1,9 @@
-import type { Caller } from '../bot/command.ts';
-import { errorReply, type Reply } from '../bot/reply.ts';
-import { resolveSymbol } from '../bot/registry.ts';
-import type { Services } from '../bot/services.ts';
-import type { SymbolRegistry } from '../market/symbols.ts';
-import { channelDestination, describeDestination, destinationKey, personalDestination } from './destination.ts';
+import type { Caller } from '../../src/bot/command.ts';
+import { errorReply, type Reply } from '../../src/bot/reply.ts';
+import { resolveSymbol } from '../../src/bot/registry.ts';
+import type { Services } from '../../src/bot/services.ts';
+import type { SymbolRegistry } from '../../src/market/symbols.ts';
+import { channelDestination, describeDestination, destinationKey, personalDestination } from '../../src/store/destination.ts';
 import {
   ALERT_KINDS,
   formatQuietHours,
@@ -12,10 +12,11 @@ import {
   parseKinds,
   parseQuietHours,
   type AlertSettings,
-} from './settings.ts';
-import type { Store } from './store.ts';
-import type { Destination, SubscriptionService } from './types.ts';
-import { formatUsd } from '../format/numbers.ts';
+} from '../../src/store/settings.ts';
+import type { Store } from '../../src/store/store.ts';
+import type { Destination } from '../../src/store/types.ts';
+import type { SubscriptionService } from '../../src/bot/services.ts';
+import { formatUsd } from '../../src/format/numbers.ts';
 
 type Args = Record<string, string | number | undefined>;
 

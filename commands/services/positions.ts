@@ -4,25 +4,25 @@
  * commands are refused with a pointer to the private chat, because there a personal answer could
  * fall back into the group. Never throws for bad input.
  */
-import { exitPlanReply } from '../../commands/exit.ts';
-import type { Caller } from '../bot/command.ts';
-import { errorReply, type Reply, type ReplyButton } from '../bot/reply.ts';
-import { resolveSymbol } from '../bot/registry.ts';
-import type { ChartService, Services, ZoneService } from '../bot/services.ts';
-import { DEFAULT_EXIT_SIZE_USD } from '../engine/exit.ts';
-import { formatPercent, formatPrice, formatSignedPercent, formatUsd } from '../format/numbers.ts';
-import type { ExitPlan, ExitRequest } from '../engine/types.ts';
-import type { SymbolRegistry } from '../market/symbols.ts';
-import type { PositionSide, Venue } from '../market/types.ts';
-import { describeDestination, personalDestination } from '../store/destination.ts';
-import type { Store } from '../store/store.ts';
-import type { PositionService } from '../store/types.ts';
-import { forgetUser, storedAbout, type Eraser } from './forget.ts';
-import { planLine, pnlPct, positionName } from './format.ts';
-import { PositionRepo } from './repo.ts';
-import { DEFAULT_WATCH_PARAMS, liquidationThresholdPct, type WatchParams } from './rules.ts';
-import type { Position } from './types.ts';
-import { exitRequestOf, PositionWatcher } from './watcher.ts';
+import { exitPlanReply } from '../exit.ts';
+import type { Caller } from '../../src/bot/command.ts';
+import { errorReply, type Reply, type ReplyButton } from '../../src/bot/reply.ts';
+import { resolveSymbol } from '../../src/bot/registry.ts';
+import type { ChartService, Services, ZoneService } from '../../src/bot/services.ts';
+import { DEFAULT_EXIT_SIZE_USD } from '../../src/engine/exit.ts';
+import { formatPercent, formatPrice, formatSignedPercent, formatUsd } from '../../src/format/numbers.ts';
+import type { ExitPlan, ExitRequest } from '../../src/engine/types.ts';
+import type { SymbolRegistry } from '../../src/market/symbols.ts';
+import type { PositionSide, Venue } from '../../src/market/types.ts';
+import { describeDestination, personalDestination } from '../../src/store/destination.ts';
+import type { Store } from '../../src/store/store.ts';
+import type { PositionService } from '../../src/bot/services.ts';
+import { forgetUser, storedAbout, type Eraser } from '../../src/positions/forget.ts';
+import { planLine, pnlPct, positionName } from '../../src/positions/format.ts';
+import { PositionRepo } from '../../src/positions/repo.ts';
+import { DEFAULT_WATCH_PARAMS, liquidationThresholdPct, type WatchParams } from '../../src/positions/rules.ts';
+import type { Position } from '../../src/positions/types.ts';
+import { exitRequestOf, PositionWatcher } from '../../src/positions/watcher.ts';
 
 type Args = Record<string, string | number | undefined>;
 

@@ -1,0 +1,24 @@
+/** Venue health as the venues report it, for /status, /healthz and the snapshot bus. */
+import type { Venue } from '../market/types.ts';
+
+/** Per-stream liveness as /status shows it. */
+export interface StreamStatus {
+  name: string;
+  /** Age of the last message, ms; null if none yet. */
+  lastMessageAgeMs: number | null;
+  /** Subscribed and acknowledged, but nothing arrived within the bound (e.g. wrong path). */
+  silent: boolean;
+}
+
+export interface VenueStatus {
+  venue: Venue;
+  /** Connection state per socket, e.g. `market: open`, `public: reconnecting`. */
+  connections: { name: string; state: string; reconnects: number; lastError?: string }[];
+  streams: StreamStatus[];
+  symbolsLive: string[];
+  skipped: { symbol: string; reason: string }[];
+  rest: { weightUsed: number; weightLimit: number; bannedUntil?: number; note?: string };
+  malformedFrames: number;
+  /** Set when history bootstrap failed and the venue runs live-only. */
+  degraded?: string;
+}
