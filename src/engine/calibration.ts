@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { formatUsd } from '../format/numbers.ts';
 import type { PositionSide, Venue } from '../market/types.ts';
-import type { LeverageWeight } from './levels.ts';
 
 /**
  * Online calibration of the leverage mix from realized liquidations, per venue and symbol.
@@ -23,6 +22,12 @@ import type { LeverageWeight } from './levels.ts';
  * `maxStep` per refit. Evidence (print shapes and hourly exposure) is what persists; the mix is
  * re-derived from it, so a changed prior keeps the evidence.
  */
+
+/** Share of new open interest assumed at one leverage: the leverage mix (levels.ts applies it). */
+export interface LeverageWeight {
+  leverage: number;
+  weight: number;
+}
 
 export interface CalibrationOptions {
   /** Evidence older than this is dropped (default 7 days). */

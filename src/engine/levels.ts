@@ -3,6 +3,7 @@ import type { PositionSide, Venue } from '../market/types.ts';
 import type { BracketBook } from './brackets.ts';
 import { matchWindow, type Calibration, type SymbolCalibration } from './calibration.ts';
 import { liquidationPrice, maxLeverageFor } from './liquidation.ts';
+import type { LeverageWeight } from './calibration.ts';
 
 /**
  * The level book: where leveraged positions opened in the recent past would be liquidated.
@@ -18,10 +19,7 @@ import { liquidationPrice, maxLeverageFor } from './liquidation.ts';
  * Updates are incremental: each call only processes OI points and bars it has not seen.
  */
 
-export interface LeverageWeight {
-  leverage: number;
-  weight: number;
-}
+export type { LeverageWeight } from './calibration.ts';
 
 /**
  * ASSUMPTION: the share of new open interest taken at each leverage. No venue publishes it; this

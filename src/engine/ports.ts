@@ -3,6 +3,7 @@
  * needs from persistence (the learned-weight store). The engine owns these contracts; bot/services.ts
  * and store/weights.ts re-export them for their users.
  */
+import type { CalibrationRecord } from './calibration.ts';
 import type { ExitPlan, ExitRequest, SignalMode, SignalSnapshot, ZoneSnapshot } from './types.ts';
 
 export interface ZoneService {
@@ -40,4 +41,10 @@ export interface WeightState {
 export interface WeightStore {
   load(): Promise<WeightState | undefined>;
   save(s: WeightState): Promise<void>;
+}
+
+/** Persistence of the leverage-mix calibration (implemented in store/calibration.ts). */
+export interface CalibrationStore {
+  load(): Promise<{ records: CalibrationRecord[]; skipped: number }>;
+  save(records: readonly CalibrationRecord[]): Promise<void>;
 }

@@ -3,7 +3,7 @@ import type { MarketState } from '../market/state.ts';
 import type { Venue } from '../market/types.ts';
 import { BracketBook, type BracketTable, type BybitRiskTier } from './brackets.ts';
 import { DEFAULT_EXIT_SIZE_USD, planExit, type PlannerOptions } from './exit.ts';
-import type { CalibrationStore } from '../store/calibration.ts';
+import type { CalibrationStore } from './ports.ts';
 import { Calibration, type CalibrationOptions, type CalibrationSummary } from './calibration.ts';
 import { DEFAULT_LEVERAGE_MIX, hourlyAtr, LevelBook, normalizeMix, type LeverageWeight } from './levels.ts';
 import { SweepTracker, type SweepOptions } from './sweeps.ts';

@@ -1,16 +1,14 @@
 import { parseCalibrationRecord, type CalibrationRecord } from '../engine/calibration.ts';
+import type { CalibrationStore } from '../engine/ports.ts';
 import type { Kv } from './kv.ts';
+
+export type { CalibrationStore } from '../engine/ports.ts';
 
 /**
  * Persistence of the leverage-mix calibration: one record per venue and symbol under the
  * `calibration` namespace (key `venue:symbol`), versioned (`version: 1`). A record that does not
  * validate (another version, hand-edited) is skipped and counted, never fatal.
  */
-export interface CalibrationStore {
-  load(): Promise<{ records: CalibrationRecord[]; skipped: number }>;
-  save(records: readonly CalibrationRecord[]): Promise<void>;
-}
-
 export function kvCalibrationStore(kv: Kv<unknown>): CalibrationStore {
   return {
     async load() {
