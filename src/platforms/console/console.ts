@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Caller } from '../../bot/command.ts';
 import type { CommandRegistry } from '../../bot/registry.ts';
@@ -7,6 +5,7 @@ import type { Reply } from '../../bot/reply.ts';
 import type { Services } from '../../bot/services.ts';
 import type { AlertSender, SendResult } from '../../notify/types.ts';
 import type { Destination } from '../../store/types.ts';
+import { ChartFiles } from './chart-files.ts';
 import { renderText, toJsonLine } from './render.ts';
 
 export const CONSOLE_CALLER: Caller = {
@@ -35,7 +34,7 @@ export interface ConsoleOptions {
  */
 export class ConsoleAdapter {
   private readonly out: NodeJS.WritableStream;
-  private chartSeq = 0;
+  private charts: ChartFiles | undefined;
 
   constructor(private readonly opts: ConsoleOptions) {
     this.out = opts.output ?? process.stdout;
@@ -87,11 +86,8 @@ export class ConsoleAdapter {
     if (!reply.image) return null;
     try {
       const png = await reply.image.render();
-      const dir = resolve(this.opts.chartDir);
-      mkdirSync(dir, { recursive: true });
-      const path = join(dir, `${++this.chartSeq}-${reply.image.name}`);
-      writeFileSync(path, png);
-      return path;
+      this.charts ??= new ChartFiles({ dir: this.opts.chartDir });
+      return this.charts.save(reply.image.name, png);
     } catch {
       return null;
     }
