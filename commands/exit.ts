@@ -68,7 +68,7 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
   const price = (p: number) => formatPrice(p, symbol);
   const targetLines = plan.targets.map((t, i) => {
     const rr = rewardRiskText(t, opts.fromEntry);
-    return `TP${i + 1} ${price(t.price)} (${signed(t.distancePct)} from price, before a ~${formatUsd(t.zoneUsd)} cluster${rr ? `, ${rr}` : ''})`;
+    return `TP${i + 1} ${price(t.price)} (${signed(t.distancePct)} from price, before a ${t.zoneUsd > 0 ? `~${formatUsd(t.zoneUsd)} ` : ''}cluster${rr ? `, ${rr}` : ''})`;
   });
   const floorText = `${(plan.minClusterShare * 100).toFixed(0)} %`;
   const fields: ReplyField[] = [

@@ -5,8 +5,8 @@ import { positionOptions } from './options.ts';
 export const position: CommandDef = {
   name: 'position',
   description: 'Your own positions, watched against the zones (private)',
-  usage: '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit] | list | plan ID | close ID',
-  examples: ['/position add ETH long 3120 20x', '/position list', '/position plan 1', '/position close 1'],
+  usage: '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit] | list | plan ID | replan ID | close ID',
+  examples: ['/position add ETH long 3120 20x', '/position list', '/position plan 1', '/position replan 1', '/position close 1'],
   subcommands: [
     {
       name: 'add',
@@ -14,7 +14,8 @@ export const position: CommandDef = {
       options: positionOptions(),
     },
     { name: 'list', description: 'List your positions', options: [] },
-    { name: 'plan', description: 'Exit plan for a position on the current zones', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1 }] },
+    { name: 'plan', description: 'The stored exit plan of a position, and what a fresh one would say', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1 }] },
+    { name: 'replan', description: 'Replace the stored plan with a fresh one on the current zones', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1 }] },
     { name: 'close', description: 'Stop watching a position', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1 }] },
   ],
   async run({ services, caller, args, subcommand }) {

@@ -4,7 +4,7 @@
  * commands are refused with a pointer to the private chat, because there a personal answer could
  * fall back into the group. Never throws for bad input.
  */
-import { exitPlanReply } from '../exit.ts';
+import { exitPlanReply, pnlText } from '../exit.ts';
 import type { Caller } from '../../src/bot/command.ts';
 import { errorReply, type Reply, type ReplyButton } from '../../src/bot/reply.ts';
 import { resolveSymbol } from '../../src/bot/registry.ts';
@@ -18,7 +18,8 @@ import { describeDestination, personalDestination } from '../../src/store/destin
 import type { Store } from '../../src/store/store.ts';
 import type { PositionService } from '../../src/bot/services.ts';
 import { forgetUser, storedAbout, type Eraser } from '../../src/positions/forget.ts';
-import { planLine, pnlPct, positionName } from '../../src/positions/format.ts';
+import { pnlPct, positionName, storedAsExitPlan, storedPlanLine } from '../../src/positions/format.ts';
+import { samePlan, storedPlanOf } from '../../src/positions/plan.ts';
 import { PositionRepo } from '../../src/positions/repo.ts';
 import { DEFAULT_WATCH_PARAMS, liquidationThresholdPct, type WatchParams } from '../../src/positions/rules.ts';
 import type { Position } from '../../src/positions/types.ts';
@@ -29,7 +30,7 @@ type Args = Record<string, string | number | undefined>;
 /** Most positions one user may have watched. */
 export const MAX_POSITIONS_PER_USER = 10;
 
-export const POSITION_USAGE = '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit] | list | plan ID | close ID';
+export const POSITION_USAGE = '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit] | list | plan ID | replan ID | close ID';
 
 export interface PositionServiceOptions {
   store: Store;
@@ -118,7 +119,9 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     const plan = zones.planExit(req);
     if ('error' in plan) return fail(plan.error, usage);
 
-    const added = await repo.add(caller.platform, caller.userId, { symbol, side, entry, leverage, sizeUsd, venue, openedAt: now(), liquidationPrice: plan.liquidationPrice }, cap);
+    const openedAt = now();
+    const stored = storedPlanOf(plan, openedAt);
+    const added = await repo.add(caller.platform, caller.userId, { symbol, side, entry, leverage, sizeUsd, venue, openedAt, liquidationPrice: plan.liquidationPrice, plan: stored }, cap);
     if (!added.ok) return fail(`You already watch ${added.count} positions (the limit is ${cap}). /position close one first (see /position list).`);
     const p = added.position;
     const where = describeDestination(personalDestination(caller));
@@ -127,7 +130,7 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     const lines = [
       `Watching ${positionName(p)}, ${formatUsd(sizeUsd)} on ${venue === 'bybit' ? 'Bybit' : 'Binance'} as #${p.id}.`,
       `Estimated liquidation ${formatPrice(plan.liquidationPrice, p.symbol)} (${formatSignedPercent(liqDist)} from the price ${formatPrice(plan.price, p.symbol)}).`,
-      `Plan: ${planLine(plan)}`,
+      `Plan (stored; alerts watch it, /position replan ${p.id} changes it): ${storedPlanLine(p, stored)}`,
       `Alerts go to ${where}: price near your target cluster, that cluster swept, a cluster building before your liquidation price, timeframes turning conflicted, and — urgent, even in quiet hours — the mark within ${threshold.toFixed(2)}% of your liquidation price.`,
       ...plan.warnings.map((w) => `⚠ ${w}`),
       caller.platform === 'telegram' ? 'Positions are stored for you alone; /forgetme deletes everything.' : 'Only you see this; /forgetme deletes everything.',
@@ -141,36 +144,68 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
         { action: `/position plan ${p.id}`, label: `Plan #${p.id}` },
         { action: '/position list', label: 'My positions' },
       ],
-      data: { action: 'add', position: p, liquidationPrice: plan.liquidationPrice, targets: plan.targets, stop: plan.stop, warnings: plan.warnings },
+      data: { action: 'add', position: p, plan: stored, liquidationPrice: plan.liquidationPrice, targets: plan.targets, stop: plan.stop, ...(plan.noStop ? { noStop: plan.noStop } : {}), warnings: plan.warnings },
     });
   }
 
-  async function list(caller: Caller): Promise<Reply> {
+  /**
+   * Positions stored before plans existed get one, computed once on first read from the current
+   * zones and stored (never recomputed after). Returns the positions and the ids that got one now.
+   */
+  async function withPlans(caller: Caller): Promise<{ positions: Position[]; backfilled: number[] }> {
     const positions = await repo.list(caller.platform, caller.userId);
+    const backfilled: number[] = [];
+    const out: Position[] = [];
+    for (const p of positions) {
+      if (p.plan) {
+        out.push(p);
+        continue;
+      }
+      const fresh = planOf(p);
+      if ('error' in fresh) {
+        out.push(p);
+        continue;
+      }
+      const computed = storedPlanOf(fresh, now(), true);
+      const plan = await repo.setPlan(caller.platform, caller.userId, p.id, computed, true);
+      if (plan === computed) backfilled.push(p.id);
+      out.push(plan ? { ...p, plan, liquidationPrice: plan.liquidationPrice } : p);
+    }
+    return { positions: out, backfilled };
+  }
+
+  const backfillNote = (ids: number[]) =>
+    ids.length ? `${ids.map((id) => `#${id}`).join(', ')} had no stored plan (added before plans were kept): computed now from the current zones and stored; it stays fixed from here on.` : undefined;
+
+  async function list(caller: Caller): Promise<Reply> {
+    const { positions, backfilled } = await withPlans(caller);
     if (positions.length === 0) {
       return privateReply({ ok: true, title: 'Your positions', text: 'You have no watched positions. Add one with /position add ETH long 3120 20x.', data: { action: 'list', positions: [] } });
     }
     const rows = positions.map((p) => {
-      const plan = planOf(p);
-      if ('error' in plan) return { p, line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — liq ${formatPrice(p.liquidationPrice, p.symbol)} (no live data: ${plan.error})`, plan: undefined };
-      const pnl = pnlPct(p, plan.price);
-      const liqAway = (Math.abs(plan.price - plan.liquidationPrice) / plan.price) * 100;
-      const tp = plan.targets[0] ? ` · TP1 ${formatPrice(plan.targets[0].price, p.symbol)}` : '';
+      const fresh = planOf(p);
+      const stored = p.plan ? ` · ${storedPlanLine(p, p.plan, { short: true })}` : ' · no stored plan yet (no zone data)';
+      if ('error' in fresh) return { p, line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — no live data (${fresh.error})${stored}`, price: undefined };
+      const pnl = pnlPct(p, fresh.price);
+      const liq = p.plan?.liquidationPrice ?? fresh.liquidationPrice;
+      const liqAway = (Math.abs(fresh.price - liq) / fresh.price) * 100;
       return {
         p,
-        plan,
-        line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — now ${formatPrice(plan.price, p.symbol)} (${formatSignedPercent(pnl.move)}, ${formatSignedPercent(pnl.onMargin, 1)} on margin) · liq ${formatPrice(plan.liquidationPrice, p.symbol)} (${formatPercent(liqAway)} away)${tp}`,
+        price: fresh.price,
+        line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — now ${formatPrice(fresh.price, p.symbol)} (${formatSignedPercent(pnl.move)}, ${formatSignedPercent(pnl.onMargin, 1)} on margin) · liq ${formatPrice(liq, p.symbol)} (${liqAway.toFixed(2)}% away)${stored}`,
       };
     });
     const buttons: ReplyButton[] = positions.slice(0, 5).map((p) => ({ action: `/position plan ${p.id}`, label: `Plan #${p.id}` }));
+    const note = backfillNote(backfilled);
     return privateReply({
       ok: true,
       title: `Your positions (${positions.length}/${cap})`,
-      text: [...rows.map((r) => r.line), 'Estimates on liquidation zones; not financial advice.'].join('\n'),
+      text: [...rows.map((r) => r.line), ...(note ? [note] : []), 'Estimates on liquidation zones; not financial advice.'].join('\n'),
       buttons,
       data: {
         action: 'list',
-        positions: rows.map((r) => ({ ...r.p, ...(r.plan ? { price: r.plan.price, liquidationPrice: r.plan.liquidationPrice, targets: r.plan.targets } : {}) })),
+        positions: rows.map((r) => ({ ...r.p, ...(r.price !== undefined ? { price: r.price } : {}) })),
+        ...(backfilled.length ? { backfilled } : {}),
       },
     });
   }
@@ -182,26 +217,87 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     return p ?? fail(`You have no position #${id}. See /position list.`);
   }
 
+  async function findWithPlan(caller: Caller, args: Args): Promise<{ p: Position; backfilled: number[] } | Reply> {
+    const id = Number(args.id);
+    if (!Number.isInteger(id) || id < 1) return fail('Which position? Give its number, e.g. /position plan 1 (see /position list).');
+    const { positions, backfilled } = await withPlans(caller);
+    const p = positions.find((x) => x.id === id);
+    return p ? { p, backfilled: backfilled.filter((b) => b === id) } : fail(`You have no position #${id}. See /position list.`);
+  }
+
   async function plan(caller: Caller, args: Args): Promise<Reply> {
-    const p = await find(caller, args);
-    if (!('id' in p)) return p;
+    const found = await findWithPlan(caller, args);
+    if (!('p' in found)) return found;
+    const { p } = found;
     const snap = zones.snapshot(p.symbol);
     if (!snap) return privateReply({ ok: false, text: `No data yet for ${p.symbol}, warming up. Try again in a few seconds.`, tone: 'warning' });
-    const result = planOf(p);
-    if ('error' in result) return fail(result.error);
-    const base = exitPlanReply(result, snap, opts.charts);
-    const pnl = pnlPct(p, result.price);
+    const fresh = planOf(p);
+    if ('error' in fresh) return fail(fresh.error);
+    const stored = p.plan ?? storedPlanOf(fresh, now());
+    // The chart and the fields show the stored plan; the fresh plan is a suggestion next to it.
+    const asPlan = storedAsExitPlan(p, stored, fresh);
+    const base = exitPlanReply(asPlan, snap, opts.charts, { fromEntry: true });
+    const same = samePlan(stored, storedPlanOf(fresh, 0), fresh.price);
+    const freshLine = same
+      ? 'A fresh plan on the current zones says the same.'
+      : `A fresh plan on the current zones would say: ${storedPlanLine(p, storedPlanOf(fresh, 0))}${fresh.noStop ? ` (no stop: ${fresh.noStop})` : ''}. Adopt it with /position replan ${p.id}.`;
+    const note = backfillNote(found.backfilled);
+    const fields = base.fields ?? [];
     return privateReply({
       ...base,
       title: `Position #${p.id}: ${p.symbol} ${p.side} exit plan (estimated)`,
-      text: [`Open since ${new Date(p.openedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC; ${formatSignedPercent(pnl.move)} from entry (${formatSignedPercent(pnl.onMargin, 1)} on margin).`, base.text].join('\n'),
+      text: [
+        `Open since ${isoMinute(p.openedAt)} UTC; ${pnlText(fresh)}.`,
+        `Stored plan from ${isoMinute(stored.plannedAt)} UTC${stored.priceAtPlan !== undefined ? ` (price then ${formatPrice(stored.priceAtPlan, p.symbol)})` : ''}: alerts watch this one.`,
+        ...(note ? [note] : []),
+        base.text,
+      ].join('\n'),
+      fields: [...fields, { name: 'Fresh plan (now)', value: freshLine, inline: false }],
       buttons: [
+        ...(same ? [] : [{ action: `/position replan ${p.id}`, label: `Replan #${p.id}` }]),
         { action: `/position close ${p.id}`, label: `Close #${p.id}` },
         { action: `/zones ${p.symbol}`, label: `Zones ${p.symbol}` },
       ],
-      data: { ...(base.data as object), action: 'plan', positionId: p.id },
+      data: {
+        ...(base.data as object),
+        action: 'plan',
+        positionId: p.id,
+        storedPlan: stored,
+        freshPlan: { stop: fresh.stop, targets: fresh.targets, liquidationPrice: fresh.liquidationPrice, ...(fresh.noStop ? { noStop: fresh.noStop } : {}) },
+        freshDiffers: !same,
+        ...(found.backfilled.length ? { backfilled: true } : {}),
+      },
     });
   }
+
+  async function replan(caller: Caller, args: Args): Promise<Reply> {
+    const found = await findWithPlan(caller, { ...args });
+    if (!('p' in found)) return found;
+    const { p } = found;
+    const fresh = planOf(p);
+    if ('error' in fresh) return fail(`Cannot re-plan #${p.id} now: ${fresh.error}`);
+    const before = p.plan;
+    const next = storedPlanOf(fresh, now());
+    const stored = await repo.setPlan(caller.platform, caller.userId, p.id, next);
+    if (!stored) return fail(`You have no position #${p.id}. See /position list.`);
+    const lines = [
+      `Re-planned #${p.id} ${positionName(p)} on the current zones (price ${formatPrice(fresh.price)}).`,
+      before ? `Was: ${storedPlanLine(p, before)}` : undefined,
+      `Now: ${storedPlanLine(p, next)}`,
+      ...(fresh.noStop ? [`No stop: ${fresh.noStop}.`] : []),
+      'Alerts now watch the new plan.',
+    ].filter((x): x is string => x !== undefined);
+    return privateReply({
+      ok: true,
+      title: `Position #${p.id}: re-planned`,
+      text: lines.join('\n'),
+      tone: fresh.warnings.length ? 'warning' : 'neutral',
+      buttons: [{ action: `/position plan ${p.id}`, label: `Plan #${p.id}` }],
+      data: { action: 'replan', positionId: p.id, before: before ?? null, plan: next, warnings: fresh.warnings },
+    });
+  }
+
+  const isoMinute = (t: number) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 
   async function close(caller: Caller, args: Args): Promise<Reply> {
     const p = await find(caller, args);
@@ -259,10 +355,12 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
           return list(caller);
         case 'plan':
           return plan(caller, args);
+        case 'replan':
+          return replan(caller, args);
         case 'close':
           return close(caller, args);
         default:
-          return fail(subcommand ? `Unknown /position action "${subcommand}".` : '/position needs an action (add|list|plan|close).', POSITION_USAGE);
+          return fail(subcommand ? `Unknown /position action "${subcommand}".` : '/position needs an action (add|list|plan|replan|close).', POSITION_USAGE);
       }
     },
   };

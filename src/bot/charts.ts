@@ -362,7 +362,7 @@ export function createChartService(opts: ChartServiceOptions = {}): ChartService
     },
     exitChart(snapshot: ZoneSnapshot, plan: ExitPlan): ReplyImage {
       const r = plan.request;
-      const key = `exit|${snapshot.symbol}|${snapshot.seq}|${r.side}|${r.entry}|${r.leverage}|${r.sizeUsd}|${r.venue}`;
+      const key = `exit|${snapshot.symbol}|${snapshot.seq}|${r.side}|${r.entry}|${r.leverage}|${r.sizeUsd}|${r.venue}|${plan.stop?.price}|${plan.targets.map((t) => t.price).join(',')}|${plan.liquidationPrice}`;
       return {
         name: `exit-${fileSafe(snapshot.symbol)}.png`,
         alt: `${snapshot.symbol} ${r.side} exit plan: entry ${formatPrice(r.entry, snapshot.symbol)}, liquidation ${formatPrice(plan.liquidationPrice, snapshot.symbol)}`,

@@ -3,11 +3,12 @@
  * watcher hands the notifier (rendered here because only this module knows what a position is).
  */
 import { formatPercent, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../format/numbers.ts';
-import type { ExitPlan } from '../engine/types.ts';
+import type { ExitPlan, ExitTarget } from '../engine/types.ts';
 import type { PositionAlertPayload } from '../notify/rules.ts';
 import { ESTIMATE_NOTE } from '../notify/render.ts';
 import type { WatchEvent } from './rules.ts';
-import type { Position } from './types.ts';
+import { rewardRiskFrom, rewardRiskFromEntry } from './plan.ts';
+import type { Position, StoredPlan } from './types.ts';
 
 const signed = (x: number) => formatSignedPercent(x);
 
@@ -30,6 +31,46 @@ export function planLine(plan: ExitPlan): string {
   parts.push(plan.stop ? `stop ${formatPrice(plan.stop.price, plan.request.symbol)}` : 'no safe stop');
   parts.push(`liq ${formatPrice(plan.liquidationPrice, plan.request.symbol)} (${signed(((plan.liquidationPrice - plan.price) / plan.price) * 100)})`);
   return parts.join(' · ');
+}
+
+/** The stored plan in one line: `stop 3,038.8 · TP1 3,180 (R:R 2.1 from entry) · liq 2,980.4`. */
+export function storedPlanLine(p: Pick<Position, 'side' | 'entry' | 'symbol'>, plan: StoredPlan, opts: { short?: boolean } = {}): string {
+  const price = (x: number) => formatPrice(x, p.symbol);
+  const parts = [plan.stop !== null ? `stop ${price(plan.stop)}` : 'no stop'];
+  plan.targets.slice(0, opts.short ? 1 : 3).forEach((t, i) => {
+    const rr = rewardRiskFromEntry(p, plan, t);
+    parts.push(`TP${i + 1} ${price(t)}${rr !== undefined && !opts.short ? ` (R:R ${rr.toFixed(1)} from entry)` : ''}`);
+  });
+  if (plan.targets.length === 0) parts.push('no target');
+  if (!opts.short) parts.push(`liq ${price(plan.liquidationPrice)}`);
+  return parts.join(' · ');
+}
+
+/**
+ * The stored plan in the planner's shape, for the plan reply and its chart: stored stop, targets
+ * and liquidation price; price, bracket, PnL and warnings from the fresh plan (they describe now).
+ */
+export function storedAsExitPlan(p: Pick<Position, 'side' | 'entry'>, stored: StoredPlan, fresh: ExitPlan): ExitPlan {
+  const targets: ExitTarget[] = stored.targets.map((price, i) => {
+    const rr = rewardRiskFrom(fresh.price, p.side, stored, price);
+    const rrEntry = rewardRiskFromEntry(p, stored, price);
+    return {
+      price,
+      zoneId: stored.targetZones?.[i]?.id ?? '',
+      zoneUsd: stored.targetZones?.[i]?.usd ?? 0,
+      distancePct: ((price - fresh.price) / fresh.price) * 100,
+      ...(rr !== undefined ? { rewardRisk: rr } : {}),
+      ...(rrEntry !== undefined ? { rewardRiskFromEntry: rrEntry } : {}),
+    };
+  });
+  const { noStop: _freshNoStop, ...rest } = fresh;
+  return {
+    ...rest,
+    liquidationPrice: stored.liquidationPrice,
+    targets,
+    stop: stored.stop !== null ? { price: stored.stop, reason: stored.stopReason ?? 'stored plan' } : null,
+    ...(stored.stop === null ? { noStop: stored.stopReason ?? 'none was possible when the plan was made' } : {}),
+  };
 }
 
 /** The alert payload for one watch event, with the plan line and a button to the full plan. */

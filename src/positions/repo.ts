@@ -3,7 +3,7 @@ import type { Kv } from '../store/kv.ts';
 import type { Store } from '../store/store.ts';
 import type { Destination } from '../store/types.ts';
 import type { WatchState } from './rules.ts';
-import type { Position, UserPositions } from './types.ts';
+import type { Position, StoredPlan, UserPositions } from './types.ts';
 
 /** Store key of a user: `telegram:42`, `discord:1290…`, `console:console`. */
 export function userKey(platform: Platform, userId: string): string {
@@ -65,6 +65,26 @@ export class PositionRepo {
       });
     }
     return closed;
+  }
+
+  /**
+   * Stores a position's plan. With `onlyIfMissing` (the one-time backfill of positions stored before
+   * plans existed) a plan already there wins, so two readers racing cannot store two different plans.
+   * Returns the plan now stored, or undefined when the position is gone.
+   */
+  async setPlan(platform: Platform, userId: string, id: number, plan: StoredPlan, onlyIfMissing = false): Promise<StoredPlan | undefined> {
+    let stored: StoredPlan | undefined;
+    await this.positions.update(userKey(platform, userId), (cur) => {
+      const p = cur?.positions.find((x) => x.id === id);
+      if (!cur || !p) return cur;
+      if (onlyIfMissing && p.plan) {
+        stored = p.plan;
+        return cur;
+      }
+      stored = plan;
+      return { ...cur, positions: cur.positions.map((x) => (x.id === id ? { ...x, plan, liquidationPrice: plan.liquidationPrice } : x)) };
+    });
+    return stored;
   }
 
   /** Every user with stored positions. */

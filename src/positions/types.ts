@@ -36,6 +36,10 @@ export interface StoredPlan {
   priceAtPlan?: number;
   /** True when computed on first read for a position stored before plans were stored. */
   backfilled?: boolean;
+  /** Why the stop is where it is (or, with `stop: null`, why there is none), as the planner said. */
+  stopReason?: string;
+  /** The cluster behind each target (same order as `targets`), for display. */
+  targetZones?: { id: string; usd: number }[];
 }
 
 /** Everything stored about one user's positions: one store key per user. */

@@ -96,7 +96,7 @@ describe('/position list, plan, close', () => {
     expect(r.ephemeral).toBe(true);
     expect(r.title).toBe('Your positions (2/3)');
     const lines = r.text.split('\n');
-    expect(lines[0]).toMatch(/^#1 ETH long 3,000 × 20x · \$10k binance — now 3,030 \(\+1\.00%, \+20\.0% on margin\) · liq 2,861\.4 \(5\.56% away\) · TP1 3,09/);
+    expect(lines[0]).toMatch(/^#1 ETH long 3,000 × 20x · \$10k binance — now 3,030 \(\+1\.00%, \+20\.0% on margin\) · liq 2,861\.4 \(5\.56% away\) · stop 2,970 · TP1 3,09/);
     expect(lines[1]).toMatch(/^#2 ETH short 3,100 × 10x .* \(\+2\.26%, \+22\.6% on margin\)/);
     expect(r.text).not.toContain('2,000');
     expect(r.buttons?.map((b) => b.action)).toEqual(['/position plan 1', '/position plan 2']);
@@ -104,26 +104,80 @@ describe('/position list, plan, close', () => {
     expect(empty.text).toMatch(/no watched positions/);
   });
 
-  it('plans a position on the current zones with the chart: entry, targets, stop, liquidation', async () => {
+  it('shows the stored plan with the chart, R:R from entry, and what a fresh plan would say', async () => {
     await add(tgPrivate(), eth);
-    zones.set('ETH', 3050);
+    const [added] = await svc.repo.list('telegram', '918273645');
+    expect(added!.plan).toMatchObject({ stop: 2970, liquidationPrice: expect.closeTo(2861.45, 1), plannedAt: Date.UTC(2026, 2, 14, 12), priceAtPlan: 3000 });
+    expect(added!.plan!.targets).toHaveLength(2);
+    // The market moves and a new long cluster appears below: the stored plan stays, the fresh one differs.
+    zones.set('ETH', 3050, [...TARGETS, { id: 'ETH:L:3010', side: 'long', low: 3000, high: 3020, usd: 20e6 }]);
     const r = await svc.handle('position', tgPrivate(), { id: 1 }, 'plan');
     expect(r.ok).toBe(true);
     expect(r.ephemeral).toBe(true);
     expect(r.title).toBe('Position #1: ETH long exit plan (estimated)');
     expect(r.text).toMatch(/\+1\.67% from entry \(\+33\.3% on margin\)/);
-    expect(r.fields?.map((f) => f.name)).toEqual(['Unrealized PnL', 'Liquidation price', 'Targets', 'Stop', 'Warnings']);
+    expect(r.text).toMatch(/Stored plan from 2026-03-14 12:00 UTC \(price then 3,000\): alerts watch this one/);
+    expect(r.fields?.map((f) => f.name)).toEqual(['Unrealized PnL', 'Liquidation price', 'Targets', 'Stop', 'Warnings', 'Fresh plan (now)']);
+    const targets = r.fields!.find((f) => f.name === 'Targets')!.value;
+    expect(targets).toMatch(/R:R [\d.]+ from entry, [\d.]+ from here/);
+    expect(r.fields!.find((f) => f.name === 'Stop')!.value).toMatch(/^2,970 — /);
+    expect(r.fields!.at(-1)!.value).toMatch(/A fresh plan on the current zones would say: stop 2,969\.5 · TP1 .* Adopt it with \/position replan 1/);
     expect(r.image?.name).toBe('exit-ETH.png');
     const { plan, snapshot } = charts.exitCalls.at(-1)!;
     expect(snapshot.price).toBe(3050);
     expect(plan.request).toMatchObject({ entry: 3000, leverage: 20, side: 'long' });
+    expect(plan.stop!.price).toBe(2970);
+    expect(plan.targets.map((t) => t.price)).toEqual(added!.plan!.targets);
     expect(plan.targets.map((t) => t.zoneId)).toEqual(['ETH:S:3100', 'ETH:S:3200']);
-    expect(plan.stop).not.toBeNull();
     expect(plan.liquidationPrice).toBeCloseTo(2861.45, 1);
-    expect(r.data).toMatchObject({ action: 'plan', positionId: 1, liquidationPrice: plan.liquidationPrice });
-    expect(r.buttons?.[0]).toEqual({ action: '/position close 1', label: 'Close #1' });
+    expect(r.data).toMatchObject({ action: 'plan', positionId: 1, storedPlan: added!.plan, freshDiffers: true });
+    expect(r.buttons?.map((b) => b.action)).toEqual(['/position replan 1', '/position close 1', '/zones ETH']);
+    // reading it did not change it
+    expect((await svc.repo.list('telegram', '918273645'))[0]!.plan).toEqual(added!.plan);
     expect((await svc.handle('position', tgPrivate(), { id: 9 }, 'plan')).text).toMatch(/no position #9/);
     expect((await svc.handle('position', tgPrivate('555'), { id: 1 }, 'plan')).ok).toBe(false);
+  });
+
+  it('re-plans only when asked: /position replan stores the fresh plan and says what changed', async () => {
+    await add(tgPrivate(), eth);
+    const before = (await svc.repo.list('telegram', '918273645'))[0]!.plan!;
+    zones.set('ETH', 3050, [...TARGETS, { id: 'ETH:L:3010', side: 'long', low: 3000, high: 3020, usd: 20e6 }]);
+    const r = await svc.handle('position', tgPrivate(), { id: 1 }, 'replan');
+    expect(r).toMatchObject({ ok: true, ephemeral: true, title: 'Position #1: re-planned' });
+    expect(r.text).toMatch(/^Re-planned #1 ETH long 3,000 × 20x on the current zones \(price 3,050\)/);
+    expect(r.text).toMatch(/Was: stop 2,970 · TP1/);
+    const after = (await svc.repo.list('telegram', '918273645'))[0]!.plan!;
+    expect(after.stop).toBeLessThan(3000);
+    expect(after.stop).not.toBe(before.stop);
+    expect(after.priceAtPlan).toBe(3050);
+    expect(r.text).toContain(`Now: stop ${after.stop!.toLocaleString('en-US', { maximumFractionDigits: 2 })}`);
+    expect(r.data).toMatchObject({ action: 'replan', positionId: 1, before, plan: after });
+    const again = await svc.handle('position', tgPrivate(), { id: 1 }, 'plan');
+    expect(again.fields!.at(-1)!.value).toBe('A fresh plan on the current zones says the same.');
+    expect(again.buttons?.map((b) => b.action)).toEqual(['/position close 1', '/zones ETH']);
+    expect((await svc.handle('position', tgPrivate(), { id: 4 }, 'replan')).text).toMatch(/no position #4/);
+  });
+
+  it('gives a position stored before plans existed one plan, once, on first read, and says so', async () => {
+    // as an older version stored it: no plan
+    await svc.repo.positions.set('telegram:918273645', {
+      platform: 'telegram',
+      userId: '918273645',
+      nextId: 2,
+      positions: [{ id: 1, symbol: 'ETH', side: 'long', entry: 3000, leverage: 20, sizeUsd: 10_000, venue: 'binance', openedAt: Date.UTC(2026, 2, 1), liquidationPrice: 2861.45 }],
+    });
+    const r = await svc.handle('position', tgPrivate(), {}, 'list');
+    expect(r.text).toMatch(/#1 had no stored plan \(added before plans were kept\): computed now from the current zones and stored/);
+    expect(r.data).toMatchObject({ backfilled: [1] });
+    const stored = (await svc.repo.list('telegram', '918273645'))[0]!.plan!;
+    expect(stored).toMatchObject({ stop: 2970, backfilled: true, plannedAt: Date.UTC(2026, 2, 14, 12) });
+    // later reads keep it, even after the zones change, and no longer mention it
+    zones.set('ETH', 3050, [...TARGETS, { id: 'ETH:L:3010', side: 'long', low: 3000, high: 3020, usd: 20e6 }]);
+    const again = await svc.handle('position', tgPrivate(), {}, 'list');
+    expect(again.text).not.toMatch(/had no stored plan/);
+    const plan = await svc.handle('position', tgPrivate(), { id: 1 }, 'plan');
+    expect(plan.data).toMatchObject({ storedPlan: stored });
+    expect((await svc.repo.list('telegram', '918273645'))[0]!.plan).toEqual(stored);
   });
 
   it('closes a position, and its id is not reused', async () => {
