@@ -35,6 +35,14 @@ export interface FeedTiming extends ConnectionTiming {
   restTimeoutMs: number;
   /** Binance rollover age (the venue closes at 24 h). */
   binanceMaxAgeMs: number;
+  /** OKX: mark-price pushes at least every 10 s, so 30 s of silence means a dead socket. */
+  okxWatchdogSilenceMs: number;
+  /** OKX closes a socket that received nothing for 30 s: the text `ping` goes out more often. */
+  okxHeartbeatIntervalMs: number;
+  /** Hyperliquid: activeAssetCtx arrives about once a second. */
+  hyperliquidWatchdogSilenceMs: number;
+  /** Hyperliquid closes a socket it has sent nothing to for 60 s: `{"method":"ping"}` more often. */
+  hyperliquidHeartbeatIntervalMs: number;
 }
 
 export const DEFAULT_FEED_TIMING: FeedTiming = {
@@ -47,6 +55,10 @@ export const DEFAULT_FEED_TIMING: FeedTiming = {
   liveWindowMs: 60_000,
   restTimeoutMs: 10_000,
   binanceMaxAgeMs: 23 * 3_600_000 + 50 * 60_000,
+  okxWatchdogSilenceMs: 30_000,
+  okxHeartbeatIntervalMs: 20_000,
+  hyperliquidWatchdogSilenceMs: 15_000,
+  hyperliquidHeartbeatIntervalMs: 30_000,
 };
 
 export interface FeedOptions {
@@ -70,6 +82,10 @@ export interface HistoryRequest {
   path: string;
   query: Record<string, string | number>;
   weight: number;
+  /** POST this JSON body instead of a GET (Hyperliquid `/info`). */
+  body?: Record<string, unknown>;
+  /** Wait for the local budget instead of failing (venues with tight per-endpoint limits: OKX). */
+  waitForBudget?: boolean;
 }
 
 /** State and helpers every feed needs; a venue feed owns one. */
@@ -163,7 +179,8 @@ export class FeedCore {
           failed.push({ req, error: stopAll });
           continue;
         }
-        const res = await this.rest.get(req.path, req.query, { weight: req.weight, signal: this.abort.signal });
+        const ropts = { weight: req.weight, signal: this.abort.signal, ...(req.waitForBudget ? { waitForBudget: true } : {}) };
+        const res = req.body ? await this.rest.post(req.path, req.body, ropts) : await this.rest.get(req.path, req.query, ropts);
         if (res.ok) {
           this.ingest(res.record);
           continue;

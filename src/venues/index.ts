@@ -7,6 +7,8 @@ import type { VenueStatus } from './status.ts';
 import type { MarketEvent, Venue } from '../market/types.ts';
 import { BinanceFeed } from './binance/feed.ts';
 import { BybitFeed } from './bybit/feed.ts';
+import { HyperliquidFeed } from './hyperliquid/feed.ts';
+import { OkxFeed } from './okx/feed.ts';
 import type { LogFn } from './connection.ts';
 import { DEFAULT_FEED_TIMING, type FeedTiming, type VenueFeed } from './feed.ts';
 import { createRecordMapper, REST_PATHS, type FrameRecord } from './records.ts';
@@ -35,6 +37,8 @@ export interface StartVenuesOptions {
   timing?: Partial<FeedTiming>;
   /** Injected fetch (tests); defaults to the global one. */
   fetch?: typeof fetch;
+  /** Each Hyperliquid trades frame (parsed), for the observed-position poller. */
+  onHyperliquidTrades?(payload: unknown): void;
 }
 
 export interface RunningVenues {
@@ -49,8 +53,8 @@ export async function startVenues(opts: StartVenuesOptions): Promise<RunningVenu
   const log: LogFn = opts.log ?? (() => {});
   const timeoutMs = opts.timing?.restTimeoutMs ?? DEFAULT_FEED_TIMING.restTimeoutMs;
   const venues = [...new Set(opts.venues)].filter((v) => {
-    if (opts[v] && (v === 'binance' || v === 'bybit')) return true;
-    log('error', `${v}: no live feed for this venue in this build; skipped`);
+    if (opts[v]) return true;
+    log('error', `${v}: no endpoints configured; skipped`);
     return false;
   });
   const clients = new Map<Venue, RestClient>();
@@ -62,26 +66,36 @@ export async function startVenues(opts: StartVenuesOptions): Promise<RunningVenu
   }
 
   const notes = new Map<Venue, string[]>(venues.map((v) => [v, []]));
-  const listing = async (venue: Venue, path: string, query: Record<string, string | number>): Promise<unknown> => {
-    const res = await clients.get(venue)!.get(path, query, { weight: 1 });
-    if (res.ok) return res.body;
+  const listingRecords: FrameRecord[] = [];
+  const listing = async (venue: Venue, path: string, query: Record<string, string | number>, post?: { body: Record<string, unknown>; weight: number }): Promise<unknown> => {
+    const client = clients.get(venue)!;
+    const res = post ? await client.post(path, post.body, { weight: post.weight }) : await client.get(path, query, { weight: 1 });
+    if (res.ok) {
+      listingRecords.push(res.record);
+      return res.body;
+    }
     notes.get(venue)!.push(`listing ${path} unavailable (${res.error.message}); using built-in symbol names`);
     log('warn', `${venue}: listing unavailable, using built-in symbol names`, { error: res.error.message });
     return undefined;
   };
-  const [binanceExchangeInfo, binanceFundingInfo, bybitInstruments] = await Promise.all([
+  const [binanceExchangeInfo, binanceFundingInfo, bybitInstruments, okxInstruments, hyperliquidMeta] = await Promise.all([
     venues.includes('binance') ? listing('binance', REST_PATHS.binanceExchangeInfo, {}) : undefined,
     // fundingInfo only refines funding intervals: its absence is not worth a status note
     venues.includes('binance')
       ? clients.get('binance')!.get(REST_PATHS.binanceFundingInfo, {}, { weight: 0 }).then((r) => (r.ok ? r.body : undefined))
       : undefined,
     venues.includes('bybit') ? listing('bybit', REST_PATHS.bybitInstruments, { category: 'linear', limit: 1000 }) : undefined,
+    // OKX sizes are contracts: the listing's ctVal is the only source of the conversion
+    venues.includes('okx') ? listing('okx', REST_PATHS.okxInstruments, { instType: 'SWAP' }) : undefined,
+    venues.includes('hyperliquid') ? listing('hyperliquid', REST_PATHS.hyperliquidInfo, {}, { body: { type: 'metaAndAssetCtxs' }, weight: 20 }) : undefined,
   ]);
 
-  const registry = buildRegistry({ symbols: opts.symbols, venues, binanceExchangeInfo, bybitInstruments, binanceFundingInfo });
+  const registry = buildRegistry({ symbols: opts.symbols, venues, binanceExchangeInfo, bybitInstruments, binanceFundingInfo, okxInstruments, hyperliquidMeta });
   for (const note of registry.notes()) log('info', note);
   // One router for every venue and REST body, exactly as replay builds it.
   const mapper = createRecordMapper(registry);
+  // Listings that carry market data (Hyperliquid's metaAndAssetCtxs: marks and OI) map as replay maps them.
+  for (const rec of listingRecords) for (const ev of mapper.map(rec) ?? []) opts.onEvent(ev);
 
   const feeds: VenueFeed[] = venues.map((venue) => {
     const common = {
@@ -96,7 +110,16 @@ export async function startVenues(opts: StartVenuesOptions): Promise<RunningVenu
       mapper,
       notes: notes.get(venue)!,
     };
-    return venue === 'binance' ? new BinanceFeed(common) : new BybitFeed(common);
+    switch (venue) {
+      case 'binance':
+        return new BinanceFeed(common);
+      case 'bybit':
+        return new BybitFeed(common);
+      case 'okx':
+        return new OkxFeed(common);
+      case 'hyperliquid':
+        return new HyperliquidFeed({ ...common, ...(opts.onHyperliquidTrades ? { onTrades: opts.onHyperliquidTrades } : {}) });
+    }
   });
   await Promise.all(feeds.map((f) => f.start()));
 

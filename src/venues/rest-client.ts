@@ -74,12 +74,12 @@ export interface RestClientOptions {
   log?: LogFn;
 }
 
-const VENUE_DEFAULTS: Record<Venue, { weightLimit: number; weightWindowMs: number; weightHeader?: string }> = {
+const VENUE_DEFAULTS: Record<Venue, { weightLimit: number; weightWindowMs: number; weightHeader?: string; retryAfterMs?: number }> = {
   binance: { weightLimit: 2400, weightWindowMs: 60_000, weightHeader: 'x-mbx-used-weight-1m' },
   bybit: { weightLimit: 600, weightWindowMs: 5_000 },
   // OKX limits each endpoint (instruments 20/2 s, candles 40/2 s, OI history 5/2 s): one local
   // budget of 20 per 2 s, with the stricter endpoints charged more weight by their callers.
-  okx: { weightLimit: 20, weightWindowMs: 2_000 },
+  okx: { weightLimit: 20, weightWindowMs: 2_000, retryAfterMs: 2_000 },
   // Hyperliquid: 1200 weight per minute per IP for everything on /info.
   hyperliquid: { weightLimit: 1200, weightWindowMs: 60_000 },
 };
@@ -116,7 +116,7 @@ export class RestClient {
     this.weightHeader = d.weightHeader;
     this.tooFrequentPauseMs = opts.tooFrequentPauseMs ?? 10 * 60_000;
     this.blockedPauseMs = opts.blockedPauseMs ?? 10 * 60_000;
-    this.defaultRetryAfterMs = opts.defaultRetryAfterMs ?? 60_000;
+    this.defaultRetryAfterMs = opts.defaultRetryAfterMs ?? d.retryAfterMs ?? 60_000;
     this.onRecord = opts.onRecord;
     this.log = opts.log ?? (() => {});
   }
