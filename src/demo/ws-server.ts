@@ -13,6 +13,8 @@ export interface FakeRestRequest {
   method: string;
   path: string;
   query: URLSearchParams;
+  /** The request body as text (POST); empty for GET. */
+  body?: string;
 }
 
 export interface FakeRestResponse {
@@ -74,7 +76,9 @@ export class FakeWsServer {
     const url = new URL(req.url ?? '/', 'http://fake');
     let out: FakeRestResponse;
     try {
-      out = await this.opts.onRest({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams });
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      out = await this.opts.onRest({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body: Buffer.concat(chunks).toString('utf8') });
     } catch (err) {
       out = { status: 500, body: { error: String(err) } };
     }
