@@ -35,7 +35,7 @@ import { createPositionService } from '../commands/services/positions.ts';
 import type { AlertSender } from './notify/types.ts';
 import { kvCalibrationStore } from './store/calibration.ts';
 import { parseWeightState, type WeightStore } from './store/weights.ts';
-import { startVenues } from './venues/index.ts';
+import { startVenues, type VenueEndpointMap } from './venues/index.ts';
 import { createRecordMapper, parseFrameRecord, registryFromRecords, type FrameRecord } from './venues/records.ts';
 import { buildRegistry } from './venues/registry.ts';
 import { registerPriceTicks } from './format/ticks.ts';
@@ -54,7 +54,7 @@ export interface AppOptions {
   /** Replay this recording instead of connecting. */
   replayFile?: string;
   /** Venue endpoints override (demo: the simulated fakes). */
-  endpoints?: { binance: { wsUrl: string; restUrl: string }; bybit: { wsUrl: string; restUrl: string } };
+  endpoints?: VenueEndpointMap;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
   /** Commands only this run offers (e.g. `/demo` in demo mode). */
@@ -221,9 +221,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
   } else {
     const recorder = opts.recordTo ? new Recorder(opts.recordTo) : undefined;
     if (recorder) stoppers.push(() => recorder.close());
-    const endpoints = opts.endpoints ?? {
+    const endpoints: VenueEndpointMap = opts.endpoints ?? {
       binance: { wsUrl: config.BINANCE_WS_URL, restUrl: config.BINANCE_REST_URL },
       bybit: { wsUrl: config.BYBIT_WS_URL, restUrl: config.BYBIT_REST_URL },
+      okx: { wsUrl: config.OKX_WS_URL, restUrl: config.OKX_REST_URL },
+      // the REST client posts to `<base>/info`
+      hyperliquid: { wsUrl: config.HYPERLIQUID_WS_URL, restUrl: config.HYPERLIQUID_INFO_URL.replace(/\/info\/?$/, '') },
     };
     const venueLog = logFn(logger, 'venues');
     if (role === 'bot') {
@@ -242,6 +245,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
         symbols: config.SYMBOLS,
         binance: endpoints.binance,
         bybit: endpoints.bybit,
+        ...(endpoints.okx ? { okx: endpoints.okx } : {}),
+        ...(endpoints.hyperliquid ? { hyperliquid: endpoints.hyperliquid } : {}),
         onEvent: ingest,
         onRecord: recorder ? (rec) => recorder.write(rec) : undefined,
         log: venueLog,

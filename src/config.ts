@@ -7,12 +7,16 @@ import { VENUES, type Venue } from './market/types.ts';
  * `.env.example` lists the same keys with the same defaults (a test keeps them in step).
  */
 export const ENV_DEFAULTS = {
-  VENUES: 'binance,bybit',
+  VENUES: 'binance,bybit,okx,hyperliquid',
   SYMBOLS: DEFAULT_SYMBOLS.join(','),
   BINANCE_WS_URL: 'wss://fstream.binance.com',
   BINANCE_REST_URL: 'https://fapi.binance.com',
   BYBIT_WS_URL: 'wss://stream.bybit.com/v5/public/linear',
   BYBIT_REST_URL: 'https://api.bybit.com',
+  OKX_WS_URL: 'wss://ws.okx.com:8443/ws/v5/public',
+  OKX_REST_URL: 'https://www.okx.com',
+  HYPERLIQUID_WS_URL: 'wss://api.hyperliquid.xyz/ws',
+  HYPERLIQUID_INFO_URL: 'https://api.hyperliquid.xyz/info',
   DISCORD_TOKEN: '',
   DISCORD_APP_ID: '',
   DISCORD_API_URL: '',
@@ -56,6 +60,10 @@ const schema = z.object({
   BINANCE_REST_URL: url(['http', 'https']),
   BYBIT_WS_URL: url(['ws', 'wss']),
   BYBIT_REST_URL: url(['http', 'https']),
+  OKX_WS_URL: url(['ws', 'wss']),
+  OKX_REST_URL: url(['http', 'https']),
+  HYPERLIQUID_WS_URL: url(['ws', 'wss']),
+  HYPERLIQUID_INFO_URL: url(['http', 'https']),
   DISCORD_TOKEN: z.string(),
   DISCORD_APP_ID: z.union([z.literal(''), z.string().regex(/^\d{5,25}$/, 'a numeric Discord application id')]),
   DISCORD_API_URL: optionalUrl(['http', 'https']),

@@ -46,7 +46,7 @@ async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<vo
     const { startDemoMarket } = await import('./demo/demo-market.ts');
     const market = await startDemoMarket({ symbols: config.SYMBOLS, venues: config.VENUES, speed: args.speed ?? 1, log: logFn(logger, 'demo') });
     demo = market;
-    log('info', `demo: simulated venues on ${market.endpoints.binance.restUrl} and ${market.endpoints.bybit.restUrl}`);
+    log('info', `demo: simulated venues on ${Object.entries(market.endpoints).map(([v, e]) => `${v} ${e.restUrl}`).join(', ')}`);
   }
   if (args.verb === 'run' && args.shards) {
     if (!config.DISCORD_TOKEN) fail('--shards is for Discord: set DISCORD_TOKEN.');

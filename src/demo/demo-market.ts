@@ -1,11 +1,14 @@
 /**
- * The demo market: the agent-based simulator driving the same fake Binance and Bybit servers the
- * tests use, on loopback. `liqzone demo` points the real venue clients at these, so everything
+ * The demo market: the agent-based simulator driving the same fake Binance, Bybit, OKX and
+ * Hyperliquid servers the tests use, on loopback (only the venues asked for). `liqzone demo` points the real venue clients at these, so everything
  * downstream (mappers, state, engines, commands, notifier) runs exactly as it does live.
  */
 import type { Venue } from '../market/types.ts';
 import { FakeBinance } from './binance.ts';
 import { FakeBybit } from './bybit.ts';
+import { FakeHyperliquid, hyperliquidFakeInstruments } from './hyperliquid.ts';
+import { FakeOkx } from './okx.ts';
+import { okxFakeInstruments } from './okx-encode.ts';
 import { MarketSimulator, type Regime, type RegimeOptions } from './simulator.ts';
 import type { FakeMarketData } from './ws-server.ts';
 
@@ -29,8 +32,9 @@ export interface DemoMarketOptions {
 
 export interface DemoMarket {
   simulator: MarketSimulator;
-  endpoints: { binance: { wsUrl: string; restUrl: string }; bybit: { wsUrl: string; restUrl: string } };
-  fakes: { binance: FakeBinance; bybit: FakeBybit };
+  /** Binance and Bybit always; OKX and Hyperliquid when asked for in `venues`. */
+  endpoints: { binance: { wsUrl: string; restUrl: string }; bybit: { wsUrl: string; restUrl: string }; okx?: { wsUrl: string; restUrl: string }; hyperliquid?: { wsUrl: string; restUrl: string } };
+  fakes: { binance: FakeBinance; bybit: FakeBybit; okx?: FakeOkx; hyperliquid?: FakeHyperliquid };
   /** Manual control (the console's /demo command). Returns what will happen and roughly when, where that is worth saying. */
   setRegime(symbol: string, regime: Regime): string | undefined;
   driveToward(symbol: string, price: number, overMs: number): void;
@@ -114,7 +118,8 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
   const stepMs = opts.stepMs ?? 100;
   // A manual market starts on a whole minute so a given seed replays the same bars every run.
   const start = opts.manual ? Math.floor(Date.now() / 60_000) * 60_000 : Date.now();
-  const simulator = new MarketSimulator({ symbols: opts.symbols, venues, seed: opts.seed ?? 7, startTime: start });
+  // OKX and Hyperliquid push open interest on their sockets, as Bybit does; Binance is polled
+  const simulator = new MarketSimulator({ symbols: opts.symbols, venues, seed: opts.seed ?? 7, startTime: start, oiEventVenues: ['bybit', 'okx', 'hyperliquid'] });
   const data = (venue: Venue): FakeMarketData => ({
     bars: (symbol, limit) => simulator.history(venue, symbol, { bars: limit, oiPoints: 0 }).bars,
     oiHistory: (symbol, limit) => simulator.history(venue, symbol, { bars: 0, oiPoints: limit }).oi,
@@ -125,14 +130,18 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
   });
   const binance = new FakeBinance({ data: data('binance') });
   const bybit = new FakeBybit({ data: data('bybit') });
-  const [b, y] = await Promise.all([binance.start(), bybit.start()]);
+  const okx = venues.includes('okx') ? new FakeOkx({ instruments: okxFakeInstruments(opts.symbols), data: data('okx'), markPrice: (s) => simulator.price(s) }) : undefined;
+  const hyperliquid = venues.includes('hyperliquid') ? new FakeHyperliquid({ instruments: hyperliquidFakeInstruments(opts.symbols), data: data('hyperliquid'), seed: opts.seed ?? 7 }) : undefined;
+  const [b, y, o, h] = await Promise.all([binance.start(), bybit.start(), okx?.start(), hyperliquid?.start()]);
 
   if (opts.autoRegimes === false) simulator.setRegime('all', 'calm');
   const step = (dt: number): number => {
     const events = simulator.advance(dt);
     for (const ev of events) {
       if (ev.venue === 'binance') binance.push(ev);
-      else bybit.push(ev);
+      else if (ev.venue === 'bybit') bybit.push(ev);
+      else if (ev.venue === 'okx') okx?.push(ev);
+      else hyperliquid?.push(ev);
     }
     return events.length;
   };
@@ -152,8 +161,8 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
 
   return {
     simulator,
-    endpoints: { binance: b, bybit: y },
-    fakes: { binance, bybit },
+    endpoints: { binance: b, bybit: y, ...(o ? { okx: o } : {}), ...(h ? { hyperliquid: h } : {}) },
+    fakes: { binance, bybit, ...(okx ? { okx } : {}), ...(hyperliquid ? { hyperliquid } : {}) },
     step,
     setRegime(symbol, regime) {
       if (regime !== 'reversal') {
@@ -172,7 +181,7 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
     },
     async stop() {
       if (timer) clearInterval(timer);
-      await Promise.all([binance.stop(), bybit.stop()]);
+      await Promise.all([binance.stop(), bybit.stop(), okx?.stop(), hyperliquid?.stop()]);
     },
   };
 }

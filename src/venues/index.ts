@@ -22,6 +22,14 @@ export interface VenueEndpoints {
   restUrl: string;
 }
 
+/** Where each venue lives: Binance and Bybit always, OKX and Hyperliquid when configured. */
+export interface VenueEndpointMap {
+  binance: VenueEndpoints;
+  bybit: VenueEndpoints;
+  okx?: VenueEndpoints;
+  hyperliquid?: VenueEndpoints;
+}
+
 export interface StartVenuesOptions {
   venues: Venue[];
   symbols: string[];

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ENV_DEFAULTS, loadConfig } from '../../src/config.ts';
 
 describe('config', () => {
-  it('defaults to the 21 symbols on both venues', () => {
+  it('defaults to the 21 symbols on all four venues', () => {
     const r = loadConfig({});
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.SYMBOLS).toHaveLength(21);
-    expect(r.config.VENUES).toEqual(['binance', 'bybit']);
+    expect(r.config.VENUES).toEqual(['binance', 'bybit', 'okx', 'hyperliquid']);
     expect(r.config.LEVERAGE_MIX.reduce((a, x) => a + x.weight, 0)).toBeCloseTo(1);
   });
 

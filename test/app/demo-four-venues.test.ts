@@ -1,0 +1,99 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type App } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startDemoMarket, type DemoMarket } from '../../src/demo/demo-market.ts';
+
+/** `liqzone demo` with the default venues: the simulator serves all four wire formats. */
+const SYMBOLS = ['BTC', 'ETH', 'PEPE'];
+
+function config(extra: Record<string, string> = {}): Config {
+  const r = loadConfig({ SYMBOLS: SYMBOLS.join(','), STORE_URL: 'memory:', LOG_LEVEL: 'silent', CHART_DIR: mkdtempSync(join(tmpdir(), 'lz-charts-')), ...extra });
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.config;
+}
+
+async function ask(input: PassThrough, lines: string[], out: { text: string }, n: number): Promise<Record<string, any>[]> {
+  const before = out.text.split('\n').filter(Boolean).length;
+  input.write(lines.join('\n') + '\n');
+  for (let i = 0; i < 400; i++) {
+    const all = out.text.split('\n').filter(Boolean);
+    if (all.length >= before + n) return all.slice(before, before + n).map((l) => JSON.parse(l));
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no answer to ${lines.join(', ')}; output so far: ${out.text.slice(-500)}`);
+}
+
+describe('demo with four venues (console --json)', () => {
+  let market: DemoMarket;
+  let app: App;
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const out = { text: '' };
+  let recordPath: string;
+  const cfg = config();
+
+  beforeAll(async () => {
+    market = await startDemoMarket({ symbols: SYMBOLS, venues: cfg.VENUES, seed: 5, autoRegimes: false });
+    recordPath = join(mkdtempSync(join(tmpdir(), 'lz-rec-')), 'rec.jsonl');
+    output.on('data', (d) => (out.text += d));
+    app = await startApp({ config: cfg, mode: 'demo', logger: pino({ level: 'silent' }), surface: 'console', json: true, endpoints: market.endpoints, input, output, recordTo: recordPath });
+    await app.ready;
+    await new Promise((r) => setTimeout(r, 3000));
+  }, 60_000);
+
+  afterAll(async () => {
+    input.end();
+    await app?.stop();
+    await market?.stop();
+  });
+
+  it('/status shows four venues live, PEPE included (ctVal and ×1000 names from the listings)', async () => {
+    expect(cfg.VENUES).toEqual(['binance', 'bybit', 'okx', 'hyperliquid']);
+    const [status] = await ask(input, ['/status'], out, 1);
+    expect(status!.ok).toBe(true);
+    const venues = status!.data.venues as { venue: string; connections: { state: string }[]; symbolsLive: string[] }[];
+    expect(venues.map((v) => v.venue)).toEqual(['binance', 'bybit', 'okx', 'hyperliquid']);
+    for (const v of venues) {
+      expect(v.connections.every((c) => c.state === 'open'), v.venue).toBe(true);
+      expect([...v.symbolsLive].sort(), v.venue).toEqual([...SYMBOLS].sort());
+    }
+    // the same coin price on every venue: PEPE per coin on OKX (ctVal) and Hyperliquid (kPEPE)
+    const pepe = ['binance', 'okx', 'hyperliquid'].map((v) => app.state.get('PEPE', v as 'binance')!.mark!);
+    for (const m of pepe) expect(m / pepe[0]!).toBeCloseTo(1, 1);
+  });
+
+  it('/zones ETH rests on the venues with open-interest history (Hyperliquid has none: it joins as live OI accumulates)', async () => {
+    const [z] = await ask(input, ['/zones ETH'], out, 1);
+    expect(z!.ok, z!.text).toBe(true);
+    expect(z!.data.venues).toEqual(expect.arrayContaining(['binance', 'bybit', 'okx']));
+    expect(z!.text).toContain('okx');
+  });
+
+  it('records all four venues, REST included, and replays them without network', async () => {
+    await app.stop();
+    const lines = readFileSync(recordPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { v: string; c: string });
+    for (const v of ['okx', 'hyperliquid']) {
+      expect(lines.some((l) => l.v === v && l.c.startsWith('rest:')), `${v} REST`).toBe(true);
+      expect(lines.some((l) => l.v === v && !l.c.startsWith('rest:')), `${v} WS`).toBe(true);
+    }
+    const rIn = new PassThrough();
+    const rOut = new PassThrough();
+    const rText = { text: '' };
+    rOut.on('data', (d) => (rText.text += d));
+    const replay = await startApp({ config: cfg, mode: 'replay', replayFile: recordPath, logger: pino({ level: 'silent' }), surface: 'console', json: true, input: rIn, output: rOut });
+    await replay.ready;
+    for (const v of ['okx', 'hyperliquid'] as const) {
+      for (const s of SYMBOLS) {
+        expect(replay.state.get(s, v)?.mark, `${s} ${v}`).toBe(app.state.get(s, v)!.mark);
+        expect(replay.state.get(s, v)!.bars.length).toBe(app.state.get(s, v)!.bars.length);
+      }
+    }
+    rIn.end();
+    await replay.stop();
+  });
+});
