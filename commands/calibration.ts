@@ -27,7 +27,8 @@ export const calibration: CommandDef = {
     for (const c of cals) {
       lines.push('', `${c.venue}: ${describeCalibration(c)}${c.unmatchedPrints > 0 ? `; ${c.unmatchedPrints} liquidations with no estimated level nearby not used` : ''}`);
       lines.push('  leverage   prior   in use');
-      for (const m of c.mix) lines.push(`  ${`${m.leverage}x`.padStart(8)}  ${pct(m.prior).padStart(6)}  ${pct(m.weight).padStart(7)}`);
+      // leverages of the calibration grid the prior does not name are listed once they carry weight
+      for (const m of c.mix.filter((x) => x.prior > 0 || x.weight >= 0.005)) lines.push(`  ${`${m.leverage}x`.padStart(8)}  ${pct(m.prior).padStart(6)}  ${pct(m.weight).padStart(7)}`);
     }
     lines.push('', 'Realized liquidations are a lower bound (Binance reports at most one per symbol per second).');
     return {

@@ -14,7 +14,7 @@
  */
 import type { BarEvent, OpenInterestEvent, MarketEvent, PositionSide, Venue } from '../market/types.ts';
 import { MINUTE_MS, prehistory, type MinuteRecord } from './sim/history.ts';
-import { SymbolMarket, type MarketConfig, type VenueQuote } from './sim/market.ts';
+import { SymbolMarket, type MarketConfig, type PopulationProfile, type VenueQuote } from './sim/market.ts';
 import { REGIMES, type Regime, type RegimeOptions, type RegimeSetting } from './sim/process.ts';
 import { hashString } from './sim/rng.ts';
 import { specFor } from './sim/specs.ts';
@@ -23,7 +23,7 @@ export { DEFAULT_BASE_PRICES } from './sim/specs.ts';
 export { liquidationPrice, allowedLeverage, BINANCE_TIERS, BYBIT_TIERS } from './sim/liquidation.ts';
 export { REGIMES } from './sim/process.ts';
 export type { Regime, RegimeOptions, RegimeSetting } from './sim/process.ts';
-export type { VenueQuote } from './sim/market.ts';
+export type { PopulationProfile, VenueQuote } from './sim/market.ts';
 
 export interface SimulatorOptions {
   /** Canonical symbols to simulate (e.g. DEFAULT_SYMBOLS). Unknown ones get a generic spec at `basePrices[s]` or 1. */
@@ -48,6 +48,12 @@ export interface SimulatorOptions {
   oiEventIntervalMs?: number;
   /** Recorded minutes kept per venue and symbol (default 3000); older requests use synthetic prehistory. */
   maxHistoryMinutes?: number;
+  /**
+   * 'varied': each symbol's traders (leverage mix, holding time, opening rate) and regime schedule
+   * are drawn from wide ranges per seed, not the engine's prior (benchmarks of the zone engine).
+   * Default: the fixed default population.
+   */
+  population?: 'default' | 'varied';
 }
 
 export interface SideSummary {
@@ -119,6 +125,7 @@ export class MarketSimulator {
     const warmupMs = Math.max(0, Math.round(opts.warmupMs ?? 3 * 3_600_000));
     const startTime = Math.round(opts.startTime ?? DEFAULT_START);
     const cfg: MarketConfig = {
+      population: opts.population ?? 'default',
       seed: this.seed,
       venues,
       oiEventVenues: new Set(opts.oiEventVenues ?? ['bybit']),
@@ -325,6 +332,11 @@ export class MarketSimulator {
       if (r) oi.push({ kind: 'oi', venue, symbol, exchTime: t, recvTime, oiBase: r.oiBase, oiUsd: r.oiUsd });
     }
     return { bars: barEvents, oi };
+  }
+
+  /** The trader population of a symbol (leverage mix, holding time, opening rate): the ground truth a zone estimate tries to recover. */
+  population(symbol: string): Readonly<PopulationProfile> {
+    return this.market(symbol).population;
   }
 
   private market(symbol: string): SymbolMarket {

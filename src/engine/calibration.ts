@@ -40,7 +40,7 @@ export interface CalibrationOptions {
   maxPrintWeight?: number;
   /** Per refit, a weight changes by at most this factor (default 1.25). */
   maxStep?: number;
-  /** Learned weight / prior weight stays within [1/maxRatio, maxRatio] (default 10). */
+  /** A learned weight stays at least its prior weight / maxRatio (default 10). */
   maxRatio?: number;
   /** Refit at most this often on the market clock (default 60 s). */
   refitEveryMs?: number;
@@ -56,7 +56,9 @@ export interface CalibrationOptions {
 }
 
 const HOUR = 3_600_000;
-const EM_ITERATIONS = 25;
+const EM_ITERATIONS = 40;
+/** Per refit a weight may also move by this much in absolute terms (lets a weight at 0 start growing). */
+const STEP_POINTS = 0.01;
 
 /** One matched print: when, how big, and the shape of the unit levels around it (sums to 1). */
 interface PrintEvidence {
@@ -192,6 +194,8 @@ export function matchWindow(side: PositionSide, price: number, halfWidth: number
 /** Calibration state of one venue and symbol. */
 export class SymbolCalibration {
   private prior: number[];
+  /** What the fit is pulled towards: mostly the prior, a little of it spread to neighbouring leverages of the grid. */
+  private target: number[];
   private weights: number[];
   private prints: PrintEvidence[] = [];
   private exposure: ExposureBucket[] = [];
@@ -211,6 +215,7 @@ export class SymbolCalibration {
     private readonly flags: { readonly frozen: boolean } = { frozen: false },
   ) {
     this.prior = normalized(prior);
+    this.target = explorationPrior(this.prior, leverages);
     this.weights = [...this.prior];
   }
 
@@ -218,6 +223,7 @@ export class SymbolCalibration {
   setPrior(prior: readonly number[]): void {
     if (prior.length !== this.leverages.length) return;
     this.prior = normalized(prior);
+    this.target = explorationPrior(this.prior, this.leverages);
     this.changed = true;
     this.lastFitT = Number.NEGATIVE_INFINITY;
   }
@@ -283,12 +289,12 @@ export class SymbolCalibration {
   fit(now: number): number[] {
     this.prune(now);
     const n = this.leverages.length;
-    const prior = this.prior;
+    const prior = this.target;
     const U = new Array<number>(n).fill(0);
     for (const b of this.exposure) for (let j = 0; j < n; j++) U[j]! += b.u[j]!;
     let priorExposure = 0;
     for (let j = 0; j < n; j++) priorExposure += prior[j]! * U[j]!;
-    if (this.prints.length < this.o.minPrints || !(priorExposure > 0)) return [...prior];
+    if (this.prints.length < this.o.minPrints || !(priorExposure > 0)) return [...this.prior];
 
     let mean = 0;
     for (const p of this.prints) mean += p.usd;
@@ -312,7 +318,7 @@ export class SymbolCalibration {
       }
       const next = new Array<number>(n);
       for (let j = 0; j < n; j++) next[j] = (A[j]! + tau * prior[j]!) / (kappa * U[j]! + tau);
-      w = clampRatios(normalized(next), prior, this.o.maxRatio);
+      w = floorRatios(normalized(next), this.prior, this.o.maxRatio);
     }
     return w;
   }
@@ -320,11 +326,8 @@ export class SymbolCalibration {
   private refit(now: number): void {
     const target = this.fit(now);
     const step = this.o.maxStep;
-    const moved = this.weights.map((w, j) => {
-      if (!(w > 0)) return target[j]!;
-      const r = target[j]! / w;
-      return w * (r > step ? step : r < 1 / step ? 1 / step : r);
-    });
+    // each weight moves at most ×maxStep (plus one point, so a weight can leave 0) per refit
+    const moved = this.weights.map((w, j) => Math.min(w * step + STEP_POINTS, Math.max(w / step - STEP_POINTS, target[j]!)));
     this.weights = normalized(moved);
     this.lastFitT = now;
     this.changed = this.weights.some((w, j) => Math.abs(w - target[j]!) > 1e-9);
@@ -372,7 +375,7 @@ export class SymbolCalibration {
     this.prints = r.prints.map((p) => ({ t: p.t, usd: p.usd, u: [...p.u] }));
     this.exposure = r.exposure.map((b) => ({ t: b.t, u: [...b.u] }));
     this.unmatched = r.unmatched.map((x) => ({ ...x }));
-    if (r.weights.reduce((a, x) => a + x, 0) > 0) this.weights = clampRatios(normalized(r.weights), this.prior, this.o.maxRatio);
+    if (r.weights.reduce((a, x) => a + x, 0) > 0) this.weights = floorRatios(normalized(r.weights), this.prior, this.o.maxRatio);
     this.changed = true;
     this.lastFitT = Number.NEGATIVE_INFINITY;
     return true;
@@ -458,13 +461,34 @@ function normalized(xs: readonly number[]): number[] {
   return xs.map((x) => (x > 0 && Number.isFinite(x) ? x / total : 0));
 }
 
-/** Keeps each weight within [1/maxRatio, maxRatio] × its prior weight, then renormalizes (a few passes). */
-function clampRatios(w: number[], prior: readonly number[], maxRatio: number): number[] {
-  let out = w;
-  for (let pass = 0; pass < 3; pass++) {
-    out = normalized(out.map((x, j) => Math.min(prior[j]! * maxRatio, Math.max(prior[j]! / maxRatio, x))));
+/** Keeps each weight at least its prior weight / maxRatio (no prior leverage is ruled out), renormalized. */
+function floorRatios(w: number[], prior: readonly number[], maxRatio: number): number[] {
+  return normalized(w.map((x, j) => Math.max(prior[j]! / maxRatio, x)));
+}
+
+/** Share of the fit's prior target spread to neighbouring leverages, and the spread (σ in ln leverage). */
+const EXPLORE_SHARE = 0.15;
+const EXPLORE_SIGMA = 0.35;
+
+/**
+ * The target the fit is regularized towards: (1 − ε)·prior + ε·(prior smoothed over ln leverage),
+ * so grid leverages the prior does not name can gain weight when prints point at them.
+ */
+export function explorationPrior(prior: readonly number[], leverages: readonly number[]): number[] {
+  const n = leverages.length;
+  const smooth = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) {
+    if (!(prior[i]! > 0)) continue;
+    let z = 0;
+    const k = leverages.map((l) => {
+      const d = Math.log(l / leverages[i]!) / EXPLORE_SIGMA;
+      const x = Math.exp(-0.5 * d * d);
+      z += x;
+      return x;
+    });
+    for (let j = 0; j < n; j++) smooth[j]! += (prior[i]! * k[j]!) / z;
   }
-  return out;
+  return normalized(prior.map((p, j) => (1 - EXPLORE_SHARE) * p + EXPLORE_SHARE * smooth[j]!));
 }
 
 function spanText(ms: number): string {

@@ -58,6 +58,19 @@ export function halfLifeHoursFor(leverage: number): number {
   return pts[pts.length - 1]![1];
 }
 
+/**
+ * Leverages the level book also tracks when the mix is calibrated: a grid fine enough (about
+ * ×1.4 apart) that a market trading mostly 35x or 75x can be learned, where the prior only names
+ * 5/10/25/50/100x. They start at weight 0, so an uncalibrated map is exactly the prior's.
+ */
+export const CALIBRATION_GRID: readonly number[] = Object.freeze([2, 3, 5, 7, 10, 15, 20, 25, 35, 50, 75, 100, 125]);
+
+/** The mix with every `extra` leverage it lacks added at weight 0, sorted by leverage. */
+export function extendMix(mix: readonly LeverageWeight[], extra: readonly number[]): LeverageWeight[] {
+  const have = new Set(mix.map((m) => m.leverage));
+  return [...mix.map((m) => ({ ...m })), ...extra.filter((l) => !have.has(l)).map((leverage) => ({ leverage, weight: 0 }))].sort((a, b) => a.leverage - b.leverage);
+}
+
 /** Normalizes weights to sum 1 and sorts by leverage; drops invalid entries. */
 export function normalizeMix(mix: readonly LeverageWeight[]): LeverageWeight[] {
   const ok = mix.filter((m) => m.leverage >= 1 && m.weight > 0 && Number.isFinite(m.leverage) && Number.isFinite(m.weight));
@@ -73,6 +86,8 @@ export interface LevelBookOptions {
   representativeNotionalUsd?: number;
   /** Shortest OI interval processed; shorter OI updates are coalesced. */
   minIntervalMs?: number;
+  /** Leverages tracked at weight 0 besides the mix's (for calibration, e.g. CALIBRATION_GRID). */
+  extraLeverages?: readonly number[];
   /**
    * Learns the mix per venue and symbol from realized liquidations (built over the same leverage
    * grid, e.g. `new Calibration(book.mix)`); without it every venue and symbol uses the prior mix.
@@ -309,10 +324,12 @@ export class VenueLevels implements LevelSource {
     for (const [side, ladders] of [['long', this.long], ['short', this.short]] as const) {
       for (let j = 0; j < ladders.length; j++) {
         const l = ladders[j]!;
+        const w = this.weights[j]!;
+        if (!(w > 0)) continue;
         for (let i = lowerBound(l.prices, lo); i < l.prices.length; i++) {
           const p = l.prices[i]!;
           if (p > hi) break;
-          fn(side, j, p, l.raw[i]! * l.scale * this.weights[j]!);
+          fn(side, j, p, l.raw[i]! * l.scale * w);
         }
       }
     }
@@ -512,7 +529,7 @@ export class LevelBook {
 
   constructor(opts: LevelBookOptions) {
     this.brackets = opts.brackets;
-    this.mix = Object.freeze(normalizeMix(opts.leverageMix ?? DEFAULT_LEVERAGE_MIX));
+    this.mix = Object.freeze(extendMix(normalizeMix(opts.leverageMix ?? DEFAULT_LEVERAGE_MIX), opts.extraLeverages ?? []));
     this.leverages = Object.freeze(this.mix.map((m) => m.leverage));
     this.representativeUsd = opts.representativeNotionalUsd ?? 10_000;
     this.minIntervalMs = opts.minIntervalMs ?? MINUTE;

@@ -5,7 +5,7 @@ import { BracketBook, type BracketTable, type BybitRiskTier } from './brackets.t
 import { DEFAULT_EXIT_SIZE_USD, planExit, type PlannerOptions } from './exit.ts';
 import type { CalibrationStore } from './ports.ts';
 import { Calibration, type CalibrationOptions, type CalibrationSummary } from './calibration.ts';
-import { DEFAULT_LEVERAGE_MIX, hourlyAtr, LevelBook, normalizeMix, type LeverageWeight } from './levels.ts';
+import { CALIBRATION_GRID, DEFAULT_LEVERAGE_MIX, extendMix, hourlyAtr, LevelBook, normalizeMix, type LeverageWeight } from './levels.ts';
 import { SweepTracker, type SweepOptions } from './sweeps.ts';
 import { TrackRecord, type TrackRecordOptions } from './track-record.ts';
 import type { ExitPlan, ExitRequest, SweepEvent, ZoneSnapshot } from './types.ts';
@@ -72,9 +72,12 @@ export class ZoneEngine implements ZoneService {
     this.nowFn = opts.now ?? Date.now;
     this.brackets = opts.brackets ?? new BracketBook();
     const mix = normalizeMix(opts.leverageMix ?? DEFAULT_LEVERAGE_MIX);
-    this.calibration = opts.calibration === false ? undefined : new Calibration(mix, opts.calibration ?? {});
+    const calibrated = opts.calibration !== false;
+    // Calibrated, the book also tracks the finer grid (at weight 0 until evidence moves weight there).
+    const extra = calibrated ? CALIBRATION_GRID : [];
+    this.calibration = calibrated ? new Calibration(extendMix(mix, extra), opts.calibration || {}) : undefined;
     this.calibrationStore = opts.calibrationStore;
-    this.levels = new LevelBook({ brackets: this.brackets, leverageMix: mix, minIntervalMs: opts.minIntervalMs, calibration: this.calibration });
+    this.levels = new LevelBook({ brackets: this.brackets, leverageMix: mix, extraLeverages: extra, minIntervalMs: opts.minIntervalMs, calibration: this.calibration });
     this.sweepTracker = new SweepTracker(opts.sweeps);
     this.trackOpts = opts.trackRecord ?? {};
     this.planner = opts.planner ?? {};

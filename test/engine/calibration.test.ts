@@ -35,15 +35,17 @@ describe('calibration math', () => {
     expect(fit.reduce((a, x) => a + x, 0)).toBeCloseTo(1, 12);
     expect(fit[3]!).toBeGreaterThan(0.5);
     let prev = c.mix(T0 + 10 * MIN);
-    expect(prev[3]! / PRIOR[3]!).toBeLessThanOrEqual(1.25 * 1.25 + 1e-9); // one refit: at most ×1.25 before renormalizing
-    for (let k = 1; k <= 30; k++) {
+    // one refit moves a weight at most ×1.25 + 1 point before renormalizing (which the others' fall can lift by ≤ ×1.25 + 5 points)
+    const bound = (w: number) => (w * 1.25 + 0.01) / (1 / 1.25 - 0.05);
+    expect(prev[3]!).toBeLessThanOrEqual(bound(PRIOR[3]!) + 1e-9);
+    for (let k = 1; k <= 40; k++) {
       const next = c.mix(T0 + 10 * MIN + k * MIN);
-      for (let j = 0; j < GRID.length; j++) expect(next[j]! / prev[j]!).toBeLessThanOrEqual(1.25 * 1.25 + 1e-9);
+      for (let j = 0; j < GRID.length; j++) expect(next[j]!).toBeLessThanOrEqual(bound(prev[j]!) + 1e-9);
       prev = next;
     }
     expect(prev[3]!).toBeCloseTo(fit[3]!, 6);
-    expect(c.summary(T0 + 41 * MIN).status).toBe('calibrated');
-    expect(calibrationLine([c.summary(T0 + 41 * MIN)])).toMatch(/^Leverage mix: calibrated on 200 liquidations \(\$1M\) over the last 41 min \(bybit\)\.$/);
+    expect(c.summary(T0 + 51 * MIN).status).toBe('calibrated');
+    expect(calibrationLine([c.summary(T0 + 51 * MIN)])).toMatch(/^Leverage mix: calibrated on 200 liquidations \(\$1M\) over the last 51 min \(bybit\)\.$/);
     // two days later the window is empty: back to the prior, step by step
     const later = T0 + 48 * 3_600_000;
     expect(c.fit(later)).toEqual(PRIOR);
@@ -64,7 +66,6 @@ describe('calibration math', () => {
         expect(w.reduce((a, x) => a + x, 0)).toBeCloseTo(1, 9);
         w.forEach((x, j) => {
           expect(x).toBeGreaterThanOrEqual(0);
-          expect(x).toBeLessThanOrEqual(PRIOR[j]! * 10 * (1 + 1e-9));
           expect(x).toBeGreaterThanOrEqual((PRIOR[j]! / 10) * 0.5);
         });
       }),

@@ -6,6 +6,7 @@ import type { ChartService, Services } from '../../src/bot/services.ts';
 import { bybitTiersToBrackets, type BybitRiskTier } from '../../src/engine/brackets.ts';
 import { binanceLiquidationPrice, bybitLiquidationPrice } from '../../src/engine/liquidation.ts';
 import type { SweepEvent } from '../../src/engine/types.ts';
+import { CALIBRATION_GRID } from '../../src/engine/levels.ts';
 import { ZoneEngine } from '../../src/engine/zone-engine.ts';
 import { memoryCalibrationStore } from '../../src/store/calibration.ts';
 import { MarketState } from '../../src/market/state.ts';
@@ -200,7 +201,10 @@ describe('/zones and /exit through the command registry', () => {
     expect(r.text).toMatch(/\n\s+5x\s+30\.0%\s+30\.0%\n/);
     const data = r.data as { venues: { venue: string; status: string; mix: { leverage: number; prior: number; weight: number }[] }[] };
     expect(data.venues.map((v) => v.venue).sort()).toEqual(['binance', 'bybit']);
-    expect(data.venues[0]!.mix.map((m) => m.leverage)).toEqual([5, 10, 25, 50, 100]);
+    // the whole calibration grid is tracked; leverages the prior does not name start at 0 and are not listed in the text
+    expect(data.venues[0]!.mix.map((m) => m.leverage)).toEqual([...CALIBRATION_GRID]);
+    expect(data.venues[0]!.mix.filter((m) => m.prior > 0).map((m) => m.leverage)).toEqual([5, 10, 25, 50, 100]);
+    expect(r.text).not.toMatch(/^\s+7x/m);
     expect((await registry.dispatchLine('/calibration XYZQ', caller, services)).ok).toBe(false);
     // prints at the nearest long zone's peak: matched against the levels there
     const z = engine.snapshot('ETH')!.zones.find((x) => x.side === 'long')!;

@@ -8,7 +8,7 @@ import type { MarketEvent, PositionSide, TakerSide, Venue } from '../../market/t
 import { allowedLeverage, liquidationPrice } from './liquidation.ts';
 import { MINUTE_MS, MinuteRecorder } from './history.ts';
 import { PositionBook, type SimPosition } from './positions.ts';
-import { PriceProcess } from './process.ts';
+import { AUTO_SCHEDULE, PriceProcess, REGIMES, type Regime, type RegimeProfile } from './process.ts';
 import { Rng } from './rng.ts';
 import type { SymbolSpec } from './specs.ts';
 
@@ -34,7 +34,56 @@ const BOOK_EVERY_MS = 500;
 // relative shares of the simulated flow; normalized over the venues that run
 const VENUE_WEIGHT: Record<Venue, number> = { binance: 0.6, bybit: 0.4, okx: 0.3, hyperliquid: 0.2 };
 
+/**
+ * Who trades a symbol: the leverage mix of new positions, how long they are held, how often they
+ * open, and (varied markets) how the regimes are scheduled.
+ */
+export interface PopulationProfile {
+  leverages: number[];
+  weights: number[];
+  meanHoldSec: number;
+  openRateScale: number;
+  regime?: RegimeProfile;
+}
+
+export const DEFAULT_POPULATION: Readonly<PopulationProfile> = Object.freeze({
+  leverages: [...LEVERAGES],
+  weights: [...LEVERAGE_WEIGHTS],
+  meanHoldSec: MEAN_HOLD_SEC,
+  openRateScale: 1,
+});
+
+/** Leverages a varied market draws its mix from. */
+const VARIED_LEVERAGES = [2, 3, 5, 8, 10, 12, 15, 20, 25, 30, 40, 50, 75, 100, 125] as const;
+
+/**
+ * A market drawn from wide ranges (per seed and symbol): 3–6 leverages of 2–125x with uneven
+ * weights, mean holding time 15 min–12 h, opening rate ×0.6–1.8, regime odds ×0.25–4 each,
+ * regime durations ×0.5–2 and volatility ×0.7–1.5. Nothing here follows the engine's prior.
+ */
+export function variedPopulation(rng: Rng): PopulationProfile {
+  const logUniform = (lo: number, hi: number) => Math.exp(rng.uniform(Math.log(lo), Math.log(hi)));
+  const k = 3 + rng.int(4);
+  const pool: number[] = [...VARIED_LEVERAGES];
+  const chosen: number[] = [];
+  while (chosen.length < k) chosen.push(pool.splice(rng.int(pool.length), 1)[0]!);
+  chosen.sort((a, b) => a - b);
+  const raw = chosen.map(() => Math.pow(-Math.log(1 - rng.next()), 1.5));
+  const total = raw.reduce((a, x) => a + x, 0);
+  const weights = {} as Record<Regime, number>;
+  for (const r of REGIMES) weights[r] = AUTO_SCHEDULE[r].weight * logUniform(0.25, 4);
+  return {
+    leverages: chosen,
+    weights: raw.map((x) => x / total),
+    meanHoldSec: logUniform(900, 12 * 3600),
+    openRateScale: logUniform(0.6, 1.8),
+    regime: { weights, durationScale: logUniform(0.5, 2), volScale: rng.uniform(0.7, 1.5) },
+  };
+}
+
 export interface MarketConfig {
+  /** 'varied': draw the population from wide ranges per seed and symbol (default: the fixed default population). */
+  population?: 'default' | 'varied';
   seed: number;
   venues: readonly Venue[];
   oiEventVenues: ReadonlySet<Venue>;
@@ -102,6 +151,7 @@ export class SymbolMarket {
   private readonly trades: StepTrade[] = [];
   private readonly liquidated: SimPosition[] = [];
   private lastTrade: number;
+  readonly population: PopulationProfile;
   now: number;
 
   constructor(
@@ -111,10 +161,12 @@ export class SymbolMarket {
     start: number,
   ) {
     this.rng = new Rng(cfg.seed, salt);
+    // drawn from its own stream, so the default market's random sequence is unchanged
+    this.population = cfg.population === 'varied' ? variedPopulation(new Rng(cfg.seed, (salt ^ 0x5eed5) >>> 0)) : DEFAULT_POPULATION;
     this.now = start;
     this.ticksPerUnit = spec.tick < 1 ? Math.round(1 / spec.tick) : 0;
     this.qtyStepsPerUnit = spec.qtyStep < 1 ? Math.round(1 / spec.qtyStep) : 0;
-    this.process = new PriceProcess(spec, this.rng, start);
+    this.process = new PriceProcess(spec, this.rng, start, this.population.regime);
     this.nextAutoCrowdAt = start + this.rng.exponential(25 * 60_000);
     const weightSum = cfg.venues.reduce((a, v) => a + VENUE_WEIGHT[v], 0);
     const p = spec.basePrice;
@@ -141,18 +193,19 @@ export class SymbolMarket {
   /** An equilibrium-sized population of positions opened over the past hours around the base price. */
   private seedPopulation(v: VenueSim, now: number): void {
     const p = this.spec.basePrice;
-    const n = Math.round(OPEN_RATE_PER_SEC * v.weight * MEAN_HOLD_SEC * 0.7);
+    const pop = this.population;
+    const n = Math.round(OPEN_RATE_PER_SEC * pop.openRateScale * v.weight * pop.meanHoldSec * 0.7);
     const sigmaHour = 0.0054 * this.spec.vol;
     for (let k = 0; k < n; k++) {
       const side: PositionSide = this.rng.chance(0.5) ? 'long' : 'short';
       const entry = p * Math.exp(sigmaHour * Math.sqrt(2 * this.rng.next()) * this.rng.normal());
-      const pos = this.newPosition(v.venue, side, entry, now - this.rng.next() * MEAN_HOLD_SEC * 1000);
+      const pos = this.newPosition(v.venue, side, entry, now - this.rng.next() * pop.meanHoldSec * 1000);
       if (side === 'long' ? pos.liq < p * 0.998 : pos.liq > p * 1.002) v.book.add(pos);
     }
   }
 
   private newPosition(venue: Venue, side: PositionSide, entry: number, openedAt: number): SimPosition {
-    const wanted = LEVERAGES[this.rng.weighted(LEVERAGE_WEIGHTS)]!;
+    const wanted = this.population.leverages[this.rng.weighted(this.population.weights)]!;
     const notional = this.spec.scale * Math.min(SIZE_CAP, this.rng.pareto(SIZE_XM, SIZE_ALPHA));
     const qty = this.roundQty(notional / entry);
     const leverage = allowedLeverage(venue, qty * entry, wanted);
@@ -258,7 +311,7 @@ export class SymbolMarket {
     for (const v of this.venues) {
       const crowd = this.crowd && t0 < this.crowd.until && (!this.crowd.venue || this.crowd.venue === v.venue) ? this.crowd : undefined;
       const pLong = crowd ? (crowd.side === 'long' ? 0.85 : 0.15) : 0.5 + 0.2 * lean;
-      const opens = rng.poisson(OPEN_RATE_PER_SEC * v.weight * regimeOpenRate * (crowd ? crowd.intensity : 1) * s);
+      const opens = rng.poisson(OPEN_RATE_PER_SEC * this.population.openRateScale * v.weight * regimeOpenRate * (crowd ? crowd.intensity : 1) * s);
       for (let k = 0; k < opens; k++) {
         const side: PositionSide = rng.chance(pLong) ? 'long' : 'short';
         const entry = this.roundPrice(side === 'long' ? v.mark + half : v.mark - half);
@@ -267,7 +320,7 @@ export class SymbolMarket {
         trades.push({ t: t0 + rng.int(dt), venue: v, price: entry, qty: pos.qty, side: side === 'long' ? 'buy' : 'sell' });
         flowUsd += (side === 'long' ? 1 : -1) * pos.qty * entry;
       }
-      const closes = rng.poisson((v.book.count * closeRate * s) / MEAN_HOLD_SEC);
+      const closes = rng.poisson((v.book.count * closeRate * s) / this.population.meanHoldSec);
       for (let k = 0; k < closes; k++) {
         const pos = v.book.closeRandom(rng);
         if (!pos) break;

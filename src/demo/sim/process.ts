@@ -56,7 +56,7 @@ const VOL_MULTIPLIER: Record<Regime, number> = {
 };
 
 /** Auto scheduling: relative odds of the next regime and its duration range in minutes. */
-const AUTO_SCHEDULE: Record<Regime, { weight: number; minutes: [number, number] }> = {
+export const AUTO_SCHEDULE: Record<Regime, { weight: number; minutes: [number, number] }> = {
   calm: { weight: 45, minutes: [15, 45] },
   chop: { weight: 25, minutes: [10, 30] },
   'trend-up': { weight: 10, minutes: [10, 30] },
@@ -64,6 +64,13 @@ const AUTO_SCHEDULE: Record<Regime, { weight: number; minutes: [number, number] 
   reversal: { weight: 4, minutes: [20, 40] },
   burst: { weight: 6, minutes: [1.5, 3] },
 };
+
+/** How a varied market departs from the default schedule: per-regime odds and duration multipliers, and a volatility multiplier. */
+export interface RegimeProfile {
+  weights: Record<Regime, number>;
+  durationScale: number;
+  volScale: number;
+}
 
 export class PriceProcess {
   private logF: number;
@@ -93,6 +100,7 @@ export class PriceProcess {
     private readonly spec: SymbolSpec,
     private readonly rng: Rng,
     now: number,
+    private readonly profile?: RegimeProfile,
   ) {
     this.logF = this.homeLog = Math.log(spec.basePrice);
     this.depthUsd = spec.scale * DEPTH_FACTOR;
@@ -109,7 +117,7 @@ export class PriceProcess {
 
   /** Volatility multiplier of the current regime (bursts widen spreads and speed up trading). */
   get volMultiplier(): number {
-    return VOL_MULTIPLIER[this.active];
+    return VOL_MULTIPLIER[this.active] * (this.profile?.volScale ?? 1);
   }
 
   /**
@@ -181,9 +189,10 @@ export class PriceProcess {
 
   private scheduleNext(now: number): void {
     const regimes = REGIMES.filter((r) => r !== this.active);
-    const next = regimes[this.rng.weighted(regimes.map((r) => AUTO_SCHEDULE[r].weight))]!;
+    const weights = this.profile?.weights;
+    const next = regimes[this.rng.weighted(regimes.map((r) => weights?.[r] ?? AUTO_SCHEDULE[r].weight))]!;
     const [lo, hi] = AUTO_SCHEDULE[next].minutes;
-    const minutes = this.rng.uniform(lo, hi);
+    const minutes = this.rng.uniform(lo, hi) * (this.profile?.durationScale ?? 1);
     this.enter(next, now, next === 'reversal' ? { legMs: (minutes * 60_000) / 2 } : {});
     this.activeUntil = now + minutes * 60_000;
   }
@@ -244,6 +253,6 @@ export class PriceProcess {
     }
     if (this.setting === 'auto') drift += (this.homeLog - this.logF) / HOME_REVERSION_S;
     const noise = this.active === 'reversal' ? this.noise : 1;
-    this.logF += drift * s + sigma * VOL_MULTIPLIER[this.active] * noise * Math.sqrt(s) * this.rng.normal();
+    this.logF += drift * s + sigma * this.volMultiplier * noise * Math.sqrt(s) * this.rng.normal();
   }
 }
