@@ -81,6 +81,16 @@ export interface SweepEvent {
   realizedUsd: number;
   /** Window over which realized liquidations were summed, ms. */
   windowMs: number;
+  /**
+   * `crossed`: sent by the snapshot update that saw price trade through the zone (`t` is that
+   * update, realized not counted yet; the zone was in the snapshot just before, taken at
+   * `previousT`). `settled` (also when absent): after the realized window, with `realizedUsd`.
+   */
+  phase?: 'crossed' | 'settled';
+  /** Crossed: seq of the snapshot built at the crossing. */
+  seq?: number;
+  /** Crossed: time of the snapshot just before the crossing (the zone was in it). */
+  previousT?: number;
 }
 
 export interface ExitRequest {

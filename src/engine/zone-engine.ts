@@ -90,12 +90,16 @@ export class ZoneEngine implements ZoneService {
     const events = this.sweepTracker.resolve(now, (symbol) => this.state.venues(symbol).flatMap((vs) => vs.liquidations));
     for (const ev of events) {
       this.records.get(ev.symbol)?.recordSweep(ev);
-      for (const l of this.listeners) {
-        try {
-          l(ev);
-        } catch (err) {
-          this.log('error', 'sweep listener failed', { symbol: ev.symbol, err });
-        }
+      this.emitSweep(Object.freeze({ ...ev, phase: 'settled' as const }));
+    }
+  }
+
+  private emitSweep(ev: SweepEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(ev);
+      } catch (err) {
+        this.log('error', 'sweep listener failed', { symbol: ev.symbol, err });
       }
     }
   }
@@ -186,7 +190,7 @@ export class ZoneEngine implements ZoneService {
     const previous = this.snaps.get(symbol);
     const since = this.lastUpdateT.get(symbol) ?? now;
     const range = this.rangeSince(symbol, since, price);
-    this.sweepTracker.observe(previous, range.low, range.high, now);
+    const crossed = this.sweepTracker.observe(previous, range.low, range.high, now);
 
     let newest = 0;
     for (const vs of venues) if (vs.lastEventTime > newest) newest = vs.lastEventTime;
@@ -205,6 +209,12 @@ export class ZoneEngine implements ZoneService {
     });
     this.snaps.set(symbol, snap);
     this.lastUpdateT.set(symbol, now);
+    // Told at once (the notifier alerts on it within a tick); the realized figure follows as `settled`.
+    for (const z of crossed) {
+      this.emitSweep(
+        Object.freeze({ symbol, zoneId: z.id, side: z.side, low: z.low, high: z.high, t: now, modeledUsd: z.notionalUsd, realizedUsd: 0, windowMs: 0, phase: 'crossed' as const, seq: snap.seq, previousT: previous!.t }),
+      );
+    }
 
     let record = this.records.get(symbol);
     if (!record) {

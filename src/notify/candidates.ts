@@ -8,7 +8,8 @@ import { dedupeKey } from './keys.ts';
 import { nearestZone, proximityPayload, proximityStep, sweepPayload, timeframeContext, type AlertPayload, type Candidate } from './rules.ts';
 import type { SubscriptionIndex } from './subscription-index.ts';
 
-export type PendingEvent = { type: 'signal'; ev: SignalEvent } | { type: 'sweep'; ev: SweepEvent };
+/** Events to alert on this tick; a sweep is a confirmed crossing, with the price that confirmed it. */
+export type PendingEvent = { type: 'signal'; ev: SignalEvent } | { type: 'sweep'; ev: SweepEvent; price?: number };
 
 export interface CandidateInputs {
   t: number;
@@ -71,7 +72,7 @@ export function collectCandidates(inp: CandidateInputs, events: readonly Pending
 function eventCandidates(inp: CandidateInputs, e: PendingEvent, push: (destKey: string, c: Candidate) => void, context: (symbol: string, snap?: SignalSnapshot) => string | undefined): void {
   if (e.type === 'sweep') {
     const ev = e.ev;
-    const payload = sweepPayload(ev, context(ev.symbol));
+    const payload = sweepPayload(ev, context(ev.symbol), e.price);
     for (const m of inp.index.subscribersOf(ev.symbol)) push(m.key, { key: dedupeKey(m.key, ev.symbol, ev.zoneId, 'sweep'), symbol: ev.symbol, kind: 'sweep', payload, zoneUsd: ev.modeledUsd });
     return;
   }

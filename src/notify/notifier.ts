@@ -28,7 +28,7 @@ import type { RatePolicy } from './limiter.ts';
 import { disabledChannelNotice } from './messages.ts';
 import { DeliveryQueue, type AlertMessage, type DeliveryRecord, type QueueLog } from './queue.ts';
 import { renderAlerts } from './render.ts';
-import type { SuppressReason } from './rules.ts';
+import { checkSweep, type SuppressReason } from './rules.ts';
 import type { AlertSource, SourceContext, SourcedAlert } from './sources.ts';
 import { SubscriptionIndex } from './subscription-index.ts';
 
@@ -90,6 +90,8 @@ export class Notifier {
   private readonly decider: Decider;
   private readonly held = new Map<string, AlertMessage[]>();
   private readonly pending: PendingEvent[] = [];
+  /** Sweep crossings waiting for the snapshot that confirms them. */
+  private readonly crossings: SweepEvent[] = [];
   private readonly recent: DeliveryRecord[] = [];
   private readonly deliveryListeners = new Set<(r: DeliveryRecord) => void>();
   private readonly sources: AlertSource[];
@@ -175,9 +177,14 @@ export class Notifier {
     this.pending.push({ type: 'signal', ev });
   }
 
+  /**
+   * Sweep alerts are about crossings (`phase: 'crossed'`), told within a tick once the next
+   * snapshot confirms them (rules.ts `checkSweep`); the settled report five minutes later feeds
+   * the track record, not another alert.
+   */
   onSweep(ev: SweepEvent): void {
     for (const s of this.sources) s.onSweep?.(ev);
-    this.pending.push({ type: 'sweep', ev });
+    if (ev.phase === 'crossed') this.crossings.push(ev);
   }
 
   /** Called for every successful delivery; returns the unsubscribe function. */
@@ -206,7 +213,7 @@ export class Notifier {
       disabled: this.index.disabled.size,
       personal: this.index.personal.size,
       held: this.held.size,
-      pending: this.pending.length,
+      pending: this.pending.length + this.crossings.length,
       conflictNotified: this.decider.conflictNotified.size,
       lastCache: this.decider.lastCache.size,
       dayCache: this.decider.dayCache.size,
@@ -262,6 +269,7 @@ export class Notifier {
     result.released = await this.releaseHeld(t);
 
     const events = this.pending.splice(0);
+    events.push(...this.confirmedSweeps(t, result));
     result.events = events.length;
     const found = collectCandidates(
       { t, index: this.index, zones: this.opts.zones, signals: this.opts.signals, mode: this.mode, toldConflict: (dk, symbol) => this.decider.toldConflict(dk, symbol) },
@@ -281,6 +289,21 @@ export class Notifier {
     await this.index.persistBands(found.dirty);
     result.durationMs = performance.now() - started;
     return result;
+  }
+
+  /** Crossings confirmed by a newer snapshot become sweep events; unconfirmed and stale ones are dropped. */
+  private confirmedSweeps(t: number, result: TickResult): PendingEvent[] {
+    const out: PendingEvent[] = [];
+    const waiting: SweepEvent[] = [];
+    for (const ev of this.crossings.splice(0)) {
+      const snap = this.opts.zones.snapshot(ev.symbol);
+      const check = checkSweep(ev, snap, t);
+      if (check === 'wait') waiting.push(ev);
+      else if (check === 'confirmed') out.push({ type: 'sweep', ev, price: snap!.price });
+      else result.suppressed[check] = (result.suppressed[check] ?? 0) + 1;
+    }
+    this.crossings.push(...waiting);
+    return out;
   }
 
   private tally(result: TickResult, d: DecisionTally): void {

@@ -19,6 +19,8 @@ export interface RenderOptions {
 
 const pct = (x: number) => formatPercent(Math.abs(x));
 const band = (z: { low: number; high: number }, symbol: string) => formatPriceRange(z.low, z.high, symbol);
+/** `12:00:05 UTC`: when something happened (market time). */
+const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
 const sideWord = (side: 'long' | 'short') => (side === 'long' ? 'long-liquidation zone (below price)' : 'short-liquidation zone (above price)');
 
 /** Title of one alert. */
@@ -48,7 +50,9 @@ export function alertLine(a: AlertPayload): string {
         ? `${a.symbol} conflict: timeframes disagree (${a.mode})${a.context ? ` — ${a.context}` : ''}`
         : `${a.symbol} conflict resolved: timeframes agree again (${a.mode})${a.context ? ` — ${a.context}` : ''}`;
     case 'sweep':
-      return `${a.symbol} sweep: ${a.zone.side} zone ${band(a.zone, a.symbol)} traded through — modeled ~${formatUsd(a.modeledUsd)}, realized ≥ ${formatUsd(a.realizedUsd)}`;
+      return a.phase === 'crossed'
+        ? `${a.symbol} sweep: ${a.zone.side} zone ${band(a.zone, a.symbol)} traded through at ${clock(a.t)} — modeled ~${formatUsd(a.modeledUsd)}`
+        : `${a.symbol} sweep: ${a.zone.side} zone ${band(a.zone, a.symbol)} traded through — modeled ~${formatUsd(a.modeledUsd)}, realized ≥ ${formatUsd(a.realizedUsd)}`;
     case 'fading':
       return `${a.symbol} fading ${a.direction} momentum${a.toward ? ` toward the ${a.toward.side} zone ${band(a.toward, a.symbol)} (${pct(a.toward.distancePct)} away)` : ''}`;
     case 'notice':
@@ -91,6 +95,23 @@ function alertBody(a: AlertPayload): { text: string; fields: ReplyField[] } {
       };
     }
     case 'sweep': {
+      if (a.phase === 'crossed') {
+        return {
+          text: [
+            `${a.symbol} traded through the ${sideWord(a.zone.side)} ${band(a.zone, a.symbol)} at ${clock(a.t)}${a.price !== undefined ? `; price now ${formatPrice(a.price, a.symbol)}` : ''}.`,
+            `Modeled ~${formatUsd(a.modeledUsd)} of ${a.zone.side} liquidations there: that liquidity is now largely consumed.`,
+            a.context ? `Timeframes: ${a.context}.` : undefined,
+            ESTIMATE_NOTE,
+          ]
+            .filter(Boolean)
+            .join('\n'),
+          fields: [
+            { name: 'Zone', value: `${a.zone.side} ${band(a.zone, a.symbol)}`, inline: true },
+            { name: 'Modeled', value: formatUsd(a.modeledUsd), inline: true },
+            { name: 'Crossed', value: clock(a.t), inline: true },
+          ],
+        };
+      }
       const ratio = a.modeledUsd > 0 ? formatFraction(a.realizedUsd / a.modeledUsd) : undefined;
       return {
         text: [

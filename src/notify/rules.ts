@@ -86,7 +86,17 @@ interface PayloadBase {
 export type AlertPayload =
   | (PayloadBase & { kind: 'proximity'; price: number; zone: ZoneBrief; distancePct: number; dataAgeMs: number; venues: string[] })
   | (PayloadBase & { kind: 'conflict'; phase: 'start' | 'end'; mode: string; price?: number; nearest?: ZoneBrief & { distancePct: number } })
-  | (PayloadBase & { kind: 'sweep'; zone: Pick<ZoneBrief, 'id' | 'side' | 'low' | 'high'>; modeledUsd: number; realizedUsd: number; windowMs: number })
+  | (PayloadBase & {
+      kind: 'sweep';
+      zone: Pick<ZoneBrief, 'id' | 'side' | 'low' | 'high'>;
+      modeledUsd: number;
+      realizedUsd: number;
+      windowMs: number;
+      /** `crossed`: told at the crossing (`t`), realized not counted yet; `settled`: with the realized figure. */
+      phase?: 'crossed' | 'settled';
+      /** Crossed: price when the crossing was confirmed. */
+      price?: number;
+    })
   | (PayloadBase & { kind: 'fading'; mode: string; direction: 'up' | 'down' | 'neutral'; price?: number; toward?: ZoneBrief & { distancePct: number } })
   | { kind: 'notice'; symbol: string; t: number; title: string; text: string }
   | PositionAlertPayload;
@@ -165,7 +175,7 @@ export function nearestZone(snap: ZoneSnapshot | undefined, direction: 'up' | 'd
   return { ...zoneBrief(best), distancePct: round(edgeDistancePct(snap.price, best) * (best.low > snap.price ? 1 : -1), 4) };
 }
 
-export function sweepPayload(ev: SweepEvent, context: string | undefined): AlertPayload {
+export function sweepPayload(ev: SweepEvent, context: string | undefined, price?: number): AlertPayload {
   return {
     kind: 'sweep',
     symbol: ev.symbol,
@@ -174,8 +184,28 @@ export function sweepPayload(ev: SweepEvent, context: string | undefined): Alert
     modeledUsd: ev.modeledUsd,
     realizedUsd: ev.realizedUsd,
     windowMs: ev.windowMs,
+    phase: ev.phase ?? 'settled',
+    ...(price !== undefined ? { price } : {}),
     ...(context ? { context } : {}),
   };
+}
+
+/** How long after a crossing a sweep alert may still go out (a tick or two; later it is old news). */
+export const SWEEP_FRESH_MS = 60_000;
+
+export type SweepCheck = 'confirmed' | 'wait' | 'unconfirmed' | 'stale';
+
+/**
+ * Whether a sweep crossing is confirmed by the snapshot after it: a snapshot newer than the one
+ * built at the crossing (`ev.seq`) whose price has not gone back to the side price came from
+ * (a long zone lies below price: still at or below its top; a short zone: at or above its bottom).
+ * One print that undoes itself is not a sweep to alert on. Too old a crossing is stale.
+ */
+export function checkSweep(ev: Pick<SweepEvent, 'side' | 'low' | 'high' | 't' | 'seq'>, snap: Pick<ZoneSnapshot, 'price' | 'seq'> | undefined, now: number): SweepCheck {
+  if (now - ev.t > SWEEP_FRESH_MS) return 'stale';
+  if (!snap || (ev.seq !== undefined && snap.seq <= ev.seq)) return 'wait';
+  const held = ev.side === 'long' ? snap.price <= ev.high : snap.price >= ev.low;
+  return held ? 'confirmed' : 'unconfirmed';
 }
 
 // ---------- per-destination decision ----------
@@ -196,7 +226,7 @@ export interface Candidate {
 
 export { dedupeKey, utcDay } from './keys.ts';
 
-export type SuppressReason = 'kind-off' | 'disabled' | 'duplicate' | 'cooldown' | 'daily-cap' | 'below-size' | 'not-personal';
+export type SuppressReason = 'kind-off' | 'disabled' | 'duplicate' | 'cooldown' | 'daily-cap' | 'below-size' | 'not-personal' | 'unconfirmed' | 'stale';
 
 export interface DestinationView {
   settings: AlertSettings;

@@ -39,6 +39,7 @@ export class PositionWatcher implements AlertSource {
   constructor(private readonly opts: PositionWatcherOptions) {}
 
   onSweep(ev: SweepEvent): void {
+    if (ev.phase === 'settled') return; // the crossing itself was told minutes earlier
     this.swept.add(ev.zoneId);
   }
 

@@ -95,7 +95,7 @@ describe('ZoneEngine', () => {
     expect(b.zones.map((z) => z.id)).toEqual(a.zones.map((z) => z.id));
   });
 
-  it('emits a sweep with realized liquidations once the window closes', () => {
+  it('emits the crossing at once, then the sweep with realized liquidations once the window closes', () => {
     const { state, engine, tick, now } = setup();
     const snap = engine.snapshot('ETH')!;
     const target = snap.zones.find((z) => z.side === 'long')!;
@@ -107,12 +107,15 @@ describe('ZoneEngine', () => {
     }
     state.apply(liquidation('ETH', 'bybit', now(), 'long', target.peak, 123_000));
     engine.update();
-    expect(seen).toEqual([]);
+    // The crossing, told by the update that saw it: a zone of the snapshot just before, on the side price crossed.
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ phase: 'crossed', symbol: 'ETH', zoneId: target.id, side: 'long', t: now(), seq: snap.seq + 1, previousT: snap.t, realizedUsd: 0 });
+    expect(engine.snapshot('ETH')!.price).toBeLessThan(target.low);
     expect(engine.snapshot('ETH')!.zones.some((z) => z.id === target.id)).toBe(false); // consumed
     tick(5 * MIN);
     engine.update();
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ symbol: 'ETH', zoneId: target.id, side: 'long', modeledUsd: target.notionalUsd, realizedUsd: 123_000 });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toMatchObject({ phase: 'settled', symbol: 'ETH', zoneId: target.id, side: 'long', modeledUsd: target.notionalUsd, realizedUsd: 123_000 });
     expect(engine.trackRecord('ETH')).toMatch(/1 sweep, realized ≥ \$123k/);
     off();
   });

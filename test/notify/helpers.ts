@@ -37,16 +37,19 @@ export class FakeZones {
   private readonly zonesBySymbol = new Map<string, ZoneSpec[]>();
   private readonly prices = new Map<string, number>();
   t = 0;
+  /** Snapshot sequence number: bumped by every setPrice (a new snapshot). */
+  seq = 0;
   setZones(symbol: string, zones: ZoneSpec[]): void {
     this.zonesBySymbol.set(symbol, zones);
   }
   setPrice(symbol: string, price: number): void {
     this.prices.set(symbol, price);
+    this.seq++;
   }
   snapshot(symbol: string): ZoneSnapshot | undefined {
     const p = this.prices.get(symbol);
     if (p === undefined) return undefined;
-    return snapshot(symbol, p, this.zonesBySymbol.get(symbol) ?? [], this.t);
+    return snapshot(symbol, p, this.zonesBySymbol.get(symbol) ?? [], this.t, this.seq);
   }
 }
 

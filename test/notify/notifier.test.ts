@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SweepEvent } from '../../src/engine/types.ts';
 import { conflictEvent, signalSnapshot, type ZoneSpec } from './helpers.ts';
 import { harness, T0, tgGroupAdmin, tgUser, type Harness } from './setup.ts';
 
@@ -187,14 +188,46 @@ describe('notifier: conflict, sweep and fading alerts', () => {
     expect(h.sender.delivered).toHaveLength(0);
   });
 
-  it('reports a sweep with modeled against realized liquidations', async () => {
+  const crossing = (t: number, seq: number, extra: Partial<SweepEvent> = {}): SweepEvent => ({
+    symbol: 'ETH', zoneId: 'ETH:L:2900', side: 'long', low: 2880, high: 2900, t, modeledUsd: 30e6, realizedUsd: 0, windowMs: 0, phase: 'crossed', seq, previousT: t - 3000, ...extra,
+  });
+
+  it('tells a sweep within a tick of the crossing, once the next snapshot confirms it, saying when it happened', async () => {
     const h = await ethHarness();
-    h.notifier.onSweep({ symbol: 'ETH', zoneId: 'ETH:L:2900', side: 'long', low: 2880, high: 2900, t: T0, modeledUsd: 30e6, realizedUsd: 12e6, windowMs: 5 * MIN });
+    const sweeps = () => h.sender.delivered.filter((d) => (d.reply.data as { kind: string }).kind === 'sweep');
+    h.zones.setPrice('ETH', 2875); // the snapshot built at the crossing
     await h.step();
-    const r = h.sender.delivered[0]!.reply;
+    h.notifier.onSweep(crossing(T0 + 5_000, h.zones.seq));
+    await h.step();
+    expect(sweeps()).toHaveLength(0); // no newer snapshot yet: waits
+    h.zones.setPrice('ETH', 2872);
+    h.clock.advanceBy(10_000);
+    await h.step();
+    expect(sweeps()).toHaveLength(1);
+    const r = sweeps()[0]!.reply;
     expect(r.title).toBe('ETH: long zone swept');
-    expect(r.text).toMatch(/Modeled ~\$30M; realized at least \$12M within 5 min \(40% of the model\)/);
-    expect(r.text).toMatch(/lower bound/);
+    expect(r.text).toMatch(/ETH traded through the long-liquidation zone \(below price\) 2,880–2,900 at 12:00:05 UTC; price now 2,872/);
+    expect(r.text).toMatch(/Modeled ~\$30M/);
+    expect((r.data as { kind: string }).kind).toBe('sweep');
+    // Once per cluster id: the same zone crossing again is not told again, nor is the settled report.
+    h.notifier.onSweep(crossing(h.clock.now(), h.zones.seq - 1));
+    h.notifier.onSweep({ ...crossing(h.clock.now(), 0), phase: 'settled', realizedUsd: 12e6, windowMs: 5 * MIN });
+    h.zones.setPrice('ETH', 2870);
+    await h.step();
+    expect(sweeps()).toHaveLength(1);
+  });
+
+  it('drops a crossing the next snapshot does not confirm, or one too old to be news', async () => {
+    const h = await ethHarness();
+    h.zones.setPrice('ETH', 2875);
+    h.notifier.onSweep(crossing(T0, h.zones.seq));
+    h.zones.setPrice('ETH', 2990); // back above the zone at once: one bad print, not a sweep
+    const r = await h.step();
+    expect(r.suppressed.unconfirmed).toBe(1);
+    h.notifier.onSweep(crossing(T0 - 5 * MIN, h.zones.seq - 1, { zoneId: 'ETH:L:2850', low: 2840, high: 2850 }));
+    h.zones.setPrice('ETH', 2830);
+    expect((await h.step()).suppressed.stale).toBe(1);
+    expect(h.sender.delivered.filter((d) => (d.reply.data as { kind: string }).kind === 'sweep')).toHaveLength(0);
   });
 
   it('keeps fading-momentum alerts off by default', async () => {
