@@ -32,7 +32,7 @@ export function makeSnapshot(symbol = 'ETH', price = 3150, seq = 1): ZoneSnapsho
     const high = centre + halfWidth;
     const near = side === 'long' ? high : low;
     return {
-      id: `${symbol}:${side === 'long' ? 'L' : 'S'}:${Math.round(centre)}`,
+      id: `${symbol}:${side === 'long' ? 'L' : 'S'}:${Number(centre.toPrecision(5))}`,
       side,
       low,
       high,

@@ -10,9 +10,9 @@ import type { ReplyImage } from './reply.ts';
 import type { ChartService } from './services.ts';
 import { CHART_FONT_FAMILY, chartFontFiles } from './fonts.ts';
 import { formatPrice, formatUsd } from '../format/numbers.ts';
+import { CHART_HEIGHT, CHART_WIDTH, PLOT, PLOT_WIDTH, priceChartLayout, priceToPx, type PriceChartLayout } from './chart-layout.ts';
 
-export const CHART_WIDTH = 960;
-export const CHART_HEIGHT = 540;
+export { CHART_HEIGHT, CHART_WIDTH } from './chart-layout.ts';
 
 const COLORS = {
   background: '#15171c',
@@ -44,16 +44,14 @@ export function formatAge(ms: number): string {
 const VENUE_LABEL: Record<string, string> = { binance: 'Binance', bybit: 'Bybit' };
 
 interface PriceLine {
+  /** Stable id (`price`, `entry`, `T1`, `stop`, `liq`). */
+  id: string;
   price: number;
   label: string;
   color: string;
   dashed?: boolean;
-}
-
-/** Power of ten that brings a price to at least ~1000, so axis maths stays well away from rounding. */
-function priceScale(price: number): number {
-  if (!(price > 0) || price >= 1000) return 1;
-  return 10 ** (3 - Math.floor(Math.log10(price)));
+  /** Lower is kept first when labels collide. */
+  priority: number;
 }
 
 /**
@@ -78,64 +76,71 @@ export function priceRange(snapshot: ZoneSnapshot, extra: number[]): [number, nu
   return [lo, hi];
 }
 
+/** The layout decisions behind a map or plan chart. */
+function chartLayout(snapshot: ZoneSnapshot, lines: PriceLine[]): PriceChartLayout {
+  const priceLine: PriceLine = { id: 'price', price: snapshot.price, label: lines.length ? 'price' : `price ${formatPrice(snapshot.price, snapshot.symbol)}`, color: COLORS.price, priority: 0 };
+  return priceChartLayout({
+    symbol: snapshot.symbol,
+    price: snapshot.price,
+    binSize: snapshot.binSize,
+    zones: snapshot.zones,
+    lines: [priceLine, ...lines],
+    range: priceRange(
+      snapshot,
+      lines.map((l) => l.price),
+    ),
+  });
+}
+
 function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): ChartOption {
-  const [xMin, xMax] = priceRange(
-    snapshot,
-    lines.map((l) => l.price),
-  );
-  // echarts rounds tiny axis values (PEPE trades near 1e-5), so plot in scaled units and
-  // format labels back in real prices.
-  const scale = priceScale(snapshot.price);
-  const X = (p: number) => p * scale;
-  const plotWidthPx = CHART_WIDTH - 90 - 40;
-  const binPx = snapshot.binSize > 0 ? (plotWidthPx * snapshot.binSize) / (xMax - xMin) : 4;
+  const layout = chartLayout(snapshot, lines);
+  const { axis } = layout;
+  // Plotted in display units (PEPE ×10⁶): echarts rounds tiny axis values, and the labels say the unit.
+  const factor = axis.scale.factor;
+  const X = (p: number) => p * factor;
+  const binPx = snapshot.binSize > 0 ? (PLOT_WIDTH * snapshot.binSize) / (axis.max - axis.min) : 4;
   const barWidth = Math.max(1, Math.min(40, binPx * 0.85));
 
-  const inView = (price: number) => price >= xMin && price <= xMax;
+  const inView = (price: number) => price >= axis.min && price <= axis.max;
   const longData = snapshot.bins.filter((b) => b.longUsd > 0 && inView(b.price)).map((b) => [X(b.price), b.longUsd]);
   const shortData = snapshot.bins.filter((b) => b.shortUsd > 0 && inView(b.price)).map((b) => [X(b.price), b.shortUsd]);
-  const half = (snapshot.binSize || 0) / 2;
-  const visibleZones = snapshot.zones.filter((z) => z.high + half > xMin && z.low - half < xMax);
-  // Labels (rank and size) on the three nearest zones per side and any top-3 zone in view,
-  // staggered so they never overlap; the rest are shaded only.
-  const nearest = (side: 'long' | 'short') =>
-    visibleZones
-      .filter((z) => z.side === side)
-      .sort((a, b) => Math.abs(a.distancePct) - Math.abs(b.distancePct))
-      .slice(0, 3);
-  const labelledIds = new Set([...nearest('long'), ...nearest('short'), ...visibleZones.filter((z) => z.rank <= 3)].map((z) => z.id));
-  const labelled = visibleZones.filter((z) => labelledIds.has(z.id));
-  const zoneRows = staggerLabels(
-    labelled.map((z) => {
-      const text = `#${z.rank} ${formatUsd(z.notionalUsd)}`;
-      return { x: ((Math.max(xMin, Math.min(xMax, (z.low + z.high) / 2)) - xMin) / (xMax - xMin)) * plotWidthPx, width: text.length * 7 + 10 };
-    }),
-    3,
-  );
-  const rowOf = new Map(labelled.map((z, i) => [z.id, zoneRows[i]!]));
+
+  const zoneLabel = new Map(layout.zoneLabels.map((l) => [l.id, l]));
   const zoneArea = (side: 'long' | 'short') =>
-    visibleZones
-      .filter((z) => z.side === side)
-      .map((z) => {
-        const row = rowOf.get(z.id);
+    layout.shading
+      .filter((s) => s.side === side)
+      .map((s) => {
+        const label = zoneLabel.get(s.id);
+        const shown = label?.row !== undefined;
         return [
           {
-            xAxis: X(Math.max(xMin, z.low - half)),
-            name: row === undefined ? '' : `#${z.rank} ${formatUsd(z.notionalUsd)}`,
-            label: { offset: [0, (row ?? 0) * 14] },
+            xAxis: X(s.from),
+            name: shown ? label!.text : '',
+            // The layout may have slid the label off a plan line: offset from the area's centre.
+            label: { show: shown, offset: [(label?.x ?? 0) - priceToPx((s.from + s.to) / 2, axis), (label?.row ?? 0) * 16] },
           },
-          { xAxis: X(Math.min(xMax, z.high + half)) },
+          { xAxis: X(s.to) },
         ];
       });
+  // A zone running past the chart edge gets an arrow at that edge (also when its label was dropped).
+  const arrows = layout.shading.flatMap((s) => {
+    const color = s.side === 'long' ? COLORS.long : COLORS.short;
+    const y = PLOT.top + CHART_PLOT_HEIGHT / 2;
+    const mk = (x: number, dir: -1 | 1) => ({
+      type: 'polygon',
+      silent: true,
+      shape: { points: [[x + dir * 9, y], [x, y - 7], [x, y + 7]] },
+      style: { fill: color, opacity: 0.9 },
+    });
+    return [...(s.continuesLeft ? [mk(PLOT.left + 1, -1)] : []), ...(s.continuesRight ? [mk(CHART_WIDTH - PLOT.right - 1, 1)] : [])];
+  });
 
-  const allLines: PriceLine[] = [{ price: snapshot.price, label: lines.length ? 'price' : `price ${formatPrice(snapshot.price, snapshot.symbol)}`, color: COLORS.price }, ...lines];
-  const labelRows = staggerLabels(
-    allLines.map((l) => ({ x: ((l.price - xMin) / (xMax - xMin)) * plotWidthPx, width: l.label.length * 7 + 8 })),
-    3,
-  );
+  const allLines: PriceLine[] = [{ id: 'price', price: snapshot.price, label: layout.lineLabels.find((l) => l.id === 'price')?.text ?? 'price', color: COLORS.price, priority: 0 }, ...lines];
+  const lineLabel = new Map(layout.lineLabels.map((l) => [l.id, l]));
   const venues = snapshot.venues.map((v) => VENUE_LABEL[v] ?? v).join(' + ') || 'no venues';
   const when = new Date(snapshot.t).toISOString().slice(11, 16);
   const empty = longData.length === 0 && shortData.length === 0;
+  const tickSet = axis.ticks.map((t) => X(t.price));
 
   return {
     animation: false,
@@ -143,13 +148,11 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
     textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text },
     title: {
       text: title,
-      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC${
-        lines.length ? `\nprice ${formatPrice(snapshot.price, snapshot.symbol)} · ${lines.map((l) => `${l.label} ${formatPrice(l.price, snapshot.symbol)}`).join(' · ')}` : ''
-      }`,
+      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC\n${layout.detail}`,
       left: 16,
       top: 10,
       textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text, fontSize: 18, fontWeight: 'bold' },
-      subtextStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.muted, fontSize: 12 },
+      subtextStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.muted, fontSize: 12, lineHeight: 16 },
     },
     legend: {
       right: 16,
@@ -158,38 +161,47 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
       textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text, fontSize: 12 },
       data: ['Long liquidations', 'Short liquidations'],
     },
-    grid: { left: 90, right: 40, top: 104, bottom: 56 },
+    grid: { left: PLOT.left, right: PLOT.right, top: PLOT.top, bottom: PLOT.bottom },
     xAxis: {
       type: 'value',
-      min: X(xMin),
-      max: X(xMax),
-      name: 'Price',
+      min: X(axis.min),
+      max: X(axis.max),
+      interval: X(axis.step),
+      name: axis.title,
       nameLocation: 'middle',
       nameGap: 30,
       nameTextStyle: { color: COLORS.muted, fontFamily: CHART_FONT_FAMILY },
       axisLine: { lineStyle: { color: COLORS.grid } },
-      axisLabel: { color: COLORS.muted, fontFamily: CHART_FONT_FAMILY, formatter: (v: number) => formatPrice(v / scale),
-        hideOverlap: true,
-        showMinLabel: false,
-        showMaxLabel: false,
-       },
+      axisLabel: {
+        color: COLORS.muted,
+        fontFamily: CHART_FONT_FAMILY,
+        // Labels come from the layout (the interval fixes where ticks fall); nearest tick by value.
+        formatter: (v: number) => axis.ticks[nearestIndex(tickSet, v)]?.label ?? '',
+      },
       splitLine: { show: false },
     },
     yAxis: {
       type: 'value',
+      name: 'Estimated liquidations per bin (USD)',
+      nameLocation: 'middle',
+      nameGap: 62,
+      nameTextStyle: { color: COLORS.muted, fontFamily: CHART_FONT_FAMILY, fontSize: 11 },
       axisLabel: { color: COLORS.muted, fontFamily: CHART_FONT_FAMILY, formatter: (v: number) => formatUsd(v) },
       splitLine: { lineStyle: { color: COLORS.grid } },
     },
-    graphic: empty
-      ? [
-          {
-            type: 'text',
-            left: 'center',
-            top: 'middle',
-            style: { text: 'No estimated liquidation levels yet', fill: COLORS.muted, fontSize: 16, fontFamily: CHART_FONT_FAMILY },
-          },
-        ]
-      : [],
+    graphic: [
+      ...(empty
+        ? [
+            {
+              type: 'text',
+              left: 'center',
+              top: 'middle',
+              style: { text: 'No estimated liquidation levels yet', fill: COLORS.muted, fontSize: 16, fontFamily: CHART_FONT_FAMILY },
+            },
+          ]
+        : []),
+      ...arrows,
+    ],
     series: [
       {
         name: 'Long liquidations',
@@ -205,24 +217,30 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
         markArea: {
           silent: true,
           itemStyle: { color: COLORS.longZone },
-          label: { color: COLORS.long, fontFamily: CHART_FONT_FAMILY, fontSize: 11, position: 'insideTop' },
+          label: { color: COLORS.long, fontFamily: CHART_FONT_FAMILY, fontSize: 11, position: 'insideTop', ...LABEL_BOX },
           data: zoneArea('long'),
         },
         markLine: {
           silent: true,
           symbol: 'none',
-          data: allLines.map((l, i) => ({
-            xAxis: X(l.price),
-            lineStyle: { color: l.color, width: 1.5, type: l.dashed ? 'dashed' : 'solid' },
-            label: {
-              formatter: l.label,
-              color: l.color,
-              fontFamily: CHART_FONT_FAMILY,
-              fontSize: 11,
-              position: 'end',
-              distance: 4 + labelRows[i]! * 14,
-            },
-          })),
+          data: allLines
+            .filter((l) => lineLabel.has(l.id))
+            .map((l) => {
+              const placed = lineLabel.get(l.id)!;
+              return {
+                xAxis: X(l.price),
+                lineStyle: { color: l.color, width: 1.5, type: l.dashed ? 'dashed' : 'solid' },
+                label: {
+                  show: placed.row !== undefined,
+                  formatter: placed.text,
+                  color: l.color,
+                  fontFamily: CHART_FONT_FAMILY,
+                  fontSize: 11,
+                  position: 'end',
+                  distance: 4 + (placed.row ?? 0) * 14,
+                },
+              };
+            }),
         },
       },
       {
@@ -237,7 +255,7 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
         markArea: {
           silent: true,
           itemStyle: { color: COLORS.shortZone },
-          label: { color: COLORS.short, fontFamily: CHART_FONT_FAMILY, fontSize: 11, position: 'insideTop' },
+          label: { color: COLORS.short, fontFamily: CHART_FONT_FAMILY, fontSize: 11, position: 'insideTop', ...LABEL_BOX },
           data: zoneArea('short'),
         },
       },
@@ -245,23 +263,34 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
   };
 }
 
-/**
- * Row (0 = nearest the plot) for each line label so labels of nearby lines do not overlap:
- * greedy by x, first row whose last label ends before this one starts.
- */
-export function staggerLabels(labels: { x: number; width: number }[], rows: number): number[] {
-  const order = labels.map((l, i) => i).sort((a, b) => labels[a]!.x - labels[b]!.x);
-  const rowEnd = new Array<number>(rows).fill(-Infinity);
-  const result = new Array<number>(labels.length).fill(0);
-  for (const i of order) {
-    const { x, width } = labels[i]!;
-    const start = x - width / 2;
-    let row = rowEnd.findIndex((end) => end <= start);
-    if (row < 0) row = rowEnd.indexOf(Math.min(...rowEnd));
-    rowEnd[row] = x + width / 2;
-    result[i] = row;
-  }
-  return result;
+const CHART_PLOT_HEIGHT = CHART_HEIGHT - PLOT.top - PLOT.bottom;
+/** Zone labels sit on a background chip so a plan line crossing a zone never strikes through its text. */
+const LABEL_BOX = { backgroundColor: 'rgba(21, 23, 28, 0.85)', padding: [1, 3], borderRadius: 2 };
+
+function nearestIndex(values: number[], v: number): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (Math.abs(values[i]! - v) < Math.abs(values[best]! - v)) best = i;
+  return best;
+}
+
+function planLines(plan: ExitPlan): PriceLine[] {
+  const r = plan.request;
+  return [
+    { id: 'entry', price: r.entry, label: 'entry', color: COLORS.entry, dashed: true, priority: 3 },
+    ...plan.targets.map((t, i) => ({ id: `T${i + 1}`, price: t.price, label: `T${i + 1}`, color: COLORS.target, dashed: true, priority: 4 + i })),
+    ...(plan.stop ? [{ id: 'stop', price: plan.stop.price, label: 'stop', color: COLORS.stop, dashed: true, priority: 2 }] : []),
+    { id: 'liq', price: plan.liquidationPrice, label: 'liq', color: COLORS.liquidation, priority: 1 },
+  ].filter((l) => Number.isFinite(l.price) && l.price > 0);
+}
+
+/** Pure: the layout decisions of a /zones map (axis, labels kept/dropped, shadings). */
+export function zonesChartLayout(snapshot: ZoneSnapshot): PriceChartLayout {
+  return chartLayout(snapshot, []);
+}
+
+/** Pure: the layout decisions of an /exit plan chart. */
+export function exitChartLayout(snapshot: ZoneSnapshot, plan: ExitPlan): PriceChartLayout {
+  return chartLayout(snapshot, planLines(plan));
 }
 
 /** Pure: the echarts option for a /zones liquidation map. */
@@ -272,13 +301,7 @@ export function zonesChartOption(snapshot: ZoneSnapshot): ChartOption {
 /** Pure: the echarts option for an /exit plan drawn on the liquidation map. */
 export function exitChartOption(snapshot: ZoneSnapshot, plan: ExitPlan): ChartOption {
   const r = plan.request;
-  const lines: PriceLine[] = [
-    { price: r.entry, label: 'entry', color: COLORS.entry, dashed: true },
-    ...plan.targets.map((t, i) => ({ price: t.price, label: `T${i + 1}`, color: COLORS.target, dashed: true })),
-    ...(plan.stop ? [{ price: plan.stop.price, label: 'stop', color: COLORS.stop, dashed: true }] : []),
-    { price: plan.liquidationPrice, label: 'liq', color: COLORS.liquidation },
-  ].filter((l) => Number.isFinite(l.price) && l.price > 0);
-  return baseOption(snapshot, `${snapshot.symbol} ${r.side} ${r.leverage}x exit plan`, lines);
+  return baseOption(snapshot, `${snapshot.symbol} ${r.side} ${r.leverage}x exit plan`, planLines(plan));
 }
 
 /** SVG via echarts server-side rendering (no DOM). */

@@ -205,7 +205,8 @@ export function priceScaleFor(price: number): PriceScale {
 export function formatAxisPrice(p: number, interval: number, scale: PriceScale = priceScaleFor(p)): string {
   const v = p * scale.factor;
   const step = Math.abs(interval * scale.factor);
-  const decimals = step > 0 && Number.isFinite(step) ? Math.max(0, -Math.floor(Math.log10(step) + 1e-9)) : 2;
+  // As many decimals as the step itself has (a 0.25 step needs two): labels never round a tick.
+  const decimals = step > 0 && Number.isFinite(step) ? tickDecimals(Number(step.toPrecision(12))) : 2;
   return fixed(Math.abs(v) < step * 1e-6 ? 0 : v, decimals);
 }
 

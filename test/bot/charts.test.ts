@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createChartService, exitChartOption, renderChartSvg, staggerLabels, zonesChartOption } from '../../src/bot/charts.ts';
+import { createChartService, exitChartOption, renderChartSvg, zonesChartOption } from '../../src/bot/charts.ts';
 import { makePlan, makeSnapshot } from '../../testkit/chat-services.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -74,9 +74,7 @@ describe('chart service', () => {
   it('shows tiny prices (PEPE) with their real digits', () => {
     const svg = renderChartSvg(zonesChartOption(makeSnapshot('PEPE', 0.00001234, 1)));
     expect(svg).toContain('price 0.0₄1234');
+    expect(svg).toContain('Price (USD × 10⁻⁶)');
   });
 
-  it('staggers labels of nearby lines onto different rows', () => {
-    expect(staggerLabels([{ x: 100, width: 60 }, { x: 120, width: 60 }, { x: 400, width: 60 }], 3)).toEqual([0, 1, 0]);
-  });
 });
