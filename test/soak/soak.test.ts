@@ -11,6 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSoak, type BufferSizes, type Checkpoint, type SoakRun } from '../../testkit/soak.ts';
+import { ALERT_KINDS } from '../../src/store/settings.ts';
 
 const HOUR = 3_600_000;
 const WINDOW_MS = 6 * HOUR;
@@ -116,7 +117,8 @@ describe('soak: 24 simulated hours, 7 symbols × 2 venues, 300 destinations', ()
       expect(b.notifier.dests).toBe(DESTINATIONS);
       expect(b.notifier.held).toBe(0);
       expect(b.notifier.pending).toBe(0);
-      expect(b.notifier.lastCache).toBeLessThanOrEqual(run.subscriptions);
+      // cooldowns are per (destination, symbol, kind): at most one entry per subscription and kind
+      expect(b.notifier.lastCache).toBeLessThanOrEqual(run.subscriptions * ALERT_KINDS.length);
       expect(b.notifier.conflictNotified).toBeLessThanOrEqual(run.subscriptions);
       expect(b.notifier.recent).toBeLessThanOrEqual(200);
       // one entry per destination and UTC day: hour 24 is the first instant of day two
