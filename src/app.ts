@@ -334,7 +334,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     }
     // Discord shard children (spawned by `run --shards`) leave Telegram to a separate bot process:
     // two pollers on one token would steal each other's updates.
-    if (config.TELEGRAM_TOKEN && process.env.SHARDING_MANAGER !== 'true') {
+    if (config.TELEGRAM_TOKEN && !config.shardChild) {
       const { startTelegram } = await import('./platforms/telegram/index.ts');
       const t = await startTelegram({ token: config.TELEGRAM_TOKEN, apiRoot: config.TELEGRAM_API_ROOT || undefined, registry, services, log: logFn(logger, 'telegram') });
       telegramBot = t.bot.botInfo.username;

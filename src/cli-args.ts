@@ -1,4 +1,5 @@
-/** Parsing of the `liqzone` command line: a verb, flags, positionals. Errors are values. */
+/** Parsing of the `liqzone` command line (node:util parseArgs): a verb, flags, positionals. Errors are values. */
+import { parseArgs } from 'node:util';
 
 export const VERBS = ['run', 'console', 'demo', 'replay', 'record', 'evaluate', 'deploy-commands', 'help'] as const;
 export type Verb = (typeof VERBS)[number];
@@ -33,76 +34,85 @@ Commands:
                            (default horizon 60 min; snapshots every horizon/6)
   deploy-commands [--guild ID]
                            register slash commands with Discord (global, or one guild)
-  help                     this text`;
+  help, --help, -h         this text
 
+Configuration comes from the environment; a .env file in the working directory is read too
+(the environment wins). See .env.example for every key.`;
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  demo: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  out: { type: 'string' },
+  guild: { type: 'string' },
+  shards: { type: 'string' },
+  minutes: { type: 'string' },
+  horizon: { type: 'string' },
+  speed: { type: 'string' },
+} as const;
+
+/** `liqzone [VERB] [options]` via node:util parseArgs; `--help`/`-h` anywhere means the help verb. */
 export function parseCli(argv: string[]): CliArgs | { error: string } {
-  const [verbRaw, ...rest] = argv;
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    return { error: cliError(err as Error & { code?: string }) };
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return { verb: 'help', json: false, demo: false };
+  const [verbRaw, ...rest] = positionals;
   const verb = (verbRaw ?? 'run') as Verb;
   if (!VERBS.includes(verb)) return { error: `Unknown command "${verbRaw}".` };
-  const args: CliArgs = { verb, json: false, demo: false };
-  const positionals: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    const value = (): string | undefined => {
-      const eq = a.indexOf('=');
-      if (eq > 0) return a.slice(eq + 1);
-      return rest[++i];
-    };
-    const name = a.split('=')[0];
-    switch (name) {
-      case '--json':
-        args.json = true;
-        break;
-      case '--demo':
-        args.demo = true;
-        break;
-      case '--out': {
-        const v = value();
-        if (!v) return { error: '--out needs a file path' };
-        args.out = v;
-        break;
-      }
-      case '--guild': {
-        const v = value();
-        if (!v || !/^\d{5,25}$/.test(v)) return { error: '--guild needs a numeric guild id' };
-        args.guild = v;
-        break;
-      }
-      case '--shards': {
-        const v = Number(value());
-        if (!Number.isInteger(v) || v < 1 || v > 64) return { error: '--shards needs an integer from 1 to 64' };
-        args.shards = v;
-        break;
-      }
-      case '--minutes': {
-        const v = Number(value());
-        if (!(v > 0) || v > 7 * 24 * 60) return { error: '--minutes needs a positive number of minutes' };
-        args.minutes = v;
-        break;
-      }
-      case '--horizon': {
-        const v = Number(value());
-        if (!(v > 0) || v > 24 * 60) return { error: '--horizon needs a positive number of minutes (at most 1440)' };
-        args.horizon = v;
-        break;
-      }
-      case '--speed': {
-        const v = Number(value());
-        if (!(v >= 1) || v > 1000) return { error: '--speed needs a number from 1 to 1000' };
-        args.speed = v;
-        break;
-      }
-      default:
-        if (a.startsWith('--')) return { error: `Unknown option ${a}` };
-        positionals.push(a);
-    }
+  const args: CliArgs = { verb, json: v.json ?? false, demo: v.demo ?? false };
+  if (v.out !== undefined) {
+    if (!v.out) return { error: '--out needs a file path' };
+    args.out = v.out;
+  }
+  if (v.guild !== undefined) {
+    if (!/^\d{5,25}$/.test(v.guild)) return { error: '--guild needs a numeric guild id' };
+    args.guild = v.guild;
+  }
+  if (v.shards !== undefined) {
+    const n = Number(v.shards);
+    if (!Number.isInteger(n) || n < 1 || n > 64) return { error: '--shards needs an integer from 1 to 64' };
+    args.shards = n;
+  }
+  if (v.minutes !== undefined) {
+    const n = Number(v.minutes);
+    if (!(n > 0) || n > 7 * 24 * 60) return { error: '--minutes needs a positive number of minutes' };
+    args.minutes = n;
+  }
+  if (v.horizon !== undefined) {
+    const n = Number(v.horizon);
+    if (!(n > 0) || n > 24 * 60) return { error: '--horizon needs a positive number of minutes (at most 1440)' };
+    args.horizon = n;
+  }
+  if (v.speed !== undefined) {
+    const n = Number(v.speed);
+    if (!(n >= 1) || n > 1000) return { error: '--speed needs a number from 1 to 1000' };
+    args.speed = n;
   }
   if (verb === 'replay' || verb === 'evaluate') {
-    if (!positionals[0]) return { error: `${verb} needs a recording FILE` };
-    args.file = positionals[0];
-  } else if (positionals.length) {
-    return { error: `Unexpected argument "${positionals[0]}"` };
+    if (!rest[0]) return { error: `${verb} needs a recording FILE` };
+    args.file = rest[0];
+    if (rest[1] !== undefined) return { error: `Unexpected argument "${rest[1]}"` };
+  } else if (rest.length) {
+    return { error: `Unexpected argument "${rest[0]}"` };
   }
   if (verb === 'record' && !args.out) return { error: 'record needs --out FILE' };
   return args;
+}
+
+/** parseArgs' messages name its own API; say it the CLI's way. */
+function cliError(err: Error & { code?: string }): string {
+  const option = /'(-{1,2}[^'\s]+)/.exec(err.message)?.[1];
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `Unknown option ${option ?? ''}`.trim();
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return option ? `${option} ${/ does not take an argument/.test(err.message) ? 'takes no value' : 'needs a value'}` : err.message;
+    default:
+      return err.message;
+  }
 }

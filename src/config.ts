@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { DEFAULT_SYMBOLS } from './market/symbols.ts';
 import { VENUES, type Venue } from './market/types.ts';
@@ -23,6 +25,7 @@ export const ENV_DEFAULTS = {
   TELEGRAM_TOKEN: '',
   TELEGRAM_API_ROOT: '',
   STORE_URL: 'sqlite://./data/liqzone.sqlite',
+  DEMO_STORE_URL: 'sqlite://./data/demo.sqlite',
   METRICS_PORT: '0',
   LOG_LEVEL: 'info',
   SNAPSHOT_INTERVAL_MS: '3000',
@@ -49,6 +52,8 @@ const optionalUrl = (schemes: string[]) => z.union([z.literal(''), url(schemes)]
 const intIn = (min: number, max: number) =>
   z.string().regex(/^\d+$/, `an integer from ${min} to ${max}`).transform(Number).refine((n) => n >= min && n <= max, `an integer from ${min} to ${max}`);
 
+const storeUrl = z.string().refine((v) => /^(sqlite:\/\/.+|redis:\/\/.+|rediss:\/\/.+|memory:)$/.test(v), 'sqlite://PATH, redis://HOST:PORT or memory:');
+
 const schema = z.object({
   VENUES: z
     .string()
@@ -69,11 +74,12 @@ const schema = z.object({
   DISCORD_API_URL: optionalUrl(['http', 'https']),
   TELEGRAM_TOKEN: z.union([z.literal(''), z.string().regex(/^\d+:[\w-]+$/, 'a Telegram bot token like 123456:ABC-...')]),
   TELEGRAM_API_ROOT: optionalUrl(['http', 'https']),
-  STORE_URL: z.string().refine((v) => /^(sqlite:\/\/.+|redis:\/\/.+|rediss:\/\/.+|memory:)$/.test(v), 'sqlite://PATH, redis://HOST:PORT or memory:'),
+  STORE_URL: storeUrl,
+  DEMO_STORE_URL: storeUrl,
   METRICS_PORT: intIn(0, 65535),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   SNAPSHOT_INTERVAL_MS: intIn(500, 60_000),
-  NOTIFY_CRON: z.string().min(1),
+  NOTIFY_CRON: z.string().refine((v) => cron.validate(v), 'a node-cron expression with seconds, e.g. "*/10 * * * * *" (every 10 s)'),
   LEVERAGE_MIX: z.string().transform((s, ctx) => {
     const mix: { leverage: number; weight: number }[] = [];
     for (const part of s.split(',')) {
@@ -98,6 +104,11 @@ const schema = z.object({
 export type Config = z.output<typeof schema> & {
   /** Symbols from SYMBOLS that are well-formed but not known to liqzone's defaults or any venue yet. */
   symbolWarnings: string[];
+  /**
+   * This process is a Discord shard child spawned by `run --shards` (discord.js's ShardingManager
+   * sets SHARDING_MANAGER=true): it leaves Telegram to a separate bot process.
+   */
+  shardChild: boolean;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -124,5 +135,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     else if (!symbols.includes(s)) symbols.push(s);
   }
   if (symbols.length === 0) return { ok: false, errors: ['SYMBOLS is invalid: expected at least one symbol such as BTC,ETH'] };
-  return { ok: true, config: { ...parsed.data, SYMBOLS: symbols, symbolWarnings } };
+  return { ok: true, config: { ...parsed.data, SYMBOLS: symbols, symbolWarnings, shardChild: env.SHARDING_MANAGER === 'true' } };
+}
+
+/**
+ * Reads `file` (default `.env` in the working directory) into process.env with
+ * `process.loadEnvFile`, as `.env.example` promises. The environment wins: a key already set (even
+ * to "") keeps its value. Returns the keys the file supplied, or `undefined` when there is no file.
+ */
+export function loadDotEnv(file = '.env'): string[] | undefined {
+  if (!existsSync(file)) return undefined;
+  const before = { ...process.env };
+  process.loadEnvFile(file);
+  const supplied: string[] = [];
+  for (const key of Object.keys(process.env)) {
+    if (!(key in before)) supplied.push(key);
+    else if (process.env[key] !== before[key]) process.env[key] = before[key];
+  }
+  return supplied;
 }

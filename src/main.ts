@@ -1,9 +1,10 @@
 /**
  * The `liqzone` CLI: run | console | demo | record | replay | evaluate | deploy-commands.
  * Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or arguments.
+ * `--help`/`-h` print the usage (exit 0); a `.env` in the working directory is read (the environment wins).
  */
 import { parseCli, USAGE, type CliArgs } from './cli-args.ts';
-import { loadConfig, type Config } from './config.ts';
+import { loadConfig, loadDotEnv, type Config } from './config.ts';
 import { createLogger, logFn, type Logger } from './ops/log.ts';
 import { installShutdown } from './ops/shutdown.ts';
 import { startApp, type App, type AppOptions } from './app.ts';
@@ -21,6 +22,12 @@ async function main(): Promise<void> {
   if (args.verb === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return;
+  }
+  // `.env` in the working directory, as .env.example promises; variables already set win.
+  try {
+    loadDotEnv();
+  } catch (err) {
+    fail(`could not read .env: ${(err as Error).message}`);
   }
   const loaded = loadConfig(process.env);
   if (!loaded.ok) fail(`invalid configuration:\n  ${loaded.errors.join('\n  ')}\nSee .env.example for every key and its default.`);
@@ -57,6 +64,8 @@ async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<vo
     return;
   }
   const mode: AppOptions['mode'] = args.verb === 'replay' ? 'replay' : useDemo ? 'demo' : 'live';
+  // The demo keeps its own store (DEMO_STORE_URL): demo subscriptions and positions never reach the live bot's.
+  if (useDemo) config = { ...config, STORE_URL: config.DEMO_STORE_URL };
   // A market process (ROLE=market) serves no chat: it runs as a daemon, so stdin is not a console.
   const surface: AppOptions['surface'] =
     args.verb === 'record' || (args.verb === 'run' && config.ROLE === 'market')

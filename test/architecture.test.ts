@@ -3,6 +3,7 @@
  * nothing outside test/ imports test/. The checker itself is tested on small synthetic graphs so a
  * broken checker cannot pass silently.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +31,14 @@ describe('dependency rules on the tree', () => {
     const g = buildGraph(root, CHECKED_DIRS);
     const offenders = [...g].flatMap(([from, deps]) => deps.filter((d) => d.startsWith('test/')).map((d) => `${from} → ${d}`));
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('configuration is read in one place', () => {
+  it('no product file reads process.env.<KEY> except src/config.ts (PATH lookups aside)', () => {
+    const g = buildGraph(root, ['src', 'commands']);
+    const readers = [...g.keys()].filter((f) => f !== 'src/config.ts' && /process\.env\.(?!PATH\b)[A-Z_]+/.test(readFileSync(join(root, f), 'utf8')));
+    expect(readers).toEqual([]);
   });
 });
 

@@ -24,7 +24,7 @@ beforeAll(async () => {
     env: {
       ...process.env,
       SYMBOLS: 'BTC,ETH',
-      STORE_URL: 'memory:',
+      DEMO_STORE_URL: 'memory:',
       LOG_LEVEL: 'warn',
       CHART_DIR: mkdtempSync(join(tmpdir(), 'lz-cli-')),
       DISCORD_TOKEN: 'test-token',

@@ -47,3 +47,25 @@ describe('config', () => {
     }
   });
 });
+
+describe('config: NOTIFY_CRON, the demo store, shard children', () => {
+  it('rejects a NOTIFY_CRON node-cron cannot run, accepts seconds-resolution expressions', () => {
+    const bad = loadConfig({ NOTIFY_CRON: '*/10 * * *  * * *' });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors.join('\n')).toMatch(/^NOTIFY_CRON=.* is invalid: expected a node-cron expression/m);
+    expect(loadConfig({ NOTIFY_CRON: '99 * * * * *' }).ok).toBe(false);
+    expect(loadConfig({ NOTIFY_CRON: '*/30 * * * * *' }).ok).toBe(true);
+  });
+  it('the demo has its own store key, defaulting apart from the live store', () => {
+    const r = loadConfig({});
+    expect(r.ok && r.config.DEMO_STORE_URL).toBe('sqlite://./data/demo.sqlite');
+    expect(r.ok && r.config.STORE_URL).toBe('sqlite://./data/liqzone.sqlite');
+    expect(loadConfig({ DEMO_STORE_URL: 'ftp://x' }).ok).toBe(false);
+  });
+  it('SHARDING_MANAGER (set by discord.js for shard children) is read here, nowhere else', () => {
+    const child = loadConfig({ SHARDING_MANAGER: 'true' });
+    expect(child.ok && child.config.shardChild).toBe(true);
+    const plain = loadConfig({});
+    expect(plain.ok && plain.config.shardChild).toBe(false);
+  });
+});

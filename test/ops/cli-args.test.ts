@@ -16,3 +16,23 @@ describe('cli args', () => {
     expect(parseCli(['run', '--bogus'])).toHaveProperty('error');
   });
 });
+
+describe('cli args via node:util parseArgs', () => {
+  it('--help and -h anywhere mean help', () => {
+    expect(parseCli(['--help'])).toMatchObject({ verb: 'help' });
+    expect(parseCli(['-h'])).toMatchObject({ verb: 'help' });
+    expect(parseCli(['record', '-h'])).toMatchObject({ verb: 'help' });
+  });
+  it('options take values both ways and are validated', () => {
+    expect(parseCli(['demo', '--speed=20'])).toMatchObject({ verb: 'demo', speed: 20 });
+    expect(parseCli(['evaluate', 'r.jsonl', '--horizon', '30'])).toMatchObject({ verb: 'evaluate', file: 'r.jsonl', horizon: 30 });
+    expect(parseCli(['run', '--shards', '2'])).toMatchObject({ shards: 2 });
+    expect(parseCli(['demo', '--speed', '0'])).toEqual({ error: '--speed needs a number from 1 to 1000' });
+  });
+  it('says what is wrong in the CLI words, not parseArgs internals', () => {
+    expect(parseCli(['record', '--out'])).toEqual({ error: '--out needs a value' });
+    expect(parseCli(['console', '--json=yes'])).toEqual({ error: '--json takes no value' });
+    expect(parseCli(['run', '-x'])).toEqual({ error: 'Unknown option -x' });
+    expect(parseCli(['replay', 'a.jsonl', 'b.jsonl'])).toEqual({ error: 'Unexpected argument "b.jsonl"' });
+  });
+});
