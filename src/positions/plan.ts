@@ -40,6 +40,6 @@ export function rewardRiskFrom(price: number, side: Position['side'], plan: Pick
 /** Do two plans say the same thing (to the displayed precision of the price)? */
 export function samePlan(a: Pick<StoredPlan, 'stop' | 'targets'>, b: Pick<StoredPlan, 'stop' | 'targets'>, price: number): boolean {
   const eps = Math.abs(price) * 1e-6;
-  const close = (x: number | null | undefined, y: number | null | undefined) => (x == null || y == null ? x == y : Math.abs(x - y) <= eps);
+  const close = (x: number | null | undefined, y: number | null | undefined) => (x == null || y == null ? x == null && y == null : Math.abs(x - y) <= eps);
   return close(a.stop, b.stop) && a.targets.length === b.targets.length && a.targets.every((t, i) => close(t, b.targets[i]));
 }

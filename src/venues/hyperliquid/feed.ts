@@ -5,7 +5,7 @@
  * candles over `POST /info`. Trade participants go to an optional listener (the observed-position
  * poller); the ~30 trades replayed on every (re)subscribe are dropped by the mapper.
  */
-import type { VenueStatus } from '../../bot/services.ts';
+import type { VenueStatus } from '../status.ts';
 import { Connection, type ConnectionTiming, type InboundFrame, type VenueProtocol } from '../connection.ts';
 import { FeedCore, type FeedOptions, type HistoryRequest, type VenueFeed } from '../feed.ts';
 import { REST_PATHS } from '../records.ts';

@@ -5,7 +5,7 @@
  * subscribe requests kept within OKX's 480 per connection per hour; a history bootstrap
  * (open-interest history 5m, candles 1m) paced under OKX's per-endpoint limits.
  */
-import type { VenueStatus } from '../../bot/services.ts';
+import type { VenueStatus } from '../status.ts';
 import { Connection, type ConnectionTiming, type InboundFrame, type VenueProtocol } from '../connection.ts';
 import { FeedCore, type FeedOptions, type HistoryRequest, type VenueFeed } from '../feed.ts';
 import { REST_PATHS } from '../records.ts';
