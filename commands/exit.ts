@@ -11,8 +11,8 @@ import { positionOptions } from './options.ts';
 export const exit: CommandDef = {
   name: 'exit',
   description: 'Exit plan for a position: liquidation price, targets at zone edges, a stop',
-  usage: '/exit SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit]',
-  examples: ['/exit ETH long 3120 20x', '/exit BTC short 97000 10 25k bybit'],
+  usage: '/exit SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit|okx|hyperliquid]',
+  examples: ['/exit ETH long 3120 20x', '/exit BTC short 97000 10 25k bybit', '/exit ETH long 3000 20x 10000 okx'],
   options: positionOptions(),
   slow: true,
   run: ({ services, args }) => {
@@ -62,7 +62,7 @@ export function pnlText(plan: Pick<ExitPlan, 'pnl'>): string {
 export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartService | undefined, opts: ExitPlanReplyOptions = {}): Reply {
   const { symbol, side, entry, leverage, sizeUsd, venue } = plan.request;
   const long = side === 'long';
-  const venueName = venue === 'bybit' ? 'Bybit' : 'Binance';
+  const venueName = ({ binance: 'Binance', bybit: 'Bybit', okx: 'OKX', hyperliquid: 'Hyperliquid' } as const)[venue];
   const liqDistPct = ((plan.liquidationPrice - entry) / entry) * 100;
   const signed = (x: number) => formatSignedPercent(x);
   const price = (p: number) => formatPrice(p, symbol);

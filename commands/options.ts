@@ -16,5 +16,5 @@ export const positionOptions = (): OptionDef[] => [
   { name: 'entry', description: 'Entry price', type: 'number', required: true, magnitude: true },
   { name: 'leverage', description: 'Leverage, e.g. 20', type: 'number', required: true, leverageSuffix: true },
   { name: 'size', description: 'Position size in USD (default 10000)', type: 'number', magnitude: true },
-  { name: 'venue', description: 'Venue for the bracket math: binance (default) or bybit', type: 'string', choices: ['binance', 'bybit'] },
+  { name: 'venue', description: 'Venue for the bracket math: binance (default), bybit, okx or hyperliquid', type: 'string', choices: ['binance', 'bybit', 'okx', 'hyperliquid'] },
 ];

@@ -35,7 +35,12 @@ import { createPositionService } from '../commands/services/positions.ts';
 import type { AlertSender } from './notify/types.ts';
 import { kvCalibrationStore } from './store/calibration.ts';
 import { parseWeightState, type WeightStore } from './store/weights.ts';
+import { delay } from './venues/backoff.ts';
 import { startVenues, type VenueEndpointMap } from './venues/index.ts';
+import { loadOkxTiers } from './venues/okx/tiers.ts';
+
+/** OKX tiers load this long after the feeds start (they are converted at the live OKX mark). */
+const OKX_TIERS_AFTER_MS = 5_000;
 import { createRecordMapper, parseFrameRecord, registryFromRecords, type FrameRecord } from './venues/records.ts';
 import { buildRegistry } from './venues/registry.ts';
 import { registerPriceTicks } from './format/ticks.ts';
@@ -254,6 +259,19 @@ export async function startApp(opts: AppOptions): Promise<App> {
       symbols.set(venues.registry);
       venueStatus = () => venues.status();
       if (config.VENUES.includes('bybit')) void refreshBybitTiers(venues.registry, endpoints.bybit.restUrl, zones, logFn(logger, 'brackets'));
+      const okxRest = venues.rest('okx');
+      if (okxRest) {
+        // OKX tiers are in contracts: convert at the live OKX mark, so wait for the first marks
+        const abort = new AbortController();
+        stoppers.push(() => abort.abort());
+        void delay(OKX_TIERS_AFTER_MS, abort.signal).then((waited) => {
+          if (!waited) return;
+          void loadOkxTiers(venues.registry, okxRest, (t) => {
+            const price = state.get(t.symbol, 'okx')?.mark ?? state.price(t.symbol);
+            if (price !== undefined) zones.setOkxTiers(t.symbol, t.tiers, t.coinsPerContract, price);
+          }, logFn(logger, 'brackets'), abort.signal);
+        });
+      }
       stoppers.unshift(() => venues.stop());
       updateZones();
       signals.cycle();

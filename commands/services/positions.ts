@@ -13,7 +13,7 @@ import { DEFAULT_EXIT_SIZE_USD } from '../../src/engine/exit.ts';
 import { formatPercent, formatPrice, formatSignedPercent, formatUsd } from '../../src/format/numbers.ts';
 import type { ExitPlan, ExitRequest } from '../../src/engine/types.ts';
 import type { SymbolRegistry } from '../../src/market/symbols.ts';
-import type { PositionSide, Venue } from '../../src/market/types.ts';
+import { VENUES, type PositionSide, type Venue } from '../../src/market/types.ts';
 import { describeDestination, personalDestination } from '../../src/store/destination.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { PositionService } from '../../src/bot/services.ts';
@@ -30,7 +30,7 @@ type Args = Record<string, string | number | undefined>;
 /** Most positions one user may have watched. */
 export const MAX_POSITIONS_PER_USER = 10;
 
-export const POSITION_USAGE = '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit] | list | plan ID | replan ID | close ID';
+export const POSITION_USAGE = '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit|okx|hyperliquid] | list | plan ID | replan ID | close ID';
 
 export interface PositionServiceOptions {
   store: Store;
@@ -93,7 +93,7 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
   }
 
   async function add(caller: Caller, args: Args): Promise<Reply> {
-    const usage = '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit]';
+    const usage = '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit|okx|hyperliquid]';
     let symbol = String(args.symbol ?? '').toUpperCase();
     if (!symbol) return fail('Which symbol? e.g. /position add ETH long 3120 20x', usage);
     if (opts.symbols) {
@@ -110,7 +110,7 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     if (!(entry > 0) || !Number.isFinite(entry)) return fail(`Entry must be a price above 0 (got ${String(args.entry)}).`, usage);
     if (!(leverage >= 1) || !Number.isFinite(leverage)) return fail(`Leverage must be at least 1 (got ${String(args.leverage)}).`, usage);
     if (!(sizeUsd > 0) || !Number.isFinite(sizeUsd)) return fail(`Size must be a USD amount above 0 (got ${String(args.size)}).`, usage);
-    if (venue !== 'binance' && venue !== 'bybit') return fail('Venue must be binance or bybit.', usage);
+    if (!(VENUES as readonly string[]).includes(venue)) return fail('Venue must be binance, bybit, okx or hyperliquid.', usage);
 
     const snap = zones.snapshot(symbol);
     if (!snap) return privateReply({ ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning' });
@@ -128,7 +128,7 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     const liqDist = ((plan.liquidationPrice - plan.price) / plan.price) * 100;
     const threshold = liquidationThresholdPct(p, plan.liquidationPrice, liqParams);
     const lines = [
-      `Watching ${positionName(p)}, ${formatUsd(sizeUsd)} on ${venue === 'bybit' ? 'Bybit' : 'Binance'} as #${p.id}.`,
+      `Watching ${positionName(p)}, ${formatUsd(sizeUsd)} on ${({ binance: 'Binance', bybit: 'Bybit', okx: 'OKX', hyperliquid: 'Hyperliquid' } as const)[venue]} as #${p.id}.`,
       `Estimated liquidation ${formatPrice(plan.liquidationPrice, p.symbol)} (${formatSignedPercent(liqDist)} from the price ${formatPrice(plan.price, p.symbol)}).`,
       `Plan (stored; alerts watch it, /position replan ${p.id} changes it): ${storedPlanLine(p, stored)}`,
       `Alerts go to ${where}: price near your target cluster, that cluster swept, a cluster building before your liquidation price, timeframes turning conflicted, and — urgent, even in quiet hours — the mark within ${threshold.toFixed(2)}% of your liquidation price.`,

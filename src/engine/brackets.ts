@@ -178,11 +178,44 @@ export class BracketBook {
   setBybitTiers(symbol: string, tiers: readonly BybitRiskTier[], asOf?: string): void {
     this.set({ venue: 'bybit', symbol, source: 'exchange', asOf, brackets: bybitTiersToBrackets(tiers) });
   }
+
+  /** OKX position tiers, converted to USD at `price` (see `okxTiersToBrackets`). */
+  setOkxTiers(symbol: string, tiers: readonly OkxTier[], coinsPerContract: number, price: number, asOf?: string): void {
+    this.set({ venue: 'okx', symbol, source: 'exchange', asOf, brackets: okxTiersToBrackets(tiers, coinsPerContract, price) });
+  }
 }
+
+/** One OKX position tier (`GET /api/v5/public/position-tiers`), sizes in contracts. */
+export interface OkxTier {
+  minSz: number;
+  maxSz: number;
+  mmr: number;
+  maxLever: number;
+}
+
+/**
+ * OKX tiers → brackets in USD: contract bounds × coins per contract × the price at load time (OKX
+ * tiers by contracts; a bracket in USD is exact only at that price, and the reply says when it was
+ * loaded). OKX applies a tier's ratio to the whole position, so every maintenance amount is 0.
+ */
+export function okxTiersToBrackets(tiers: readonly OkxTier[], coinsPerContract: number, price: number): Bracket[] {
+  const usd = coinsPerContract * price;
+  return [...tiers]
+    .sort((a, b) => a.minSz - b.minSz)
+    .map((t, i, all) => ({
+      notionalFloor: i === 0 ? 0 : all[i - 1]!.maxSz * usd,
+      notionalCap: t.maxSz * usd,
+      maxLeverage: t.maxLever,
+      maintMarginRatio: t.mmr,
+      cum: 0,
+    }));
+}
+
+const VENUE_NAMES: Record<Venue, string> = { binance: 'Binance', bybit: 'Bybit', okx: 'OKX', hyperliquid: 'Hyperliquid' };
 
 /** One line on where a table comes from, for replies. */
 export function describeBrackets(t: BracketTable): string {
-  const venue = t.venue === 'binance' ? 'Binance' : 'Bybit';
+  const venue = VENUE_NAMES[t.venue];
   if (t.source === 'dated-default') return `${venue} brackets as of ${t.asOf}`;
   if (t.source === 'exchange') return `${venue} tiers from the exchange${t.asOf ? ` (${t.asOf})` : ''}`;
   return `generic ${venue} bracket table (assumption until exchange tiers load)`;

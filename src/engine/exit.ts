@@ -29,7 +29,7 @@ export interface PlannerOptions {
   minClusterShare?: number;
 }
 
-const venueName = (v: ExitRequest['venue']) => (v === 'bybit' ? 'Bybit' : 'Binance');
+const venueName = (v: ExitRequest['venue']) => ({ binance: 'Binance', bybit: 'Bybit', okx: 'OKX', hyperliquid: 'Hyperliquid' } as const)[v];
 
 /** Price move since entry in %, and the same on margin (× leverage), in the position's favour. */
 export function unrealizedPnl(p: Pick<ExitRequest, 'side' | 'entry' | 'leverage'>, price: number): { movePct: number; onMarginPct: number } {
@@ -144,6 +144,9 @@ export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: Bracke
   }
   if (Math.abs(req.entry - liqPrice) < snapshot.atr) {
     warnings.push(`The liquidation price is less than 1 ATR(1h) (${fmt(snapshot.atr)}) from entry: ordinary hourly noise can reach it.`);
+  }
+  if (table.source === 'exchange' && req.venue === 'okx') {
+    warnings.push(`OKX tiers are set in contracts: the USD bounds used here are converted at the price when they loaded (${table.asOf ?? 'at start'}).`);
   }
   if (table.source === 'dated-default') {
     warnings.push(`${venueName(req.venue)} brackets for ${req.symbol} are a dated table (as of ${table.asOf}); the live ones may differ.`);

@@ -105,9 +105,30 @@ export function bybitLiquidationPrice(table: readonly Bracket[], p: PositionInpu
   return { ok: true, price: Math.max(0, price), bracket: b };
 }
 
+/**
+ * OKX linear isolated (and Hyperliquid isolated): the tier's maintenance ratio applies to the whole
+ * position, with no deduction: LP = EP·(1 ∓ 1/L) / (1 ∓ MMR) (fees to close left out). The tier is
+ * chosen by position size, which does not change as the price moves, so there is no re-selection.
+ */
+export function wholePositionLiquidationPrice(table: readonly Bracket[], p: PositionInput): LiquidationResult {
+  const v = validate(table, p);
+  if (!v.ok) return v;
+  const mmr = v.bracket.maintMarginRatio;
+  const price = p.side === 'long' ? (p.entry * (1 - 1 / p.leverage)) / (1 - mmr) : (p.entry * (1 + 1 / p.leverage)) / (1 + mmr);
+  return { ok: true, price: Math.max(0, price), bracket: v.bracket };
+}
+
 /** The venue's formula. */
 export function liquidationPrice(venue: Venue, table: readonly Bracket[], p: PositionInput): LiquidationResult {
-  return venue === 'bybit' ? bybitLiquidationPrice(table, p) : binanceLiquidationPrice(table, p);
+  switch (venue) {
+    case 'bybit':
+      return bybitLiquidationPrice(table, p);
+    case 'okx':
+    case 'hyperliquid':
+      return wholePositionLiquidationPrice(table, p);
+    default:
+      return binanceLiquidationPrice(table, p);
+  }
 }
 
 function fmtNum(n: number): string {

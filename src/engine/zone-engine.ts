@@ -1,7 +1,7 @@
 import type { ZoneService } from './ports.ts';
 import type { MarketState } from '../market/state.ts';
 import type { Venue } from '../market/types.ts';
-import { BracketBook, type BracketTable, type BybitRiskTier } from './brackets.ts';
+import { BracketBook, type BracketTable, type BybitRiskTier, type OkxTier } from './brackets.ts';
 import { DEFAULT_EXIT_SIZE_USD, planExit, type PlannerOptions } from './exit.ts';
 import type { CalibrationStore } from './ports.ts';
 import { Calibration, type CalibrationOptions, type CalibrationSummary } from './calibration.ts';
@@ -172,6 +172,12 @@ export class ZoneEngine implements ZoneService {
   onSweep(listener: SweepListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Installs OKX position tiers fetched at startup, in USD at the price of the moment. */
+  setOkxTiers(symbol: string, tiers: readonly OkxTier[], coinsPerContract: number, price: number): void {
+    if (tiers.length === 0 || !(coinsPerContract > 0) || !(price > 0)) return;
+    this.brackets.setOkxTiers(symbol, tiers, coinsPerContract, price, `${new Date(this.nowFn()).toISOString().slice(0, 16).replace('T', ' ')} UTC, sizes at ${price}`);
   }
 
   /** Installs Bybit risk-limit tiers fetched at startup (`fetchBybitRiskLimits`). */

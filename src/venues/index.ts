@@ -52,6 +52,8 @@ export interface StartVenuesOptions {
 export interface RunningVenues {
   registry: BuiltRegistry;
   feeds: VenueFeed[];
+  /** The venue's REST client (budget, pauses and recording shared with its feed). */
+  rest(venue: Venue): RestClient | undefined;
   status(): VenueStatus[];
   stop(): Promise<void>;
 }
@@ -134,6 +136,7 @@ export async function startVenues(opts: StartVenuesOptions): Promise<RunningVenu
   return {
     registry,
     feeds,
+    rest: (venue) => clients.get(venue),
     status: () => feeds.map((f) => f.status()),
     stop: async () => {
       await Promise.all(feeds.map((f) => f.stop()));

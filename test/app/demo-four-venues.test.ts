@@ -74,6 +74,24 @@ describe('demo with four venues (console --json)', () => {
     expect(z!.text).toContain('okx');
   });
 
+  it('/exit ETH long 3000 20x 10000 okx uses OKX tiers from the exchange (loaded after the first OKX marks)', async () => {
+    for (let i = 0; i < 80; i++) {
+      const [plan] = await ask(input, ['/exit ETH long 3000 20x 10000 okx'], out, 1);
+      expect(plan!.ok, plan!.text).toBe(true);
+      expect(plan!.text).toContain('on OKX');
+      const warnings = JSON.stringify(plan!.data.warnings ?? plan!.fields);
+      if (!warnings.includes('No OKX tiers loaded')) {
+        expect(warnings).toContain('OKX tiers are set in contracts');
+        // the fake's first tier: MMR 0.4 %, max 100x; whole-position ratio, no deduction
+        expect(plan!.data.bracket).toEqual({ maintMarginRatio: 0.004, maxLeverage: 100, notionalCap: expect.any(Number) });
+        expect(plan!.data.liquidationPrice).toBeCloseTo((3000 * (1 - 1 / 20)) / (1 - 0.004), 6);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error('OKX tiers never loaded');
+  });
+
   it('records all four venues, REST included, and replays them without network', async () => {
     await app.stop();
     const lines = readFileSync(recordPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { v: string; c: string });
