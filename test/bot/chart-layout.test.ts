@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { exitChartLayout, zonesChartLayout } from '../../src/bot/charts.ts';
 import { labelWidth, layoutLabels, niceStep, priceAxis, shadeZones, type PriceChartLayout } from '../../src/bot/chart-layout.ts';
 import { clearPriceTicks, formatPrice, setPriceTick } from '../../src/format/numbers.ts';
-import { crowdedPlan, crowdedSnapshot } from './chart-layout-cases.ts';
+import { crowdedPlan, crowdedSnapshot } from '../../testkit/chart-cases.ts';
 
 afterEach(() => clearPriceTicks());
 

@@ -1,5 +1,5 @@
 /** Constructed chart cases for the layout snapshot tests: a crowded map and a PEPE-scale one. */
-import type { ExitPlan, LiquidationBin, Zone, ZoneSnapshot } from '../../src/engine/types.ts';
+import type { ExitPlan, LiquidationBin, Zone, ZoneSnapshot } from '../src/engine/types.ts';
 
 /**
  * Eleven zones packed within ±4 % of the price: neighbours that touch and overlap (shadings that
