@@ -3,6 +3,7 @@
  * and `/zones` end to end through the fake Discord, from INTERACTION_CREATE injection to the
  * edited reply being recorded by the fake.
  */
+import { NO_LIMIT } from '../src/bot/fairness.ts';
 import { CommandRegistry } from '../src/bot/registry.ts';
 import { createChartService, exitChartLayout, exitChartOption, renderChartPng, renderChartSvg, zonesChartOption } from '../src/bot/charts.ts';
 import { crowdedPlan, crowdedSnapshot } from '../testkit/chart-cases.ts';
@@ -69,7 +70,7 @@ export default async function chatBench(): Promise<BenchRow[]> {
   // /zones through the fake Discord: a fresh snapshot each time so every run renders a chart.
   const fake = await FakeDiscord.start({ heartbeatIntervalMs: 5000 });
   const services = makeServices();
-  const bot = await startDiscord({ token: 'bench', apiUrl: fake.apiUrl, registry: new CommandRegistry(allCommands()), services });
+  const bot = await startDiscord({ token: 'bench', apiUrl: fake.apiUrl, registry: new CommandRegistry(allCommands()), services, rateLimit: NO_LIMIT });
   try {
     const origin = { user: { id: '1290000000000000501', username: 'bench' }, guildId: fake.guilds[0]!.id };
     let seq = 10_000;

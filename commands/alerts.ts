@@ -5,6 +5,7 @@ const where = { name: 'where', description: '"here" changes this channel/group\'
 
 export const alerts: CommandDef = {
   name: 'alerts',
+  saves: 'your alert settings',
   description: 'Alert settings: proximity, minimum zone size, cooldown, quiet hours, mute',
   usage: '/alerts show|proximity PCT|minsize USD|cooldown MINUTES|quiet HH-HH|mute DURATION|unmute|kinds LIST [here]',
   examples: ['/alerts show', '/alerts proximity 0.8', '/alerts minsize 2m', '/alerts quiet 22-07', '/alerts mute 2h'],

@@ -3,6 +3,7 @@ import { unavailableReply } from '../src/bot/reply.ts';
 
 export const forgetme: CommandDef = {
   name: 'forgetme',
+  saves: 'the erase (some data may remain; run /forgetme again)',
   description: 'Delete everything liqzone stores about you (asks for confirmation)',
   usage: '/forgetme [confirm]',
   examples: ['/forgetme'],

@@ -4,6 +4,7 @@ import { positionOptions } from './options.ts';
 
 export const position: CommandDef = {
   name: 'position',
+  saves: 'your position',
   description: 'Your own positions, watched against the zones (private)',
   usage: '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit|okx|hyperliquid] | list | plan ID | replan ID | close ID',
   examples: ['/position add ETH long 3120 20x', '/position list', '/position plan 1', '/position replan 1', '/position close 1'],

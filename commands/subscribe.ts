@@ -4,6 +4,7 @@ import { symbolOption } from './options.ts';
 
 export const subscribe: CommandDef = {
   name: 'subscribe',
+  saves: 'your subscription',
   description: 'Get exit-zone and conflict alerts for a symbol (add "here" for this channel/group)',
   usage: '/subscribe SYMBOL [here]',
   examples: ['/subscribe ETH', '/subscribe BTC here'],

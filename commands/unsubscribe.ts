@@ -4,6 +4,7 @@ import { symbolOption } from './options.ts';
 
 export const unsubscribe: CommandDef = {
   name: 'unsubscribe',
+  saves: 'your unsubscribe',
   description: 'Stop alerts for a symbol (add "here" for this channel/group)',
   usage: '/unsubscribe SYMBOL [here]',
   examples: ['/unsubscribe ETH'],

@@ -20,7 +20,7 @@ import type { LogFn, Logger } from './ops/log.ts';
 import { logFn } from './ops/log.ts';
 import { Recorder } from './ops/recorder.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
-import { assessHealth, startHealthServer } from './ops/health-server.ts';
+import { assessHealth, startHealthServer, withStoreHealth } from './ops/health-server.ts';
 import { createEventPublisher, createEventSubscriber } from './ops/event-bus.ts';
 import { connectRedis, isRedisUrl } from './ops/redis.ts';
 import { createRedisRunCoordinator } from './ops/run-coordinator.ts';
@@ -29,12 +29,12 @@ import { planExit } from './engine/exit.ts';
 import { BracketBook } from './engine/brackets.ts';
 import { SIGNAL_MODES } from './engine/types.ts';
 import { ConsoleAdapter } from './platforms/console/console.ts';
-import { openStore, type Store } from './store/index.ts';
+import { startChatPlatforms } from './platforms/chat.ts';
+import { openStore } from './store/index.ts';
 import { createSubscriptionService } from '../commands/services/subscriptions.ts';
 import { createPositionService } from '../commands/services/positions.ts';
 import type { AlertSender } from './notify/types.ts';
 import { kvCalibrationStore } from './store/calibration.ts';
-import { parseWeightState, type WeightStore } from './store/weights.ts';
 import { delay } from './venues/backoff.ts';
 import { startVenues, type VenueEndpointMap } from './venues/index.ts';
 import { loadOkxTiers } from './venues/okx/tiers.ts';
@@ -100,14 +100,6 @@ function swappableRegistry(initial: SymbolRegistry): SymbolRegistry & { set(r: S
   };
 }
 
-function kvWeightStore(store: Store): WeightStore {
-  const kv = store.kv<unknown>('weights', { indexed: false });
-  return {
-    load: async () => parseWeightState(await kv.get('signals')),
-    save: async (s) => kv.set('signals', s),
-  };
-}
-
 export async function startApp(opts: AppOptions): Promise<App> {
   const { config, logger } = opts;
   const log: LogFn = logFn(logger, 'app');
@@ -135,7 +127,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     .loadCalibration()
     .then((r) => r.restored + r.skipped > 0 && log('info', `leverage-mix calibration restored for ${r.restored} venue-symbols${r.skipped ? ` (${r.skipped} stored records unusable: other version or leverage grid)` : ''}`))
     .catch((err: Error) => log('warn', `leverage-mix calibration could not be loaded: ${err.message}`));
-  const signals = new SignalEngine({ state, zones, symbols: () => symbols.tracked(), weights: kvWeightStore(store), now, log: logFn(logger, 'signals') });
+  const signals = new SignalEngine({ state, zones, symbols: () => symbols.tracked(), weights: store.weights, now, log: logFn(logger, 'signals') });
   await signals.load().catch((err: Error) => log('warn', `learned signal weights could not be loaded: ${err.message}`));
   const charts = createChartService();
 
@@ -153,14 +145,14 @@ export async function startApp(opts: AppOptions): Promise<App> {
     subscriptions: createSubscriptionService({ store, symbols, now }),
   };
   // Positions read zones through `services`, so a bot process plans on the published snapshots.
-  let telegramBot: string | undefined;
+  let chatUsername: () => string | undefined = () => undefined;
   const positions = createPositionService({
     store,
     zones: { snapshot: (s) => services.zones?.snapshot(s), planExit: (r) => services.zones?.planExit(r) ?? { error: 'Zones are not available yet.' } },
     charts,
     now,
     symbols,
-    telegramBotUsername: () => telegramBot,
+    telegramBotUsername: () => chatUsername(),
   });
   services.positions = positions;
   const registry = new CommandRegistry([...allCommands(), ...(opts.extraCommands ?? [])], { log: logFn(logger, 'commands') });
@@ -344,21 +336,19 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   // Chat platforms (only outside replay): chosen by the tokens present.
   if (opts.mode !== 'replay' && opts.surface === 'auto' && role !== 'market') {
-    if (config.DISCORD_TOKEN) {
-      const { startDiscord } = await import('./platforms/discord/index.ts');
-      const d = await startDiscord({ token: config.DISCORD_TOKEN, appId: config.DISCORD_APP_ID || undefined, apiUrl: config.DISCORD_API_URL || undefined, registry, services, log: logFn(logger, 'discord') });
-      senders.push(d.sender);
-      stoppers.unshift(() => d.stop());
-    }
+    // Each platform starts in the background and retries on its own (src/platforms/supervisor.ts).
     // Discord shard children (spawned by `run --shards`) leave Telegram to a separate bot process:
     // two pollers on one token would steal each other's updates.
-    if (config.TELEGRAM_TOKEN && !config.shardChild) {
-      const { startTelegram } = await import('./platforms/telegram/index.ts');
-      const t = await startTelegram({ token: config.TELEGRAM_TOKEN, apiRoot: config.TELEGRAM_API_ROOT || undefined, registry, services, log: logFn(logger, 'telegram') });
-      telegramBot = t.bot.botInfo.username;
-      senders.push(t.sender);
-      stoppers.unshift(() => t.stop());
-    }
+    const chat = startChatPlatforms({
+      discord: config.DISCORD_TOKEN ? { token: config.DISCORD_TOKEN, appId: config.DISCORD_APP_ID, apiUrl: config.DISCORD_API_URL } : undefined,
+      telegram: config.TELEGRAM_TOKEN && !config.shardChild ? { token: config.TELEGRAM_TOKEN, apiRoot: config.TELEGRAM_API_ROOT } : undefined,
+      registry,
+      services,
+      log: (p) => logFn(logger, p),
+    });
+    chatUsername = chat.telegramUsername;
+    senders.push(...chat.senders);
+    stoppers.unshift(() => chat.stop());
   }
 
   if (opts.mode !== 'replay' && role !== 'market') {
@@ -390,7 +380,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   if (config.METRICS_PORT > 0) {
     const server = await startHealthServer({
       port: config.METRICS_PORT,
-      health: () => assessHealth(venueStatus(), now(), { staleMs: 30_000, startedAt, startupGraceMs: 120_000 }),
+      health: () => withStoreHealth(assessHealth(venueStatus(), now(), { staleMs: 30_000, startedAt, startupGraceMs: 120_000 }), store.status()),
       metrics: () => metrics.text(),
       metricsContentType: metrics.contentType,
     });

@@ -6,7 +6,7 @@
 import { parseCli, USAGE, type CliArgs } from './cli-args.ts';
 import { loadConfig, loadDotEnv, type Config } from './config.ts';
 import { createLogger, logFn, type Logger } from './ops/log.ts';
-import { installShutdown } from './ops/shutdown.ts';
+import { installLastResort, installShutdown } from './ops/shutdown.ts';
 import { startApp, type App, type AppOptions } from './app.ts';
 import type { DemoMarket } from './demo/demo-market.ts';
 import { demoCommand } from '../commands/demo.ts';
@@ -73,19 +73,28 @@ async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<vo
       : args.verb === 'console' || args.verb === 'replay'
         ? 'console'
         : 'auto';
-  let app: App;
-  try {
-    app = await startApp({ config, mode, logger, surface, json: args.json, recordTo: args.out, replayFile: args.file, endpoints: demo?.endpoints,
-      extraCommands: demo ? [demoCommand({ setRegime: (s, r) => demo!.setRegime(s, r as never), driveToward: (s, p, ms) => demo!.driveToward(s, p, ms), price: (s) => demo!.simulator.price(s) })] : [] });
-  } catch (err) {
-    await demo?.stop();
-    fail(`could not start: ${(err as Error).message}`, 1);
-  }
+  // Signals are handled from the start: SIGTERM while starting waits for the start, then stops.
+  const starting = startApp({ config, mode, logger, surface, json: args.json, recordTo: args.out, replayFile: args.file, endpoints: demo?.endpoints,
+    extraCommands: demo ? [demoCommand({ setRegime: (s, r) => demo!.setRegime(s, r as never), driveToward: (s, p, ms) => demo!.driveToward(s, p, ms), price: (s) => demo!.simulator.price(s) })] : [] });
   const stopAll = async () => {
-    await app.stop();
+    const started = await starting.catch(() => undefined);
+    await started?.stop();
     await demo?.stop();
   };
-  installShutdown({ stop: stopAll, log: logFn(logger, 'shutdown') });
+  const shutdown = installShutdown({ stop: stopAll, log: logFn(logger, 'shutdown') });
+  installLastResort(shutdown, logger);
+  let app: App;
+  try {
+    app = await starting;
+  } catch (err) {
+    shutdown.uninstall();
+    await demo?.stop();
+    // An unusable store is a configuration problem: say which STORE_URL and what is wrong, exit 2.
+    const e = err as Error & { store?: string; reason?: string };
+    if (e?.name === 'StoreUnavailableError') fail(`STORE_URL (${e.store}) cannot be used: ${e.reason}. Fix or move the file, or point STORE_URL elsewhere.`, 2);
+    fail(`could not start: ${e.message}`, 1);
+  }
+  if (shutdown.stopping) return;
 
   if (mode === 'replay') {
     try {

@@ -52,5 +52,10 @@ export interface CommandDef {
   subcommands?: SubcommandDef[];
   /** May take over a second: Discord defers the reply. */
   slow?: boolean;
+  /**
+   * What the command saves, for the reply when the store fails (e.g. `your subscription` →
+   * "Could not save your subscription, try again in a moment."). Default `your change`.
+   */
+  saves?: string;
   run(ctx: CommandContext): Promise<Reply> | Reply;
 }

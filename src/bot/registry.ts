@@ -129,6 +129,13 @@ export class CommandRegistry {
       return reply;
     } catch (err) {
       this.observer?.(parsed.command.name, caller.platform, (performance.now() - started) / 1000, false);
+      if (isStoreFailure(err)) {
+        // The store is failing (logged and shown in /healthz by the store itself): nothing was
+        // saved, and the answer must not pretend otherwise.
+        return err.op === 'write'
+          ? errorReply(`Could not save ${parsed.command.saves ?? 'your change'}: storage is failing right now. Please try again in a moment.`)
+          : errorReply(`Could not read your saved data: storage is failing right now. Please try again in a moment.`);
+      }
       // A failing command must never take the bot down; the detail goes to the log, not the chat.
       this.log('error', 'command failed', { command: parsed.command.name, subcommand: parsed.subcommand, platform: caller.platform, err });
       return errorReply(`Something went wrong running /${parsed.command.name}. It has been logged; please try again.`);
@@ -143,6 +150,11 @@ export class CommandRegistry {
     const contains = all.filter((s) => !s.startsWith(p) && s.includes(p));
     return [...starts, ...contains].slice(0, limit);
   }
+}
+
+/** A StoreError from src/store (recognised by name: the bot layer does not import the store). */
+function isStoreFailure(err: unknown): err is { op: 'read' | 'write' } {
+  return (err as Error)?.name === 'StoreError' && ((err as { op?: string }).op === 'read' || (err as { op?: string }).op === 'write');
 }
 
 function parseOption(o: OptionDef, value: string): string | number | { error: string } {

@@ -34,6 +34,22 @@ export interface HealthReport {
   healthy: boolean;
   now: number;
   venues: VenueHealth[];
+  /** The store's state: a failing store makes the whole report unhealthy. */
+  store?: StoreHealth;
+}
+
+/** What /healthz shows about the store (structurally the store's own status). */
+export interface StoreHealth {
+  ok: boolean;
+  store: string;
+  failingSince?: number;
+  lastError?: string;
+}
+
+/** Adds the store's state to a report: while the store fails, /healthz is 503. */
+export function withStoreHealth(report: HealthReport, store: StoreHealth): HealthReport {
+  const { ok, store: name, failingSince, lastError } = store;
+  return { ...report, healthy: report.healthy && ok, store: ok ? { ok, store: name } : { ok, store: name, failingSince, lastError } };
 }
 
 /**

@@ -21,8 +21,8 @@ export interface ShutdownOptions {
 }
 
 export interface ShutdownHandle {
-  /** Starts the same shutdown a signal would (e.g. on a fatal error); idempotent. */
-  shutdown(reason: string): Promise<void>;
+  /** Starts the same shutdown a signal would (e.g. on a fatal error); idempotent. `exitCode` after a clean stop (default 0). */
+  shutdown(reason: string, exitCode?: number): Promise<void>;
   /** Removes the signal listeners (tests, or handing over to another handler). */
   uninstall(): void;
   readonly stopping: boolean;
@@ -47,7 +47,7 @@ export function installShutdown(opts: ShutdownOptions): ShutdownHandle {
     exit(code);
   };
 
-  const shutdown = (reason: string): Promise<void> => {
+  const shutdown = (reason: string, exitCode = 0): Promise<void> => {
     if (stopping) return stopping;
     log('info', 'shutting down', { reason, timeoutMs });
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -67,7 +67,7 @@ export function installShutdown(opts: ShutdownOptions): ShutdownHandle {
       clearTimeout(timer);
       if (outcome === 'stopped') {
         log('info', 'stopped cleanly');
-        exitOnce(0);
+        exitOnce(exitCode);
       } else {
         if (outcome === 'timeout') log('error', `shutdown did not finish within ${timeoutMs} ms; exiting`);
         exitOnce(1);
@@ -97,5 +97,33 @@ export function installShutdown(opts: ShutdownOptions): ShutdownHandle {
     get stopping() {
       return stopping !== undefined;
     },
+  };
+}
+
+/** The part of `process` the last-resort handlers need; tests pass an EventEmitter. */
+export interface FatalSource {
+  on(event: 'uncaughtException' | 'unhandledRejection', listener: (err: unknown) => void): unknown;
+  off(event: 'uncaughtException' | 'unhandledRejection', listener: (err: unknown) => void): unknown;
+}
+
+/**
+ * Last resort: an exception nobody caught, or a rejection nobody handled, is logged with its stack
+ * and starts the same graceful shutdown as SIGTERM (the outbox keeps undelivered alerts for the
+ * next start), ending with exit code 1 instead of a silent crash or a bot limping on in an
+ * unknown state. Returns the uninstaller.
+ */
+export function installLastResort(handle: Pick<ShutdownHandle, 'shutdown'>, logger: { error(obj: object, msg: string): void }, source: FatalSource = process): () => void {
+  const onFatal = (kind: string) => (err: unknown) => {
+    logger.error({ err: String((err as Error)?.stack ?? err) }, `${kind}: shutting down`);
+    // Idempotent: a second fatal error during the shutdown is logged, not a second shutdown.
+    void handle.shutdown(kind, 1);
+  };
+  const onException = onFatal('uncaughtException');
+  const onRejection = onFatal('unhandledRejection');
+  source.on('uncaughtException', onException);
+  source.on('unhandledRejection', onRejection);
+  return () => {
+    source.off('uncaughtException', onException);
+    source.off('unhandledRejection', onRejection);
   };
 }

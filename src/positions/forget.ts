@@ -6,7 +6,6 @@
  */
 import type { Platform } from '../bot/command.ts';
 import { destinationKey, personalDestination } from '../store/destination.ts';
-import { SETTING_FIELDS } from '../store/settings.ts';
 import type { Store } from '../store/store.ts';
 import type { Destination } from '../store/types.ts';
 import { userKey, type PositionRepo } from './repo.ts';
@@ -35,15 +34,12 @@ export async function storedAbout(store: Store, repo: PositionRepo, platform: Pl
 
 export async function forgetUser(store: Store, repo: PositionRepo, platform: Platform, userId: string, erasers: readonly Eraser[]): Promise<ForgetReport> {
   const dest = personalDestination({ platform, userId, chatId: userId });
-  const dk = destinationKey(dest);
   // Positions first, so no watcher tick alerts about them again; subscriptions next (the
   // notifier's index follows), then the notifier forgets its part, then settings and health.
   const positions = await repo.forget(platform, userId);
   const subscriptions = await store.subscriptions.removeAll(dest);
   for (const erase of erasers) await erase(dest);
-  const settings = store.kv<unknown>('settings', { indexed: false });
-  await Promise.all(SETTING_FIELDS.map((f) => settings.delete(`${dk}|${f}`)));
-  await store.kv<unknown>('health', { indexed: false }).delete(dk);
+  await store.forgetDestination(dest);
   // A tick that was running during the first step may have written the watch state back.
   await repo.watch.delete(userKey(platform, userId));
   const ownedChannels = await forgetOwnerships(store, platform, userId);

@@ -72,15 +72,21 @@ class KeyvBackend implements Backend {
     return this.mutex.run(keys, async () => {
       const current = await this.getMany<string[]>(keys);
       const sets = new Map(keys.map((k, i) => [k, new Set(current[i] ?? [])]));
+      const dirty = new Set<string>();
       const changed = ops.map((o) => {
-        const s = sets.get(setKey(o.set))!;
+        const k = setKey(o.set);
+        const s = sets.get(k)!;
         const had = s.has(o.member);
         if (o.op === 'add') s.add(o.member);
         else s.delete(o.member);
-        return had !== (o.op === 'add');
+        const did = had !== (o.op === 'add');
+        if (did) dirty.add(k);
+        return did;
       });
+      // Only sets that changed are written: a key index or symbol list shared by every user is
+      // read, not rewritten, on the common path, so users do not queue behind each other's writes.
       await Promise.all(
-        keys.map((k) => {
+        [...dirty].map((k) => {
           const s = sets.get(k)!;
           return s.size ? this.keyv.set(k, [...s]) : this.keyv.delete(k);
         }),
@@ -143,8 +149,14 @@ class RedisBackend extends KeyvBackend {
 const setKey = (set: string) => `set:${set}`;
 const redisSetKey = (set: string) => `${NAMESPACE}:set:${set}`;
 
-function watchErrors(keyv: Keyv, description: string, log: LogFn): Keyv {
-  // keyv emits 'error' on adapter failures; an unhandled 'error' event would crash the process.
+/**
+ * keyv 5 turns adapter failures into an 'error' event and a resolved promise (`undefined`,
+ * `false`) unless `throwOnErrors` is set: with it, every failed read or write rejects, so a
+ * caller can never mistake a lost write for a saved one. The listener only keeps an 'error'
+ * event from crashing the process; the failure itself reaches the caller as a rejection.
+ */
+function strictKeyv(opts: ConstructorParameters<typeof Keyv>[0] & object, description: string, log: LogFn): Keyv {
+  const keyv = new Keyv({ ...opts, throwOnErrors: true });
   keyv.on('error', (err: unknown) => log('error', 'store error', { store: description, err }));
   return keyv;
 }
@@ -156,16 +168,21 @@ function watchErrors(keyv: Keyv, description: string, log: LogFn): Keyv {
 export async function openBackend(url: string, opts: { connectTimeoutMs?: number; log?: LogFn } = {}): Promise<Backend> {
   const log = opts.log ?? defaultLog('store');
   if (url === 'memory:' || url === 'memory://') {
-    return new KeyvBackend('memory', 'memory', watchErrors(new Keyv({ namespace: NAMESPACE }), 'memory', log));
+    return new KeyvBackend('memory', 'memory', strictKeyv({ namespace: NAMESPACE }, 'memory', log));
   }
   if (url.startsWith('sqlite://')) {
     const path = url.slice('sqlite://'.length);
     if (!path) throw new Error('STORE_URL sqlite:// needs a file path, e.g. sqlite://./data/liqzone.sqlite');
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
     const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5000 });
-    const keyv = watchErrors(new Keyv({ store: adapter, namespace: NAMESPACE }), `sqlite ${path}`, log);
-    // Surface an unopenable file now rather than on the first command.
-    await keyv.get('__open_check__');
+    adapter.on('error', () => {}); // a failed open also rejects every query; see checkSqlite
+    const keyv = strictKeyv({ store: adapter, namespace: NAMESPACE }, `sqlite ${path}`, log);
+    try {
+      await checkSqlite(adapter as unknown as SqliteQuery);
+    } catch (err) {
+      await keyv.disconnect().catch(() => {});
+      throw new StoreUnavailableError(`sqlite ${path}`, describeSqliteError(err, path));
+    }
     return new KeyvBackend('sqlite', `sqlite ${path}`, keyv);
   }
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
@@ -186,10 +203,10 @@ export async function openBackend(url: string, opts: { connectTimeoutMs?: number
       await client.connect();
       connected = true;
     } catch (err) {
-      throw new Error(`Cannot connect to Redis at ${safe}: ${(err as Error)?.message ?? String(err)}`);
+      throw new StoreUnavailableError(`redis ${safe}`, `cannot connect: ${(err as Error)?.message ?? String(err)}`);
     }
     const adapter = new KeyvRedis(client as never);
-    const keyv = watchErrors(new Keyv({ store: adapter, namespace: NAMESPACE }), `redis ${safe}`, log);
+    const keyv = strictKeyv({ store: adapter, namespace: NAMESPACE }, `redis ${safe}`, log);
     return new RedisBackend(`redis ${safe}`, keyv, client as unknown as RedisSetClient);
   }
   throw new Error(`Unsupported STORE_URL "${redactUrl(url)}": use sqlite://PATH, redis://HOST:PORT or memory:`);
@@ -197,4 +214,74 @@ export async function openBackend(url: string, opts: { connectTimeoutMs?: number
 
 function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+/** The store named by STORE_URL cannot be used (unopenable, unreadable, unwritable, not ours). */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(
+    readonly store: string,
+    readonly reason: string,
+  ) {
+    super(`store ${store}: ${reason}`);
+  }
+}
+
+interface SqliteQuery {
+  query(sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]>;
+}
+
+/**
+ * Opens the file (the adapter connects lazily) and checks it is a sound SQLite database that is
+ * ours: `quick_check` finds truncated or corrupt files, and a file that holds other tables but
+ * no `keyv` table, or a `keyv` table of another shape, is refused rather than written into.
+ * Freed pages are zeroed from now on (`secure_delete`), so deleted data (/forgetme) does not
+ * stay readable in the file.
+ */
+async function checkSqlite(adapter: SqliteQuery): Promise<void> {
+  const check = await adapter.query('PRAGMA quick_check');
+  const verdict = check.map((r) => Object.values(r)[0]).join('; ');
+  if (verdict !== 'ok') throw new Error(`database is corrupt (quick_check: ${verdict.slice(0, 200)})`);
+  const others = (await adapter.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'keyv' AND name NOT LIKE 'sqlite_%'")).map((r) => String(r.name));
+  if (others.length) throw new Error(`it holds other tables (${others.slice(0, 5).join(', ')}): not a liqzone store`);
+  const columns = (await adapter.query('PRAGMA table_info(keyv)')).map((r) => String(r.name)).sort();
+  if (columns.join(',') !== 'key,value') throw new Error(`its keyv table has columns (${columns.join(', ')}), expected (key, value): not a liqzone store`);
+  await adapter.query('PRAGMA secure_delete = ON');
+}
+
+function describeSqliteError(err: unknown, path: string): string {
+  const e = err as { code?: string; message?: string };
+  const msg = e?.message ?? String(err);
+  if (e?.code === 'SQLITE_NOTADB' || /not a database/i.test(msg)) return `${path} is not a SQLite database (garbage or truncated file)`;
+  if (e?.code === 'SQLITE_CORRUPT' || /malformed/i.test(msg)) return `${path} is corrupt (${msg})`;
+  if (e?.code === 'SQLITE_CANTOPEN') return `cannot open ${path} (is it a directory, or its folder unreadable?)`;
+  if (e?.code === 'SQLITE_READONLY' || /readonly/i.test(msg)) return `${path} is read-only`;
+  return msg;
+}
+
+/**
+ * The start-up check every backend passes before the bot starts: write a value, read it back,
+ * delete it. Throws StoreUnavailableError saying what failed.
+ */
+export async function verifyBackend(backend: Backend): Promise<void> {
+  const key = `__check__:${process.pid}:${Date.now()}`;
+  const value = { check: Math.random() };
+  const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new StoreUnavailableError(backend.description, `${what} failed: ${describeError(err)}`);
+    }
+  };
+  await step('write', () => backend.set(key, value, 60_000));
+  const back = await step('read', () => backend.get<typeof value>(key));
+  if (back?.check !== value.check) throw new StoreUnavailableError(backend.description, 'a value written could not be read back');
+  await step('delete', () => backend.delete(key));
+}
+
+function describeError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  const msg = e?.message ?? String(err);
+  if (e?.code === 'SQLITE_READONLY' || /readonly/i.test(msg)) return `the file is read-only (${msg})`;
+  return msg;
 }

@@ -59,4 +59,9 @@ export class HealthRepo {
     this.changed(dest);
     return true;
   }
+
+  /** Deletes the delivery health record of a destination. */
+  async forget(dest: Destination): Promise<void> {
+    await this.kv.delete(destinationKey(dest));
+  }
 }

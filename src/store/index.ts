@@ -1,5 +1,6 @@
 export { openStore, Store, type StoreChange, type DestinationOwner } from './store.ts';
-export { openBackend, type Backend, type BackendKind, type SetOp } from './backend.ts';
+export { openBackend, verifyBackend, StoreUnavailableError, type Backend, type BackendKind, type SetOp } from './backend.ts';
+export { MonitoredBackend, StoreError, type StoreStatus } from './monitor.ts';
 export { Kv, type KvOptions } from './kv.ts';
 export { KeyedMutex } from './lock.ts';
 export { SubscriptionRepo, type AddResult } from './subscriptions.ts';

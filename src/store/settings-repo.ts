@@ -37,4 +37,11 @@ export class SettingsRepo {
     this.changed(dest);
     return this.get(dest);
   }
+
+  /** Deletes every stored setting of a destination (it reads as the defaults afterwards). */
+  async forget(dest: Destination): Promise<void> {
+    const key = destinationKey(dest);
+    await Promise.all(SETTING_FIELDS.map((f) => this.kv.delete(`${key}|${f}`)));
+    this.changed(dest);
+  }
 }

@@ -1,4 +1,5 @@
-import { openBackend, type Backend, type BackendKind } from './backend.ts';
+import { openBackend, verifyBackend, type Backend, type BackendKind } from './backend.ts';
+import { MonitoredBackend, type MonitorOptions, type StoreStatus } from './monitor.ts';
 import { HealthRepo, type DestinationHealth } from './health.ts';
 import { Kv, type KvOptions } from './kv.ts';
 import { OutboxRepo, type LedgerEntry, type OutboxMessage } from './outbox.ts';
@@ -6,6 +7,7 @@ import { SettingsRepo } from './settings-repo.ts';
 import { SubscriptionRepo } from './subscriptions.ts';
 import type { Destination } from './types.ts';
 import type { LogFn } from '../ops/log.ts';
+import { parseWeightState, type WeightStore } from './weights.ts';
 
 /** What changed in the store, for in-process listeners (the notifier keeps its index current). */
 export type StoreChange =
@@ -31,10 +33,17 @@ export class Store {
   readonly health: HealthRepo;
   readonly outbox: OutboxRepo;
   readonly owners: Kv<DestinationOwner>;
+  /** The signal engine's learned weights (one key). */
+  readonly weights: WeightStore;
   private readonly listeners = new Set<(c: StoreChange) => void>();
   private closed = false;
 
-  constructor(readonly backend: Backend) {
+  /** The backend, wrapped: every failure rejects with a StoreError and shows in `status()`. */
+  readonly backend: MonitoredBackend;
+
+  constructor(backend: Backend, opts: MonitorOptions = {}) {
+    this.backend = backend instanceof MonitoredBackend ? backend : new MonitoredBackend(backend, opts);
+    backend = this.backend;
     const emit = (c: StoreChange) => {
       for (const l of this.listeners) l(c);
     };
@@ -43,15 +52,32 @@ export class Store {
     this.health = new HealthRepo(this.kv<DestinationHealth>('health', { indexed: false }), (dest) => emit({ type: 'health', dest }));
     this.outbox = new OutboxRepo(backend, this.kv<OutboxMessage>('outbox', { indexed: false }), this.kv<LedgerEntry>('ledger', { indexed: false }));
     this.owners = this.kv<DestinationOwner>('owners', { indexed: false });
+    const weights = this.kv<unknown>('weights', { indexed: false });
+    this.weights = { load: async () => parseWeightState(await weights.get('signals')), save: (s) => weights.set('signals', s) };
   }
 
   get kind(): BackendKind {
     return this.backend.kind;
   }
 
+  /** Whether the store works right now (failing since when, last error); for /healthz and /status. */
+  status(): StoreStatus {
+    return this.backend.status();
+  }
+
   /** A namespaced repository; namespaces are letters, digits, `_ . -`. */
   kv<T>(namespace: string, opts?: KvOptions): Kv<T> {
     return new Kv<T>(this.backend, namespace, opts);
+  }
+
+  /**
+   * Deletes what the store keeps about a destination besides its subscriptions (remove those
+   * first with `subscriptions.removeAll`) and its outbox records (`outbox.forget`): its settings
+   * and its delivery health.
+   */
+  async forgetDestination(dest: Destination): Promise<void> {
+    await this.settings.forget(dest);
+    await this.health.forget(dest);
   }
 
   /** Listens to changes made through this Store instance; returns the unsubscribe function. */
@@ -68,7 +94,20 @@ export class Store {
   }
 }
 
-/** Opens the store named by STORE_URL: `sqlite://PATH`, `redis://HOST:PORT`, or `memory:`. */
-export async function openStore(url: string, opts: { connectTimeoutMs?: number; log?: LogFn } = {}): Promise<Store> {
-  return new Store(await openBackend(url, opts));
+/**
+ * Opens the store named by STORE_URL (`sqlite://PATH`, `redis://HOST:PORT`, or `memory:`) and
+ * checks it works: a value is written, read back and deleted. Rejects with a
+ * StoreUnavailableError naming the store and what failed.
+ */
+export async function openStore(url: string, opts: { connectTimeoutMs?: number; log?: LogFn } & MonitorOptions = {}): Promise<Store> {
+  const backend = await openBackend(url, opts);
+  try {
+    await verifyBackend(backend);
+  } catch (err) {
+    await backend.close().catch(() => {});
+    throw err;
+  }
+  const log = opts.log;
+  const onChange = opts.onChange ?? (log ? (st: StoreStatus) => (st.ok ? log('info', `store ${st.store} works again`) : log('error', `store ${st.store} is failing: ${st.lastError}; commands that save answer with an error until it recovers`)) : undefined);
+  return new Store(backend, { ...opts, onChange });
 }

@@ -10,6 +10,7 @@
  *    arrives exactly once, the blocked ones are disabled, nothing is posted twice.
  * Any unhandled rejection or uncaught exception during either fails the test.
  */
+import { NO_LIMIT } from '../../src/bot/fairness.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -276,8 +277,8 @@ describe('chaos: Discord and Telegram adapters under 429s and blocked chats', ()
     discord = await FakeDiscord.start({ heartbeatIntervalMs: 1000 });
     telegram = await FakeTelegram.start({ maxPollTimeoutSec: 1 });
     const services = makeServices();
-    d = await startDiscord({ token: 'chaos-token', apiUrl: discord.apiUrl, registry: makeRegistry(), services });
-    t = await startTelegram({ token: '123:chaos', apiRoot: telegram.apiRoot, registry: makeRegistry(), services, pollingTimeoutSec: 1 });
+    d = await startDiscord({ token: 'chaos-token', apiUrl: discord.apiUrl, registry: makeRegistry(), services, rateLimit: NO_LIMIT });
+    t = await startTelegram({ token: '123:chaos', apiRoot: telegram.apiRoot, registry: makeRegistry(), services, pollingTimeoutSec: 1, rateLimit: NO_LIMIT });
     dSender = new RecordingWrapper(d.sender);
     tSender = new RecordingWrapper(t.sender);
 

@@ -2,6 +2,7 @@
  * End to end: the real discord.js client against the local fake gateway + REST, the real
  * command registry, the real chart service, and test services.
  */
+import { NO_LIMIT } from '../../src/bot/fairness.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allCommands } from '../../commands/index.ts';
 import type { Reply } from '../../src/bot/reply.ts';
@@ -29,7 +30,7 @@ beforeAll(async () => {
   guildId = fake.guilds[0]!.id;
   inGuild = (user, permissions = MEMBER_PERMISSIONS) => ({ user, guildId, permissions });
   await deployCommands({ token: 'test-token', appId: fake.appId, apiUrl: fake.apiUrl, guildId, commands: allCommands() });
-  bot = await startDiscord({ token: 'test-token', apiUrl: fake.apiUrl, registry: makeRegistry(), services, log: (level, msg) => logs.push({ level, msg }) });
+  bot = await startDiscord({ token: 'test-token', apiUrl: fake.apiUrl, registry: makeRegistry(), services, rateLimit: NO_LIMIT, log: (level, msg) => logs.push({ level, msg }) });
 });
 
 afterAll(async () => {

@@ -2,6 +2,7 @@
  * End to end: the real grammY bot (long polling, auto-retry) against the local fake Bot API,
  * the real command registry, the real chart service, and test services.
  */
+import { NO_LIMIT } from '../../src/bot/fairness.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Reply } from '../../src/bot/reply.ts';
 import { startTelegram, type TelegramHandle } from '../../src/platforms/telegram/index.ts';
@@ -24,7 +25,7 @@ const group = FakeTelegram.group(-1001234567890);
 beforeAll(async () => {
   fake = await FakeTelegram.start({ maxPollTimeoutSec: 0.2 });
   fake.setAdmin(group.id, admin.id);
-  bot = await startTelegram({ token: '123:TEST', apiRoot: fake.apiRoot, registry, services, pollingTimeoutSec: 1, log: (level, msg) => logs.push({ level, msg }) });
+  bot = await startTelegram({ token: '123:TEST', apiRoot: fake.apiRoot, registry, services, pollingTimeoutSec: 1, rateLimit: NO_LIMIT, log: (level, msg) => logs.push({ level, msg }) });
 });
 
 afterAll(async () => {

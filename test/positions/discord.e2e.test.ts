@@ -3,6 +3,7 @@
  * reply is ephemeral (also when typed in a guild channel), alerts arrive by DM (target once,
  * urgent once), and nothing about a position is posted to a channel.
  */
+import { NO_LIMIT } from '../../src/bot/fairness.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allCommands } from '../../commands/index.ts';
 import { createChartService } from '../../src/bot/charts.ts';
@@ -37,7 +38,7 @@ beforeAll(async () => {
   const charts = createChartService();
   positions = createPositionService({ store, zones, charts, symbols });
   const services: Services = { now: Date.now, symbols, status: () => ({ mode: 'demo', startedAt: 0, now: 0, venues: [] }), zones, charts, positions };
-  bot = await startDiscord({ token: 'test-token', apiUrl: fake.apiUrl, registry: new CommandRegistry(allCommands()), services });
+  bot = await startDiscord({ token: 'test-token', apiUrl: fake.apiUrl, registry: new CommandRegistry(allCommands()), services, rateLimit: NO_LIMIT });
   notifier = new Notifier({ store, zones, senders: [bot.sender], sources: [positions.watcher] });
   positions.addEraser((dest) => notifier.forgetDestination(dest));
 });

@@ -19,7 +19,7 @@ const destA = { platform: 'telegram' as const, kind: 'user' as const, id: A };
 
 /** Every key/value the backend holds (keyv's own iterator; works on the memory Map and on sqlite). */
 async function dump(store: Store): Promise<[string, string][]> {
-  const keyv = (store.backend as unknown as { keyv: Keyv }).keyv;
+  const keyv = (store.backend.inner as unknown as { keyv: Keyv }).keyv;
   const out: [string, string][] = [];
   for await (const [k, v] of keyv.iterator!(undefined)) out.push([String(k), JSON.stringify(v)]);
   return out;

@@ -4,6 +4,7 @@
  * arrive there (the target alert and the urgent one, once each), and nothing about a position is
  * ever sent to the group.
  */
+import { NO_LIMIT } from '../../src/bot/fairness.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allCommands } from '../../commands/index.ts';
 import { createChartService } from '../../src/bot/charts.ts';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   const charts = createChartService();
   positions = createPositionService({ store, zones, charts, symbols, telegramBotUsername: () => bot?.bot.botInfo.username });
   const services: Services = { now: Date.now, symbols, status: () => ({ mode: 'demo', startedAt: 0, now: 0, venues: [] }), zones, charts, positions };
-  bot = await startTelegram({ token: '123:TEST', apiRoot: fake.apiRoot, registry: new CommandRegistry(allCommands()), services, pollingTimeoutSec: 1 });
+  bot = await startTelegram({ token: '123:TEST', apiRoot: fake.apiRoot, registry: new CommandRegistry(allCommands()), services, pollingTimeoutSec: 1, rateLimit: NO_LIMIT });
   notifier = new Notifier({ store, zones, senders: [bot.sender], sources: [positions.watcher] });
   positions.addEraser((dest) => notifier.forgetDestination(dest));
 });

@@ -108,6 +108,31 @@ for (const b of backends) {
       expect(await store.health.enable(d)).toBe(true);
       expect((await store.health.get(d)).disabled).toBe(false);
     });
+
+    it('forgets a destination: settings back to defaults, health gone, outbox records and their ledger keys deleted', async (ctx) => {
+      if (!store) return ctx.skip();
+      const d = user(`f${uniq()}`);
+      await store.settings.update(d, { proximityPct: 3, cooldownMin: 5 });
+      await store.health.recordPermanentFailure(d, 'blocked', 1, 1);
+      const key = `${d.platform}:${d.kind}:${d.id}`;
+      const msg = { id: `m${uniq()}`, destKey: key, dest: d, createdAt: 1, keys: [`${key}|ETH|z1|sweep`], alerts: [], state: 'queued' as const, silent: false, attempts: 0 };
+      await store.outbox.put(msg);
+      expect((await store.outbox.ledger(msg.keys))[0]).toBeDefined();
+      await store.forgetDestination(d);
+      expect((await store.settings.get(d)).proximityPct).toBe(1);
+      expect((await store.health.get(d)).disabled).toBe(false);
+      await store.outbox.deleteMessages([msg.id, 'no-such-id']);
+      expect(await store.outbox.get(msg.id)).toBeUndefined();
+      expect((await store.outbox.ledger(msg.keys))[0]).toBeUndefined();
+      expect((await store.outbox.recoverOpen()).map((m) => m.id)).not.toContain(msg.id);
+    });
+
+    it('keeps the learned signal weights', async (ctx) => {
+      if (!store) return ctx.skip();
+      const state = { version: 1 as const, savedAt: 5, stats: { 'taker-flow|ETH|5m': { hits: 2, n: 3, total: 3 } } };
+      await store.weights.save(state);
+      expect(await store.weights.load()).toEqual(state);
+    });
   });
 }
 
@@ -128,7 +153,8 @@ describe('store persistence and errors', () => {
   it('rejects unsupported URLs and unreachable Redis with a clear message', async () => {
     await expect(openStore('mongodb://x')).rejects.toThrow(/Unsupported STORE_URL/);
     await expect(openStore('sqlite://')).rejects.toThrow(/needs a file path/);
-    await expect(openStore('redis://user:secret@127.0.0.1:1', { connectTimeoutMs: 200 })).rejects.toThrow(/Cannot connect to Redis at redis:\/\/\*\*\*@127\.0\.0\.1:1/);
+    await expect(openStore('redis://user:secret@127.0.0.1:1', { connectTimeoutMs: 200 })).rejects.toThrow(/cannot connect: .*ECONNREFUSED/);
+    await expect(openStore('redis://user:secret@127.0.0.1:1', { connectTimeoutMs: 200 })).rejects.toThrow(/redis redis:\/\/\*\*\*@127\.0\.0\.1:1/);
   });
 
   it('rejects bad namespaces', async () => {

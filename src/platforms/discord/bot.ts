@@ -21,6 +21,7 @@ import type { Caller } from '../../bot/command.ts';
 import { CommandRegistry, type ParseResult } from '../../bot/registry.ts';
 import { errorReply, type Reply } from '../../bot/reply.ts';
 import type { Services } from '../../bot/services.ts';
+import { rateLimitedText, UserRateLimiter, type RateLimitOptions } from '../../bot/fairness.ts';
 import type { AlertSender } from '../../notify/types.ts';
 import { renderDiscordMessage } from './render.ts';
 import { createDiscordSender, renderImage } from './sender.ts';
@@ -46,6 +47,10 @@ export interface StartDiscordOptions {
   maxAlertRateLimitWaitMs?: number;
   /** Give up if the gateway is not ready within this long (default 30 s). */
   readyTimeoutMs?: number;
+  /** Gives up when aborted (shutdown during start-up). */
+  signal?: AbortSignal;
+  /** Per-user token bucket (default a burst of 5, then 1 per second). */
+  rateLimit?: RateLimitOptions;
 }
 
 export interface DiscordHandle {
@@ -74,7 +79,7 @@ export async function startDiscord(opts: StartDiscordOptions): Promise<DiscordHa
   client.on(Events.Warn, (msg) => log('warn', msg));
   client.rest.on('rateLimited', (d) => log('info', 'discord rate limited', { route: d.route, retryAfterMs: d.retryAfter, scope: d.scope }));
 
-  const handler = new InteractionHandler(opts.registry, opts.services, log, opts.deferAfterMs ?? 1500);
+  const handler = new InteractionHandler(opts.registry, opts.services, log, opts.deferAfterMs ?? 1500, new UserRateLimiter(opts.rateLimit));
   client.on(Events.InteractionCreate, (interaction) => {
     handler.handle(interaction).catch((err) => log('error', 'interaction failed', { error: String((err as Error)?.stack ?? err) }));
   });
@@ -86,9 +91,13 @@ export async function startDiscord(opts: StartDiscordOptions): Promise<DiscordHa
       resolve();
     });
   });
+  const aborted = new Promise<never>((_, reject) => {
+    opts.signal?.addEventListener('abort', () => reject(new Error('discord start aborted')), { once: true });
+  });
+  aborted.catch(() => {});
   try {
-    await client.login(opts.token);
-    await ready;
+    await Promise.race([client.login(opts.token), aborted]);
+    await Promise.race([ready, aborted]);
   } catch (err) {
     await client.destroy();
     throw err;
@@ -117,6 +126,7 @@ export class InteractionHandler {
     private readonly services: Services,
     private readonly log: DiscordLog,
     private readonly deferAfterMs: number,
+    private readonly limiter = new UserRateLimiter(),
   ) {}
 
   async handle(i: Interaction): Promise<void> {
@@ -133,6 +143,9 @@ export class InteractionHandler {
   }
 
   private async answer(i: RepliableInteraction, parsed: ParseResult): Promise<void> {
+    // Discord expects an answer to every interaction: over the limit, a short one only the user sees.
+    const admission = this.limiter.admit(`discord:${i.user.id}`);
+    if (!admission.ok) return this.deliver(i, { reply: { ...errorReply(rateLimitedText(admission.retryAfterMs)), ephemeral: true } }, false);
     if (!parsed.ok) return this.deliver(i, { reply: parsed.reply }, false);
     const caller = callerOf(i);
     const started = Date.now();

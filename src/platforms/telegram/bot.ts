@@ -7,7 +7,8 @@ import { Api, Bot, type Context } from 'grammy';
 import type { Chat, User } from 'grammy/types';
 import type { Caller } from '../../bot/command.ts';
 import type { CommandRegistry, ParseResult } from '../../bot/registry.ts';
-import type { Reply } from '../../bot/reply.ts';
+import { errorReply, type Reply } from '../../bot/reply.ts';
+import { PerUserSerial, rateLimitedText, UserRateLimiter, type RateLimitOptions } from '../../bot/fairness.ts';
 import type { Services } from '../../bot/services.ts';
 import type { AlertSender } from '../../notify/types.ts';
 import { classifyTelegramError, createTelegramSender, sendReply, type TelegramLog } from './sender.ts';
@@ -25,6 +26,12 @@ export interface StartTelegramOptions {
   adminCacheMs?: number;
   /** Alerts rate limited for longer than this are handed back as retryAfterMs (default 2 s). */
   alertMaxRetryWaitSec?: number;
+  /** Gives up when aborted (shutdown during start-up). */
+  signal?: AbortSignal;
+  /** Per-user token bucket (default a burst of 5, then 1 per second). */
+  rateLimit?: RateLimitOptions;
+  /** The first call (getMe) fails after this long (default 10 s) so an unreachable API is reported. */
+  connectTimeoutMs?: number;
 }
 
 export interface TelegramHandle {
@@ -32,6 +39,9 @@ export interface TelegramHandle {
   sender: AlertSender;
   stop(): Promise<void>;
 }
+
+/** grammY types its signals with the abort-controller shim; a native AbortSignal works at runtime. */
+type GrammySignal = Parameters<Api['getMe']>[0];
 
 /** Telegram's stand-in user for anonymous group administrators. */
 const GROUP_ANONYMOUS_BOT = 1087968824;
@@ -46,21 +56,28 @@ export async function startTelegram(opts: StartTelegramOptions): Promise<Telegra
   const alertApi = new Api(opts.token, client);
   alertApi.config.use(autoRetry({ maxRetryAttempts: 1, maxDelaySeconds: opts.alertMaxRetryWaitSec ?? 2, rethrowHttpErrors: true }));
 
-  await bot.init();
+  // First contact without auto-retry and with a deadline: an unreachable API rejects here (the
+  // caller retries with backoff and says so) instead of retrying silently forever inside grammY.
+  const timeout = AbortSignal.timeout(opts.connectTimeoutMs ?? 10_000);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+  bot.botInfo = await new Api(opts.token, client).getMe(signal as GrammySignal);
   const commands = opts.registry.list().map((c) => ({ command: c.name, description: c.description.slice(0, 256) }));
   try {
-    await bot.api.setMyCommands(commands);
+    await bot.api.setMyCommands(commands, undefined, opts.signal as GrammySignal | undefined);
   } catch (err) {
     log('warn', 'telegram setMyCommands failed; commands still work when typed', { error: String((err as Error)?.message ?? err) });
   }
 
-  const handler = new UpdateHandler(bot, opts.registry, opts.services, log, opts.adminCacheMs ?? 60_000);
+  const handler = new UpdateHandler(bot, opts.registry, opts.services, log, opts.adminCacheMs ?? 60_000, opts.rateLimit);
   bot.on('message:text', (ctx) => handler.track(handler.onText(ctx)));
   bot.on('callback_query:data', (ctx) => handler.track(handler.onCallback(ctx)));
   // One failing update must never stop polling.
   bot.catch((err) => log('error', 'telegram update failed', { update: err.ctx?.update?.update_id, error: String(err.error) }));
 
+  const stopBot = () => Promise.race([bot.stop().catch(() => {}), new Promise((r) => setTimeout(r, 3_000).unref())]);
+  opts.signal?.addEventListener('abort', () => void stopBot(), { once: true });
   await new Promise<void>((resolve, reject) => {
+    opts.signal?.addEventListener('abort', () => reject(new Error('telegram start aborted')), { once: true });
     bot
       .start({
         timeout: opts.pollingTimeoutSec ?? 30,
@@ -78,7 +95,8 @@ export async function startTelegram(opts: StartTelegramOptions): Promise<Telegra
     bot,
     sender: createTelegramSender(alertApi, log),
     async stop() {
-      await bot.stop();
+      // The final getUpdates of bot.stop() can hang when the API is gone: do not wait for it long.
+      await stopBot();
       await handler.drain(5_000);
     },
   };
@@ -91,6 +109,9 @@ export async function startTelegram(opts: StartTelegramOptions): Promise<Telegra
 export class UpdateHandler {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly adminCache = new Map<string, { isAdmin: boolean; until: number }>();
+  private readonly limiter: UserRateLimiter;
+  /** One user's commands are answered one after another, in the order sent. */
+  private readonly serial = new PerUserSerial();
 
   constructor(
     private readonly bot: Bot,
@@ -98,7 +119,24 @@ export class UpdateHandler {
     private readonly services: Services,
     private readonly log: TelegramLog,
     private readonly adminCacheMs: number,
-  ) {}
+    rateLimit?: RateLimitOptions,
+  ) {
+    this.limiter = new UserRateLimiter(rateLimit);
+  }
+
+  /**
+   * Admits a command of `from` through the per-user bucket and runs it after that user's earlier
+   * ones. Called synchronously as the update arrives, so arrival order is kept. Over the limit:
+   * one friendly answer, then the extra commands are skipped without a word.
+   */
+  private fair(from: User, chatId: number, threadId: number | undefined, task: () => Promise<void>): Promise<void> {
+    const key = `telegram:${from.id}`;
+    const admission = this.limiter.admit(key);
+    if (admission.ok) return this.serial.run(key, task);
+    if (!admission.notify) return Promise.resolve();
+    this.log('info', 'rate limited a user', { user: from.id });
+    return this.serial.run(key, () => sendReply(this.bot.api, chatId, errorReply(rateLimitedText(admission.retryAfterMs)), { threadId, log: this.log }));
+  }
 
   track(p: Promise<void>): void {
     const tracked = p.catch((err) => this.log('error', 'telegram handler failed', { error: String((err as Error)?.stack ?? err) }));
@@ -123,15 +161,16 @@ export class UpdateHandler {
     const line = name!.toLowerCase() === 'start' ? '/help' : text;
     // In groups, unknown commands may belong to other bots: answer only when addressed to us.
     if (isGroup && !explicit && !this.registry.get(line.split(/\s+/, 1)[0]!.slice(1).replace(/@.*$/, ''))) return;
-    await this.dispatch(this.registry.parseLine(line), msg.chat, msg.from!, msg.sender_chat?.id, isGroup ? msg.message_id : undefined, msg.message_thread_id);
+    await this.fair(msg.from!, msg.chat.id, msg.message_thread_id, () => this.dispatch(this.registry.parseLine(line), msg.chat, msg.from!, msg.sender_chat?.id, isGroup ? msg.message_id : undefined, msg.message_thread_id));
   }
 
   async onCallback(ctx: Context): Promise<void> {
     const q = ctx.callbackQuery!;
+    const chat: Pick<Chat, 'id' | 'type'> = q.message?.chat ?? { id: q.from.id, type: 'private' };
+    const run = this.fair(q.from, chat.id, undefined, () => this.dispatch(this.registry.parseLine(q.data!), chat, q.from, undefined, undefined, undefined));
     // Answer first so the button stops spinning; the result arrives as a message.
     await ctx.answerCallbackQuery().catch((err) => this.log('info', 'answerCallbackQuery failed', { error: String(err) }));
-    const chat: Pick<Chat, 'id' | 'type'> = q.message?.chat ?? { id: q.from.id, type: 'private' };
-    await this.dispatch(this.registry.parseLine(q.data!), chat, q.from, undefined, undefined, undefined);
+    await run;
   }
 
   private async dispatch(parsed: ParseResult, chat: Pick<Chat, 'id' | 'type'>, from: User, senderChatId: number | undefined, replyTo: number | undefined, threadId: number | undefined): Promise<void> {
