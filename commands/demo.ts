@@ -1,6 +1,7 @@
 import type { CommandDef } from '../src/bot/command.ts';
 import { errorReply } from '../src/bot/reply.ts';
 import { resolveSymbol } from '../src/bot/registry.ts';
+import { formatPrice } from '../src/format/numbers.ts';
 import { symbolOption } from './options.ts';
 
 /** What the demo market lets the console steer. */
@@ -10,6 +11,9 @@ export interface DemoControl {
   driveToward(symbol: string, price: number, overMs: number): void;
   price(symbol: string): number | undefined;
 }
+
+/** `/demo drive` refuses targets further than this (fraction) from the simulated price. */
+export const MAX_DRIVE_DISTANCE = 0.5;
 
 export const DEMO_REGIMES = ['calm', 'trend-up', 'trend-down', 'chop', 'reversal', 'burst'] as const;
 
@@ -36,14 +40,15 @@ export function demoCommand(control: DemoControl): CommandDef {
       {
         name: 'drive',
         description: 'Walk price toward a target',
-        options: [symbolOption(), { name: 'price', description: 'Target price', type: 'number', required: true, magnitude: true, min: 0 }, { name: 'over', description: 'Duration, e.g. 90s, 2m', type: 'string' }],
+        options: [symbolOption(), { name: 'price', description: 'Target price', type: 'number', required: true, magnitude: true, min: 0, label: 'target price', expects: 'a price within 50 % of the current one, e.g. 3050' }, { name: 'over', description: 'Duration, e.g. 90s, 2m', type: 'string' }],
       },
     ],
     run({ services, args, subcommand }) {
-      const sym = resolveSymbol(services, String(args.symbol));
+      const sym = resolveSymbol(services, typeof args.symbol === 'string' ? args.symbol : '');
       if ('error' in sym) return errorReply(sym.error);
       if (subcommand === 'regime') {
-        const note = control.setRegime(sym.symbol, String(args.regime)) || undefined;
+        const regime = typeof args.regime === 'string' ? args.regime : '';
+        const note = control.setRegime(sym.symbol, regime) || undefined;
         return {
           ok: true,
           text: `Simulated ${sym.symbol} switched to ${args.regime}.${note ? `\n${note}` : ''}`,
@@ -52,13 +57,21 @@ export function demoCommand(control: DemoControl): CommandDef {
       }
       const over = parseDuration(typeof args.over === 'string' ? args.over : undefined);
       if (over === undefined || over <= 0) return errorReply('Duration must look like 90s, 2m or 1h.');
-      const target = Number(args.price);
-      if (!(target > 0)) return errorReply('Price must be above 0.');
-      control.driveToward(sym.symbol, target, over);
+      const written = typeof args.price === 'number' ? args.price : Number.NaN;
+      if (!(written > 0) || !Number.isFinite(written)) return errorReply('Target price must be a price above 0, e.g. /demo drive ETH 3050 2m.');
+      // 1000PEPE quotes per 1,000 coins: the simulator runs per coin.
+      const target = written / sym.unit;
       const from = control.price(sym.symbol);
+      if (from !== undefined && Math.abs(target - from) / from > MAX_DRIVE_DISTANCE) {
+        const now = from * sym.unit;
+        return errorReply(
+          `Target ${formatPrice(written)} is more than ${MAX_DRIVE_DISTANCE * 100} % away from the simulated ${sym.written} price ${formatPrice(now)}; drive between ${formatPrice(now * (1 - MAX_DRIVE_DISTANCE))} and ${formatPrice(now * (1 + MAX_DRIVE_DISTANCE))}.`,
+        );
+      }
+      control.driveToward(sym.symbol, target, over);
       return {
         ok: true,
-        text: `Simulated ${sym.symbol} walking from ${from?.toPrecision(6) ?? '?'} toward ${target} over ${Math.round(over / 1000)} s.`,
+        text: `Simulated ${sym.symbol} walking from ${from !== undefined ? formatPrice(from, sym.symbol) : '?'} toward ${formatPrice(target, sym.symbol)} over ${Math.round(over / 1000)} s.`,
         data: { symbol: sym.symbol, target, overMs: over },
       };
     },

@@ -1,11 +1,10 @@
 import type { CommandDef } from '../src/bot/command.ts';
 import { errorReply, unavailableReply, type Reply, type ReplyField } from '../src/bot/reply.ts';
-import { resolveSymbol } from '../src/bot/registry.ts';
-import { DEFAULT_EXIT_SIZE_USD } from '../src/engine/exit.ts';
+import { parseExitRequest } from '../src/bot/exit-request.ts';
+import { scaleSnapshot } from '../src/engine/exit.ts';
 import { formatNumber, formatPercent, formatPrice, formatSignedPercent, formatUsd } from '../src/format/numbers.ts';
 import type { ChartService } from '../src/bot/services.ts';
-import type { ExitPlan, ExitRequest, ExitTarget, ZoneSnapshot } from '../src/engine/types.ts';
-import type { PositionSide, Venue } from '../src/market/types.ts';
+import type { ExitPlan, ExitTarget, ZoneSnapshot } from '../src/engine/types.ts';
 import { positionOptions } from './options.ts';
 
 export const exit: CommandDef = {
@@ -17,32 +16,23 @@ export const exit: CommandDef = {
   slow: true,
   run: ({ services, args }) => {
     if (!services.zones) return unavailableReply('/exit');
-    const resolved = resolveSymbol(services, String(args.symbol ?? ''));
-    if ('error' in resolved) return errorReply(resolved.error, exit.usage);
-    const symbol = resolved.symbol;
-    const side = args.side as PositionSide | undefined;
-    const entry = Number(args.entry);
-    const leverage = Number(args.leverage);
-    const sizeUsd = args.size === undefined ? DEFAULT_EXIT_SIZE_USD : Number(args.size);
-    const venue = (args.venue as Venue | undefined) ?? 'binance';
-    if (side !== 'long' && side !== 'short') return errorReply('Side must be long or short.', exit.usage);
-    if (!(entry > 0) || !Number.isFinite(entry)) return errorReply(`Entry must be a price above 0 (got ${String(args.entry)}).`, exit.usage);
-    if (!(leverage >= 1) || !Number.isFinite(leverage)) return errorReply(`Leverage must be at least 1 (got ${String(args.leverage)}).`, exit.usage);
-    if (!(sizeUsd > 0) || !Number.isFinite(sizeUsd)) return errorReply(`Size must be a USD amount above 0 (got ${String(args.size)}).`, exit.usage);
-
-    const snap = services.zones.snapshot(symbol);
-    if (!snap) return { ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning', ephemeral: true };
-    const req: ExitRequest = { symbol, side, entry, leverage, sizeUsd, venue };
-    const plan = services.zones.planExit(req);
+    const parsed = parseExitRequest(args, { symbols: services.symbols, zones: services.zones, command: '/exit' });
+    if (!parsed.ok) return parsed.warming ? { ok: false, text: parsed.error, tone: 'warning', ephemeral: true } : errorReply(parsed.error);
+    const { quoted, snapshot, written } = parsed.value;
+    // Planned in the unit the user wrote (per 1,000 coins for 1000PEPE): exact, the math is linear in price.
+    const plan = services.zones.planExit(quoted);
     if ('error' in plan) return errorReply(plan.error, exit.usage);
-
-    return exitPlanReply(plan, snap, services.charts);
+    const unit = quoted.priceUnit ?? 1;
+    const chartSnap = unit === 1 ? snapshot : { ...scaleSnapshot(snapshot, unit), symbol: written };
+    return exitPlanReply(plan, chartSnap, services.charts, { written });
   },
 };
 
 export interface ExitPlanReplyOptions {
   /** The position view: reward/risk from entry as well as from the current price. */
   fromEntry?: boolean;
+  /** The symbol as the user wrote it (1000PEPE), when prices are quoted in its unit. */
+  written?: string;
 }
 
 /** `R:R 1.9 from here` (and `2.3 from entry` in the position view); nothing without a stop. */
@@ -65,7 +55,10 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
   const venueName = ({ binance: 'Binance', bybit: 'Bybit', okx: 'OKX', hyperliquid: 'Hyperliquid' } as const)[venue];
   const liqDistPct = ((plan.liquidationPrice - entry) / entry) * 100;
   const signed = (x: number) => formatSignedPercent(x);
-  const price = (p: number) => formatPrice(p, symbol);
+  const unit = plan.request.priceUnit ?? 1;
+  // 1000PEPE: prices per 1,000 coins, shown under the name the user wrote, with significant digits.
+  const shown = unit === 1 ? symbol : (opts.written ?? `${formatNumber(unit)}${symbol}`);
+  const price = (p: number) => formatPrice(p, unit === 1 ? symbol : undefined);
   const targetLines = plan.targets.map((t, i) => {
     const rr = rewardRiskText(t, opts.fromEntry);
     return `TP${i + 1} ${price(t.price)} (${signed(t.distancePct)} from price, before a ${t.zoneUsd > 0 ? `~${formatUsd(t.zoneUsd)} ` : ''}cluster${rr ? `, ${rr}` : ''})`;
@@ -87,13 +80,14 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
 
   // Numbers live in the fields (every renderer shows them); the text is the narrative around them.
   const text = [
-    `${symbol} ${side} ${price(entry)} at ${leverage}x, ${formatUsd(sizeUsd)} on ${venueName} (price now ${price(plan.price)}); isolated margin, ${venueName} brackets.`,
+    `${shown} ${side} ${price(entry)} at ${leverage}x, ${formatUsd(sizeUsd)} on ${venueName} (price now ${price(plan.price)}); isolated margin, ${venueName} brackets.`,
+    ...(unit === 1 ? [] : [`Prices are per ${formatNumber(unit)} ${symbol} (${shown}), as on the exchange.`]),
     `Targets (clusters of at least ${floorText} of their side) and stops rest on estimated zones, not real orders. R:R from here is measured from the current price. Not financial advice.`,
   ].join('\n');
 
   return {
     ok: true,
-    title: `${symbol} ${side} exit plan (estimated)`,
+    title: `${shown} ${side} exit plan (estimated)`,
     text,
     fields,
     image: charts?.exitChart(snap, plan),
@@ -101,6 +95,7 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
     buttons: [{ action: `/zones ${symbol}`, label: `Zones ${symbol}` }],
     data: {
       symbol,
+      ...(unit === 1 ? {} : { priceUnit: unit, quotedAs: shown }),
       side,
       entry,
       leverage,

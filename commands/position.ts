@@ -15,9 +15,9 @@ export const position: CommandDef = {
       options: positionOptions(),
     },
     { name: 'list', description: 'List your positions', options: [] },
-    { name: 'plan', description: 'The stored exit plan of a position, and what a fresh one would say', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1 }] },
-    { name: 'replan', description: 'Replace the stored plan with a fresh one on the current zones', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1 }] },
-    { name: 'close', description: 'Stop watching a position', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1 }] },
+    { name: 'plan', description: 'The stored exit plan of a position, and what a fresh one would say', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1, label: 'position number', expects: 'a whole number, e.g. 1 (see /position list)' }] },
+    { name: 'replan', description: 'Replace the stored plan with a fresh one on the current zones', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1, label: 'position number', expects: 'a whole number, e.g. 1 (see /position list)' }] },
+    { name: 'close', description: 'Stop watching a position', options: [{ name: 'id', description: 'Position id', type: 'integer', required: true, min: 1, label: 'position number', expects: 'a whole number, e.g. 1 (see /position list)' }] },
   ],
   async run({ services, caller, args, subcommand }) {
     if (!services.positions) return unavailableReply('Positions');

@@ -34,7 +34,7 @@ export const signal: CommandDef = {
     const resolved = resolveSymbol(services, String(args.symbol ?? ''));
     if ('error' in resolved) return errorReply(resolved.error, signal.usage);
     const symbol = resolved.symbol;
-    const mode = (SIGNAL_MODES as readonly string[]).includes(String(args.mode)) ? (args.mode as SignalMode) : DEFAULT_MODE;
+    const mode: SignalMode = SIGNAL_MODES.find((m) => m === args.mode) ?? DEFAULT_MODE;
     const snap = services.signals.snapshot(symbol, mode);
     if (!snap || snap.timeframes.every((t) => t.confidence === 0 && t.score === 0)) {
       return {

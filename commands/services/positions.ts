@@ -7,13 +7,11 @@
 import { exitPlanReply, pnlText } from '../exit.ts';
 import type { Caller } from '../../src/bot/command.ts';
 import { errorReply, type Reply, type ReplyButton } from '../../src/bot/reply.ts';
-import { resolveSymbol } from '../../src/bot/registry.ts';
-import type { ChartService, Services, ZoneService } from '../../src/bot/services.ts';
-import { DEFAULT_EXIT_SIZE_USD } from '../../src/engine/exit.ts';
-import { formatPercent, formatPrice, formatSignedPercent, formatUsd } from '../../src/format/numbers.ts';
-import type { ExitPlan, ExitRequest } from '../../src/engine/types.ts';
+import { parseExitRequest } from '../../src/bot/exit-request.ts';
+import type { ChartService, ZoneService } from '../../src/bot/services.ts';
+import { formatPrice, formatSignedPercent, formatUsd } from '../../src/format/numbers.ts';
+import type { ExitPlan, } from '../../src/engine/types.ts';
 import type { SymbolRegistry } from '../../src/market/symbols.ts';
-import { VENUES, type PositionSide, type Venue } from '../../src/market/types.ts';
 import { describeDestination, personalDestination } from '../../src/store/destination.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { PositionService } from '../../src/bot/services.ts';
@@ -94,30 +92,16 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
 
   async function add(caller: Caller, args: Args): Promise<Reply> {
     const usage = '/position add SYMBOL long|short ENTRY LEVERAGE [SIZE_USD] [binance|bybit|okx|hyperliquid]';
-    let symbol = String(args.symbol ?? '').toUpperCase();
-    if (!symbol) return fail('Which symbol? e.g. /position add ETH long 3120 20x', usage);
-    if (opts.symbols) {
-      const resolved = resolveSymbol({ symbols: opts.symbols } as Pick<Services, 'symbols'> as Services, symbol);
-      if ('error' in resolved) return fail(resolved.error, usage);
-      symbol = resolved.symbol;
-    }
-    const side = args.side as PositionSide | undefined;
-    const entry = Number(args.entry);
-    const leverage = Number(args.leverage);
-    const sizeUsd = args.size === undefined ? DEFAULT_EXIT_SIZE_USD : Number(args.size);
-    const venue = (args.venue as Venue | undefined) ?? 'binance';
-    if (side !== 'long' && side !== 'short') return fail('Side must be long or short.', usage);
-    if (!(entry > 0) || !Number.isFinite(entry)) return fail(`Entry must be a price above 0 (got ${String(args.entry)}).`, usage);
-    if (!(leverage >= 1) || !Number.isFinite(leverage)) return fail(`Leverage must be at least 1 (got ${String(args.leverage)}).`, usage);
-    if (!(sizeUsd > 0) || !Number.isFinite(sizeUsd)) return fail(`Size must be a USD amount above 0 (got ${String(args.size)}).`, usage);
-    if (!(VENUES as readonly string[]).includes(venue)) return fail('Venue must be binance, bybit, okx or hyperliquid.', usage);
-
-    const snap = zones.snapshot(symbol);
-    if (!snap) return privateReply({ ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning' });
-    const req: ExitRequest = { symbol, side, entry, leverage, sizeUsd, venue };
+    const parsed = parseExitRequest(args, { symbols: opts.symbols, zones, command: '/position add' });
+    if (!parsed.ok) return parsed.warming ? privateReply({ ok: false, text: parsed.error, tone: 'warning' }) : fail(parsed.error);
+    // Stored per coin (what the alerts compare with the mark price), whatever unit the user wrote.
+    const { canonical, quoted, written } = parsed.value;
+    const { symbol, side, entry, leverage, sizeUsd, venue } = canonical;
     // The planner runs the venue's bracket math: leverage above the bracket cap is refused here.
-    const plan = zones.planExit(req);
+    const plan = zones.planExit(canonical);
     if ('error' in plan) return fail(plan.error, usage);
+    const unit = quoted.priceUnit ?? 1;
+    const unitNote = unit === 1 ? undefined : `${written} ${formatPrice(quoted.entry)} is stored per coin as ${symbol} ${formatPrice(entry, symbol)} (÷ ${unit}); plans and alerts quote ${symbol} per coin.`;
 
     const openedAt = now();
     const stored = storedPlanOf(plan, openedAt);
@@ -132,6 +116,7 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
       `Estimated liquidation ${formatPrice(plan.liquidationPrice, p.symbol)} (${formatSignedPercent(liqDist)} from the price ${formatPrice(plan.price, p.symbol)}).`,
       `Plan (stored; alerts watch it, /position replan ${p.id} changes it): ${storedPlanLine(p, stored)}`,
       `Alerts go to ${where}: price near your target cluster, that cluster swept, a cluster building before your liquidation price, timeframes turning conflicted, and — urgent, even in quiet hours — the mark within ${threshold.toFixed(2)}% of your liquidation price.`,
+      ...(unitNote ? [unitNote] : []),
       ...plan.warnings.map((w) => `⚠ ${w}`),
       caller.platform === 'telegram' ? 'Positions are stored for you alone; /forgetme deletes everything.' : 'Only you see this; /forgetme deletes everything.',
     ];

@@ -21,6 +21,10 @@ export interface OptionDef {
   magnitude?: boolean;
   min?: number;
   max?: number;
+  /** What the option is called in error messages (`size`), when its name is not plain words (`usd`). */
+  label?: string;
+  /** What a valid value looks like, for error messages: `a number of USD, e.g. 10000 or 10k`. */
+  expects?: string;
 }
 
 export interface SubcommandDef {

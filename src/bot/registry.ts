@@ -1,6 +1,7 @@
 import type { Args, Caller, CommandDef, OptionDef } from './command.ts';
 import { errorReply, type Reply } from './reply.ts';
 import type { Services } from './services.ts';
+import { resolveSymbolAlias, stripTicker } from '../market/aliases.ts';
 import { defaultLog, type LogFn } from '../ops/log.ts';
 
 export type ParseResult =
@@ -95,7 +96,7 @@ export class CommandRegistry {
     for (const o of options) {
       const value = raw[o.name];
       if (value === undefined || value === '') {
-        if (o.required) return { ok: false, reply: errorReply(`Missing ${o.name} for /${command.name}.`, command.usage) };
+        if (o.required) return { ok: false, reply: errorReply(`Missing ${labelOf(o)} for /${command.name}${o.expects ? `: ${o.expects}` : ''}.`, command.usage) };
         continue;
       }
       const parsed = parseOption(o, value);
@@ -157,24 +158,36 @@ function isStoreFailure(err: unknown): err is { op: 'read' | 'write' } {
   return (err as Error)?.name === 'StoreError' && ((err as { op?: string }).op === 'read' || (err as { op?: string }).op === 'write');
 }
 
+/** How an option is named in messages: its label, never an internal variable name. */
+function labelOf(o: OptionDef): string {
+  return o.label ?? o.name;
+}
+
+function capitalized(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 function parseOption(o: OptionDef, value: string): string | number | { error: string } {
   const v = value.trim();
+  const label = capitalized(labelOf(o));
   if (o.autocomplete === 'symbol') {
-    const sym = v.toUpperCase().replace(/(USDT|USDC|USD|-PERP|PERP)$/, '');
-    if (!/^[A-Z0-9]{1,20}$/.test(sym)) return { error: `"${clip(v)}" is not a symbol name.` };
+    // Loose here: venue tickers (1000PEPEUSDT, ETH-USDT-SWAP) and cashtags ($ETH) are resolved by resolveSymbol.
+    const sym = v.toUpperCase();
+    if (!/^\$?[A-Z0-9][A-Z0-9._/:-]{0,29}$/.test(sym)) return { error: `"${clip(v)}" is not a symbol name: write it like ETH, $ETH, ETHUSDT or 1000PEPE.` };
     return sym;
   }
   if (o.choices) {
     const c = o.choices.find((x) => x.toLowerCase() === v.toLowerCase());
-    if (!c) return { error: `${o.name} must be one of ${o.choices.join(', ')} (got "${clip(v)}").` };
+    if (!c) return { error: `${label} must be one of ${o.choices.join(', ')} (got "${clip(v)}"), e.g. ${o.choices[0]}.` };
     return c;
   }
   if (o.type === 'string') return v;
+  const expects = o.expects ?? (o.type === 'integer' ? 'a whole number' : 'a number');
   const n = parseNumber(v, o);
-  if (n === undefined) return { error: `${o.name} must be a number (got "${clip(v)}").` };
-  if (o.type === 'integer' && !Number.isInteger(n)) return { error: `${o.name} must be a whole number (got "${clip(v)}").` };
-  if (o.min !== undefined && n < o.min) return { error: `${o.name} must be at least ${o.min} (got ${n}).` };
-  if (o.max !== undefined && n > o.max) return { error: `${o.name} must be at most ${o.max} (got ${n}).` };
+  if (n === undefined) return { error: `${label} must be ${expects} (got "${clip(v)}").` };
+  if (o.type === 'integer' && !Number.isInteger(n)) return { error: `${label} must be ${expects} (got "${clip(v)}").` };
+  if (o.min !== undefined && n < o.min) return { error: `${label} must be at least ${o.min} (got ${clip(v)}); ${expects}.` };
+  if (o.max !== undefined && n > o.max) return { error: `${label} must be at most ${o.max} (got ${clip(v)}); ${expects}.` };
   return n;
 }
 
@@ -226,11 +239,18 @@ function clip(s: string, n = 24): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
 }
 
-/** Resolves a parsed symbol against the tracked set, or explains with suggestions. */
-export function resolveSymbol(services: Services, symbol: string): { symbol: string } | { error: string } {
+/**
+ * Resolves typed symbol text against the tracked set: canonical names, cashtags ($ETH) and venue
+ * tickers (ETHUSDT, ETH-USDT-SWAP, 1000PEPE, 1000PEPEUSDT). `unit` is the coins per quoted price
+ * the user wrote (1000 for 1000PEPE); `written` the name as written, for replies.
+ */
+export function resolveSymbol(services: Pick<Services, 'symbols'>, symbol: string): { symbol: string; unit: number; written: string } | { error: string } {
+  const alias = resolveSymbolAlias(services.symbols, symbol);
+  if (alias) return alias;
   const tracked = services.symbols.tracked();
-  if (tracked.includes(symbol)) return { symbol };
-  const near = nearest(symbol, tracked);
+  const plain = stripTicker(symbol.trim().replace(/^\$/, '').toUpperCase());
+  const coin = plain.replace(/^(1000000|1M|10000|1000|100)(?=[A-Z])/, '');
+  const near = [...new Set([...nearest(coin, tracked), ...nearest(plain, tracked)])].slice(0, 3);
   return {
     error: `Unknown symbol "${clip(symbol)}".${near.length ? ` Did you mean ${near.join(', ')}?` : ''} See /symbols.`,
   };

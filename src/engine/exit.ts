@@ -55,13 +55,36 @@ function clearOf(runs: readonly [number, number][], x: number, down: boolean): n
   return x;
 }
 
-export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: BracketTable, opts: PlannerOptions = {}): ExitPlan | { error: string } {
+/** A snapshot with every price multiplied by `unit` (a plan quoted per 1,000 coins for 1000PEPE). */
+export function scaleSnapshot(snap: ZoneSnapshot, unit: number): ZoneSnapshot {
+  if (unit === 1) return snap;
+  const k = unit;
+  return {
+    ...snap,
+    price: snap.price * k,
+    atr: snap.atr * k,
+    binSize: snap.binSize * k,
+    bins: snap.bins.map((b) => ({ ...b, price: b.price * k })),
+    zones: snap.zones.map((z) => ({
+      ...z,
+      low: z.low * k,
+      high: z.high * k,
+      peak: z.peak * k,
+      ...(z.core ? { core: { low: z.core.low * k, high: z.core.high * k } } : {}),
+    })),
+  };
+}
+
+export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table: BracketTable, opts: PlannerOptions = {}): ExitPlan | { error: string } {
+  const unit = req.priceUnit !== undefined && req.priceUnit > 0 && Number.isFinite(req.priceUnit) ? req.priceUnit : 1;
+  // Liquidation math is linear in the entry for a fixed USD size: planning in the user's unit is exact.
+  const snapshot = scaleSnapshot(snapshotPerCoin, unit);
   if (!(req.entry > 0) || !Number.isFinite(req.entry)) return { error: 'Entry price must be a number above 0.' };
   if (!(req.sizeUsd > 0) || !Number.isFinite(req.sizeUsd)) return { error: 'Size must be a number of USD above 0.' };
   const liq = liquidationPrice(req.venue, table.brackets, { side: req.side, entry: req.entry, leverage: req.leverage, notionalUsd: req.sizeUsd });
   if (!liq.ok) {
     const where = `${venueName(req.venue)} ${req.symbol}`;
-    return { error: liq.maxLeverage !== undefined ? `${liq.error.replace(/\.$/, '')} on ${where}.` : liq.error };
+    return { error: liq.maxLeverage !== undefined ? `${liq.error.replace(/\.$/, '')} on ${where}: use at most ${liq.maxLeverage}x, or a smaller size.` : liq.error };
   }
   const floor = opts.minClusterShare ?? DEFAULT_MIN_CLUSTER_SHARE;
   const long = req.side === 'long';
@@ -71,7 +94,8 @@ export function planExit(snapshot: ZoneSnapshot, req: ExitRequest, table: Bracke
   const buffer = Math.max(snapshot.binSize * 0.25, price * 0.0001);
   const runs = forbiddenRuns(snapshot.zones, buffer);
   const warnings: string[] = [];
-  const fmt = (p: number) => formatPrice(p, snapshot.symbol);
+  // Per-coin prices use the symbol's tick; prices per 1,000 coins use significant digits.
+  const fmt = (p: number) => formatPrice(p, unit === 1 ? snapshot.symbol : undefined);
   const band = (z: Zone) => `${fmt(z.low)}–${fmt(z.high)}`;
   const sizeable = (z: Zone) => z.share >= floor;
 

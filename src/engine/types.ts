@@ -101,6 +101,11 @@ export interface ExitRequest {
   /** Position notional in USD (default 10 000). */
   sizeUsd: number;
   venue: Venue;
+  /**
+   * Coins per quoted price when the user wrote a venue ticker with a multiplier (1000 for 1000PEPE):
+   * `entry` and every price in the plan are then per that many coins. Absent or 1: per coin.
+   */
+  priceUnit?: number;
 }
 
 export interface ExitTarget {

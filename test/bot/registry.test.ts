@@ -37,7 +37,7 @@ describe('command registry', () => {
   });
 
   it('rejects garbage numbers and unknown commands', async () => {
-    expect((await registry.dispatchLine('/exit ETH long abc 20', caller, services)).text).toMatch(/entry must be a number/);
+    expect((await registry.dispatchLine('/exit ETH long abc 20', caller, services)).text).toMatch(/^Entry must be a price, e.g. 3120 \(got "abc"\)\./);
     expect((await registry.dispatchLine('/zonez ETH', caller, services)).text).toMatch(/Did you mean \/zones/);
     expect((await registry.dispatchLine('/alerts fly', caller, services)).text).toMatch(/Unknown \/alerts action/);
   });

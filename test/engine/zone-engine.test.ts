@@ -274,7 +274,7 @@ describe('/zones and /exit through the command registry', () => {
       ['/exit ETH long 3000 150x', /150x is above the maximum of 125x for a 10,000 USD position on Binance ETH/],
       ['/exit ETH long 3000 100 1m', /above the maximum of 75x for a 1,000,000 USD position/],
       ['/exit ETX long 3000 20', /Unknown symbol "ETX"\. Did you mean ETH/],
-      ['/exit ETH sideways 3000 20', /side must be one of long, short/],
+      ['/exit ETH sideways 3000 20', /Side must be one of long, short/],
       ['/exit SOL long 100 5', /No data yet for SOL, warming up/],
     ];
     for (const [line, want] of cases) {
@@ -282,7 +282,8 @@ describe('/zones and /exit through the command registry', () => {
       expect(r.ok, line).toBe(false);
       expect(r.text, line).toMatch(want);
       expect(r.text.split('\n')[0]!.length, line).toBeLessThan(160);
-      if (!/warming up/.test(r.text)) expect(r.text, line).toMatch(/Usage: \/exit SYMBOL/);
+      // Each refusal carries its own hint; option-level parse errors add the usage line.
+      expect(r.text, line).toMatch(/e\.g\.|Usage: \/exit SYMBOL|Did you mean|use at most|warming up/);
     }
   });
 

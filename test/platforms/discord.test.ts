@@ -202,7 +202,7 @@ describe('discord interactions', () => {
 
     const script = fake.injectCommand('exit', { symbol: 'ETH', side: '<script>', entry: 3100, leverage: 20 }, inGuild(alice));
     const r3 = await answerOf(script);
-    expect(r3.embed.description).toMatch(/side must be one of long, short \(got "<script>"\)/);
+    expect(r3.embed.description).toMatch(/Side must be one of long, short \(got "<script>"\)/);
     expect(r3.embed.color).toBe(0x9b4d4d);
 
     const unknown = fake.injectButton('/zonez ETH', inGuild(alice));

@@ -118,7 +118,7 @@ describe('telegram bot', () => {
     expect(String(html.params.text)).not.toContain('<b>x</b>');
 
     const script = await ask('/exit ETH long <script> 20');
-    expect(String(script.params.text)).toContain('entry must be a number (got &quot;&lt;script&gt;&quot;)');
+    expect(String(script.params.text)).toContain('Entry must be a price, e.g. 3120 (got &quot;&lt;script&gt;&quot;).');
     expect(String(script.params.text)).not.toContain('<script>');
 
     expect(String((await ask('/zones')).params.text)).toContain('Missing symbol for /zones');

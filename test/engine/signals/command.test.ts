@@ -69,7 +69,7 @@ describe('/signal', () => {
     expect(r.title).toMatch(/swing \(1h-weighted\)/);
     const bad = await registry.dispatchLine('/signal ETH weekly', caller, servicesWith(engine, market.now));
     expect(bad.ok).toBe(false);
-    expect(bad.text).toMatch(/mode must be one of scalp, day, swing/);
+    expect(bad.text).toMatch(/^Mode must be one of scalp, day, swing \(got "weekly"\), e\.g\. scalp\./);
   });
 
   it('flags a conflict with a warning tone and reduced sizing', async () => {
