@@ -15,7 +15,7 @@ export interface RateLimitOptions {
   forgetAfterMs?: number;
 }
 
-export type Admission = { ok: true } | { ok: false; /** First refusal since the user's last accepted command: answer it once. */ notify: boolean; retryAfterMs: number };
+export type Admission = { ok: true } | { ok: false; /** First refusal of this flood: answer it once. */ notify: boolean; retryAfterMs: number };
 
 interface Bucket {
   tokens: number;
@@ -45,9 +45,10 @@ export class UserRateLimiter {
     b.tokens = Math.min(this.burst, b.tokens + (t - b.at) * this.perMs);
     b.at = t;
     this.buckets.set(user, b);
+    // Told once per flood: the notice is given again only after the user calmed down (full bucket).
+    if (b.tokens >= this.burst) b.notified = false;
     if (b.tokens >= 1) {
       b.tokens -= 1;
-      b.notified = false;
       return { ok: true };
     }
     const notify = !b.notified;
