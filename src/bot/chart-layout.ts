@@ -107,11 +107,11 @@ export function layoutLabels(requests: LabelRequest[], opts: { rows: number; wid
   for (const r of order) {
     const w = labelWidth(r.text);
     const clampX = (x: number) => Math.min(Math.max(x, w / 2), widthPx - w / 2);
-    const hits = (x: number) => obstacles.some((o) => o > x - w / 2 - 2 && o < x + w / 2 + 2);
+    const hits = (x: number) => obstacles.some((o) => o > x - w / 2 - 5 && o < x + w / 2 + 5);
     let x = clampX(r.x);
     if (r.slide && hits(x)) {
       const [lo, hi] = r.slide;
-      const candidates = obstacles.flatMap((o) => [o - w / 2 - 3, o + w / 2 + 3]).map(clampX).filter((c) => c >= lo && c <= hi && !hits(c));
+      const candidates = obstacles.flatMap((o) => [o - w / 2 - 6, o + w / 2 + 6]).map(clampX).filter((c) => c >= lo && c <= hi && !hits(c));
       candidates.sort((a, b) => Math.abs(a - r.x) - Math.abs(b - r.x));
       if (candidates.length) x = candidates[0]!;
     }
@@ -205,8 +205,10 @@ export interface PriceChartLayout {
   /** Zone labels inside the top of the plot, 2 rows: `#N $size`, rank on its side. */
   zoneLabels: PlacedLabel[];
   shading: (ShadedSpan & { side: 'long' | 'short' })[];
-  /** Subtitle line with the numbers: price, plan lines, bin width. */
-  detail: string;
+  /** Subtitle notes: bin width and what `#N` means. */
+  notes: string;
+  /** Subtitle line with the prices: price and every plan line. */
+  prices: string;
 }
 
 export const LINE_LABEL_ROWS = 3;
@@ -254,13 +256,7 @@ export function priceChartLayout(input: { symbol: string; price: number; binSize
   const bin = input.binSize > 0 ? `bin width ${formatPrice(input.binSize)} (${formatPercent((input.binSize / input.price) * 100)})` : undefined;
   const priceLine = input.lines.find((l) => l.id === 'price');
   const others = input.lines.filter((l) => l.id !== 'price');
-  const detail = [
-    priceLine ? `price ${formatPrice(priceLine.price, symbol)}` : undefined,
-    ...others.map((l) => `${l.label} ${formatPrice(l.price, symbol)}`),
-    bin,
-    '#N = rank on its side',
-  ]
-    .filter(Boolean)
-    .join(' · ');
-  return { axis, lineLabels, zoneLabels, shading, detail };
+  const notes = [bin, '#N = rank on its side'].filter(Boolean).join(' · ');
+  const prices = [priceLine ? `price ${formatPrice(priceLine.price, symbol)}` : undefined, ...others.map((l) => `${l.label} ${formatPrice(l.price, symbol)}`)].filter(Boolean).join(' · ');
+  return { axis, lineLabels, zoneLabels, shading, notes, prices };
 }

@@ -41,7 +41,7 @@ export function formatAge(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1)}h`;
 }
 
-const VENUE_LABEL: Record<string, string> = { binance: 'Binance', bybit: 'Bybit' };
+const VENUE_LABEL: Record<string, string> = { binance: 'Binance', bybit: 'Bybit', okx: 'OKX', hyperliquid: 'Hyperliquid' };
 
 interface PriceLine {
   /** Stable id (`price`, `entry`, `T1`, `stop`, `liq`). */
@@ -148,7 +148,7 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
     textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text },
     title: {
       text: title,
-      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC\n${layout.detail}`,
+      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC · ${layout.notes}\n${layout.prices}`,
       left: 16,
       top: 10,
       textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text, fontSize: 18, fontWeight: 'bold' },
@@ -204,22 +204,12 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
     ],
     series: [
       {
-        name: 'Long liquidations',
-        type: 'bar',
-        barWidth,
-        // Longs sit below the price and shorts above, so the two series share one slot per bin.
-        barGap: '-100%',
-        // One path per series instead of one element per bar: same picture, ~2x smaller SVG.
-        large: true,
-        largeThreshold: 1,
-        itemStyle: { color: COLORS.long },
-        data: longData,
-        markArea: {
-          silent: true,
-          itemStyle: { color: COLORS.longZone },
-          label: { color: COLORS.long, fontFamily: CHART_FONT_FAMILY, fontSize: 11, position: 'insideTop', ...LABEL_BOX },
-          data: zoneArea('long'),
-        },
+        // Plan and price lines on their own (empty) series, drawn first: zone label chips drawn
+        // by the later series sit above them, so no line strikes through a label.
+        name: 'lines',
+        type: 'line',
+        data: [],
+        symbol: 'none',
         markLine: {
           silent: true,
           symbol: 'none',
@@ -241,6 +231,24 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
                 },
               };
             }),
+        },
+      },
+      {
+        name: 'Long liquidations',
+        type: 'bar',
+        barWidth,
+        // Longs sit below the price and shorts above, so the two series share one slot per bin.
+        barGap: '-100%',
+        // One path per series instead of one element per bar: same picture, ~2x smaller SVG.
+        large: true,
+        largeThreshold: 1,
+        itemStyle: { color: COLORS.long },
+        data: longData,
+        markArea: {
+          silent: true,
+          itemStyle: { color: COLORS.longZone },
+          label: { color: COLORS.long, fontFamily: CHART_FONT_FAMILY, fontSize: 11, position: 'insideTop', ...LABEL_BOX },
+          data: zoneArea('long'),
         },
       },
       {

@@ -84,6 +84,7 @@ function resolveTick(ctx: PriceContext): number | undefined {
 }
 
 const SIGNIFICANT_DIGITS = 5;
+const MAX_SIGNIFICANT_WITH_TICK = 6;
 /** Below this, prices print with subscript zeros. */
 const SUBSCRIPT_BELOW = 1e-4;
 const SUBSCRIPT_DIGITS = '₀₁₂₃₄₅₆₇₈₉';
@@ -105,10 +106,15 @@ export function leadingZeros(p: number): number {
 /** Decimals for a price: the tick's when known, else enough for five significant digits. */
 export function priceDecimals(p: number, ctx?: PriceContext): number {
   const tick = resolveTick(ctx);
-  if (tick !== undefined) return tickDecimals(tick);
   const a = Math.abs(p);
-  if (!(a > 0) || !Number.isFinite(a)) return 2;
-  return Math.max(0, SIGNIFICANT_DIGITS - 1 - Math.floor(Math.log10(a)));
+  const magnitude = a > 0 && Number.isFinite(a) ? Math.floor(Math.log10(a)) : undefined;
+  if (tick !== undefined) {
+    // Never more than six significant digits, whatever a venue reports: real ticks give 5–6
+    // (BTC 0.1, ETH 0.01, PEPE 1e-10), and a placeholder tick (1e-6 on ETH) must not print noise.
+    return magnitude === undefined ? tickDecimals(tick) : Math.min(tickDecimals(tick), Math.max(0, MAX_SIGNIFICANT_WITH_TICK - 1 - magnitude));
+  }
+  if (magnitude === undefined) return 2;
+  return Math.max(0, SIGNIFICANT_DIGITS - 1 - magnitude);
 }
 
 /**

@@ -19,7 +19,8 @@ function decisions(l: PriceChartLayout, symbol: string) {
     lineLabels: l.lineLabels.map((x) => `${x.text} @${Math.round(x.x)}px ${x.row === undefined ? 'dropped' : `row ${x.row}`}`),
     zoneLabels: l.zoneLabels.map((x) => `${x.text} @${Math.round(x.x)}px ${x.row === undefined ? 'dropped' : `row ${x.row}`}`),
     shading: l.shading.map((s) => `${s.side} ${formatPrice(s.from, symbol)}–${formatPrice(s.to, symbol)}${s.continuesLeft ? ' ◀ continues' : ''}${s.continuesRight ? ' continues ▶' : ''}`),
-    detail: l.detail,
+    notes: l.notes,
+    prices: l.prices,
   };
 }
 
@@ -72,7 +73,7 @@ describe('chart layout snapshots', () => {
     assertInvariants(layout);
     const d = decisions(layout, 'PEPE');
     expect(d.axis.title).toBe('Price (USD × 10⁻⁶)');
-    expect(d.detail).toContain('price 0.0₅9960');
+    expect(d.prices).toContain('price 0.0₅9960');
     expect(d.axis.ticks).not.toMatch(/0\.0000/);
     expect(d).toMatchSnapshot();
   });

@@ -46,6 +46,12 @@ describe('formatPrice', () => {
     expect(formatPrice(142.345, 0.001)).toBe('142.345');
   });
 
+  it('a tick never yields more than six significant digits (placeholder ticks print no noise)', () => {
+    setPriceTick('ETH', 0.000001);
+    expect(formatPrice(3072.735, 'ETH')).toBe('3,072.74');
+    expect(formatPrice(97_120.55, 0.000001)).toBe('97,120.6');
+  });
+
   it('the finest tick across venues wins', () => {
     setPriceTick('SOL', 0.01);
     setPriceTick('SOL', 0.001);
@@ -83,10 +89,12 @@ describe('formatPrice', () => {
     fc.assert(
       fc.property(fc.double({ min: 1e-9, max: 2e5, noNaN: true }), fc.constantFrom(undefined, 1e-10, 1e-6, 0.001, 0.01, 0.1), (p, tick) => {
         const back = parsePrice(formatPrice(p, tick));
-        const step = tick ?? 10 ** (Math.floor(Math.log10(p)) - 4);
+        const mag = Math.floor(Math.log10(p));
+        // the tick, but never finer than six significant digits; five without a tick
+        const step = tick !== undefined ? Math.max(tick, 10 ** (mag - 5)) : 10 ** (mag - 4);
         // subscript form keeps at most four significant digits
         const sub = p < 1e-4 ? 10 ** (Math.floor(Math.log10(p)) - 3) : 0;
-        expect(Math.abs(back - p)).toBeLessThanOrEqual(Math.max(step, sub) * 0.5 + p * 1e-12);
+        expect(Math.abs(back - p)).toBeLessThanOrEqual(Math.max(step, sub) * 0.5 * (1 + 1e-6) + p * 1e-12);
       }),
     );
   });
