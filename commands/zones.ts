@@ -68,6 +68,19 @@ export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, 
   lines.push(
     'All sizes are estimated from open-interest changes, taker flow and an assumed leverage mix: relative intensity, not real orders.',
   );
+  const obs = snap.observed;
+  if (obs) {
+    const refreshed = obs.refreshedAt !== undefined ? ageText(Math.max(0, (now ?? snap.t) - obs.refreshedAt)) : 'unknown';
+    const coverage = obs.coverage !== undefined ? `, ~${formatFraction(Math.min(1, obs.coverage))} of its open interest` : '';
+    lines.push(
+      '',
+      `Observed on Hyperliquid: ${obs.positions} positions, ~${formatUsd(obs.usd)}, refreshed ${refreshed} ago (actual liquidation prices of ${obs.accounts} polled accounts${coverage}; a sample, not the whole venue):`,
+    );
+    const oAbove = obs.zones.filter((z) => z.side === 'short').slice(0, 2);
+    const oBelow = obs.zones.filter((z) => z.side === 'long').slice(0, 2);
+    for (const z of [...oAbove, ...oBelow]) lines.push(`  ${z.side === 'short' ? 'shorts' : 'longs'} ${zoneLine(z, symbol)}`);
+    if (oAbove.length + oBelow.length === 0) lines.push('  no cluster within range of the price');
+  }
 
   return {
     ok: true,
@@ -100,6 +113,24 @@ export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, 
         distancePct: z.distancePct,
         rank: z.rank,
       })),
+      // built only from positions observed on Hyperliquid, never mixed into `zones`
+      observed: (obs?.zones ?? []).map((z) => ({
+        id: z.id,
+        side: z.side,
+        low: z.low,
+        high: z.high,
+        peak: z.peak,
+        ...(z.core ? { core: { low: z.core.low, high: z.core.high } } : {}),
+        notionalUsd: z.notionalUsd,
+        share: z.share,
+        distancePct: z.distancePct,
+        rank: z.rank,
+      })),
+      observedPositions: obs?.positions ?? 0,
+      observedUsd: obs?.usd ?? 0,
+      ...(obs?.refreshedAt !== undefined ? { observedRefreshedAt: obs.refreshedAt } : {}),
+      ...(obs?.coverage !== undefined ? { observedCoverage: obs.coverage } : {}),
+      ...(obs ? { observedLeverage: obs.leverageMix } : {}),
     },
   };
 }

@@ -38,6 +38,8 @@ import { kvCalibrationStore } from './store/calibration.ts';
 import { delay } from './venues/backoff.ts';
 import { startVenues, type VenueEndpointMap } from './venues/index.ts';
 import { loadOkxTiers } from './venues/okx/tiers.ts';
+import { ObservedPoller } from './venues/hyperliquid/observed.ts';
+import { ObservedBook } from './market/observed.ts';
 
 /** OKX tiers load this long after the feeds start (they are converted at the live OKX mark). */
 const OKX_TIERS_AFTER_MS = 5_000;
@@ -115,7 +117,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const symbols = swappableRegistry(buildRegistry({ symbols: config.SYMBOLS, venues: config.VENUES }));
   const store = opts.mode === 'replay' ? await openStore('memory:', { log: logFn(logger, 'store') }) : await openStore(config.STORE_URL, { log: logFn(logger, 'store') });
   const planner = { minClusterShare: config.EXIT_MIN_CLUSTER_SHARE };
+  // Positions observed on Hyperliquid (filled by the poller when that venue runs live)
+  const observed = new ObservedBook();
   const zones = new ZoneEngine(state, {
+    observed,
     symbols: () => symbols.tracked(),
     leverageMix: config.LEVERAGE_MIX,
     now,
@@ -237,6 +242,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         stoppers.push(() => sub.close());
       })();
     } else ready = (async () => {
+      let poller: ObservedPoller | undefined;
       const venues = await startVenues({
         venues: config.VENUES,
         symbols: config.SYMBOLS,
@@ -244,6 +250,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         bybit: endpoints.bybit,
         ...(endpoints.okx ? { okx: endpoints.okx } : {}),
         ...(endpoints.hyperliquid ? { hyperliquid: endpoints.hyperliquid } : {}),
+        onHyperliquidTrades: (payload) => poller?.noteTrades(payload),
         onEvent: ingest,
         onRecord: recorder ? (rec) => recorder.write(rec) : undefined,
         log: venueLog,
@@ -251,6 +258,21 @@ export async function startApp(opts: AppOptions): Promise<App> {
       symbols.set(venues.registry);
       venueStatus = () => venues.status();
       if (config.VENUES.includes('bybit')) void refreshBybitTiers(venues.registry, endpoints.bybit.restUrl, zones, logFn(logger, 'brackets'));
+      const hlRest = venues.rest('hyperliquid');
+      if (hlRest) {
+        poller = new ObservedPoller({
+          registry: venues.registry,
+          rest: hlRest,
+          book: observed,
+          now,
+          log: logFn(logger, 'observed'),
+          onEvent: ingest,
+          markOf: (s) => state.get(s, 'hyperliquid')?.mark,
+        });
+        poller.start();
+        const p = poller;
+        stoppers.unshift(() => p.stop());
+      }
       const okxRest = venues.rest('okx');
       if (okxRest) {
         // OKX tiers are in contracts: convert at the live OKX mark, so wait for the first marks

@@ -66,6 +66,27 @@ export interface ZoneSnapshot {
   seq: number;
   /** Leverage mix in use per venue: learned from realized liquidations, or the prior. Absent when calibration is off. */
   calibration?: CalibrationSummary[];
+  /** Zones built only from positions observed on Hyperliquid (actual liquidation prices); absent when none is observed. */
+  observed?: ObservedZones;
+}
+
+/** What Hyperliquid's public positions show for a symbol, beside (never inside) the estimate. */
+export interface ObservedZones {
+  /** Same shape as the estimated zones, built only from observed positions. */
+  zones: Zone[];
+  positions: number;
+  usd: number;
+  /** Accounts polled so far (a sample of the venue). */
+  accounts: number;
+  /** Newest and oldest confirmation among the positions, ms. */
+  refreshedAt?: number;
+  oldestSeenAt?: number;
+  /** Observed notional ÷ Hyperliquid open interest (both sides): how much of the venue the sample covers. */
+  coverage?: number;
+  /** Notional-weighted leverage distribution of the observed positions (the prior hook for calibration). */
+  leverageMix: { leverage: number; weight: number }[];
+  /** The snapshot the zones came from (ids carry over between snapshots through it). */
+  snapshot: ZoneSnapshot;
 }
 
 /** A zone that price traded through: modeled notional against realized liquidations. */

@@ -9,6 +9,8 @@ import { CALIBRATION_GRID, DEFAULT_LEVERAGE_MIX, extendMix, hourlyAtr, LevelBook
 import { SweepTracker, type SweepOptions } from './sweeps.ts';
 import { TrackRecord, type TrackRecordOptions } from './track-record.ts';
 import type { ExitPlan, ExitRequest, SweepEvent, ZoneSnapshot } from './types.ts';
+import { buildObservedZones } from './observed.ts';
+import type { ObservedBook } from '../market/observed.ts';
 import { buildZoneSnapshot } from './zones.ts';
 import { defaultLog, type LogFn } from '../ops/log.ts';
 
@@ -31,6 +33,8 @@ export interface ZoneEngineOptions {
   calibrationStore?: CalibrationStore;
   /** Exit planner options (size floor for targets and stop-hunt clusters). */
   planner?: PlannerOptions;
+  /** Positions observed on Hyperliquid: snapshots carry their zones beside the estimate. */
+  observed?: ObservedBook;
 }
 
 export type SweepListener = (ev: SweepEvent) => void;
@@ -81,7 +85,10 @@ export class ZoneEngine implements ZoneService {
     this.sweepTracker = new SweepTracker(opts.sweeps);
     this.trackOpts = opts.trackRecord ?? {};
     this.planner = opts.planner ?? {};
+    this.observed = opts.observed;
   }
+
+  private readonly observed?: ObservedBook;
 
   /** Incremental level-book update and a new snapshot for every symbol with a price. */
   update(): void {
@@ -200,7 +207,7 @@ export class ZoneEngine implements ZoneService {
 
     let newest = 0;
     for (const vs of venues) if (vs.lastEventTime > newest) newest = vs.lastEventTime;
-    const snap = buildZoneSnapshot({
+    let snap = buildZoneSnapshot({
       symbol,
       t: now,
       price,
@@ -213,6 +220,19 @@ export class ZoneEngine implements ZoneService {
       previous,
       calibration: this.calibration?.summaries(symbol, now),
     });
+    if (this.observed) {
+      const observed = buildObservedZones({
+        symbol,
+        t: now,
+        price,
+        atr: snap.atr,
+        summary: this.observed.summary(symbol, now),
+        leverageMix: this.observed.leverageMix(symbol, now),
+        oiUsd: this.state.get(symbol, 'hyperliquid')?.oi?.oiUsd,
+        previous: previous?.observed?.snapshot,
+      });
+      if (observed) snap = Object.freeze({ ...snap, observed });
+    }
     this.snaps.set(symbol, snap);
     this.lastUpdateT.set(symbol, now);
     // Told at once (the notifier alerts on it within a tick); the realized figure follows as `settled`.

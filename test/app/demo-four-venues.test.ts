@@ -92,6 +92,24 @@ describe('demo with four venues (console --json)', () => {
     throw new Error('OKX tiers never loaded');
   });
 
+  it('/zones ETH shows the observed Hyperliquid block and data.observed, never an address', async () => {
+    for (let i = 0; i < 80; i++) {
+      const [z] = await ask(input, ['/zones ETH'], out, 1);
+      expect(z!.ok, z!.text).toBe(true);
+      if (z!.data.observedPositions > 0 && z!.data.observed.length > 0) {
+        expect(z!.text).toMatch(/Observed on Hyperliquid: \d+ positions, ~\$[\d.,]+[kMB]?, refreshed .* ago/);
+        expect(z!.data.observedUsd).toBeGreaterThan(0);
+        for (const o of z!.data.observed) expect(Object.keys(o)).toEqual(expect.arrayContaining(['id', 'side', 'low', 'high', 'peak', 'notionalUsd', 'share', 'distancePct', 'rank']));
+        // the estimate is untouched: its zones are not the observed ones
+        expect(z!.data.zones.map((x: { id: string }) => x.id)).not.toEqual(expect.arrayContaining(z!.data.observed.map((x: { id: string }) => x.id)));
+        expect(JSON.stringify(z)).not.toMatch(/0x[0-9a-f]{40}/i);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error('no observed positions');
+  });
+
   it('records all four venues, REST included, and replays them without network', async () => {
     await app.stop();
     const lines = readFileSync(recordPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { v: string; c: string });
