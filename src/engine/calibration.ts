@@ -65,6 +65,8 @@ interface PrintEvidence {
   t: number;
   usd: number;
   u: number[];
+  /** Prints merged into this one when the store thinned (absent: 1). */
+  n?: number;
 }
 
 /** Unit notional price crossed per leverage in one hour (both sides together). */
@@ -115,7 +117,7 @@ const recordSchema = z.object({
   symbol: z.string().min(1),
   leverages: z.array(z.number().positive().finite()).min(1),
   weights: z.array(z.number().nonnegative().finite()),
-  prints: z.array(z.object({ t: z.number().finite(), usd: z.number().nonnegative().finite(), u: z.array(z.number().nonnegative().finite()) })),
+  prints: z.array(z.object({ t: z.number().finite(), usd: z.number().nonnegative().finite(), u: z.array(z.number().nonnegative().finite()), n: z.number().int().positive().optional() })),
   exposure: z.array(z.object({ t: z.number().finite(), u: z.array(z.number().nonnegative().finite()) })),
   unmatched: z.array(z.object({ t: z.number().finite(), usd: z.number().nonnegative().finite() })),
   savedAt: z.number().finite(),
@@ -201,6 +203,7 @@ export class SymbolCalibration {
   private exposure: ExposureBucket[] = [];
   private unmatched: { t: number; usd: number }[] = [];
   private lastFitT = Number.NEGATIVE_INFINITY;
+  private lastFit: number[] | undefined;
   private changed = false;
   /** The newest print already read from the market state (identity), and its time. */
   cursor: { ev: object; t: number } | undefined;
@@ -246,8 +249,28 @@ export class SymbolCalibration {
     const u = new Array<number>(this.leverages.length);
     for (let j = 0; j < u.length; j++) u[j] = density[j]! > 0 ? density[j]! / total : 0;
     this.prints.push({ t, usd, u });
-    if (this.prints.length > this.o.maxPrints) this.prints.shift();
+    if (this.prints.length > this.o.maxPrints) this.thin();
     this.changed = true;
+  }
+
+  /**
+   * Full: the older half is thinned by merging neighbours in pairs (notional summed, one of the
+   * two shapes kept), so evidence keeps covering the whole window instead of its last burst.
+   */
+  private thin(): void {
+    const half = Math.floor(this.prints.length / 2);
+    const merged: PrintEvidence[] = [];
+    for (let i = 0; i + 1 < half; i += 2) {
+      const a = this.prints[i]!;
+      const b = this.prints[i + 1]!;
+      // keep one print's shape (averaging shapes would blur what tells leverages apart), with both notionals
+      // chosen with odds by notional (a deterministic hash of the time stands in for a coin): unbiased in expectation
+      const coin = Math.abs(Math.sin((b.t % 1e7) * 12.9898 + i) * 43758.5453) % 1;
+      const keep = coin < a.usd / (a.usd + b.usd) ? a : b;
+      merged.push({ t: b.t, usd: a.usd + b.usd, u: keep.u, n: (a.n ?? 1) + (b.n ?? 1) });
+    }
+    if (half % 2 === 1) merged.push(this.prints[half - 1]!);
+    this.prints = [...merged, ...this.prints.slice(half)];
   }
 
   /** Unit notional price crossed per leverage (long and short ladders), at market time t. */
@@ -294,17 +317,20 @@ export class SymbolCalibration {
     for (const b of this.exposure) for (let j = 0; j < n; j++) U[j]! += b.u[j]!;
     let priorExposure = 0;
     for (let j = 0; j < n; j++) priorExposure += prior[j]! * U[j]!;
-    if (this.prints.length < this.o.minPrints || !(priorExposure > 0)) return [...this.prior];
+    const count = this.printCount();
+    if (count < this.o.minPrints || !(priorExposure > 0)) return [...this.prior];
 
     let mean = 0;
     for (const p of this.prints) mean += p.usd;
-    mean /= this.prints.length;
-    const c = this.prints.map((p) => Math.min(this.o.maxPrintWeight, p.usd / mean));
+    mean /= count;
+    // a merged entry weighs as its prints would (each capped at maxPrintWeight of the mean)
+    const c = this.prints.map((p) => Math.min(this.o.maxPrintWeight * (p.n ?? 1), p.usd / mean));
     let C = 0;
     for (const x of c) C += x;
     const kappa = C / priorExposure;
     const tau = this.o.priorStrength;
-    let w = [...prior];
+    // warm start: EM on overlapping components converges slowly, so each refit continues the last one
+    let w = this.lastFit && this.lastFit.length === n ? [...this.lastFit] : [...prior];
     const A = new Array<number>(n);
     for (let it = 0; it < EM_ITERATIONS; it++) {
       A.fill(0);
@@ -320,6 +346,7 @@ export class SymbolCalibration {
       for (let j = 0; j < n; j++) next[j] = (A[j]! + tau * prior[j]!) / (kappa * U[j]! + tau);
       w = floorRatios(normalized(next), this.prior, this.o.maxRatio);
     }
+    this.lastFit = w;
     return w;
   }
 
@@ -334,9 +361,16 @@ export class SymbolCalibration {
     this.dirty = true;
   }
 
+  /** Prints in the window (merged entries count every print they hold). */
+  private printCount(): number {
+    let n = 0;
+    for (const p of this.prints) n += p.n ?? 1;
+    return n;
+  }
+
   summary(now: number): CalibrationSummary {
     this.prune(now);
-    const prints = this.prints.length;
+    const prints = this.printCount();
     const usd = this.prints.reduce((a, p) => a + p.usd, 0);
     const calibrated = prints >= this.o.minPrints && this.exposure.length > 0;
     return {
@@ -362,7 +396,7 @@ export class SymbolCalibration {
       symbol: this.symbol,
       leverages: [...this.leverages],
       weights: this.weights.map(round),
-      prints: this.prints.map((p) => ({ t: p.t, usd: round(p.usd), u: p.u.map(round) })),
+      prints: this.prints.map((p) => ({ t: p.t, usd: round(p.usd), u: p.u.map(round), ...(p.n && p.n > 1 ? { n: p.n } : {}) })),
       exposure: this.exposure.map((b) => ({ t: b.t, u: b.u.map(round) })),
       unmatched: this.unmatched.map((x) => ({ t: x.t, usd: round(x.usd) })),
       savedAt: now,
@@ -372,7 +406,7 @@ export class SymbolCalibration {
   /** Restores evidence and the mix in use; false (nothing changed) when the leverage grid differs. */
   restore(r: CalibrationRecord): boolean {
     if (r.leverages.length !== this.leverages.length || r.leverages.some((l, j) => l !== this.leverages[j])) return false;
-    this.prints = r.prints.map((p) => ({ t: p.t, usd: p.usd, u: [...p.u] }));
+    this.prints = r.prints.map((p) => ({ t: p.t, usd: p.usd, u: [...p.u], ...(p.n ? { n: p.n } : {}) }));
     this.exposure = r.exposure.map((b) => ({ t: b.t, u: [...b.u] }));
     this.unmatched = r.unmatched.map((x) => ({ ...x }));
     if (r.weights.reduce((a, x) => a + x, 0) > 0) this.weights = floorRatios(normalized(r.weights), this.prior, this.o.maxRatio);

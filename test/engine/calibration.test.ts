@@ -80,6 +80,22 @@ describe('calibration math', () => {
     w.forEach((x, j) => expect(Math.abs(x - PRIOR[j]!)).toBeLessThan(0.05));
   });
 
+  it('thins old evidence when full, keeping every print counted and the fit on the same evidence', () => {
+    const small = new Calibration(DEFAULT_LEVERAGE_MIX, { maxPrints: 40, minPrints: 10 }).for('bybit', 'ETH');
+    const big = new Calibration(DEFAULT_LEVERAGE_MIX, { maxPrints: 1000, minPrints: 10 }).for('bybit', 'ETH');
+    for (const c of [small, big]) {
+      c.addExposure(T0, [1, 1, 1, 1, 1], [0, 0, 0, 0, 0]);
+      // a quarter of the prints on 100x levels, in no regular order
+      for (let i = 0; i < 200; i++) c.observePrint(T0 + i * 1000, 1000, unit(Math.abs(Math.sin(i * 12.9898) * 43758.5453) % 1 < 0.25 ? 4 : 1));
+    }
+    const s = small.summary(T0 + 300_000);
+    expect(s.prints).toBe(200);
+    expect(s.usd).toBeCloseTo(200_000, 6);
+    expect((small.toRecord(T0 + 300_000).prints.length)).toBeLessThanOrEqual(40);
+    // merged prints keep their notional and one shape: the fit stays close
+    small.fit(T0 + 300_000).forEach((w, j) => expect(Math.abs(w - big.fit(T0 + 300_000)[j]!)).toBeLessThan(0.2));
+  });
+
   it('projects any mix onto the grid and keeps grid leverages in place', () => {
     expect(projectMix(DEFAULT_LEVERAGE_MIX, GRID)).toEqual(PRIOR.map((x) => expect.closeTo(x, 12)));
     const p = projectMix([{ leverage: 20, weight: 1 }, { leverage: 200, weight: 1 }, { leverage: 2, weight: 2 }], GRID);
