@@ -47,6 +47,8 @@ export interface EvaluationOptions {
   minIntervalMs?: number;
   /** Half-width of the fixed bands around peaks, fraction of the peak price (default 0.005: ±0.5 %). */
   peakBandHalfWidth?: number;
+  /** Peak bands go around the top-k largest zones whose peak lies within this fraction of price (default 0.08: ±8 %). */
+  peakWindow?: number;
   /** Leverage-mix calibration as the live engine runs it (default on); `false` keeps the prior mix. */
   calibration?: false | CalibrationOptions;
   /** Calibration stops learning at this market time (learn on one part, score another). */
@@ -108,6 +110,8 @@ export interface EvaluationReport {
   /** All symbols, both sides; `total.snapshots` counts scored snapshots (each symbol's counted once). */
   total: EvaluationRow;
   peakBandHalfWidth: number;
+  /** Peaks considered lie within this fraction of price. */
+  peakWindow: number;
   /** Market time from which snapshots were scored, when limited. */
   scoreFrom?: number;
   /** Calibration state per symbol and venue at the end (or when frozen); empty with calibration off. */
@@ -250,6 +254,8 @@ export interface ScoreOptions {
   bankruptcyShift: number;
   /** Default 0.005 (±0.5 %). */
   peakBandHalfWidth?: number;
+  /** Default 0.08 (±8 % of price). */
+  peakWindow?: number;
 }
 
 /**
@@ -266,6 +272,13 @@ export function scoreSnapshotSides(snap: ZoneSnapshot, path: PricePath, liquidat
   const p = snap.price;
   const window = liquidations.filter((l) => l.t > snap.t && l.t <= end);
   const top = snap.zones.filter((z) => z.rank <= opts.topK);
+  // The peak measure: the k largest zones per side whose peak lies within reach (±8 % of price by default).
+  const reach = opts.peakWindow ?? 0.08;
+  const peakZones = (side: PositionSide) =>
+    snap.zones
+      .filter((z) => z.side === side && Math.abs(z.peak - p) <= reach * p)
+      .sort((a, b) => b.notionalUsd - a.notionalUsd)
+      .slice(0, opts.topK);
   const rows = (['long', 'short'] as const).map((side) => {
     const row = emptyRow(snap.symbol, side);
     row.snapshots = 1;
@@ -285,8 +298,8 @@ export function scoreSnapshotSides(snap: ZoneSnapshot, path: PricePath, liquidat
       const [nearLo, nearHi] = side === 'long' ? [p - width, p] : [p, p + width];
       // Fixed-width bands around the peaks; the same total width nearest to price; placebo bands
       // around the other side's peaks mirrored through price.
-      const peaks = union(mine.map((z) => clip(z.peak * (1 - half), z.peak * (1 + half))));
-      const others = top.filter((z) => z.side !== side).map((z) => mirrorLevel(p, z.peak));
+      const peaks = union(peakZones(side).map((z) => clip(z.peak * (1 - half), z.peak * (1 + half))));
+      const others = peakZones(side === 'long' ? 'short' : 'long').map((z) => mirrorLevel(p, z.peak));
       const placebo = union(others.map((m) => clip(m * (1 - half), m * (1 + half))));
       const [pNearLo, pNearHi] = side === 'long' ? [p - peaks.width, p] : [p, p + peaks.width];
       row.realizedUsd += realized;
@@ -342,6 +355,7 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
   const topK = opts.topK ?? 3;
   const bankruptcyShift = opts.bankruptcyShift ?? 0.004;
   const peakBandHalfWidth = opts.peakBandHalfWidth ?? 0.005;
+  const peakWindow = opts.peakWindow ?? 0.08;
   const state = new MarketState();
   let clock = Number.NEGATIVE_INFINITY;
   const engine = new ZoneEngine(state, {
@@ -414,7 +428,7 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
     if (snap.t < scoreFrom) continue;
     const path = paths.get(snap.symbol);
     if (!path) continue;
-    const sides = scoreSnapshotSides(snap, path, liqs.get(snap.symbol) ?? [], { horizonMs, topK, bankruptcyShift, peakBandHalfWidth });
+    const sides = scoreSnapshotSides(snap, path, liqs.get(snap.symbol) ?? [], { horizonMs, topK, bankruptcyShift, peakBandHalfWidth, peakWindow });
     if (!sides) continue;
     let acc = bySymbol.get(snap.symbol);
     if (!acc) {
@@ -460,6 +474,7 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
     sideRows,
     total,
     peakBandHalfWidth,
+    peakWindow,
     ...(opts.scoreFrom !== undefined ? { scoreFrom: opts.scoreFrom } : {}),
     calibration,
     notes,
@@ -534,7 +549,7 @@ export function formatEvaluationTable(report: EvaluationReport): string {
     `liqzone evaluate: ${report.events} events over ${spanText(spanMs)} of market time; ${report.snapshotsTaken} snapshots taken (${report.symbols} symbol${report.symbols === 1 ? '' : 's'}, every ${Math.round(report.snapshotIntervalMs / 1000)} s), ${report.total.snapshots} scored (with zones and a full ${Math.round(report.horizonMs / 60_000)}-min horizon)${scored}; top-${report.topK} zones per side`,
     fmt(body[0]!),
     ...body.slice(1).map(fmt),
-    `peak: share of realized liquidation notional (in the band price reached, that side) within ±${band} of the top-k zones' peaks; dist-only: the same total width nearest to price; placebo: ±${band} around the other side's top-k peaks mirrored through price; adv: peak − dist-only, points.`,
+    `peak: share of realized liquidation notional (in the band price reached, that side) within ±${band} of the peaks of the k largest zones within ±${Math.round(report.peakWindow * 100)} % of price; dist-only: the same total width nearest to price; placebo: ±${band} around the other side's top-k peaks mirrored through price; adv: peak − dist-only, points.`,
     'zones: inside the top-k zones as drawn (whole bands); zone dist: the same width nearest to price; zone unif: width share of the reached band.',
     "touch: zone near edge reached within the horizon; placebo: same distance on the other side of price. precision: touched with realized liquidations / all predicted. snaps: scored snapshots (ALL: summed over symbols).",
     ...report.notes,

@@ -160,6 +160,10 @@ describe('scoreSnapshot', () => {
     expect(long.peak.covered.placebo).toBe(0);
     expect(long.peak.widthPct).toBeCloseTo(((hi - lo) / 1000) * 100, 12);
     expect(scoreSnapshot(snap, path, liqs, o)!.peak.covered.model).toBe(300);
+    // peaks farther from price than the reach window are not scored (the 990.75 peak is 0.9 % away)
+    const near = scoreSnapshotSides(snap, path, liqs, { ...o, peakWindow: 0.005 })!;
+    expect(near[0].peak.covered.model).toBe(0);
+    expect(near[0].peak.widthPct).toBe(0);
   });
 
   it('skips snapshots whose horizon runs past the data', () => {
