@@ -3,8 +3,9 @@ import { errorReply, unavailableReply } from '../src/bot/reply.ts';
 import { resolveSymbol } from '../src/bot/registry.ts';
 import { describeCalibration } from '../src/engine/calibration.ts';
 import { symbolOption } from './options.ts';
+import { formatFraction } from '../src/format/numbers.ts';
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const pct = (x: number) => formatFraction(x, 1);
 
 /** /calibration SYMBOL: the leverage mix in use per venue, learned from realized liquidations, next to the prior. */
 export const calibration: CommandDef = {

@@ -9,7 +9,7 @@ import type { Caller } from '../../src/bot/command.ts';
 import { errorReply, type Reply, type ReplyButton } from '../../src/bot/reply.ts';
 import { parseExitRequest } from '../../src/bot/exit-request.ts';
 import type { ChartService, ZoneService } from '../../src/bot/services.ts';
-import { formatPrice, formatSignedPercent, formatUsd } from '../../src/format/numbers.ts';
+import { formatPercent, formatPrice, formatSignedPercent, formatUsd } from '../../src/format/numbers.ts';
 import type { ExitPlan, } from '../../src/engine/types.ts';
 import type { SymbolRegistry } from '../../src/market/symbols.ts';
 import { describeDestination, personalDestination } from '../../src/store/destination.ts';
@@ -115,7 +115,7 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
       `Watching ${positionName(p)}, ${formatUsd(sizeUsd)} on ${({ binance: 'Binance', bybit: 'Bybit', okx: 'OKX', hyperliquid: 'Hyperliquid' } as const)[venue]} as #${p.id}.`,
       `Estimated liquidation ${formatPrice(plan.liquidationPrice, p.symbol)} (${formatSignedPercent(liqDist)} from the price ${formatPrice(plan.price, p.symbol)}).`,
       `Plan (stored; alerts watch it, /position replan ${p.id} changes it): ${storedPlanLine(p, stored)}`,
-      `Alerts go to ${where}: price near your target cluster, that cluster swept, a cluster building before your liquidation price, timeframes turning conflicted, and — urgent, even in quiet hours — the mark within ${threshold.toFixed(2)}% of your liquidation price.`,
+      `Alerts go to ${where}: price near your target cluster, that cluster swept, a cluster building before your liquidation price, timeframes turning conflicted, and — urgent, even in quiet hours — the mark within ${formatPercent(threshold)} of your liquidation price.`,
       ...(unitNote ? [unitNote] : []),
       ...plan.warnings.map((w) => `⚠ ${w}`),
       caller.platform === 'telegram' ? 'Positions are stored for you alone; /forgetme deletes everything.' : 'Only you see this; /forgetme deletes everything.',
@@ -177,7 +177,7 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
       return {
         p,
         price: fresh.price,
-        line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — now ${formatPrice(fresh.price, p.symbol)} (${formatSignedPercent(pnl.move)}, ${formatSignedPercent(pnl.onMargin, 1)} on margin) · liq ${formatPrice(liq, p.symbol)} (${liqAway.toFixed(2)}% away)${stored}`,
+        line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — now ${formatPrice(fresh.price, p.symbol)} (${formatSignedPercent(pnl.move)}, ${formatSignedPercent(pnl.onMargin, 1)} on margin) · liq ${formatPrice(liq, p.symbol)} (${formatPercent(liqAway)} away)${stored}`,
       };
     });
     const buttons: ReplyButton[] = positions.slice(0, 5).map((p) => ({ action: `/position plan ${p.id}`, label: `Plan #${p.id}` }));

@@ -2,7 +2,7 @@
  * Wording for positions: the one-line plan, a position's summary, and the alert payloads the
  * watcher hands the notifier (rendered here because only this module knows what a position is).
  */
-import { formatPercent, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../format/numbers.ts';
+import { formatNumber, formatPercent, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../format/numbers.ts';
 import type { ExitPlan, ExitTarget } from '../engine/types.ts';
 import type { PositionAlertPayload } from '../notify/rules.ts';
 import { ESTIMATE_NOTE } from '../notify/render.ts';
@@ -39,7 +39,7 @@ export function storedPlanLine(p: Pick<Position, 'side' | 'entry' | 'symbol'>, p
   const parts = [plan.stop !== null ? `stop ${price(plan.stop)}` : 'no stop'];
   plan.targets.slice(0, opts.short ? 1 : 3).forEach((t, i) => {
     const rr = rewardRiskFromEntry(p, plan, t);
-    parts.push(`TP${i + 1} ${price(t)}${rr !== undefined && !opts.short ? ` (R:R ${rr.toFixed(1)} from entry)` : ''}`);
+    parts.push(`TP${i + 1} ${price(t)}${rr !== undefined && !opts.short ? ` (R:R ${formatNumber(rr, 1)} from entry)` : ''}`);
   });
   if (plan.targets.length === 0) parts.push('no target');
   if (!opts.short) parts.push(`liq ${price(plan.liquidationPrice)}`);

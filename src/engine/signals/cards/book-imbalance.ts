@@ -1,6 +1,7 @@
 import type { Timeframe } from '../../types.ts';
 import type { CardInput } from '../input.ts';
 import { type Card, type CardOutput, directional, flat } from './card.ts';
+import { formatScore } from '../../../format/numbers.ts';
 
 /** The top of the book speaks for seconds to minutes, hardly for hours. */
 const TIMEFRAME_RELEVANCE: Record<Timeframe, number> = { '1m': 1, '5m': 0.6, '1h': 0.25 };
@@ -17,7 +18,7 @@ export const bookImbalance: Card = {
     return directional(
       imb * 1.5,
       0.6 * TIMEFRAME_RELEVANCE[tf],
-      `${side} heavier at the top of the book (imbalance ${imb >= 0 ? '+' : '−'}${Math.abs(imb).toFixed(2)}, smoothed over ${tf})`,
+      `${side} heavier at the top of the book (imbalance ${formatScore(imb)}, smoothed over ${tf})`,
     );
   },
 };

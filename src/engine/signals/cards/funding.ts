@@ -1,6 +1,7 @@
 import type { Timeframe } from '../../types.ts';
 import type { CardInput } from '../input.ts';
 import { type Card, type CardOutput, directional, flat, saturate } from './card.ts';
+import { formatSignedPercent } from '../../../format/numbers.ts';
 
 /** Funding is slow: it says little about the next minutes and more about the next hours. */
 const TIMEFRAME_RELEVANCE: Record<Timeframe, number> = { '1m': 0.3, '5m': 0.6, '1h': 1 };
@@ -21,7 +22,7 @@ export const fundingExtremes: Card = {
     if (!f) return flat('no funding rate yet');
     if (f.samples < MIN_SAMPLES) return flat(`funding history too short (${f.samples} samples)`);
     const z = (f.rate - f.mean) / Math.max(f.std, STD_FLOOR);
-    const rateText = `${(f.rate * 100).toFixed(4)}%/h`;
+    const rateText = `${formatSignedPercent(f.rate * 100, 4)}/h`;
     const confidence = saturate(f.samples / 240) * TIMEFRAME_RELEVANCE[tf];
     const extremity = saturate((Math.abs(z) - 1) / 2);
     if (extremity === 0) return { ...flat(`funding ${rateText} is within its usual range (${z.toFixed(1)}σ)`, confidence) };

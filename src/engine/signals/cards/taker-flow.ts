@@ -2,6 +2,7 @@ import type { Timeframe } from '../../types.ts';
 import type { CardInput } from '../input.ts';
 import { TIMEFRAME_SPECS } from '../spec.ts';
 import { type Card, type CardOutput, directional, flat, saturate, windowLabel } from './card.ts';
+import { formatSignedPercent } from '../../../format/numbers.ts';
 
 /**
  * Taker flow: the slope of cumulative volume delta (taker buys − sells) over the recent window,
@@ -44,7 +45,7 @@ export const takerFlow: Card = {
     return directional(
       score,
       confidence,
-      `taker ${side}: net ${net >= 0 ? '+' : '−'}${Math.abs(net * 100).toFixed(0)}% of volume over ${windowLabel(n, tf)}, CVD ${slope >= 0 ? 'rising' : 'falling'}`,
+      `taker ${side}: net ${formatSignedPercent(net * 100, 0)} of volume over ${windowLabel(n, tf)}, CVD ${slope >= 0 ? 'rising' : 'falling'}`,
     );
   },
 };

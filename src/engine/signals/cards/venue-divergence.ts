@@ -2,6 +2,7 @@ import type { Venue } from '../../../market/types.ts';
 import type { Timeframe } from '../../types.ts';
 import type { CardInput, Flow } from '../input.ts';
 import { type Card, type CardOutput, clamp, directional, flat, saturate } from './card.ts';
+import { formatScore, formatSignedPercent } from '../../../format/numbers.ts';
 
 /** The mark gap's deviation is judged against at least this spread (bp): below it is noise. */
 const GAP_STD_FLOOR_BP = 0.5;
@@ -51,9 +52,9 @@ function netFlow(f: Flow): number {
 }
 
 function signed(x: number): string {
-  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}`;
+  return formatScore(x, 1);
 }
 
 function signedPct(x: number): string {
-  return `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(0)}%`;
+  return formatSignedPercent(x * 100, 0);
 }
