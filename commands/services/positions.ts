@@ -169,7 +169,8 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     }
     const rows = positions.map((p) => {
       const fresh = planOf(p);
-      const stored = p.plan ? ` · ${storedPlanLine(p, p.plan, { short: true })}` : ' · no stored plan yet (no zone data)';
+      const gone = p.likelyLiquidatedAt !== undefined ? ` · LIKELY LIQUIDATED (liquidation price crossed ${new Date(p.likelyLiquidatedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC; /position close ${p.id} removes it)` : '';
+      const stored = (p.plan ? ` · ${storedPlanLine(p, p.plan, { short: true })}` : ' · no stored plan yet (no zone data)') + gone;
       if ('error' in fresh) return { p, line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — no live data (${fresh.error})${stored}`, price: undefined };
       const pnl = pnlPct(p, fresh.price);
       const liq = p.plan?.liquidationPrice ?? fresh.liquidationPrice;

@@ -172,12 +172,18 @@ export class Decider {
   /**
    * The one way out: persists the messages (/forgetme index, then the outbox: open set → record →
    * ledger), then the cooldown stamps and daily counters decided with them, then hands each message
-   * to delivery. If persisting throws, nothing is delivered and the error reaches the caller.
+   * to delivery. If persisting throws, nothing is delivered, the messages are forgotten as decided
+   * (a later tick may decide them again) and the error reaches the caller.
    */
   async commit(messages: AlertMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.indexErasable(messages);
-    await this.store.outbox.putMany(messages);
+    try {
+      await this.indexErasable(messages);
+      await this.store.outbox.putMany(messages);
+    } catch (err) {
+      this.forgetDecided(messages);
+      throw err;
+    }
     const last = [...this.lastWrites];
     const days = [...this.dayWrites];
     this.lastWrites.clear();
@@ -222,6 +228,18 @@ export class Decider {
       ...indexKeys.map((k) => this.eraseKv.delete(k)),
     ]);
     return ids.length;
+  }
+
+  /**
+   * Undoes the in-memory bookkeeping of messages that could not be persisted: they were never
+   * decided as far as the store knows, so the caches must not call them duplicates (or count them).
+   */
+  private forgetDecided(messages: AlertMessage[]): void {
+    for (const m of messages) for (const k of m.keys) this.ledgerCache.delete(k);
+    for (const k of this.lastWrites.keys()) this.lastCache.delete(k);
+    for (const k of this.dayWrites.keys()) this.dayCache.delete(k);
+    this.lastWrites.clear();
+    this.dayWrites.clear();
   }
 
   private stampCooldown(key: string, t: number): void {

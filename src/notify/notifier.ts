@@ -73,6 +73,8 @@ export interface TickResult {
   messages: number;
   held: number;
   released: number;
+  /** Messages decided but not sent because the outbox could not persist them. */
+  unpersisted: number;
   suppressed: Partial<Record<SuppressReason, number>>;
   durationMs: number;
 }
@@ -263,7 +265,7 @@ export class Notifier {
       this.lastPrune = t;
       this.decider.prune(t);
     }
-    const result: TickResult = { t, symbols: 0, subscriptions: 0, entered: 0, events: 0, candidates: 0, decided: 0, messages: 0, held: 0, released: 0, suppressed: {}, durationMs: 0 };
+    const result: TickResult = { t, symbols: 0, subscriptions: 0, entered: 0, events: 0, candidates: 0, decided: 0, messages: 0, held: 0, released: 0, unpersisted: 0, suppressed: {}, durationMs: 0 };
     if (this.stopped) return result;
 
     result.released = await this.releaseHeld(t);
@@ -284,7 +286,11 @@ export class Notifier {
     if (this.sources.length && !this.stopped) {
       const personal = await this.decider.decideSourced(await this.collectSources(t, result), t);
       this.tally(result, personal.tally);
-      await this.commit(personal.messages, result);
+      const ok = await this.commit(personal.messages, result);
+      for (const source of this.sources) {
+        if (!ok) source.abandoned?.();
+        else await source.committed?.().catch((err) => this.opts.log?.('error', 'alert source could not store its state', { err: String(err), source: source.name }));
+      }
     }
     await this.index.persistBands(found.dirty);
     result.durationMs = performance.now() - started;
@@ -312,10 +318,21 @@ export class Notifier {
     for (const [reason, n] of Object.entries(d.suppressed) as [SuppressReason, number][]) result.suppressed[reason] = (result.suppressed[reason] ?? 0) + n;
   }
 
-  private async commit(messages: AlertMessage[], result: TickResult): Promise<void> {
-    await this.decider.commit(messages);
+  /**
+   * Commits decided messages (outbox first, then delivery). A store that fails to persist them
+   * means they are not sent: logged, counted in `unpersisted`, decided again by a later tick.
+   */
+  private async commit(messages: AlertMessage[], result: TickResult): Promise<boolean> {
+    try {
+      await this.decider.commit(messages);
+    } catch (err) {
+      result.unpersisted += messages.length;
+      this.opts.log?.('error', 'could not persist alerts in the outbox: not sending them', { err: String(err), messages: messages.length });
+      return false;
+    }
     result.messages += messages.length;
     result.held += messages.filter((m) => m.state === 'held').length;
+    return true;
   }
 
   /** The sources' alerts for this tick, grouped by personal destination. */

@@ -108,7 +108,7 @@ export type AlertPayload =
  */
 export interface PositionAlertPayload {
   kind: 'position';
-  event: 'target-near' | 'target-swept' | 'cascade' | 'liquidation-near' | 'conflict';
+  event: 'target-near' | 'target-reached' | 'stop-crossed' | 'liquidation-crossed' | 'cascade' | 'liquidation-near' | 'conflict';
   symbol: string;
   t: number;
   positionId: number;
@@ -130,7 +130,9 @@ export type AlertTag = (typeof ALERT_TAGS)[number] | 'notice';
 
 const POSITION_TAGS: Record<PositionAlertPayload['event'], AlertTag> = {
   'target-near': 'position-target',
-  'target-swept': 'position-target',
+  'target-reached': 'position-target',
+  'stop-crossed': 'position-stop',
+  'liquidation-crossed': 'position-liquidation',
   cascade: 'position-liquidation',
   'liquidation-near': 'position-liquidation',
   conflict: 'conflict',

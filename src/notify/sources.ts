@@ -33,9 +33,13 @@ export interface AlertSource {
   readonly name: string;
   /** Alerts for this tick. Called once per tick, after the subscription rules. */
   collect(ctx: SourceContext): Promise<SourcedAlert[]>;
-  /** Events the notifier receives are passed on (all modes). */
+  /** Events the notifier receives are passed on (all modes; sweeps in both phases). */
   onSweep?(ev: SweepEvent): void;
   onSignalEvent?(ev: SignalEvent): void;
+  /** The alerts of the last `collect` are persisted in the outbox: the source may now store what it decided. */
+  committed?(): Promise<void>;
+  /** The alerts of the last `collect` could not be persisted: the next `collect` should propose them again. */
+  abandoned?(): void;
   /** Drops what the source holds in memory about a destination (/forgetme). */
   forget?(dest: Destination): void;
 }

@@ -73,6 +73,9 @@ export function storedAsExitPlan(p: Pick<Position, 'side' | 'entry'>, stored: St
   };
 }
 
+/** `12:00:05 UTC`: when a crossing was seen (market time). */
+const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
+
 /** The alert payload for one watch event, with the plan line and a button to the full plan. */
 export function alertPayload(p: Position, e: WatchEvent, plan: ExitPlan, t: number, context?: string): PositionAlertPayload {
   const name = `${p.symbol} ${p.side} #${p.id}`;
@@ -83,19 +86,35 @@ export function alertPayload(p: Position, e: WatchEvent, plan: ExitPlan, t: numb
   let line: string;
   switch (e.kind) {
     case 'target-near': {
-      const z = e.zone!;
-      const where = e.distancePct === 0 ? 'is inside' : `is ${formatPercent(e.distancePct!)} ${long ? 'below' : 'above'}`;
-      title = `${name}: near your take-profit zone`;
-      lead = `${p.symbol} ${price} ${where} the ${z.side}-liquidation cluster ${formatPriceRange(z.low, z.high, p.symbol)} (~${formatUsd(z.notionalUsd)} est.), the next target for your ${p.side}. Forced ${long ? 'buying' : 'selling'} there is liquidity to exit into: consider taking profit at its near edge.`;
-      line = `${name} near target: ${price}, cluster ${formatPriceRange(z.low, z.high, p.symbol)} (~${formatUsd(z.notionalUsd)})`;
+      const tp = `TP${e.target!.index + 1} ${formatPrice(e.target!.price, p.symbol)}`;
+      const z = e.zone;
+      const cluster = z ? ` at the ${z.side}-liquidation cluster ${formatPriceRange(z.low, z.high, p.symbol)} (~${formatUsd(z.notionalUsd)} est.)` : '';
+      const where = e.distancePct === 0 ? 'is at' : `is ${formatPercent(e.distancePct!)} ${long ? 'below' : 'above'}`;
+      title = `${name}: near your take-profit ${tp}`;
+      lead = `${p.symbol} ${price} ${where} your ${tp}${cluster}. Forced ${long ? 'buying' : 'selling'} there is liquidity to exit into: consider taking profit there.`;
+      line = `${name} near ${tp}: price ${price}`;
       break;
     }
-    case 'target-swept': {
-      const z = e.zone!;
-      const next = e.next ? `the next cluster: TP ${formatPrice(e.next.price, p.symbol)} (${signed(e.next.distancePct)}, ~${formatUsd(e.next.zoneUsd)} est.)` : 'no further cluster is estimated ahead';
-      title = `${name}: target zone swept`;
-      lead = `Price traded through the ${z.side}-liquidation cluster ${formatPriceRange(z.low, z.high, p.symbol)} (~${formatUsd(z.notionalUsd)} est.): that target is consumed. Consider trailing your stop behind the move, or aim at ${next}.`;
-      line = `${name} target swept: ${formatPriceRange(z.low, z.high, p.symbol)} consumed; ${e.next ? `next TP ${formatPrice(e.next.price, p.symbol)}` : 'no next cluster'}`;
+    case 'target-reached': {
+      const tp = `TP${e.target!.index + 1} ${formatPrice(e.target!.price, p.symbol)}`;
+      const next = e.nextTarget !== undefined ? `Next target: TP${e.target!.index + 2} ${formatPrice(e.nextTarget, p.symbol)}.` : 'That was the last target of your plan.';
+      title = `${name}: ${tp} reached`;
+      lead = `${p.symbol} reached your ${tp} at ${clock(e.at!)} (price ${formatPrice(e.price!, p.symbol)}). ${next} Consider taking profit or trailing your stop; /position replan ${p.id} makes a new plan.`;
+      line = `${name} ${tp} reached at ${clock(e.at!)}; ${e.nextTarget !== undefined ? `next TP ${formatPrice(e.nextTarget, p.symbol)}` : 'last target'}`;
+      break;
+    }
+    case 'stop-crossed': {
+      const stop = formatPrice(e.level!, p.symbol);
+      title = `URGENT · ${name}: stop ${stop} crossed`;
+      lead = `Your stop ${stop} was crossed at ${clock(e.at!)} (price ${formatPrice(e.price!, p.symbol)}). If your stop order filled, close the position here with /position close ${p.id}; if you had none, act now: your estimated liquidation price is ${formatPrice(plan.liquidationPrice, p.symbol)}.`;
+      line = `URGENT ${name}: stop ${stop} crossed at ${clock(e.at!)}`;
+      break;
+    }
+    case 'liquidation-crossed': {
+      const liq = formatPrice(e.level!, p.symbol);
+      title = `URGENT · ${name}: liquidation price crossed`;
+      lead = `${p.symbol} ${formatPrice(e.price!, p.symbol)} crossed your estimated liquidation price ${liq} at ${clock(e.at!)} (${p.leverage}x, entry ${formatPrice(p.entry, p.symbol)}): the position is likely liquidated. It is marked so and gets no more alerts; check your exchange account, and /position close ${p.id} removes it here.`;
+      line = `URGENT ${name}: liquidation price ${liq} crossed at ${clock(e.at!)} — likely liquidated`;
       break;
     }
     case 'cascade': {

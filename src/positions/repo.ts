@@ -87,6 +87,14 @@ export class PositionRepo {
     return stored;
   }
 
+  /** Marks a position as likely liquidated (its liquidation price was crossed): no more alerts for it. */
+  async markLikelyLiquidated(platform: Platform, userId: string, id: number, at: number): Promise<void> {
+    await this.positions.update(userKey(platform, userId), (cur) => {
+      if (!cur?.positions.some((x) => x.id === id && x.likelyLiquidatedAt === undefined)) return cur;
+      return { ...cur, positions: cur.positions.map((x) => (x.id === id ? { ...x, likelyLiquidatedAt: at } : x)) };
+    });
+  }
+
   /** Every user with stored positions. */
   async all(): Promise<[string, UserPositions][]> {
     return this.positions.entries();

@@ -1,15 +1,18 @@
 /**
  * Pure position-watch rules: one step per position per notifier tick, from the previous watch
- * state, the latest zone snapshot and the refreshed exit plan, to the next state and the alert
- * events. Every alert has hysteresis (it re-arms only after price backs off), and its dedupe key
- * carries an episode number, so each fires once per approach. No I/O, no clock.
+ * state, the latest zone snapshot and the position's STORED plan (stop, targets, liquidation
+ * price fixed at add time or by an explicit /position replan), to the next state and the alert
+ * events. Lifecycle events — target reached (then the next target), stop crossed, liquidation
+ * price crossed — fire once per plan; approach alerts (target near, liquidation near) have
+ * hysteresis and an episode number in their dedupe key, so each fires once per approach. A
+ * per-position budget caps the non-urgent alerts per hour. No I/O; time is an input.
  */
-import type { ExitPlan, ExitTarget, Zone, ZoneSnapshot } from '../engine/types.ts';
+import type { ExitPlan, Zone, ZoneSnapshot } from '../engine/types.ts';
 import { edgeDistancePct, HYSTERESIS_FACTOR } from '../notify/rules.ts';
 import type { Position, PositionAlertEvent } from './types.ts';
 
 export interface WatchParams {
-  /** Target alert: price within this % of the near edge of the next cluster in the profit direction. */
+  /** Target alert: price within this % of the next stored target. */
   targetNearPct: number;
   /**
    * Urgent alert: the mark within this % of price from the liquidation price — or within half
@@ -20,6 +23,9 @@ export interface WatchParams {
   cascadeGrowth: number;
   /** Cascade alert: only clusters ranked this high on their side. */
   cascadeTopRank: number;
+  /** Alert budget: at most this many non-urgent alerts per position per `budgetWindowMs` (urgent ones always pass). */
+  budgetPerWindow: number;
+  budgetWindowMs: number;
 }
 
 export const DEFAULT_WATCH_PARAMS: Readonly<WatchParams> = Object.freeze({
@@ -27,61 +33,69 @@ export const DEFAULT_WATCH_PARAMS: Readonly<WatchParams> = Object.freeze({
   liquidationNearPct: 1.5,
   cascadeGrowth: 0.5,
   cascadeTopRank: 3,
+  budgetPerWindow: 4,
+  budgetWindowMs: 3_600_000,
 });
-
-export interface TrackedZone {
-  zoneId: string;
-  low: number;
-  high: number;
-  notionalUsd: number;
-  /** Price has entered the zone. */
-  reached: boolean;
-  /** Inside the target band (alerted for this approach). */
-  near: boolean;
-}
 
 export interface WatchState {
   /** The first step has run (baselines for the change alerts are set). */
   seen: boolean;
   /** Episode per alert kind: bumped when an alert re-arms, so the next approach has a new dedupe key. */
   episode: Partial<Record<PositionAlertEvent, number>>;
-  target?: TrackedZone;
-  /** Target zones already swept (never tracked again). */
-  swept: string[];
+  /** `plannedAt` of the stored plan the lifecycle below refers to (a re-plan starts it over). */
+  plannedAt?: number;
+  /** Stored targets reached so far, in order (each told once). */
+  targetsReached?: number;
+  /** Inside the band of the next stored target (told for this approach). */
+  targetNear?: boolean;
+  /** The stored stop was crossed (told once). */
+  stopCrossed?: boolean;
+  /** The liquidation price was crossed (told once; the position is then marked likely liquidated). */
+  liquidated?: boolean;
   liquidationNear: boolean;
   /** Own-side clusters between price and liquidation: notional when first seen or last told, alerts so far. */
   cascade: Record<string, { usd: number; n: number }>;
   conflicted?: boolean;
+  /** Times of the non-urgent alerts told in the budget window. */
+  told?: number[];
 }
 
 export interface WatchEvent {
   kind: PositionAlertEvent;
-  /** Episode-specific part of the dedupe key, e.g. `target-near:ETH:S:3190:0`. */
+  /** Episode-specific part of the dedupe key, e.g. `target-near:1:0`. */
   key: string;
   urgent: boolean;
   zone?: Pick<Zone, 'id' | 'side' | 'low' | 'high' | 'notionalUsd'>;
   /** Cascade: the cluster's notional before it grew (absent when it formed). */
   previousUsd?: number;
-  /** Distance (% of price) to the zone's near edge, or to the liquidation price. */
+  /** Distance (% of price) to the target, the zone's near edge, or the liquidation price. */
   distancePct?: number;
-  /** Swept: the next target in the profit direction, if any. */
-  next?: ExitTarget;
+  /** Target events: index of the stored target (0 = TP1) and its price. */
+  target?: { index: number; price: number };
+  /** Target reached: the next stored target, if any. */
+  nextTarget?: number;
+  /** Crossings (target reached, stop, liquidation): the stored level crossed and the price that crossed it. */
+  level?: number;
+  price?: number;
+  /** When the crossing was seen (snapshot time). */
+  at?: number;
 }
 
 export interface WatchInput {
   position: Position;
   snap: ZoneSnapshot;
+  /** The position's plan: the stored one (targets, stop, liquidation fixed at add or re-plan). */
   plan: ExitPlan;
+  /** `plannedAt` of the stored plan (a change means an explicit re-plan). */
+  plannedAt?: number;
   /** Timeframes conflict now (undefined: no signal). */
   conflicted?: boolean;
-  /** Zone ids swept since the last step (engine sweep events). */
-  sweptZoneIds?: ReadonlySet<string>;
+  /** Tick time, for the alert budget. */
+  now?: number;
 }
 
-const MAX_SWEPT_REMEMBERED = 12;
-
 export function initialWatchState(): WatchState {
-  return { seen: false, episode: {}, swept: [], liquidationNear: false, cascade: {} };
+  return { seen: false, episode: {}, liquidationNear: false, cascade: {} };
 }
 
 /** Distance from price to the liquidation price in % of price; ≤ 0 at or beyond it. */
@@ -98,78 +112,90 @@ export function liquidationThresholdPct(position: Pick<Position, 'entry'>, liqui
 export function watchStep(prev: WatchState | undefined, input: WatchInput, params: WatchParams): { state: WatchState; events: WatchEvent[] } {
   const { position, snap, plan } = input;
   const before = prev ?? initialWatchState();
+  // Nothing more to say about a position that is likely liquidated.
+  if (before.liquidated) return { state: before, events: [] };
+  // An explicit re-plan starts the lifecycle over: the new targets and stop are watched from here.
+  const replanned = input.plannedAt !== undefined && before.plannedAt !== undefined && before.plannedAt !== input.plannedAt;
   const state: WatchState = {
     seen: true,
     episode: { ...before.episode },
-    swept: [...before.swept],
+    ...(input.plannedAt !== undefined ? { plannedAt: input.plannedAt } : {}),
+    targetsReached: replanned ? 0 : (before.targetsReached ?? 0),
+    targetNear: replanned ? false : (before.targetNear ?? false),
+    stopCrossed: replanned ? false : (before.stopCrossed ?? false),
+    liquidated: before.liquidated ?? false,
     liquidationNear: before.liquidationNear,
     cascade: {},
     ...(before.conflicted !== undefined ? { conflicted: before.conflicted } : {}),
+    told: (before.told ?? []).filter((t) => input.now === undefined || input.now - t < params.budgetWindowMs),
   };
   const events: WatchEvent[] = [];
   const long = position.side === 'long';
   const price = snap.price;
   const ep = (k: PositionAlertEvent) => state.episode[k] ?? 0;
   const rearm = (k: PositionAlertEvent) => (state.episode[k] = ep(k) + 1);
-  const zoneById = new Map(snap.zones.map((z) => [z.id, z]));
+  const planKey = input.plannedAt ?? 0;
+  /** Price at or beyond a level in the profit direction (targets), or against it (stop, liquidation). */
+  const reachedUp = (level: number) => (long ? price >= level : price <= level);
+  const reachedDown = (level: number) => (long ? price <= level : price >= level);
 
-  // --- take-profit zone: approach, then sweep ---
-  let target = before.target ? { ...before.target } : undefined;
-  const firstTarget = plan.targets.find((t) => !state.swept.includes(t.zoneId));
-  if (target) {
-    const z = zoneById.get(target.zoneId);
-    const band = z ?? target;
-    const through = long ? price > band.high : price < band.low;
-    const reached = target.reached || (long ? price >= band.low : price <= band.high);
-    if (through || input.sweptZoneIds?.has(target.zoneId) || (!z && reached)) {
-      const next = plan.targets.find((t) => t.zoneId !== target!.zoneId && !state.swept.includes(t.zoneId));
-      events.push({
-        kind: 'target-swept',
-        key: `target-swept:${target.zoneId}`,
-        urgent: false,
-        zone: { id: target.zoneId, side: long ? 'short' : 'long', low: target.low, high: target.high, notionalUsd: target.notionalUsd },
-        ...(next ? { next } : {}),
-      });
-      state.swept = [...state.swept, target.zoneId].slice(-MAX_SWEPT_REMEMBERED);
-      target = undefined;
-    } else if (!z) {
-      target = undefined; // the cluster faded before price got there
-    } else if (!target.near && !reached && firstTarget && firstTarget.zoneId !== target.zoneId) {
-      target = undefined; // a nearer cluster is now the next target
-    } else {
-      target = { zoneId: z.id, low: z.low, high: z.high, notionalUsd: z.notionalUsd, reached, near: target.near };
-    }
+  // --- stored targets: near, then reached (each once, in order; then the next target) ---
+  const targets = plan.targets.map((t) => t.price);
+  while (state.targetsReached! < targets.length && reachedUp(targets[state.targetsReached!]!)) {
+    const index = state.targetsReached!;
+    const next = targets[index + 1];
+    events.push({
+      kind: 'target-reached',
+      key: `target-reached:${planKey}:${index}`,
+      urgent: false,
+      target: { index, price: targets[index]! },
+      level: targets[index]!,
+      price,
+      at: snap.t,
+      ...(next !== undefined ? { nextTarget: next } : {}),
+    });
+    state.targetsReached = index + 1;
+    state.targetNear = false;
   }
-  if (!target) {
-    const next = plan.targets.find((t) => !state.swept.includes(t.zoneId));
-    const z = next && zoneById.get(next.zoneId);
-    if (z) target = { zoneId: z.id, low: z.low, high: z.high, notionalUsd: z.notionalUsd, reached: false, near: false };
-  }
-  if (target) {
-    const d = edgeDistancePct(price, target);
-    if (!target.near && d <= params.targetNearPct) {
-      target.near = true;
+  const nextIndex = state.targetsReached!;
+  if (nextIndex < targets.length) {
+    const level = targets[nextIndex]!;
+    const d = Math.max(0, ((long ? level - price : price - level) / price) * 100);
+    if (!state.targetNear && d <= params.targetNearPct) {
+      state.targetNear = true;
+      const t = plan.targets[nextIndex]!;
+      const z = snap.zones.find((x) => x.id === t.zoneId);
       events.push({
         kind: 'target-near',
-        key: `target-near:${target.zoneId}:${ep('target-near')}`,
+        key: `target-near:${planKey}:${nextIndex}:${ep('target-near')}`,
         urgent: false,
-        zone: { id: target.zoneId, side: long ? 'short' : 'long', low: target.low, high: target.high, notionalUsd: target.notionalUsd },
+        target: { index: nextIndex, price: level },
         distancePct: d,
+        ...(z ? { zone: { id: z.id, side: z.side, low: z.low, high: z.high, notionalUsd: z.notionalUsd } } : {}),
       });
-    } else if (target.near && d > params.targetNearPct * HYSTERESIS_FACTOR) {
+    } else if (state.targetNear && d > params.targetNearPct * HYSTERESIS_FACTOR) {
       // Price backed off: the next approach is a new episode.
-      target.near = false;
-      target.reached = false;
+      state.targetNear = false;
       rearm('target-near');
     }
   }
-  if (target) state.target = target;
 
-  // --- own liquidation price (urgent) ---
+  // --- the stored stop (urgent, once per plan) ---
+  const stop = plan.stop?.price;
+  if (stop !== undefined && !state.stopCrossed && reachedDown(stop)) {
+    state.stopCrossed = true;
+    events.push({ kind: 'stop-crossed', key: `stop-crossed:${planKey}`, urgent: true, level: stop, price, at: snap.t });
+  }
+
+  // --- own liquidation price (urgent): crossed (once; the position is likely liquidated), or near ---
   const liq = plan.liquidationPrice;
   const dLiq = liquidationDistancePct(position, price, liq);
   const threshold = liquidationThresholdPct(position, liq, params);
-  if (!state.liquidationNear && dLiq <= threshold) {
+  if (!state.liquidated && dLiq <= 0) {
+    state.liquidated = true;
+    state.liquidationNear = true;
+    events.push({ kind: 'liquidation-crossed', key: 'liquidation-crossed', urgent: true, level: liq, price, at: snap.t, distancePct: dLiq });
+  } else if (!state.liquidationNear && dLiq <= threshold) {
     state.liquidationNear = true;
     events.push({ kind: 'liquidation-near', key: `liquidation-near:${ep('liquidation-near')}`, urgent: true, distancePct: dLiq });
   } else if (state.liquidationNear && dLiq > threshold * HYSTERESIS_FACTOR) {
@@ -217,5 +243,26 @@ export function watchStep(prev: WatchState | undefined, input: WatchInput, param
     state.conflicted = input.conflicted;
   }
 
-  return { state, events };
+  return { state, events: withinBudget(state, events, input.now, params) };
+}
+
+/**
+ * The per-position alert budget: at most `budgetPerWindow` non-urgent alerts per position in the
+ * window (crossings first, then the rest in order); urgent ones always pass. What does not fit is
+ * dropped (its state has moved on, so it is not told late).
+ */
+function withinBudget(state: WatchState, events: WatchEvent[], now: number | undefined, params: WatchParams): WatchEvent[] {
+  if (now === undefined) return events;
+  const told = state.told ?? [];
+  const order = (e: WatchEvent) => (e.urgent ? 0 : e.kind === 'target-reached' ? 1 : 2);
+  const kept = new Set<WatchEvent>();
+  for (const e of [...events].sort((a, b) => order(a) - order(b))) {
+    if (e.urgent) kept.add(e);
+    else if (told.length < params.budgetPerWindow) {
+      told.push(now);
+      kept.add(e);
+    }
+  }
+  state.told = told;
+  return events.filter((e) => kept.has(e));
 }

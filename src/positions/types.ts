@@ -1,5 +1,6 @@
 import type { Platform } from '../bot/command.ts';
 import type { PositionSide, Venue } from '../market/types.ts';
+import type { PositionAlertPayload } from '../notify/rules.ts';
 
 /** One position a user asked liqzone to watch. */
 export interface Position {
@@ -21,6 +22,8 @@ export interface Position {
    * once on first read (`plannedAt` is then that read's time and `backfilled` is true).
    */
   plan?: StoredPlan;
+  /** When the mark crossed the stored liquidation price (the position is likely liquidated; no more alerts). */
+  likelyLiquidatedAt?: number;
 }
 
 /** A position's fixed exit plan. Prices in the canonical per-coin unit of the symbol. */
@@ -51,4 +54,5 @@ export interface UserPositions {
   positions: Position[];
 }
 
-export type PositionAlertEvent = 'target-near' | 'target-swept' | 'cascade' | 'liquidation-near' | 'conflict';
+/** What a position alert is about (the notifier's payload owns the list). */
+export type PositionAlertEvent = PositionAlertPayload['event'];

@@ -47,10 +47,11 @@ describe.each(['long', 'short'] as const)('position alerts through the notifier:
     const { h, walk } = await withPosition(side);
     await walk([3000, 3040, 3080, 3090, 3075, 3060, 3020, 2980, 2950, 2920, 2900, 2895, 2890, 2893]);
     const alerts = h.positionAlerts();
-    expect(alerts.map((a) => a.payload.event)).toEqual(['target-near', 'liquidation-near']);
+    expect(alerts.map((a) => a.payload.event)).toEqual(['target-near', 'stop-crossed', 'liquidation-near']);
     for (const a of alerts) expect(a.dest).toBe('telegram:user:918273645');
-    const [target, urgent] = h.sender.delivered;
-    expect(target!.reply.title).toBe(`ETH ${side} #1: near your take-profit zone`);
+    const [target, stop, urgent] = h.sender.delivered;
+    expect(target!.reply.title).toMatch(new RegExp(`^ETH ${side} #1: near your take-profit TP1 `));
+    expect(stop!.reply.title).toMatch(new RegExp(`^URGENT · ETH ${side} #1: stop .* crossed$`));
     expect(target!.reply.text).toMatch(/Plan: price .* · TP1 .* · liq /);
     expect(target!.reply.buttons).toContainEqual({ action: '/position plan 1', label: 'Plan #1' });
     expect(urgent!.reply.title).toBe(`URGENT · ETH ${side} #1: close to liquidation`);
@@ -58,7 +59,7 @@ describe.each(['long', 'short'] as const)('position alerts through the notifier:
     expect(urgent!.reply.fields?.[0]).toMatchObject({ name: 'Plan' });
   });
 
-  it('sweep, cascade and conflict alerts carry the refreshed plan and the plan button', async () => {
+  it('target reached, cascade and conflict alerts carry the plan and the plan button', async () => {
     const { h, walk } = await withPosition(side);
     await walk([3000, 3080, 3110, 3125]);
     const cluster: ZoneSpec = { id: 'ETH:L:2940', side: 'long', low: 2940, high: 2950, usd: 12e6, rank: 1 };
@@ -66,12 +67,61 @@ describe.each(['long', 'short'] as const)('position alerts through the notifier:
     h.signal.conflicted = true;
     await walk([3100]);
     await walk([3100]); // still conflicted: nothing new
-    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['target-near', 'target-swept', 'cascade', 'conflict']);
+    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['target-near', 'target-reached', 'cascade', 'conflict']);
     for (const d of h.sender.delivered) {
       expect(d.reply.text).toContain('Plan: price');
       expect(d.reply.buttons?.[0]).toEqual({ action: '/position plan 1', label: 'Plan #1' });
     }
-    expect(h.sender.delivered[1]!.reply.text).toMatch(/trailing your stop.*next cluster: TP (3,199|2,800)/);
+    expect(h.sender.delivered[1]!.reply.text).toMatch(/reached your TP1 .* at 12:00:\d\d UTC .*Next target: TP2 (3,199|2,800)/);
+  });
+});
+
+describe('lifecycle on the stored plan', () => {
+  it.each(['long', 'short'] as const)('%s: target reached → stop crossed → liquidation crossed, each once across restarts, the stored plan unchanged', async (side) => {
+    dir = mkdtempSync(join(tmpdir(), 'liqzone-lifecycle-'));
+    const url = `sqlite://${join(dir, 'store.sqlite')}`;
+    const m = mirror(side);
+    const clock = new ManualClock(T0);
+    const zones = new PlanningZones();
+    zones.set('ETH', m.p(3000), TARGETS.map(m.zone));
+    const sender = new RecordingAlertSender('telegram', { now: clock.now });
+    h = await positionHarness({ url, clock, zones, sender });
+    expect((await h.cmd(user, 'position', { symbol: 'ETH', side, entry: 3000, leverage: 20 }, 'add')).ok).toBe(true);
+    const [added] = await h.positions.repo.list('telegram', user.userId);
+    const plan = added!.plan!;
+    // Long view: TP1 3,099.25, TP2 3,199.25, stop 2,970, liquidation 2,861.45 (mirrored for the short).
+    expect(plan.targets.map(m.p)).toEqual([3099.25, 3199.25]);
+    expect(m.p(plan.stop!)).toBe(2970);
+
+    const walk = async (prices: number[]) => {
+      for (const p of prices) await h!.step(m.p(p));
+    };
+    const restart = async () => {
+      await h!.close();
+      h = await positionHarness({ url, clock, zones, sender });
+    };
+    await walk([3050, 3110, 3120]); // through TP1 (no approach tick: reached at once)
+    await restart();
+    await walk([3100, 3000, 2965, 2960]); // back down through the stored stop
+    await restart();
+    await walk([2950, 2855, 2840, 2990, 2850]); // through the liquidation price; nothing after
+    await restart();
+    await walk([2845]);
+
+    const events = h.positionAlerts().map((a) => a.payload.event);
+    expect(events).toEqual(['target-reached', 'stop-crossed', 'liquidation-crossed']);
+    const texts = h.sender.delivered.map((d) => d.reply.text);
+    expect(texts[0]).toMatch(/reached your TP1 .* at 12:00:20 UTC .*Next target: TP2/);
+    expect(texts[1]).toMatch(new RegExp(`Your stop ${side === 'long' ? '2,970' : '3,030'}(\\.0+)? was crossed at 12:01:\\d\\d UTC`));
+    expect(texts[2]).toMatch(/crossed your estimated liquidation price .* likely liquidated/);
+    expect(h.sender.delivered.map((d) => (d.reply.data as { kind: string }).kind)).toEqual(['position-target', 'position-stop', 'position-liquidation']);
+    expect(h.sender.delivered.slice(1).every((d) => !d.silent && /^URGENT/.test(d.reply.title ?? ''))).toBe(true);
+
+    const [after] = await h.positions.repo.list('telegram', user.userId);
+    expect(after!.plan).toEqual(plan);
+    expect(after!.likelyLiquidatedAt).toBeGreaterThan(T0);
+    const list = await h.cmd(user, 'position', {}, 'list');
+    expect(list.text).toMatch(/#1 ETH .* LIKELY LIQUIDATED/);
   });
 });
 
@@ -86,10 +136,10 @@ describe('quiet hours and mutes', () => {
     const r = await h.step(2900, [...TARGETS, cluster]);
     expect(r.messages).toBe(2);
     const byEvent = Object.fromEntries(h.positionAlerts().map((a) => [a.payload.event, a.silent]));
-    expect(byEvent).toEqual({ 'target-near': true, cascade: true, 'liquidation-near': false });
-    // The urgent alert travels alone, so its notification is not shared with the silent ones.
+    expect(byEvent).toEqual({ 'target-near': true, cascade: true, 'stop-crossed': false, 'liquidation-near': false });
+    // The urgent alerts travel on their own, so their notification is not shared with the silent ones.
     const urgent = h.sender.delivered.find((d) => !d.silent)!;
-    expect((urgent.reply.data as { alerts: unknown[] }).alerts).toHaveLength(1);
+    expect((urgent.reply.data as { alerts: { urgent: boolean }[] }).alerts.map((a) => a.urgent)).toEqual([true, true]);
   });
 
   it('a mute holds the other alerts until it ends; the urgent one is delivered at once', async () => {
@@ -100,11 +150,11 @@ describe('quiet hours and mutes', () => {
     expect(r1.held).toBe(1);
     expect(h.sender.delivered).toHaveLength(0);
     await walk([3000, 2950, 2900]);
-    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['liquidation-near']);
+    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['stop-crossed', 'liquidation-near']);
     h.clock.advanceBy(3_600_000);
     await walk([2910]);
-    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['liquidation-near', 'target-near']);
-    expect(h.sender.delivered[1]!.reply.text).toMatch(/Held while muted/);
+    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['stop-crossed', 'liquidation-near', 'target-near']);
+    expect(h.sender.delivered[2]!.reply.text).toMatch(/Held while muted/);
   });
 
   it('the daily cap stops the other alerts but never the urgent one', async () => {
@@ -114,7 +164,7 @@ describe('quiet hours and mutes', () => {
     h.signal.conflicted = true;
     await walk([3080]);
     await walk([3000, 2900]);
-    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['target-near', 'liquidation-near']);
+    expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['target-near', 'stop-crossed', 'liquidation-near']);
   });
 });
 
@@ -186,7 +236,7 @@ describe('restart', () => {
     await h.step(3075);
     expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['target-near']);
     for (const p of [3000, 2950, 2900, 2895]) await h.step(p);
-    expect(h.positionAlerts().map((a) => `${a.payload.positionId}:${a.payload.event}`)).toEqual(['1:target-near', '1:liquidation-near']);
+    expect(h.positionAlerts().map((a) => `${a.payload.positionId}:${a.payload.event}`)).toEqual(['1:target-near', '1:stop-crossed', '1:liquidation-near']);
     // A new position after the restart does not reuse an id.
     const added = await h.cmd(user, 'position', { symbol: 'ETH', side: 'long', entry: 2900, leverage: 3 }, 'add');
     expect(added.title).toMatch(/^Position #3/);

@@ -98,7 +98,7 @@ describe('positions on Discord', () => {
     expect(viaButton.ephemeral).toBe(true);
   });
 
-  it('alerts arrive by DM: the target alert and the urgent one, once each; no channel post', async () => {
+  it('alerts arrive by DM: the target alert and the urgent ones (stop, liquidation), once each; no channel post', async () => {
     for (const p of [3000, 3080, 3088, 3040, 2950, 2900, 2895]) {
       zones.set('ETH', p);
       await notifier.tick();
@@ -107,7 +107,8 @@ describe('positions on Discord', () => {
     const posts = channelPosts();
     expect(posts.some((c) => guildChannelIds().has(c.path.split('/')[2]!))).toBe(false);
     const titles = posts.map((c) => (c.body as Body).embeds?.[0]?.title ?? '');
-    expect(titles).toEqual(['ETH long #1: near your take-profit zone', 'URGENT · ETH long #1: close to liquidation']);
+    // Near TP1, then down through the stored stop (2,970) and toward liquidation: urgent both.
+    expect(titles).toEqual([expect.stringMatching(/^ETH long #1: near your take-profit TP1 3,099/), expect.stringMatching(/^URGENT · ETH long #1: stop 2,970(\.0+)? crossed$/), 'URGENT · ETH long #1: close to liquidation']);
     // Not silent: the urgent alert notifies.
     expect(((posts[1]!.body as Body).flags ?? 0) & 4096).toBe(0);
     const buttons = (posts[1]!.body as Body).components!.flatMap((r) => r.components.map((b) => b.custom_id));

@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_WATCH_PARAMS, watchStep, type WatchEvent, type WatchState } from '../../src/positions/rules.ts';
-import type { Position } from '../../src/positions/types.ts';
+import { storedAsExitPlan } from '../../src/positions/format.ts';
+import { storedPlanOf } from '../../src/positions/plan.ts';
+import type { Position, StoredPlan } from '../../src/positions/types.ts';
 import type { PositionSide } from '../../src/market/types.ts';
 import { mirror, realPlan, snapshotOf, type ZoneSpec } from './support.ts';
 
@@ -14,21 +16,28 @@ function position(side: PositionSide): Position {
   return { id: 1, symbol: 'ETH', side, entry: 3000, leverage: 20, sizeUsd: 10_000, venue: 'binance', openedAt: 0, liquidationPrice: 0 };
 }
 
-/** Runs the rules along a path of (price, zones, conflicted?, swept ids?) steps; returns events per step. */
-function walk(side: PositionSide, steps: { price: number; zones: ZoneSpec[]; conflicted?: boolean; swept?: string[] }[]): { events: WatchEvent[][]; state: WatchState } {
+/**
+ * Runs the rules along a path of (price, zones, conflicted?) steps against the plan stored at the
+ * first step (as /position add stores it); returns events per step and the stored plan (long view).
+ */
+function walk(side: PositionSide, steps: { price: number; zones: ZoneSpec[]; conflicted?: boolean; t?: number; replan?: boolean }[]): { events: WatchEvent[][]; state: WatchState; stored: StoredPlan } {
   const m = mirror(side);
   const pos = position(side);
   let state: WatchState | undefined;
+  let stored: StoredPlan | undefined;
   const out: WatchEvent[][] = [];
-  for (const s of steps) {
-    const snap = snapshotOf('ETH', m.p(s.price), s.zones.map(m.zone));
-    const plan = realPlan(snap, { symbol: 'ETH', side, entry: pos.entry, leverage: pos.leverage, sizeUsd: pos.sizeUsd, venue: pos.venue });
-    if ('error' in plan) throw new Error(plan.error);
-    const r = watchStep(state, { position: pos, snap, plan, conflicted: s.conflicted, sweptZoneIds: new Set(s.swept ?? []) }, params);
+  for (const [i, s] of steps.entries()) {
+    const snap = { ...snapshotOf('ETH', m.p(s.price), s.zones.map(m.zone)), t: s.t ?? i * 10_000 };
+    const fresh = realPlan(snap, { symbol: 'ETH', side, entry: pos.entry, leverage: pos.leverage, sizeUsd: pos.sizeUsd, venue: pos.venue });
+    if ('error' in fresh) throw new Error(fresh.error);
+    if (!stored || s.replan) stored = storedPlanOf(fresh, snap.t);
+    const plan = storedAsExitPlan(pos, stored, fresh);
+    const r = watchStep(state, { position: pos, snap, plan, plannedAt: stored.plannedAt, conflicted: s.conflicted, now: snap.t }, params);
     state = r.state;
     out.push(r.events);
   }
-  return { events: out, state: state! };
+  const long = { ...stored!, stop: stored!.stop === null ? null : m.p(stored!.stop), targets: stored!.targets.map(m.p), liquidationPrice: m.p(stored!.liquidationPrice) };
+  return { events: out, state: state!, stored: long };
 }
 
 const kinds = (events: WatchEvent[][]) => events.map((e) => e.map((x) => x.kind));
@@ -37,54 +46,87 @@ const kinds = (events: WatchEvent[][]) => events.map((e) => e.map((x) => x.kind)
 const T1: ZoneSpec = { id: 'T1', side: 'short', low: 3100, high: 3120, usd: 40e6, rank: 1 };
 const T2: ZoneSpec = { id: 'T2', side: 'short', low: 3200, high: 3220, usd: 30e6, rank: 2 };
 const targets = [T1, T2];
+/** An own-side cluster below price (long view): the planner puts the stop beyond it, at 2,939.25. */
+const L1: ZoneSpec = { id: 'L1', side: 'long', low: 2940, high: 2960, usd: 20e6, rank: 1 };
 
 describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => {
+  /** A price of the mirrored run back in the long view. */
+  const m = (x: number) => mirror(side).p(x);
   it('target near: once on entering the band, again only after backing off', () => {
     const path = [3000, 3050, 3075, 3085, 3070, 3060, 3030, 3040, 3080, 3082].map((price) => ({ price, zones: targets }));
     const { events } = walk(side, path);
     expect(kinds(events)).toEqual([[], [], ['target-near'], [], [], [], [], [], ['target-near'], []]);
     const [first, second] = [events[2]![0]!, events[8]![0]!];
     expect(first.zone).toMatchObject({ id: 'T1' });
-    expect(first.distancePct).toBeCloseTo(((side === 'long' ? 3100 - 3075 : 2925 - 2900) / (side === 'long' ? 3075 : 2925)) * 100, 6);
+    expect(first.target!.index).toBe(0);
+    expect(first.distancePct).toBeCloseTo(((side === 'long' ? 3099.25 - 3075 : 2925 - 2900.75) / (side === 'long' ? 3075 : 2925)) * 100, 6);
     expect(first.key).not.toBe(second.key);
   });
 
-  it('target swept: price trades through the cluster, the next cluster is suggested, never twice', () => {
-    const { events, state } = walk(
+  it('target reached: each stored target once, in order, naming the next; the stored plan does not move', () => {
+    const { events, state, stored } = walk(
       side,
-      [3000, 3080, 3110, 3125, 3130, 3121].map((price) => ({ price, zones: targets })),
+      [3000, 3080, 3110, 3125, 3090, 3130, 3205, 3300].map((price) => ({ price, zones: targets })),
     );
-    expect(kinds(events)).toEqual([[], ['target-near'], [], ['target-swept'], [], []]);
-    const swept = events[3]![0]!;
-    expect(swept.zone).toMatchObject({ id: 'T1' });
-    expect(swept.next).toMatchObject({ zoneId: 'T2' });
-    expect(state.target?.zoneId).toBe('T2');
-    expect(state.swept).toContain('T1');
+    expect(kinds(events)).toEqual([[], ['target-near'], ['target-reached'], [], [], [], ['target-reached'], []]);
+    const [tp1, tp2] = stored.targets;
+    expect(events[2]![0]).toMatchObject({ target: { index: 0 }, at: 20_000 });
+    expect(m(events[2]![0]!.target!.price)).toBeCloseTo(tp1!, 6);
+    expect(m(events[2]![0]!.nextTarget!)).toBeCloseTo(tp2!, 6);
+    expect(events[6]![0]!.nextTarget).toBeUndefined();
+    expect(state.targetsReached).toBe(2);
+
+    // Price jumping over both targets in one step: both told, in order.
+    const jump = walk(side, [3000, 3250].map((price) => ({ price, zones: targets })));
+    expect(jump.events[1]!.map((e) => `${e.kind}:${e.target?.index}`)).toEqual(['target-reached:0', 'target-reached:1']);
   });
 
-  it('target swept: the cluster is consumed while price is in it, or the engine reports the sweep', () => {
-    const consumed = walk(side, [
-      { price: 3080, zones: targets },
-      { price: 3105, zones: targets },
-      { price: 3106, zones: [T2] },
-    ]);
-    expect(kinds(consumed.events)).toEqual([['target-near'], [], ['target-swept']]);
-
-    const reported = walk(side, [
-      { price: 3080, zones: targets },
-      { price: 3090, zones: targets, swept: ['T1'] },
-    ]);
-    expect(kinds(reported.events)).toEqual([['target-near'], ['target-swept']]);
-  });
-
-  it('a cluster fading before price gets there is not a sweep', () => {
-    const { events, state } = walk(side, [
+  it('a zone swept elsewhere, or a cluster fading, is no target event: the stored targets are watched', () => {
+    const { events } = walk(side, [
       { price: 3000, zones: targets },
       { price: 3010, zones: [T2] },
-      { price: 3020, zones: [T2] },
+      { price: 3020, zones: [] },
     ]);
     expect(kinds(events)).toEqual([[], [], []]);
-    expect(state.target?.zoneId).toBe('T2');
+  });
+
+  it('stop crossed: urgent, once, with the stored stop and the price that crossed it', () => {
+    const { events, stored } = walk(side, [3000, 2980, 2960, 2950, 2990, 2955].map((price) => ({ price, zones: [...targets, L1] })));
+    expect(stored.stop).toBeCloseTo(2939.25, 6);
+    expect(kinds(events)).toEqual([[], [], [], [], [], []]);
+    const crossed = walk(side, [3000, 2950, 2938, 2930, 2990, 2935].map((price) => ({ price, zones: [...targets, L1] })));
+    expect(kinds(crossed.events)).toEqual([[], [], ['stop-crossed'], [], [], []]);
+    const e = crossed.events[2]![0]!;
+    expect(e.urgent).toBe(true);
+    expect(m(e.level!)).toBeCloseTo(2939.25, 6);
+    expect(m(e.price!)).toBeCloseTo(2938, 6);
+  });
+
+  it('liquidation crossed: urgent, once; nothing more after it', () => {
+    const { events, state } = walk(side, [3000, 2900, 2860, 2850, 2870, 2800].map((price) => ({ price, zones: targets })));
+    expect(kinds(events)).toEqual([[], ['stop-crossed', 'liquidation-near'], ['liquidation-crossed'], [], [], []]);
+    expect(events[2]![0]!.urgent).toBe(true);
+    expect(state.liquidated).toBe(true);
+  });
+
+  it('an explicit re-plan starts the lifecycle over on the new plan', () => {
+    const { events } = walk(side, [
+      { price: 3000, zones: targets },
+      { price: 3110, zones: targets },
+      { price: 3110, zones: [T2], replan: true },
+      { price: 3205, zones: [T2] },
+    ]);
+    expect(kinds(events)).toEqual([[], ['target-reached'], [], ['target-reached']]);
+    expect(events[3]![0]!.key).not.toBe(events[1]![0]!.key);
+  });
+
+  it('alert budget: at most 4 non-urgent alerts per position per hour; urgent ones always pass', () => {
+    const flips = Array.from({ length: 12 }, (_, i) => ({ price: 3000, zones: targets, conflicted: i % 2 === 1, t: i * 60_000 }));
+    const later = [false, true].map((conflicted, i) => ({ price: 3000, zones: targets, conflicted, t: (60 + i) * 60_000 }));
+    const { events } = walk(side, [...flips, ...later, { price: 2850, zones: targets, t: 62 * 60_000 }, { price: 3000, zones: targets, conflicted: false, t: 63 * 60_000 }]);
+    const all = events.flat();
+    expect(all.filter((e) => e.kind === 'conflict')).toHaveLength(5); // 4 in the first hour, one after it
+    expect(all.filter((e) => e.urgent).map((e) => e.kind)).toEqual(['stop-crossed', 'liquidation-crossed']);
   });
 
   it('cascade risk: a cluster forms, then grows, between price and the liquidation price', () => {
@@ -124,7 +166,7 @@ describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => 
       side,
       [3000, 2950, 2915, 2900, 2890, 2910, 2920, 2940, 2960, 2902].map((price) => ({ price, zones: targets })),
     );
-    expect(kinds(events)).toEqual([[], [], [], ['liquidation-near'], [], [], [], [], [], ['liquidation-near']]);
+    expect(kinds(events)).toEqual([[], ['stop-crossed'], [], ['liquidation-near'], [], [], [], [], [], ['liquidation-near']]);
     const e = events[3]![0]!;
     expect(e.urgent).toBe(true);
     const liq = side === 'long' ? 2861.45 : 3137.45;
@@ -143,7 +185,7 @@ describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => 
     expect(events[2]![0]!.key).not.toBe(events[6]![0]!.key);
   });
 
-  it('only the liquidation alert is urgent', () => {
+  it('only liquidation risk and the stop are urgent', () => {
     const { events } = walk(side, [
       { price: 3000, zones: targets, conflicted: false },
       { price: 3080, zones: targets, conflicted: true },
@@ -151,8 +193,8 @@ describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => 
       { price: 2900, zones: [...targets, { id: 'C1', side: 'long', low: 2880, high: 2890, usd: 9e6 }] },
     ]);
     const all = events.flat();
-    expect(all.map((e) => e.kind).sort()).toEqual(['cascade', 'conflict', 'liquidation-near', 'target-near', 'target-swept']);
-    expect(all.filter((e) => e.urgent).map((e) => e.kind)).toEqual(['liquidation-near']);
+    expect(all.map((e) => e.kind).sort()).toEqual(['cascade', 'conflict', 'liquidation-near', 'stop-crossed', 'target-near', 'target-reached']);
+    expect(all.filter((e) => e.urgent).map((e) => e.kind).sort()).toEqual(['liquidation-near', 'stop-crossed']);
   });
 });
 

@@ -91,8 +91,9 @@ describe('positions on Telegram', () => {
 
   it('alerts arrive in the private chat: the target alert, then the urgent one with notification, once each', async () => {
     for (const p of [3000, 3080, 3085, 3040, 2950, 2900, 2895, 2890]) await tickAt(p);
-    const alerts = sends(trader.id).filter((c) => /near your take-profit zone|close to liquidation/.test(textOf(c)));
-    expect(alerts.map((c) => (/URGENT/.test(textOf(c)) ? 'urgent' : 'target'))).toEqual(['target', 'urgent']);
+    const alerts = sends(trader.id).filter((c) => /near your take-profit|stop .* crossed|close to liquidation/.test(textOf(c)));
+    // Near TP1, then through the stored stop (urgent) and close to liquidation (urgent).
+    expect(alerts.map((c) => (/URGENT/.test(textOf(c)) ? 'urgent' : 'target'))).toEqual(['target', 'urgent', 'urgent']);
     expect(alerts[1]!.params.disable_notification).toBe(false);
     const keyboard = alerts[1]!.params.reply_markup as { inline_keyboard: { callback_data: string }[][] };
     expect(keyboard.inline_keyboard.flat().map((b) => b.callback_data)).toContain('/position plan 1');
