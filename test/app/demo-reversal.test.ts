@@ -132,9 +132,15 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
         .filter((x) => x.rank <= 3)
         .sort((a, b) => Math.abs(a.distancePct) - Math.abs(b.distancePct))[0]!;
       expect((await ask(`/demo drive ETH ${z.side === 'short' ? z.low : z.high} 1m`)).ok).toBe(true);
-      await simulate(3 * 60_000, () => proximity() !== undefined);
+      // Half a market minute at a time, giving the notifier (on the wall clock) a tick in between.
+      for (let i = 0; i < 8 && !proximity(); i++) {
+        await simulate(30_000);
+        await waitFor('a notifier tick', proximity, 3_000).catch(() => undefined);
+      }
     }
-    await waitFor('a proximity alert before the reversal', proximity, 20_000);
+    await waitFor('a proximity alert before the reversal', proximity, 20_000).catch((err) => {
+      throw new Error(`${(err as Error).message}; alerts so far: ${lines().filter((l) => l.alert).map((l) => l.alert.kind).join(', ') || 'none'}; /zones: ${JSON.stringify(lines().filter((l) => l.command === '/zones ETH').map((l) => l.data?.zones?.slice(0, 4)))}; drives: ${JSON.stringify(lines().filter((l) => /drive/.test(l.command ?? '')).map((l) => l.text))}`);
+    });
     expect(proximity()!.text).toMatch(/^ETH/);
 
     const switched = await ask('/demo regime ETH reversal');
