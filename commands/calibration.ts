@@ -16,7 +16,7 @@ export const calibration: CommandDef = {
   options: [symbolOption()],
   run: ({ services, args }) => {
     if (!services.zones) return unavailableReply('/calibration');
-    const resolved = resolveSymbol(services, String(args.symbol ?? ''));
+    const resolved = resolveSymbol(services, typeof args.symbol === 'string' ? args.symbol : '');
     if ('error' in resolved) return errorReply(resolved.error, calibration.usage);
     const symbol = resolved.symbol;
     const snap = services.zones.snapshot(symbol);

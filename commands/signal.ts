@@ -31,7 +31,7 @@ export const signal: CommandDef = {
   ],
   run: ({ services, args }) => {
     if (!services.signals) return unavailableReply('/signal');
-    const resolved = resolveSymbol(services, String(args.symbol ?? ''));
+    const resolved = resolveSymbol(services, typeof args.symbol === 'string' ? args.symbol : '');
     if ('error' in resolved) return errorReply(resolved.error, signal.usage);
     const symbol = resolved.symbol;
     const mode: SignalMode = SIGNAL_MODES.find((m) => m === args.mode) ?? DEFAULT_MODE;

@@ -18,7 +18,7 @@ export const zones: CommandDef = {
   slow: true,
   run: ({ services, args }) => {
     if (!services.zones) return unavailableReply('/zones');
-    const resolved = resolveSymbol(services, String(args.symbol ?? ''));
+    const resolved = resolveSymbol(services, typeof args.symbol === 'string' ? args.symbol : '');
     if ('error' in resolved) return errorReply(resolved.error, zones.usage);
     const symbol = resolved.symbol;
     const snap = services.zones.snapshot(symbol);

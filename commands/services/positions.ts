@@ -7,6 +7,8 @@
 import { exitPlanReply, pnlText } from '../exit.ts';
 import type { Caller } from '../../src/bot/command.ts';
 import { errorReply, type Reply, type ReplyButton } from '../../src/bot/reply.ts';
+import { z } from 'zod';
+import { typedArgs } from '../../src/bot/args.ts';
 import { parseExitRequest } from '../../src/bot/exit-request.ts';
 import type { ChartService, ZoneService } from '../../src/bot/services.ts';
 import { formatPercent, formatPrice, formatSignedPercent, formatUsd } from '../../src/format/numbers.ts';
@@ -24,6 +26,11 @@ import type { Position } from '../../src/positions/types.ts';
 import { exitRequestOf, PositionWatcher } from '../../src/positions/watcher.ts';
 
 type Args = Record<string, string | number | undefined>;
+
+/** `/position plan|replan|close ID`: the position number. */
+const positionIdArgs = z.object({
+  id: z.number({ message: 'Which position? Give its number, e.g. /position plan 1 (see /position list).' }).int('Which position? Give its number, e.g. /position plan 1 (see /position list).').min(1, 'Which position? Give its number, e.g. /position plan 1 (see /position list).'),
+});
 
 /** Most positions one user may have watched. */
 export const MAX_POSITIONS_PER_USER = 10;
@@ -197,15 +204,17 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
   }
 
   async function find(caller: Caller, args: Args): Promise<Position | Reply> {
-    const id = Number(args.id);
-    if (!Number.isInteger(id) || id < 1) return fail('Which position? Give its number, e.g. /position plan 1 (see /position list).');
+    const parsed = typedArgs(positionIdArgs, args);
+    if (!parsed.ok) return fail(parsed.error);
+    const { id } = parsed.value;
     const p = (await repo.list(caller.platform, caller.userId)).find((x) => x.id === id);
     return p ?? fail(`You have no position #${id}. See /position list.`);
   }
 
   async function findWithPlan(caller: Caller, args: Args): Promise<{ p: Position; backfilled: number[] } | Reply> {
-    const id = Number(args.id);
-    if (!Number.isInteger(id) || id < 1) return fail('Which position? Give its number, e.g. /position plan 1 (see /position list).');
+    const parsed = typedArgs(positionIdArgs, args);
+    if (!parsed.ok) return fail(parsed.error);
+    const { id } = parsed.value;
     const { positions, backfilled } = await withPlans(caller);
     const p = positions.find((x) => x.id === id);
     return p ? { p, backfilled: backfilled.filter((b) => b === id) } : fail(`You have no position #${id}. See /position list.`);

@@ -1,7 +1,6 @@
 import type { Caller } from '../../src/bot/command.ts';
 import { errorReply, type Reply } from '../../src/bot/reply.ts';
 import { resolveSymbol } from '../../src/bot/registry.ts';
-import type { Services } from '../../src/bot/services.ts';
 import type { SymbolRegistry } from '../../src/market/symbols.ts';
 import { channelDestination, describeDestination, destinationKey, personalDestination } from '../../src/store/destination.ts';
 import {
@@ -41,8 +40,8 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
   const { store } = opts;
   const now = opts.now ?? Date.now;
   const cap = opts.maxPerDestination ?? MAX_SUBSCRIPTIONS_PER_DESTINATION;
-  // resolveSymbol reads only `symbols`; the rest of Services is irrelevant here.
-  const symbolServices = { symbols: opts.symbols } as Pick<Services, 'symbols'> as Services;
+  // resolveSymbol reads only `symbols`.
+  const symbolServices = { symbols: opts.symbols };
 
   /** Personal, or the channel when `where=here` outside a private chat. */
   function target(caller: Caller, args: Args): { dest: Destination; channel: boolean } {

@@ -12,6 +12,7 @@ import { formatNumber, formatPrice } from '../format/numbers.ts';
 import { venueMultiplier } from '../market/aliases.ts';
 import type { SymbolRegistry } from '../market/symbols.ts';
 import { VENUES } from '../market/types.ts';
+import { typedArgs } from './args.ts';
 import type { Args } from './command.ts';
 import { resolveSymbol } from './registry.ts';
 
@@ -58,16 +59,11 @@ export function echoNumber(x: number): string {
   return a >= 1e9 ? x.toPrecision(3) : formatPrice(x);
 }
 
-/** The first zod issue's message (the schema's messages are written for users). */
-function firstMessage(err: z.ZodError): string {
-  return err.issues[0]?.message ?? 'Those arguments do not look like a position.';
-}
-
 /** Parses and validates; the plan itself (bracket math, leverage cap) is the planner's. */
 export function parseExitRequest(args: Args, deps: ExitRequestDeps): ExitRequestResult {
-  const parsed = exitArgsSchema.safeParse(args);
-  if (!parsed.success) return { ok: false, error: firstMessage(parsed.error) };
-  const a = parsed.data;
+  const parsed = typedArgs(exitArgsSchema, args);
+  if (!parsed.ok) return { ok: false, error: parsed.error };
+  const a = parsed.value;
   const resolved = deps.symbols ? resolveSymbol({ symbols: deps.symbols }, a.symbol) : { symbol: a.symbol.toUpperCase(), unit: 1, written: a.symbol.toUpperCase() };
   if ('error' in resolved) return { ok: false, error: resolved.error };
   const { symbol, unit, written } = resolved;
