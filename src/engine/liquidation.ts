@@ -1,4 +1,5 @@
 import type { PositionSide, Venue } from '../market/types.ts';
+import { formatNumber, formatUsd } from '../format/numbers.ts';
 
 /**
  * Liquidation-price math for isolated one-way positions. Pure: no I/O, no clocks.
@@ -50,7 +51,9 @@ function validate(table: readonly Bracket[], p: PositionInput): { ok: false; err
   const bracket = bracketFor(table, p.notionalUsd);
   if (!bracket) {
     const top = table[table.length - 1]?.notionalCap ?? 0;
-    return { ok: false, error: `A ${fmtUsd(p.notionalUsd)} position is above the largest bracket (${fmtUsd(top)}).` };
+    // Compact sizes, unless they would read the same ($50k above $50k): then whole dollars.
+    const [size, cap] = fmtUsd(p.notionalUsd) === fmtUsd(top) ? [`$${formatNumber(p.notionalUsd)}`, `$${formatNumber(top)}`] : [fmtUsd(p.notionalUsd), fmtUsd(top)];
+    return { ok: false, error: `A ${size} position is above the largest bracket (${cap}).` };
   }
   if (p.leverage > bracket.maxLeverage) {
     return {
@@ -135,6 +138,4 @@ function fmtNum(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
 
-function fmtUsd(n: number): string {
-  return `${Math.round(n).toLocaleString('en-US')} USD`;
-}
+const fmtUsd = formatUsd;

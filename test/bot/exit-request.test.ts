@@ -90,7 +90,7 @@ describe('bad input: one line with a hint, never a variable name', () => {
     ['/exit ETH long -3000 20x', /^Entry must be a price above 0/],
     ['/exit ETH long 3120 0.5x', /^Leverage must be at least 1x, e\.g\. 20 or 20x\./],
     ['/exit ETH long 3120 1e9x', /^Leverage 1000000000x is above the maximum of 125x/],
-    ['/exit ETH long 3120 500x', /^Leverage 500x is above the maximum of 125x for a 10,000 USD position on Binance ETH/],
+    ['/exit ETH long 3120 500x', /^Leverage 500x is above the maximum of 125x for a \$10k position on Binance ETH/],
     ['/exit ETH long 3120 20x 0.5', /^Size must be a number of USD of at least 1, e\.g\. 10000 or 10k\./],
     ['/exit ETH long 3120 20x 1e15', /^Size 1\.00e\+15 USD is beyond any venue's largest position; write it in USD, e\.g\. 10000 or 10k\./],
     ['/exit ETH long 3120 20x lots', /^Size must be a number of USD, e\.g\. 10000 or 10k \(got "lots"\)\./],

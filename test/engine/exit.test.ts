@@ -149,7 +149,7 @@ describe('exit planner', () => {
   it('refuses leverage above the cap for that size, and bad numbers, as values', () => {
     const snap = snapshotOf(exampleSources());
     const r = planExit(snap, { symbol: 'ETH', side: 'long', entry: 1000, leverage: 125, sizeUsd: 100_000, venue: 'binance' }, eth);
-    expect(r).toEqual({ error: 'Leverage 125x is above the maximum of 100x for a 100,000 USD position on Binance ETH: use at most 100x, or a smaller size.' });
+    expect(r).toEqual({ error: 'Leverage 125x is above the maximum of 100x for a $100k position on Binance ETH: use at most 100x, or a smaller size.' });
     expect('error' in planExit(snap, { symbol: 'ETH', side: 'long', entry: 0, leverage: 5, sizeUsd: 1, venue: 'binance' }, eth)).toBe(true);
     expect('error' in planExit(snap, { symbol: 'ETH', side: 'long', entry: 10, leverage: 5, sizeUsd: -1, venue: 'binance' }, eth)).toBe(true);
   });

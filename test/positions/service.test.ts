@@ -61,7 +61,7 @@ describe('/position add', () => {
     [{ ...eth, entry: 0 }, /Entry must be a price above 0/],
     [{ ...eth, leverage: 0.5 }, /Leverage must be at least 1/],
     [{ ...eth, size: -5 }, /^Size must be a number of USD of at least 1, e.g. 10000 or 10k\.$/],
-    [{ ...eth, leverage: 200 }, /Leverage 200x is above the maximum of 125x for a 10,000 USD position on Binance ETH/],
+    [{ ...eth, leverage: 200 }, /Leverage 200x is above the maximum of 125x for a \$10k position on Binance ETH/],
     [{ ...eth, symbol: 'ETHH' }, /Unknown symbol "ETHH". Did you mean ETH/],
     [{ ...eth, symbol: '' }, /Which symbol/],
   ])('refuses bad input like /exit: %o', async (args, message) => {
