@@ -273,6 +273,7 @@ export class Notifier {
     const events = this.pending.splice(0);
     events.push(...this.confirmedSweeps(t, result));
     result.events = events.length;
+    const bands = this.index.bandState();
     const found = collectCandidates(
       { t, index: this.index, zones: this.opts.zones, signals: this.opts.signals, mode: this.mode, toldConflict: (dk, symbol) => this.decider.toldConflict(dk, symbol) },
       events,
@@ -281,7 +282,15 @@ export class Notifier {
 
     const subscribed = await this.decider.decideSubscriptions(found.byDest, t);
     this.tally(result, subscribed.tally);
-    await this.commit(subscribed.messages, result);
+    if (!(await this.commit(subscribed.messages, result))) {
+      // Not persisted, so not decided: the next tick sees the same band entries and events again.
+      this.index.restoreBands(bands);
+      found.dirty.clear();
+      for (const e of events) {
+        if (e.type === 'signal') this.pending.push(e);
+        else this.crossings.push(e.ev);
+      }
+    }
 
     if (this.sources.length && !this.stopped) {
       const personal = await this.decider.decideSourced(await this.collectSources(t, result), t);

@@ -146,6 +146,17 @@ export class SubscriptionIndex {
     return this.dests.get(destKey)?.symbols ?? new Set();
   }
 
+  /** The band state of every group (which zones price is inside), to restore if a tick's alerts cannot be persisted. */
+  bandState(): Map<Group, Map<string, number>> {
+    const out = new Map<Group, Map<string, number>>();
+    for (const groups of this.bySymbol.values()) for (const g of groups.values()) out.set(g, g.inside);
+    return out;
+  }
+
+  restoreBands(saved: Map<Group, Map<string, number>>): void {
+    for (const [g, inside] of saved) g.inside = inside;
+  }
+
   /** Persists band state (zones price is inside, per group) for the symbols whose bands moved. */
   async persistBands(symbols: Iterable<string>): Promise<void> {
     await Promise.all(
