@@ -38,7 +38,8 @@ export function encodeBinanceEvent(ev: MarketEvent, inst: VenueInstrument): Bina
   const m = inst.multiplier;
   switch (ev.kind) {
     case 'trade': {
-      const id = nextTradeId++;
+      // the event's own id when it has one (a venue fake replaying a duplicate keeps its id)
+      const id = typeof ev.id === 'number' ? ev.id : nextTradeId++;
       const qty = decimal(ev.qty / m);
       return {
         path: 'market',

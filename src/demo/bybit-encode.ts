@@ -90,7 +90,7 @@ export function encodeBybitEvent(ev: MarketEvent, inst: VenueInstrument, prev?: 
     case 'trade': {
       const topic = `publicTrade.${name}`;
       const seq = nextTradeSeq++;
-      const trade = { T: ev.exchTime, s: name, S: ev.side === 'buy' ? 'Buy' : 'Sell', v: decimal(ev.qty / m), p: decimal(ev.price * m), L: 'ZeroPlusTick', i: `fake-${seq}`, BT: false, RPI: false, seq };
+      const trade = { T: ev.exchTime, s: name, S: ev.side === 'buy' ? 'Buy' : 'Sell', v: decimal(ev.qty / m), p: decimal(ev.price * m), L: 'ZeroPlusTick', i: ev.id !== undefined ? String(ev.id) : `fake-${seq}`, BT: false, RPI: false, seq };
       return { topic, message: { topic, type: 'snapshot', ts: ev.exchTime, data: [trade] } };
     }
     case 'mark':

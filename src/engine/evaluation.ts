@@ -356,7 +356,9 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
   const bankruptcyShift = opts.bankruptcyShift ?? 0.004;
   const peakBandHalfWidth = opts.peakBandHalfWidth ?? 0.005;
   const peakWindow = opts.peakWindow ?? 0.08;
-  const state = new MarketState();
+  // Recordings may come from a demo run faster than the wall clock (exchange times ahead of receive
+  // times on purpose): no future-timestamp clamp here.
+  const state = new MarketState({}, { futureToleranceMs: Number.POSITIVE_INFINITY });
   let clock = Number.NEGATIVE_INFINITY;
   const engine = new ZoneEngine(state, {
     symbols: () => state.symbols(),

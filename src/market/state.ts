@@ -1,4 +1,5 @@
 import type { BarEvent, BookTopEvent, LiquidationEvent, MarketEvent, Venue } from './types.ts';
+import { MarketValidator, type PriceValidation, type ValidationOptions } from './validation.ts';
 
 /** A 1-minute bar. Built live from trades; seeded from REST klines at start. */
 export interface Bar {
@@ -94,11 +95,17 @@ export class MarketState {
   /** Count of events applied, per kind. */
   readonly counts: Record<MarketEvent['kind'], number> = { trade: 0, mark: 0, oi: 0, liquidation: 0, book: 0, bar: 0 };
 
-  constructor(limits: Partial<MarketStateLimits> = {}) {
+  /** What may enter the state: venue quarantine, trade dedupe, future-timestamp clamp (see validation.ts). */
+  readonly validator: MarketValidator;
+
+  constructor(limits: Partial<MarketStateLimits> = {}, validation: Partial<ValidationOptions> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.validator = new MarketValidator(validation);
   }
 
-  apply(ev: MarketEvent): void {
+  /** Applies an event the validator admits; returns false when it was held out (quarantine, duplicate). */
+  apply(ev: MarketEvent): boolean {
+    if (!this.validator.admit(ev)) return false;
     const s = this.venueState(ev.venue, ev.symbol);
     this.version++;
     this.counts[ev.kind]++;
@@ -148,6 +155,7 @@ export class MarketState {
         upsertBar(s.bars, ev, this.limits.maxBars);
         break;
     }
+    return true;
   }
 
   /** Canonical symbols with any state. */
@@ -155,27 +163,36 @@ export class MarketState {
     return [...this.bySymbol.keys()];
   }
 
+  /** Venues in good standing for the symbol: a venue quarantined for it is left out (its state is frozen). */
   venues(symbol: string): VenueSymbolState[] {
     const m = this.bySymbol.get(symbol);
+    if (!m) return [];
+    const out: VenueSymbolState[] = [];
+    for (const s of m.values()) if (!this.validator.isQuarantined(symbol, s.venue)) out.push(s);
+    return out;
+  }
+
+  /** Every venue with state for the symbol, quarantined or not (for status). */
+  allVenues(symbol: string): VenueSymbolState[] {
+    const m = this.bySymbol.get(symbol);
     return m ? [...m.values()] : [];
+  }
+
+  /** The validated view of a symbol: reference price, contributing venues, quarantines. */
+  validation(symbol: string): PriceValidation {
+    return this.validator.view(symbol);
   }
 
   get(symbol: string, venue: Venue): VenueSymbolState | undefined {
     return this.bySymbol.get(symbol)?.get(venue);
   }
 
-  /** Reference price: mean of venue marks (falls back to the last trade). */
+  /**
+   * The validated reference price: median of the fresh marks, last trades and book mids of venues in
+   * good standing (validation.ts); undefined before any price arrived.
+   */
   price(symbol: string): number | undefined {
-    let sum = 0;
-    let n = 0;
-    for (const s of this.venues(symbol)) {
-      const p = s.mark ?? s.lastTradePrice;
-      if (p !== undefined && Number.isFinite(p)) {
-        sum += p;
-        n++;
-      }
-    }
-    return n > 0 ? sum / n : undefined;
+    return this.validator.reference(symbol);
   }
 
   /** Latest exchange time seen for a symbol across venues (the market clock). */

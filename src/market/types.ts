@@ -28,6 +28,8 @@ export interface TradeEvent extends EventBase {
   /** Quantity in coins. */
   qty: number;
   side: TakerSide;
+  /** The venue's trade id (aggregate trade id on Binance), when it has one: duplicates are dropped by it. */
+  id?: string | number;
 }
 
 export interface MarkEvent extends EventBase {

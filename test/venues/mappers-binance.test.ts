@@ -27,7 +27,7 @@ describe('binance mapper: every Binance sample payload', () => {
 
   it('aggTrade (docs): m:true means the buyer was the maker, so the taker sold', () => {
     const ev = one(mapper().map(sample('binance.usdm/ws/aggTrade [docs]'), RECV));
-    expect(ev).toEqual({ kind: 'trade', venue: 'binance', symbol: 'BTC', exchTime: 123456785, recvTime: RECV, price: 0.001, qty: 100, side: 'sell' });
+    expect(ev).toEqual({ kind: 'trade', venue: 'binance', symbol: 'BTC', exchTime: 123456785, recvTime: RECV, price: 0.001, qty: 100, side: 'sell', id: 5933014 });
   });
 
   it('aggTrade 2026 schema with nq and st:1 maps; q (with RPI) is the quantity', () => {

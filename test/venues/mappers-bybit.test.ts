@@ -28,7 +28,7 @@ describe('bybit mapper: every Bybit sample payload', () => {
 
   it('publicTrade: S is the taker side', () => {
     const evs = mapper().map(sample('bybit.v5.linear/ws publicTrade.BTCUSDT'), RECV);
-    expect(evs).toEqual([{ kind: 'trade', venue: 'bybit', symbol: 'BTC', exchTime: 1672304486865, recvTime: RECV, price: 16578.5, qty: 0.001, side: 'buy' }]);
+    expect(evs).toEqual([{ kind: 'trade', venue: 'bybit', symbol: 'BTC', exchTime: 1672304486865, recvTime: RECV, price: 16578.5, qty: 0.001, side: 'buy', id: '20f43950-d8dd-5b31-9112-a178eb6023af' }]);
   });
 
   it('publicTrade with several trades and a 1000x contract', () => {

@@ -36,7 +36,7 @@ describe('OKX stream mapper', () => {
   it('trades: contracts × ctVal, taker side', () => {
     const m = createOkxMapper(reg);
     const [ev] = m.map(sample('okx.v5/ws trades push SWAP'), RECV)!;
-    expect(ev).toEqual({ kind: 'trade', venue: 'okx', symbol: 'ETH', exchTime: 1760325052630, recvTime: RECV, price: 3012.45, qty: 2.5, side: 'sell' });
+    expect(ev).toEqual({ kind: 'trade', venue: 'okx', symbol: 'ETH', exchTime: 1760325052630, recvTime: RECV, price: 3012.45, qty: 2.5, side: 'sell', id: '1842736501' });
     // the docs sample is a spot instId: untracked, no events
     expect(m.map(sample('okx.v5/ws trades push [docs]'), RECV)).toEqual([]);
   });

@@ -66,7 +66,9 @@ function base(inst: VenueInstrument, t: number) {
   return { venue: inst.venue, symbol: inst.symbol, exchTime: t, recvTime: RECV };
 }
 const trade = (inst: VenueInstrument) =>
-  fc.record({ t: time, price: positive, qty: size, side: fc.constantFrom('buy', 'sell') }).map(({ t, price, qty, side }): TradeEvent => ({ kind: 'trade', ...base(inst, t), price, qty, side: side as TradeEvent['side'] }));
+  fc
+    .record({ t: time, price: positive, qty: size, side: fc.constantFrom('buy', 'sell'), id: fc.integer({ min: 1, max: 2 ** 40 }) })
+    .map(({ t, price, qty, side, id }): TradeEvent => ({ kind: 'trade', ...base(inst, t), price, qty, side: side as TradeEvent['side'], id: inst.venue === 'binance' ? id : `t-${id}` }));
 const liquidation = (inst: VenueInstrument) =>
   fc.record({ t: time, price: positive, qty: size, side: fc.constantFrom('long', 'short') }).map(
     ({ t, price, qty, side }): LiquidationEvent => ({ kind: 'liquidation', ...base(inst, t), side: side as LiquidationEvent['side'], price, qty, notionalUsd: price * qty }),

@@ -106,6 +106,7 @@ export function createBinanceMapper(reg: SymbolRegistry): BinanceMapper {
       qty: qty * mult,
       side: m ? 'sell' : 'buy',
     };
+    if (typeof p.a === 'number') ev.id = p.a;
     return [ev];
   }
 

@@ -72,7 +72,9 @@ export function createBybitMapper(reg: SymbolRegistry): BybitMapper {
     const side = t.S === 'Buy' ? 'buy' : t.S === 'Sell' ? 'sell' : undefined;
     if (side === undefined || !(price > 0 && price < MAX_NUMERIC) || !(qty > 0 && qty < MAX_NUMERIC) || time !== time) return null;
     const mult = inst.multiplier;
-    return { kind: 'trade', venue: 'bybit', symbol: inst.symbol, exchTime: time, recvTime, price: price / mult, qty: qty * mult, side };
+    const ev: TradeEvent = { kind: 'trade', venue: 'bybit', symbol: inst.symbol, exchTime: time, recvTime, price: price / mult, qty: qty * mult, side };
+    if (typeof t.i === 'string' && t.i !== '') ev.id = t.i;
+    return ev;
   }
 
   function mapPublicTrade(data: unknown, recvTime: number): MarketEvent[] | null {

@@ -61,6 +61,7 @@ export function createOkxMapper(reg: SymbolRegistry): OkxMapper {
       const ctVal = inst.contractValue;
       if (ctVal === undefined) continue;
       const ev: TradeEvent = { kind: 'trade', venue: 'okx', symbol: inst.symbol, exchTime: time, recvTime, price, qty: contracts * ctVal, side };
+      if (typeof t.tradeId === 'string' && t.tradeId !== '') ev.id = t.tradeId;
       out.push(ev);
     }
     return out;
