@@ -406,7 +406,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   if (config.METRICS_PORT > 0) {
     const server = await startHealthServer({
       port: config.METRICS_PORT,
-      health: () => withStoreHealth(assessHealth(venueStatus(), now(), { staleMs: 30_000, startedAt, startupGraceMs: 120_000 }), store.status()),
+      health: () => withStoreHealth(assessHealth(venueStatus(), now(), { staleMs: 30_000, startedAt, startupGraceMs: 120_000, expected: role === 'bot' || opts.mode === 'replay' ? undefined : config.VENUES }), store.status()),
       metrics: () => metrics.text(),
       metricsContentType: metrics.contentType,
     });

@@ -1,3 +1,4 @@
+import { echo } from '../format/echo.ts';
 import type { Args, Caller, CommandDef, OptionDef } from './command.ts';
 import { errorReply, type Reply } from './reply.ts';
 import type { Services } from './services.ts';
@@ -234,9 +235,9 @@ function editDistance(a: string, b: string): number {
   return dp[b.length]!;
 }
 
-/** Clips user input echoed back in errors. Adapters escape it for their markup. */
+/** Clips user input echoed back in errors, without control characters. Adapters escape it for their markup. */
 function clip(s: string, n = 24): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
+  return echo(s, n);
 }
 
 /**

@@ -12,6 +12,8 @@ export interface HealthBounds {
   startedAt?: number;
   /** Default 60 s. */
   startupGraceMs?: number;
+  /** Configured venues: one that has never reported (never connected) is unhealthy after the grace. */
+  expected?: readonly string[];
 }
 
 export const DEFAULT_HEALTH_BOUNDS: HealthBounds = { staleMs: 30_000, startupGraceMs: 60_000 };
@@ -75,6 +77,13 @@ export function assessHealth(venues: VenueStatus[], now: number, bounds: HealthB
     if (age > boundMs) return { ...base, healthy: false, reason: `last message ${Math.round(age / 1000)} s ago (bound ${Math.round(boundMs / 1000)} s)` };
     return { ...base, healthy: true };
   });
+  const grace = bounds.startupGraceMs ?? DEFAULT_HEALTH_BOUNDS.startupGraceMs!;
+  const inGrace = bounds.startedAt !== undefined && now - bounds.startedAt < grace;
+  for (const venue of bounds.expected ?? []) {
+    if (out.some((v) => v.venue === venue)) continue;
+    const base = { venue, state: 'never connected', lastMessageAgeMs: null, boundMs: bounds.perVenue?.[venue] ?? bounds.staleMs, silentStreams: [] };
+    out.push(inGrace ? { ...base, healthy: true, reason: 'starting' } : { ...base, healthy: false, reason: 'configured but never connected' });
+  }
   return { healthy: out.every((v) => v.healthy), now, venues: out };
 }
 

@@ -1,3 +1,5 @@
+import { echo } from '../format/echo.ts';
+
 /**
  * Per-destination alert settings: the shape, the defaults, and the pure parsers behind
  * `/alerts …`. Parsers return values or a message, never throw.
@@ -113,4 +115,4 @@ export function formatQuietHours(q: QuietHours | null): string {
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
-const clip = (s: string, n = 24) => (s.length > n ? `${s.slice(0, n)}…` : s);
+const clip = (s: string, n = 24) => echo(s, n);

@@ -36,6 +36,18 @@ describe('assessHealth', () => {
     expect(late.healthy).toBe(false);
     expect(late.venues[0]!.reason).toMatch(/no message/);
   });
+
+  it('a configured venue that never connected is 503 once the startup grace has passed', () => {
+    const bounds = { staleMs: 30_000, startedAt: 1_000, startupGraceMs: 60_000, expected: ['binance', 'bybit'] };
+    const early = assessHealth([venue('binance', [500])], 30_000, bounds);
+    expect(early.healthy).toBe(true);
+    expect(early.venues.find((v) => v.venue === 'bybit')).toMatchObject({ healthy: true, reason: 'starting' });
+    const late = assessHealth([venue('binance', [500])], 70_000, bounds);
+    expect(late.healthy).toBe(false);
+    expect(late.venues.find((v) => v.venue === 'bybit')).toMatchObject({ healthy: false, state: 'never connected', reason: 'configured but never connected' });
+    // No status at all yet (the feeds have not even started): not green after the grace either.
+    expect(assessHealth([], 70_000, bounds).healthy).toBe(false);
+  });
 });
 
 describe('startHealthServer', () => {

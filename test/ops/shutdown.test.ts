@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { installShutdown } from '../../src/ops/shutdown.ts';
+import { installLastResort, installShutdown } from '../../src/ops/shutdown.ts';
 
 function deferred() {
   let resolve!: () => void;
@@ -89,5 +89,26 @@ describe('installShutdown', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(stop).not.toHaveBeenCalled();
     expect(exits).toEqual([]);
+  });
+});
+
+describe('installLastResort', () => {
+  it('an uncaught exception or unhandled rejection is logged and starts one graceful shutdown ending in exit 1', async () => {
+    const signals = new EventEmitter();
+    const fatal = new EventEmitter();
+    const exits: number[] = [];
+    let stops = 0;
+    const handle = installShutdown({ stop: async () => void stops++, exit: (c) => exits.push(c), source: signals as never, timeoutMs: 1000 });
+    const logged: string[] = [];
+    const uninstall = installLastResort(handle, { error: (_o, msg) => logged.push(msg) }, fatal as never);
+    fatal.emit('uncaughtException', new Error('boom in a timer'));
+    fatal.emit('unhandledRejection', new Error('and a lost promise'));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(logged).toEqual(['uncaughtException: shutting down', 'unhandledRejection: shutting down']);
+    expect(stops).toBe(1);
+    expect(exits).toEqual([1]);
+    uninstall();
+    expect(fatal.listenerCount('uncaughtException')).toBe(0);
+    handle.uninstall();
   });
 });

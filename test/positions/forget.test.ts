@@ -3,7 +3,7 @@
  * enumerated (memory and sqlite) after a realistic history — positions, alerts delivered and
  * held, personal subscription and settings, delivery health, a channel the user set up.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Keyv from 'keyv';
@@ -76,5 +76,16 @@ describe.each(['memory', 'sqlite'] as const)('/forgetme on %s', (kind) => {
     expect(keys).toContain(`positions:telegram:${B}`);
     expect(keys.some((k) => k.startsWith('ledger:') && k.includes(B))).toBe(true);
     expect(await h.cmd(b, 'position', {}, 'list')).toMatchObject({ ok: true, title: 'Your positions (1/10)' });
+
+    if (kind === 'sqlite') {
+      // Deleted rows must not stay readable in the file's freed pages (secure_delete).
+      const file = join(dir!, 'store.sqlite');
+      await h.close();
+      h = undefined;
+      const bytes = readFileSync(file);
+      expect(bytes.includes(Buffer.from(B))).toBe(true); // the search works: B's data is there
+      expect(bytes.includes(Buffer.from(A))).toBe(false);
+      expect(existsSync(`${file}-journal`) || existsSync(`${file}-wal`)).toBe(false);
+    }
   });
 });

@@ -90,14 +90,29 @@ export class SignalEngine implements SignalService {
   /** Runs one cycle now: all cards for all symbols; the modes whose cadence has elapsed are refreshed. */
   cycle(): void {
     const symbols = this.symbols();
-    for (const symbol of symbols) this.readSymbol(symbol);
+    // One symbol's failure (a bad input, a bug in buildCardInput) is logged and skipped: it must
+    // not stop the other symbols, the cycle or the process.
+    const failed = new Set<string>();
+    for (const symbol of symbols) {
+      try {
+        this.readSymbol(symbol);
+      } catch (err) {
+        failed.add(symbol);
+        this.log('error', 'signal inputs failed; symbol skipped this cycle', { symbol, err });
+      }
+    }
     const now = this.now();
     for (const mode of SIGNAL_MODES) {
       const due = now - this.lastModeRun[mode] >= MODE_SPECS[mode].cadenceMs;
       if (due) this.lastModeRun[mode] = now;
       for (const symbol of symbols) {
+        if (failed.has(symbol)) continue;
         // a symbol whose data just arrived gets its first snapshot now, not at the next cadence tick
-        if (due || !this.snapshots.has(`${symbol}|${mode}`)) this.refresh(symbol, mode);
+        try {
+          if (due || !this.snapshots.has(`${symbol}|${mode}`)) this.refresh(symbol, mode);
+        } catch (err) {
+          this.log('error', 'signal refresh failed; symbol skipped this cycle', { symbol, mode, err });
+        }
       }
     }
   }
@@ -105,7 +120,13 @@ export class SignalEngine implements SignalService {
   /** Cycles every 10 s (timer unref'd) and autosaves weights; idempotent. */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.cycle(), CYCLE_MS);
+    this.timer = setInterval(() => {
+      try {
+        this.cycle();
+      } catch (err) {
+        this.log('error', 'signal cycle failed', { err });
+      }
+    }, CYCLE_MS);
     this.timer.unref?.();
     if (this.store && this.autosaveMs > 0) {
       this.autosaveTimer = setInterval(() => {
