@@ -231,7 +231,7 @@ describe('Bybit risk-limit fetch (local server)', () => {
 });
 
 describe('size errors say the numbers through the shared formatter', () => {
-  const table = [{ notionalFloor: 0, notionalCap: 50_000, maxLeverage: 125, maintMarginRatio: 0.004, maintAmount: 0 }];
+  const table = [{ notionalFloor: 0, notionalCap: 50_000, maxLeverage: 125, maintMarginRatio: 0.004, cum: 0 }];
   it('compact when the sizes differ, whole dollars when compact would read the same', () => {
     expect(binanceLiquidationPrice(table, { side: 'long', entry: 3000, leverage: 10, notionalUsd: 2_000_000 })).toMatchObject({ error: 'A $2M position is above the largest bracket ($50k).' });
     expect(binanceLiquidationPrice(table, { side: 'long', entry: 3000, leverage: 10, notionalUsd: 50_001 })).toMatchObject({ error: 'A $50,001 position is above the largest bracket ($50,000).' });
