@@ -3,6 +3,7 @@
  * price, band, USD size, score and confidence, all through src/format.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { signalReply } from '../../commands/signal.ts';
 import { zonesReply } from '../../commands/zones.ts';
 import { zonesChartOption } from '../../src/bot/charts.ts';
 import type { SignalSnapshot, ZoneSnapshot } from '../../src/engine/types.ts';
@@ -38,17 +39,27 @@ it('a price, a band and a USD size read the same in /zones, an alert and the cha
   for (const text of [zones, alert]) expect(text).toContain('3,180.00–3,200.00');
 });
 
-it('scores and confidence read the same in an alert context and in /signal wording', () => {
-  const s = {
+it('scores and confidence read the same in /signal and in an alert\'s timeframe context', () => {
+  const s: SignalSnapshot = {
+    symbol: 'ETH',
+    mode: 'day',
+    t: 0,
     timeframes: [
-      { tf: '1m', score: -0.504, confidence: 0.79 },
-      { tf: '5m', score: 0.2, confidence: 0.5 },
+      { tf: '1m', score: -0.504, strength: 0.504, confidence: 0.794 },
+      { tf: '5m', score: 0.2, strength: 0.2, confidence: 0.5 },
+      { tf: '1h', score: -0.1, strength: 0.1, confidence: 0.3 },
     ],
-    composite: { direction: 'down', score: -0.504, confidence: 0.79 },
+    composite: { direction: 'down', score: -0.504, confidence: 0.794 },
     conflicted: false,
+    decelerating: false,
+    cards: [],
+    sizing: 'normal size at most',
   } as unknown as SignalSnapshot;
+  const signal = signalReply(s).text;
   const context = timeframeContext(s)!;
-  expect(context).toContain('1m down −0.50');
-  expect(context).toContain('confidence 79%');
-  expect(context).not.toMatch(/-0\.5|0\.79/);
+  for (const text of [signal, context]) {
+    expect(text).toContain('−0.50');
+    expect(text).toContain('confidence 79%');
+    expect(text).not.toMatch(/-0\.5|0\.79/);
+  }
 });
