@@ -353,6 +353,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       services,
       json: opts.json ?? false,
       chartDir: config.CHART_DIR,
+      log: logFn(logger, 'console'),
       input: opts.input,
       output: opts.output,
       ready,

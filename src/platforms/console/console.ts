@@ -5,6 +5,7 @@ import type { Reply } from '../../bot/reply.ts';
 import type { Services } from '../../bot/services.ts';
 import type { AlertSender, SendResult } from '../../notify/types.ts';
 import type { Destination } from '../../store/types.ts';
+import type { LogFn } from '../../ops/log.ts';
 import { ChartFiles } from './chart-files.ts';
 import { renderText, toJsonLine } from './render.ts';
 
@@ -22,6 +23,8 @@ export interface ConsoleOptions {
   services: Services;
   json: boolean;
   chartDir: string;
+  /** Where a chart that could not be rendered or written is reported (the reply still goes out, without it). */
+  log?: LogFn;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
   /** Lines wait for this before running (feeds connected, state bootstrapped). */
@@ -88,7 +91,8 @@ export class ConsoleAdapter {
       const png = await reply.image.render();
       this.charts ??= new ChartFiles({ dir: this.opts.chartDir });
       return this.charts.save(reply.image.name, png);
-    } catch {
+    } catch (err) {
+      this.opts.log?.('error', 'chart not rendered or not written', { image: reply.image.name, dir: this.opts.chartDir, err });
       return null;
     }
   }

@@ -57,3 +57,27 @@ it('keeps only the newest 50 PNGs in the folder, other runs included, and nothin
   expect(pngs).toContain(basename(written.at(-1)!));
   expect(readdirSync(dir)).toContain('notes.txt');
 });
+
+it('the console reports a chart it could not write to the log and still replies, without an image', async () => {
+  const { PassThrough } = await import('node:stream');
+  const { ConsoleAdapter } = await import('../../../src/platforms/console/console.ts');
+  const { CommandRegistry } = await import('../../../src/bot/registry.ts');
+  const { makeServices } = await import('../../../testkit/chat-services.ts');
+  const blocker = join(tempDir(), 'not-a-dir');
+  writeFileSync(blocker, 'a file where the chart folder should be');
+  const logged: { level: string; msg: string; extra?: object }[] = [];
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let text = '';
+  output.on('data', (d) => (text += d));
+  const registry = new CommandRegistry([
+    { name: 'pic', description: 'a reply with an image', usage: '/pic', run: () => ({ ok: true, text: 'here', image: { name: 'x.png', alt: 'x', render: async () => Buffer.from('png') } }) },
+  ]);
+  const adapter = new ConsoleAdapter({ registry, services: makeServices(), json: true, chartDir: join(blocker, 'charts'), input, output, log: (level, msg, extra) => logged.push({ level, msg, extra }) });
+  const done = adapter.run();
+  input.end('/pic\n');
+  await done;
+  const line = JSON.parse(text.trim());
+  expect(line).toMatchObject({ ok: true, text: 'here', image: null });
+  expect(logged).toEqual([expect.objectContaining({ level: 'error', msg: 'chart not rendered or not written', extra: expect.objectContaining({ image: 'x.png' }) })]);
+});
