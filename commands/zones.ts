@@ -3,6 +3,7 @@ import { errorReply, unavailableReply, type Reply, type ReplyField } from '../sr
 import { resolveSymbol } from '../src/bot/registry.ts';
 import { formatFraction, formatNumber, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../src/format/numbers.ts';
 import { calibrationLine } from '../src/engine/calibration.ts';
+import { scaleSnapshot } from '../src/engine/exit.ts';
 import type { Zone, ZoneSnapshot } from '../src/engine/types.ts';
 import { strongestMagnet } from '../src/engine/zones.ts';
 import { symbolOption } from './options.ts';
@@ -21,8 +22,10 @@ export const zones: CommandDef = {
     const resolved = resolveSymbol(services, typeof args.symbol === 'string' ? args.symbol : '');
     if ('error' in resolved) return errorReply(resolved.error, zones.usage);
     const symbol = resolved.symbol;
-    const snap = services.zones.snapshot(symbol);
-    if (!snap) return { ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning', ephemeral: true };
+    const perCoin = services.zones.snapshot(symbol);
+    if (!perCoin) return { ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning', ephemeral: true };
+    // `/zones 1000PEPE` quotes prices per 1,000 coins, as the exchange lists them.
+    const snap = resolved.unit === 1 ? perCoin : { ...scaleSnapshot(perCoin, resolved.unit), symbol: resolved.written };
     return zonesReply(snap, services.zones.trackRecord?.(symbol), services.charts?.zonesChart(snap), services.now());
   },
 };

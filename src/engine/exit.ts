@@ -59,19 +59,21 @@ function clearOf(runs: readonly [number, number][], x: number, down: boolean): n
 export function scaleSnapshot(snap: ZoneSnapshot, unit: number): ZoneSnapshot {
   if (unit === 1) return snap;
   const k = unit;
+  const scaleZone = (z: Zone): Zone => ({
+    ...z,
+    low: z.low * k,
+    high: z.high * k,
+    peak: z.peak * k,
+    ...(z.core ? { core: { low: z.core.low * k, high: z.core.high * k } } : {}),
+  });
   return {
     ...snap,
     price: snap.price * k,
     atr: snap.atr * k,
     binSize: snap.binSize * k,
     bins: snap.bins.map((b) => ({ ...b, price: b.price * k })),
-    zones: snap.zones.map((z) => ({
-      ...z,
-      low: z.low * k,
-      high: z.high * k,
-      peak: z.peak * k,
-      ...(z.core ? { core: { low: z.core.low * k, high: z.core.high * k } } : {}),
-    })),
+    zones: snap.zones.map(scaleZone),
+    ...(snap.observed ? { observed: { ...snap.observed, zones: snap.observed.zones.map(scaleZone), snapshot: scaleSnapshot(snap.observed.snapshot, k) } } : {}),
   };
 }
 

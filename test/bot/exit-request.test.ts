@@ -172,6 +172,18 @@ describe('symbol aliases resolve to the canonical symbol in every command', () =
     expect(a.targets.map((t) => t.price / 1000)).toEqual(b.targets.map((t) => expect.closeTo(t.price, 12)));
   });
 
+  it('/zones 1000PEPE quotes the zones per 1,000 coins', async () => {
+    const r = await ask('/zones 1000PEPE');
+    const perCoin = await ask('/zones PEPE');
+    expect(r.ok).toBe(true);
+    expect(r.text).toMatch(/^1000PEPE 0\.0102 · estimated liquidation zones/);
+    const a = r.data as { symbol: string; zones: { low: number; high: number }[] };
+    const b = perCoin.data as typeof a;
+    expect(a.symbol).toBe('1000PEPE');
+    expect(b.symbol).toBe('PEPE');
+    expect(a.zones.map((z) => z.low)).toEqual(b.zones.map((z) => expect.closeTo(z.low * 1000, 12)));
+  });
+
   it('/position add 1000PEPE stores per coin and says so', async () => {
     const r = await ask('/position add 1000PEPE long 0.0102 10x');
     expect(r.ok).toBe(true);
