@@ -4,7 +4,8 @@
  * price fixed at add time or by an explicit /position replan), to the next state and the alert
  * events. Lifecycle events — target reached (then the next target), stop crossed, liquidation
  * price crossed — fire once per plan; approach alerts (target near, liquidation near) have
- * hysteresis and an episode number in their dedupe key, so each fires once per approach. A
+ * hysteresis and an episode number in their dedupe key, so each fires once per approach. Urgent
+ * events (stop, liquidation near or crossed) need two consecutive snapshots agreeing. A
  * per-position budget caps the non-urgent alerts per hour. No I/O; time is an input.
  */
 import type { ExitPlan, Zone, ZoneSnapshot } from '../engine/types.ts';
@@ -58,6 +59,18 @@ export interface WatchState {
   conflicted?: boolean;
   /** Times of the non-urgent alerts told in the budget window. */
   told?: number[];
+  /**
+   * Urgent conditions seen in one snapshot, waiting for the next snapshot to agree (issue 12: no
+   * urgent alert rests on one snapshot): where and when each was first seen.
+   */
+  pending?: Partial<Record<'stop' | 'near' | 'crossed', SeenAt>>;
+}
+
+/** A snapshot in which an urgent condition held. */
+export interface SeenAt {
+  seq: number;
+  t: number;
+  price: number;
 }
 
 export interface WatchEvent {
@@ -132,6 +145,18 @@ export function watchStep(prev: WatchState | undefined, input: WatchInput, param
   const events: WatchEvent[] = [];
   const long = position.side === 'long';
   const price = snap.price;
+  const pending: NonNullable<WatchState['pending']> = {};
+  /**
+   * An urgent condition counts once two consecutive snapshots agree: it held in an earlier
+   * snapshot (kept in state) and holds in this newer one. Returns where it was first seen.
+   */
+  const confirmed = (k: keyof typeof pending, holds: boolean): SeenAt | undefined => {
+    if (!holds) return undefined;
+    const first = before.pending?.[k];
+    if (first && snap.seq > first.seq) return first;
+    pending[k] = first ?? { seq: snap.seq, t: snap.t, price };
+    return undefined;
+  };
   const ep = (k: PositionAlertEvent) => state.episode[k] ?? 0;
   const rearm = (k: PositionAlertEvent) => (state.episode[k] = ep(k) + 1);
   const planKey = input.plannedAt ?? 0;
@@ -182,20 +207,23 @@ export function watchStep(prev: WatchState | undefined, input: WatchInput, param
 
   // --- the stored stop (urgent, once per plan) ---
   const stop = plan.stop?.price;
-  if (stop !== undefined && !state.stopCrossed && reachedDown(stop)) {
+  const stopSeen = stop !== undefined && !state.stopCrossed ? confirmed('stop', reachedDown(stop)) : undefined;
+  if (stop !== undefined && stopSeen) {
     state.stopCrossed = true;
-    events.push({ kind: 'stop-crossed', key: `stop-crossed:${planKey}`, urgent: true, level: stop, price, at: snap.t });
+    events.push({ kind: 'stop-crossed', key: `stop-crossed:${planKey}`, urgent: true, level: stop, price: stopSeen.price, at: stopSeen.t });
   }
 
   // --- own liquidation price (urgent): crossed (once; the position is likely liquidated), or near ---
   const liq = plan.liquidationPrice;
   const dLiq = liquidationDistancePct(position, price, liq);
   const threshold = liquidationThresholdPct(position, liq, params);
-  if (!state.liquidated && dLiq <= 0) {
+  const crossedSeen = confirmed('crossed', dLiq <= 0);
+  const nearSeen = !crossedSeen && !state.liquidationNear ? confirmed('near', dLiq <= threshold) : undefined;
+  if (crossedSeen) {
     state.liquidated = true;
     state.liquidationNear = true;
-    events.push({ kind: 'liquidation-crossed', key: 'liquidation-crossed', urgent: true, level: liq, price, at: snap.t, distancePct: dLiq });
-  } else if (!state.liquidationNear && dLiq <= threshold) {
+    events.push({ kind: 'liquidation-crossed', key: 'liquidation-crossed', urgent: true, level: liq, price: crossedSeen.price, at: crossedSeen.t, distancePct: dLiq });
+  } else if (nearSeen) {
     state.liquidationNear = true;
     events.push({ kind: 'liquidation-near', key: `liquidation-near:${ep('liquidation-near')}`, urgent: true, distancePct: dLiq });
   } else if (state.liquidationNear && dLiq > threshold * HYSTERESIS_FACTOR) {
@@ -243,6 +271,7 @@ export function watchStep(prev: WatchState | undefined, input: WatchInput, param
     state.conflicted = input.conflicted;
   }
 
+  if (Object.keys(pending).length) state.pending = pending;
   return { state, events: withinBudget(state, events, input.now, params) };
 }
 

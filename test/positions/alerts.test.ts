@@ -131,8 +131,8 @@ describe('quiet hours and mutes', () => {
     await h.store.settings.update(personal, { quietHours: { start: 11, end: 14 } }); // T0 is 12:00 UTC
     await walk([3000, 3080]);
     const cluster: ZoneSpec = { id: 'ETH:L:2880', side: 'long', low: 2880, high: 2890, usd: 12e6, rank: 1 };
-    await walk([3000], TARGETS);
-    // One tick: a cluster forms before the liquidation price and the mark comes close to it.
+    await walk([3000, 2905], TARGETS); // through the stop and close to liquidation: seen in one snapshot
+    // One tick: a cluster forms before the liquidation price, and the next snapshot confirms the urgent ones.
     const r = await h.step(2900, [...TARGETS, cluster]);
     expect(r.messages).toBe(2);
     const byEvent = Object.fromEntries(h.positionAlerts().map((a) => [a.payload.event, a.silent]));
@@ -149,7 +149,7 @@ describe('quiet hours and mutes', () => {
     const r1 = await h.step(3080);
     expect(r1.held).toBe(1);
     expect(h.sender.delivered).toHaveLength(0);
-    await walk([3000, 2950, 2900]);
+    await walk([3000, 2950, 2900, 2895]);
     expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['stop-crossed', 'liquidation-near']);
     h.clock.advanceBy(3_600_000);
     await walk([2910]);
@@ -163,7 +163,7 @@ describe('quiet hours and mutes', () => {
     await walk([3000, 3080]); // uses the day's only message
     h.signal.conflicted = true;
     await walk([3080]);
-    await walk([3000, 2900]);
+    await walk([3000, 2900, 2895]);
     expect(h.positionAlerts().map((a) => a.payload.event)).toEqual(['target-near', 'stop-crossed', 'liquidation-near']);
   });
 });

@@ -27,7 +27,7 @@ function walk(side: PositionSide, steps: { price: number; zones: ZoneSpec[]; con
   let stored: StoredPlan | undefined;
   const out: WatchEvent[][] = [];
   for (const [i, s] of steps.entries()) {
-    const snap = { ...snapshotOf('ETH', m.p(s.price), s.zones.map(m.zone)), t: s.t ?? i * 10_000 };
+    const snap = { ...snapshotOf('ETH', m.p(s.price), s.zones.map(m.zone), 0, i + 1), t: s.t ?? i * 10_000 };
     const fresh = realPlan(snap, { symbol: 'ETH', side, entry: pos.entry, leverage: pos.leverage, sizeUsd: pos.sizeUsd, venue: pos.venue });
     if ('error' in fresh) throw new Error(fresh.error);
     if (!stored || s.replan) stored = storedPlanOf(fresh, snap.t);
@@ -90,22 +90,25 @@ describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => 
     expect(kinds(events)).toEqual([[], [], []]);
   });
 
-  it('stop crossed: urgent, once, with the stored stop and the price that crossed it', () => {
+  it('stop crossed: urgent, once two snapshots agree, with the stored stop and the price that crossed it', () => {
     const { events, stored } = walk(side, [3000, 2980, 2960, 2950, 2990, 2955].map((price) => ({ price, zones: [...targets, L1] })));
     expect(stored.stop).toBeCloseTo(2939.25, 6);
     expect(kinds(events)).toEqual([[], [], [], [], [], []]);
     const crossed = walk(side, [3000, 2950, 2938, 2930, 2990, 2935].map((price) => ({ price, zones: [...targets, L1] })));
-    expect(kinds(crossed.events)).toEqual([[], [], ['stop-crossed'], [], [], []]);
-    const e = crossed.events[2]![0]!;
+    // Seen at 2,938, confirmed by the next snapshot (2,930): told then, saying where and when it was first seen.
+    expect(kinds(crossed.events)).toEqual([[], [], [], ['stop-crossed'], [], []]);
+    const e = crossed.events[3]![0]!;
     expect(e.urgent).toBe(true);
     expect(m(e.level!)).toBeCloseTo(2939.25, 6);
     expect(m(e.price!)).toBeCloseTo(2938, 6);
+    expect(e.at).toBe(20_000);
   });
 
   it('liquidation crossed: urgent, once; nothing more after it', () => {
-    const { events, state } = walk(side, [3000, 2900, 2860, 2850, 2870, 2800].map((price) => ({ price, zones: targets })));
-    expect(kinds(events)).toEqual([[], ['stop-crossed', 'liquidation-near'], ['liquidation-crossed'], [], [], []]);
-    expect(events[2]![0]!.urgent).toBe(true);
+    const { events, state } = walk(side, [3000, 2900, 2895, 2860, 2850, 2870, 2800].map((price) => ({ price, zones: targets })));
+    expect(kinds(events)).toEqual([[], [], ['stop-crossed', 'liquidation-near'], [], ['liquidation-crossed'], [], []]);
+    expect(events[4]![0]!.urgent).toBe(true);
+    expect(events[4]![0]!.at).toBe(30_000);
     expect(state.liquidated).toBe(true);
   });
 
@@ -123,7 +126,8 @@ describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => 
   it('alert budget: at most 4 non-urgent alerts per position per hour; urgent ones always pass', () => {
     const flips = Array.from({ length: 12 }, (_, i) => ({ price: 3000, zones: targets, conflicted: i % 2 === 1, t: i * 60_000 }));
     const later = [false, true].map((conflicted, i) => ({ price: 3000, zones: targets, conflicted, t: (60 + i) * 60_000 }));
-    const { events } = walk(side, [...flips, ...later, { price: 2850, zones: targets, t: 62 * 60_000 }, { price: 3000, zones: targets, conflicted: false, t: 63 * 60_000 }]);
+    const crash = [62, 63].map((min) => ({ price: 2850, zones: targets, t: min * 60_000 }));
+    const { events } = walk(side, [...flips, ...later, ...crash, { price: 3000, zones: targets, conflicted: false, t: 64 * 60_000 }]);
     const all = events.flat();
     expect(all.filter((e) => e.kind === 'conflict')).toHaveLength(5); // 4 in the first hour, one after it
     expect(all.filter((e) => e.urgent).map((e) => e.kind)).toEqual(['stop-crossed', 'liquidation-crossed']);
@@ -164,15 +168,20 @@ describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => 
   it('liquidation near: urgent, once per approach', () => {
     const { events } = walk(
       side,
-      [3000, 2950, 2915, 2900, 2890, 2910, 2920, 2940, 2960, 2902].map((price) => ({ price, zones: targets })),
+      [3000, 2950, 2915, 2900, 2890, 2910, 2920, 2940, 2960, 2902, 2901].map((price) => ({ price, zones: targets })),
     );
-    expect(kinds(events)).toEqual([[], ['stop-crossed'], [], ['liquidation-near'], [], [], [], [], [], ['liquidation-near']]);
-    const e = events[3]![0]!;
+    // Each urgent alert once the next snapshot agrees.
+    expect(kinds(events)).toEqual([[], [], ['stop-crossed'], [], ['liquidation-near'], [], [], [], [], [], ['liquidation-near']]);
+    const e = events[4]![0]!;
     expect(e.urgent).toBe(true);
     const liq = side === 'long' ? 2861.45 : 3137.45;
-    const price = side === 'long' ? 2900 : 3100;
+    const price = side === 'long' ? 2890 : 3110;
     expect(e.distancePct).toBeCloseTo((Math.abs(price - liq) / price) * 100, 2);
-    expect(events[9]![0]!.key).not.toBe(e.key);
+    expect(events[10]![0]!.key).not.toBe(e.key);
+
+    // One snapshot alone (a bad print that the next one undoes) is no alert.
+    const blip = walk(side, [3000, 2890, 3000, 2890, 3000].map((price) => ({ price, zones: targets })));
+    expect(kinds(blip.events)).toEqual([[], [], [], [], []]);
   });
 
   it('timeframe conflict: on turning conflicted while open, re-armed when it resolves', () => {
@@ -191,6 +200,7 @@ describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => 
       { price: 3080, zones: targets, conflicted: true },
       { price: 3125, zones: targets },
       { price: 2900, zones: [...targets, { id: 'C1', side: 'long', low: 2880, high: 2890, usd: 9e6 }] },
+      { price: 2895, zones: [...targets, { id: 'C1', side: 'long', low: 2880, high: 2890, usd: 9e6 }] },
     ]);
     const all = events.flat();
     expect(all.map((e) => e.kind).sort()).toEqual(['cascade', 'conflict', 'liquidation-near', 'stop-crossed', 'target-near', 'target-reached']);
@@ -206,9 +216,11 @@ describe('liquidation threshold', () => {
     if ('error' in plan) throw new Error(plan.error);
     const r = watchStep(undefined, { position: pos, snap, plan }, params);
     expect(r.events).toEqual([]);
-    const near = snapshotOf('ETH', plan.liquidationPrice + (3000 - plan.liquidationPrice) * 0.4, []);
+    const near = snapshotOf('ETH', plan.liquidationPrice + (3000 - plan.liquidationPrice) * 0.4, [], 0, 2);
     const plan2 = realPlan(near, { symbol: 'ETH', side: 'long', entry: 3000, leverage: 100, sizeUsd: 10_000, venue: 'binance' });
     if ('error' in plan2) throw new Error(plan2.error);
-    expect(watchStep(r.state, { position: pos, snap: near, plan: plan2 }, params).events.map((e) => e.kind)).toEqual(['liquidation-near']);
+    const seen = watchStep(r.state, { position: pos, snap: near, plan: plan2 }, params);
+    expect(seen.events).toEqual([]); // one snapshot: waits for the next to agree
+    expect(watchStep(seen.state, { position: pos, snap: { ...near, seq: 3 }, plan: plan2 }, params).events.map((e) => e.kind)).toEqual(['liquidation-near']);
   });
 });
