@@ -6,7 +6,7 @@
  * the live app does. Book tops are left out (the zone engine does not read them).
  */
 import type { MarketEvent, Venue } from '../market/types.ts';
-import { MarketSimulator, type SimulatorOptions } from './simulator.ts';
+import { MarketSimulator, type PositionsSummary, type SimulatorOptions } from './simulator.ts';
 
 export interface SimulatedRecordingOptions extends Pick<SimulatorOptions, 'symbols' | 'seed' | 'venues' | 'population'> {
   /** Market time recorded after the bootstrap, ms. */
@@ -17,6 +17,12 @@ export interface SimulatedRecordingOptions extends Pick<SimulatorOptions, 'symbo
   stepMs?: number;
   /** Recording start on the market clock (default 2026-01-05T00:00Z). */
   startTime?: number;
+  /**
+   * Ground truth for benchmarks: every minute of the recording, the simulated traders' open
+   * positions per symbol, as liquidation-price bands of `truthBandPct` % (default 0.1).
+   */
+  onTruth?: (t: number, truth: PositionsSummary) => void;
+  truthBandPct?: number;
 }
 
 const MINUTE = 60_000;
@@ -46,6 +52,7 @@ export function* simulatedRecording(o: SimulatedRecordingOptions): Generator<Mar
   while (sim.now() < end) {
     for (const ev of sim.advance(Math.min(MINUTE, end - sim.now()))) if (ev.kind !== 'book') yield ev;
     const t = sim.now();
+    if (o.onTruth) for (const symbol of o.symbols) o.onTruth(t, sim.positions(symbol, { bandPct: o.truthBandPct ?? 0.1 }));
     for (const venue of polled) {
       for (const symbol of o.symbols) {
         const { oiBase, oiUsd } = sim.openInterest(venue, symbol);

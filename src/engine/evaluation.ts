@@ -55,6 +55,8 @@ export interface EvaluationOptions {
   freezeCalibrationAt?: number;
   /** Only snapshots taken at or after this market time are scored. */
   scoreFrom?: number;
+  /** Sees every snapshot taken (e.g. to score it against a simulator's ground truth). */
+  onSnapshot?: (snap: ZoneSnapshot) => void;
 }
 
 /** Coverage of realized notional by fixed-width bands around peaks. */
@@ -227,8 +229,21 @@ function addInto(acc: EvaluationRow, r: EvaluationRow): void {
   acc.peak.widthPct += r.peak.widthPct;
 }
 
+/**
+ * Fixed-width bands (±`halfWidth` of the peak) around the peaks of the `k` largest zones of one side
+ * whose peak lies within `window` (fraction) of the snapshot price, merged where they overlap.
+ */
+export function peakBandsOf(snap: ZoneSnapshot, side: PositionSide, k: number, halfWidth: number, window: number): { bands: [number, number][]; width: number } {
+  const p = snap.price;
+  const zones = snap.zones
+    .filter((z) => z.side === side && Math.abs(z.peak - p) <= window * p)
+    .sort((a, b) => b.notionalUsd - a.notionalUsd)
+    .slice(0, k);
+  return union(zones.map((z) => [z.peak * (1 - halfWidth), z.peak * (1 + halfWidth)] as const));
+}
+
 /** Merges overlapping [lo, hi] intervals; returns them sorted with their total width. */
-function union(bands: (readonly [number, number])[]): { bands: [number, number][]; width: number } {
+export function union(bands: (readonly [number, number])[]): { bands: [number, number][]; width: number } {
   const sorted = bands.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
   const out: [number, number][] = [];
   for (const [a, b] of sorted) {
@@ -274,11 +289,6 @@ export function scoreSnapshotSides(snap: ZoneSnapshot, path: PricePath, liquidat
   const top = snap.zones.filter((z) => z.rank <= opts.topK);
   // The peak measure: the k largest zones per side whose peak lies within reach (±8 % of price by default).
   const reach = opts.peakWindow ?? 0.08;
-  const peakZones = (side: PositionSide) =>
-    snap.zones
-      .filter((z) => z.side === side && Math.abs(z.peak - p) <= reach * p)
-      .sort((a, b) => b.notionalUsd - a.notionalUsd)
-      .slice(0, opts.topK);
   const rows = (['long', 'short'] as const).map((side) => {
     const row = emptyRow(snap.symbol, side);
     row.snapshots = 1;
@@ -298,9 +308,10 @@ export function scoreSnapshotSides(snap: ZoneSnapshot, path: PricePath, liquidat
       const [nearLo, nearHi] = side === 'long' ? [p - width, p] : [p, p + width];
       // Fixed-width bands around the peaks; the same total width nearest to price; placebo bands
       // around the other side's peaks mirrored through price.
-      const peaks = union(peakZones(side).map((z) => clip(z.peak * (1 - half), z.peak * (1 + half))));
-      const others = peakZones(side === 'long' ? 'short' : 'long').map((z) => mirrorLevel(p, z.peak));
-      const placebo = union(others.map((m) => clip(m * (1 - half), m * (1 + half))));
+      const peaks = union(peakBandsOf(snap, side, opts.topK, half, reach).bands.map(([lo, hi]) => clip(lo, hi)));
+      // mirrored through price: [lo, hi] on the other side becomes [2p − hi, 2p − lo]
+      const other = peakBandsOf(snap, side === 'long' ? 'short' : 'long', opts.topK, half, reach).bands;
+      const placebo = union(other.map(([lo, hi]) => clip(mirrorLevel(p, hi), mirrorLevel(p, lo))));
       const [pNearLo, pNearHi] = side === 'long' ? [p - peaks.width, p] : [p, p + peaks.width];
       row.realizedUsd += realized;
       row.peak.widthPct += (peaks.width / p) * 100;
@@ -385,7 +396,10 @@ export function evaluate(events: Iterable<MarketEvent>, opts: EvaluationOptions 
     engine.update();
     for (const s of state.symbols()) {
       const snap = engine.snapshot(s);
-      if (snap && snap.t === clock) snaps.push(snap);
+      if (snap && snap.t === clock) {
+        snaps.push(snap);
+        opts.onSnapshot?.(snap);
+      }
     }
   };
 
@@ -494,8 +508,8 @@ export interface CalibrationComparison {
   learned: EvaluationReport;
 }
 
-/** Prior vs learned mix on the same recording: calibration learns on the first half (market time), both score the second half. */
-export function compareCalibration(events: readonly MarketEvent[], opts: EvaluationOptions = {}): CalibrationComparison {
+/** The middle of a recording on its market clock (live streams only). */
+export function midpointOf(events: Iterable<MarketEvent>): number {
   let from = Number.POSITIVE_INFINITY;
   let to = Number.NEGATIVE_INFINITY;
   for (const ev of events) {
@@ -504,12 +518,24 @@ export function compareCalibration(events: readonly MarketEvent[], opts: Evaluat
     if (t < from) from = t;
     if (t > to) to = t;
   }
-  const splitT = Number.isFinite(from) ? from + (to - from) / 2 : 0;
+  return Number.isFinite(from) ? from + (to - from) / 2 : 0;
+}
+
+/**
+ * Prior vs learned mix on the same recording: calibration learns on the first half (market time),
+ * both score the second half. `onSnapshot` sees every snapshot of each run, tagged with the run.
+ */
+export function compareCalibration(
+  events: readonly MarketEvent[],
+  opts: EvaluationOptions = {},
+  onSnapshot?: (run: 'prior' | 'learned', snap: ZoneSnapshot) => void,
+): CalibrationComparison {
+  const splitT = midpointOf(events);
   const calibration = opts.calibration === false ? {} : (opts.calibration ?? {});
   return {
     splitT,
-    prior: evaluate(events, { ...opts, calibration: false, scoreFrom: splitT }),
-    learned: evaluate(events, { ...opts, calibration, freezeCalibrationAt: splitT, scoreFrom: splitT }),
+    prior: evaluate(events, { ...opts, calibration: false, scoreFrom: splitT, ...(onSnapshot ? { onSnapshot: (s) => onSnapshot('prior', s) } : {}) }),
+    learned: evaluate(events, { ...opts, calibration, freezeCalibrationAt: splitT, scoreFrom: splitT, ...(onSnapshot ? { onSnapshot: (s) => onSnapshot('learned', s) } : {}) }),
   };
 }
 
