@@ -29,11 +29,14 @@ export const status: CommandDef = {
       lines.push(`  REST: ${v.rest.weightUsed}/${v.rest.weightLimit} weight per minute${v.rest.bannedUntil ? `, banned until ${new Date(v.rest.bannedUntil).toISOString()}` : ''}${v.rest.note ? `, ${v.rest.note}` : ''}`);
       if (v.malformedFrames) lines.push(`  malformed frames skipped: ${v.malformedFrames}`);
       if (v.degraded) lines.push(`  degraded: ${v.degraded}`);
+      for (const q of v.quarantined ?? []) lines.push(`  QUARANTINED for ${q.symbol}: ${q.reason}`);
+      if (v.duplicateTrades) lines.push(`  duplicate trades dropped: ${v.duplicateTrades}`);
+      if (v.futureTimestamps) lines.push(`  future timestamps clamped: ${v.futureTimestamps}`);
     }
     if (report.mode === 'live' && report.venues.length > 0 && report.venues.every((v) => !v.connections.some((c) => c.state === 'open'))) {
       lines.push('', 'No venue is reachable yet: liqzone keeps retrying with backoff. Check the network or region (Binance answers 451 and Bybit 403 in restricted regions). To see liqzone without network: npm run demo');
     }
-    const unhealthy = report.venues.some((v) => v.connections.some((c) => c.state !== 'open') || v.streams.some((s) => s.silent));
+    const unhealthy = report.venues.some((v) => v.connections.some((c) => c.state !== 'open') || v.streams.some((s) => s.silent) || (v.quarantined?.length ?? 0) > 0);
     return { ok: true, title: 'liqzone status', text: lines.join('\n'), tone: unhealthy ? 'warning' : 'neutral', data: report };
   },
 };

@@ -59,6 +59,20 @@ export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, 
     'Below price (longs would be liquidated):',
     ...(below.length ? below.map((z) => `  ${zoneLine(z, symbol)}`) : ['  none estimated yet']),
   ];
+  // A venue held out of the validated view: say which and why, right under the price it affects.
+  const held = snap.validation?.quarantined ?? [];
+  if (held.length > 0) {
+    const using = snap.validation!.venues.length ? snap.validation!.venues.join(' + ') : 'the last confirmed price';
+    lines.splice(
+      1,
+      0,
+      ...held.map((q) =>
+        q.kind === 'departs'
+          ? `⚠ ${q.venue} quarantined for ${symbol}: ${q.reason}. Price and zones use ${using} until it agrees again.`
+          : `⚠ ${q.reason}: the price stays at the last confirmed level until ${q.venue} trades confirm it.`,
+      ),
+    );
+  }
   const fields: ReplyField[] = [];
   if (magnet) {
     const where = magnet.side === 'short' ? 'above' : 'below';
@@ -95,13 +109,23 @@ export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, 
       { action: `/zones ${symbol}`, label: 'Refresh' },
       { action: `/subscribe ${symbol}`, label: `Subscribe ${symbol}` },
     ],
-    tone: 'neutral',
+    tone: held.length > 0 ? 'warning' : 'neutral',
     data: {
       symbol,
       price: snap.price,
       t: snap.t,
       dataAgeMs: snap.dataAgeMs,
       venues: [...snap.venues],
+      ...(snap.validation
+        ? {
+            validation: {
+              venues: [...snap.validation.venues],
+              bound: snap.validation.bound,
+              confirmed: snap.validation.confirmed,
+              quarantined: snap.validation.quarantined.map((q) => ({ venue: q.venue, kind: q.kind, since: q.since, price: q.price, reference: q.reference, reason: q.reason })),
+            },
+          }
+        : {}),
       estimated: true,
       magnet: magnet?.id ?? null,
       zones: snap.zones.map((z) => ({

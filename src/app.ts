@@ -221,7 +221,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       });
       zones.update();
       signals.cycle();
-      venueStatus = () => replayStatus(reg, venues, state, records, result.malformed + bad, now());
+      venueStatus = () => withValidation(replayStatus(reg, venues, state, records, result.malformed + bad, now()), state);
       log('info', `replayed ${records.length} frames (${result.events} events, ${result.malformed + bad} malformed) from ${opts.replayFile}`);
     })();
   } else {
@@ -260,7 +260,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         log: venueLog,
       });
       symbols.set(venues.registry);
-      venueStatus = () => venues.status();
+      venueStatus = () => withValidation(venues.status(), state);
       if (config.VENUES.includes('bybit')) void refreshBybitTiers(venues.registry, endpoints.bybit.restUrl, zones, logFn(logger, 'brackets'));
       const hlRest = venues.rest('hyperliquid');
       if (hlRest) {
@@ -509,6 +509,21 @@ export function replayRecords(
     }
   }
   return { events, malformed };
+}
+
+/** Adds what the validated market view holds out per venue: quarantines, duplicates, future timestamps. */
+function withValidation(list: VenueStatus[], state: MarketState): VenueStatus[] {
+  const held = state.validator.quarantines();
+  return list.map((v) => {
+    const q = held.filter((x) => x.venue === v.venue).map((x) => ({ symbol: x.symbol, kind: x.kind, since: x.since, reason: x.reason }));
+    const c = state.validator.byVenue.get(v.venue);
+    return {
+      ...v,
+      ...(q.length > 0 ? { quarantined: q } : {}),
+      ...(c && c.duplicateTrades > 0 ? { duplicateTrades: c.duplicateTrades } : {}),
+      ...(c && c.futureTimestamps > 0 ? { futureTimestamps: c.futureTimestamps } : {}),
+    };
+  });
 }
 
 function replayStatus(reg: SymbolRegistry, venues: Venue[], state: MarketState, records: FrameRecord[], malformed: number, now: number): VenueStatus[] {

@@ -1,4 +1,5 @@
 import type { PositionSide, Venue } from '../market/types.ts';
+import type { Quarantine } from '../market/validation.ts';
 import type { CalibrationSummary } from './calibration.ts';
 
 /**
@@ -45,12 +46,29 @@ export interface Zone {
   venues: Partial<Record<Venue, number>>;
 }
 
+/**
+ * What the snapshot's price rests on (market/validation.ts). The notifier gates alerts on it: an
+ * URGENT alert should need `confirmed` (and agreement over consecutive snapshots).
+ */
+export interface SnapshotValidation {
+  /** Venues whose fresh marks, trades and book mids made the reference price. */
+  venues: Venue[];
+  /** Departure bound in force, as a fraction (max(3 %, 8 × 1-minute ATR)). */
+  bound: number;
+  /** Venues held out for this symbol and why (`departs`: others disagree; `unconfirmed`: a lone venue's jump awaiting trades). */
+  quarantined: Quarantine[];
+  /** The price is backed by at least one venue in good standing and no jump awaits confirmation. */
+  confirmed: boolean;
+}
+
 export interface ZoneSnapshot {
   symbol: string;
   /** Snapshot time (market clock), ms. */
   t: number;
-  /** Reference (mark) price at snapshot time. */
+  /** Validated reference price at snapshot time: median of fresh marks, trades and book mids of venues in good standing. */
   price: number;
+  /** Which venues the price rests on and which are quarantined (absent on snapshots built outside the zone engine). */
+  validation?: SnapshotValidation;
   /** ATR used for bin sizing and distances (1h-equivalent, price units). */
   atr: number;
   binSize: number;

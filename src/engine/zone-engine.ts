@@ -8,7 +8,7 @@ import { Calibration, type CalibrationOptions, type CalibrationSummary } from '.
 import { CALIBRATION_GRID, DEFAULT_LEVERAGE_MIX, extendMix, hourlyAtr, LevelBook, normalizeMix, type LeverageWeight } from './levels.ts';
 import { SweepTracker, type SweepOptions } from './sweeps.ts';
 import { TrackRecord, type TrackRecordOptions } from './track-record.ts';
-import type { ExitPlan, ExitRequest, SweepEvent, ZoneSnapshot } from './types.ts';
+import type { ExitPlan, ExitRequest, SnapshotValidation, SweepEvent, ZoneSnapshot } from './types.ts';
 import { buildObservedZones } from './observed.ts';
 import type { ObservedBook } from '../market/observed.ts';
 import { buildZoneSnapshot } from './zones.ts';
@@ -219,6 +219,7 @@ export class ZoneEngine implements ZoneService {
       dataVenues: venues.filter((v) => v.mark !== undefined || v.bars.length > 0).map((v) => v.venue),
       previous,
       calibration: this.calibration?.summaries(symbol, now),
+      validation: this.validationOf(symbol),
     });
     if (this.observed) {
       const observed = buildObservedZones({
@@ -248,6 +249,17 @@ export class ZoneEngine implements ZoneService {
       this.records.set(symbol, record);
     }
     record.observe(snap, range.low, range.high, now);
+  }
+
+  /** The validated view behind the snapshot price (see SnapshotValidation). */
+  private validationOf(symbol: string): SnapshotValidation {
+    const v = this.state.validation(symbol);
+    return {
+      venues: v.venues,
+      bound: v.bound,
+      quarantined: v.quarantined,
+      confirmed: v.venues.length > 0 && !v.quarantined.some((q) => q.kind === 'unconfirmed'),
+    };
   }
 
   /** Price range traded since `since`: bars overlapping it, plus live marks and last trades. */

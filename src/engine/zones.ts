@@ -1,7 +1,7 @@
 import { VENUES, type PositionSide, type Venue } from '../market/types.ts';
 import type { CalibrationSummary } from './calibration.ts';
 import { binSizeFor, type LevelSource } from './levels.ts';
-import type { LiquidationBin, Zone, ZoneSnapshot } from './types.ts';
+import type { LiquidationBin, SnapshotValidation, Zone, ZoneSnapshot } from './types.ts';
 
 /**
  * Levels → bins → zones. Below price: long-liquidation zones; above: short-liquidation zones.
@@ -28,6 +28,8 @@ export interface SnapshotInput {
   maxZonesPerSide?: number;
   /** Leverage-mix calibration per venue, carried on the snapshot for /zones and /calibration. */
   calibration?: readonly CalibrationSummary[];
+  /** The validated market view the price comes from. */
+  validation?: SnapshotValidation;
 }
 
 const DEFAULT_RANGE = 0.25;
@@ -125,6 +127,15 @@ export function buildZoneSnapshot(input: SnapshotInput): ZoneSnapshot {
     venues: Object.freeze(venues) as Venue[],
     dataAgeMs: input.dataAgeMs,
     seq: input.seq,
+    ...(input.validation
+      ? {
+          validation: Object.freeze({
+            ...input.validation,
+            venues: Object.freeze([...input.validation.venues]) as Venue[],
+            quarantined: Object.freeze(input.validation.quarantined.map((q) => Object.freeze({ ...q }))) as SnapshotValidation['quarantined'],
+          }),
+        }
+      : {}),
     ...(input.calibration ? { calibration: Object.freeze(input.calibration.map((c) => Object.freeze({ ...c, mix: Object.freeze(c.mix.map((m) => Object.freeze({ ...m }))) }))) as CalibrationSummary[] } : {}),
   });
 }

@@ -30,6 +30,11 @@ export interface VenueHealth {
   reason?: string;
   /** Streams the feed itself flagged silent (informational; liquidations may be quiet). */
   silentStreams: string[];
+  /** Symbols the validated market view holds this venue out of, and why (the others carry the price). */
+  quarantined?: { symbol: string; kind: string; reason: string }[];
+  /** Events with exchange times in the future, clamped (a venue clock ahead, or bad data). */
+  futureTimestamps?: number;
+  duplicateTrades?: number;
 }
 
 export interface HealthReport {
@@ -38,6 +43,11 @@ export interface HealthReport {
   venues: VenueHealth[];
   /** The store's state: a failing store makes the whole report unhealthy. */
   store?: StoreHealth;
+  /**
+   * Data held out by the validated market view (a venue quarantined for a symbol). The bot still
+   * answers from the venues that agree, so this alone keeps 200; it is never silent either.
+   */
+  degraded?: string[];
 }
 
 /** What /healthz shows about the store (structurally the store's own status). */
@@ -84,7 +94,18 @@ export function assessHealth(venues: VenueStatus[], now: number, bounds: HealthB
     const base = { venue, state: 'never connected', lastMessageAgeMs: null, boundMs: bounds.perVenue?.[venue] ?? bounds.staleMs, silentStreams: [] };
     out.push(inGrace ? { ...base, healthy: true, reason: 'starting' } : { ...base, healthy: false, reason: 'configured but never connected' });
   }
-  return { healthy: out.every((v) => v.healthy), now, venues: out };
+  const degraded: string[] = [];
+  for (const h of out) {
+    const v = venues.find((x) => x.venue === h.venue);
+    if (!v) continue;
+    if (v.quarantined?.length) {
+      h.quarantined = v.quarantined.map((q) => ({ symbol: q.symbol, kind: q.kind, reason: q.reason }));
+      for (const q of v.quarantined) degraded.push(q.reason);
+    }
+    if (v.futureTimestamps) h.futureTimestamps = v.futureTimestamps;
+    if (v.duplicateTrades) h.duplicateTrades = v.duplicateTrades;
+  }
+  return { healthy: out.every((v) => v.healthy), now, venues: out, ...(degraded.length > 0 ? { degraded } : {}) };
 }
 
 export interface HealthServerOptions {

@@ -21,4 +21,10 @@ export interface VenueStatus {
   malformedFrames: number;
   /** Set when history bootstrap failed and the venue runs live-only. */
   degraded?: string;
+  /** Symbols this venue is held out of by the validated market view (market/validation.ts), and why. */
+  quarantined?: { symbol: string; kind: 'departs' | 'unconfirmed'; since: number; reason: string }[];
+  /** Trades dropped as duplicates by id (outside rollovers). */
+  duplicateTrades?: number;
+  /** Events whose exchange time was in the future (clamped to the receive time, counted here). */
+  futureTimestamps?: number;
 }
