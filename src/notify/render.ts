@@ -19,8 +19,9 @@ export interface RenderOptions {
 
 const pct = (x: number) => formatPercent(Math.abs(x));
 const band = (z: { low: number; high: number }, symbol: string) => formatPriceRange(z.low, z.high, symbol);
-/** `12:00:05 UTC`: when something happened (market time). */
-const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
+/** `12:00:05 UTC`: when something an alert reports happened (market time). */
+export const alertClock = (t: number): string => `${new Date(t).toISOString().slice(11, 19)} UTC`;
+const clock = alertClock;
 const sideWord = (side: 'long' | 'short') => (side === 'long' ? 'long-liquidation zone (below price)' : 'short-liquidation zone (above price)');
 
 /** Title of one alert. */

@@ -5,7 +5,7 @@
 import { formatNumber, formatPercent, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../format/numbers.ts';
 import type { ExitPlan, ExitTarget } from '../engine/types.ts';
 import type { PositionAlertPayload } from '../notify/rules.ts';
-import { ESTIMATE_NOTE } from '../notify/render.ts';
+import { alertClock, ESTIMATE_NOTE } from '../notify/render.ts';
 import type { WatchEvent } from './rules.ts';
 import { rewardRiskFrom, rewardRiskFromEntry } from './plan.ts';
 import type { Position, StoredPlan } from './types.ts';
@@ -73,8 +73,7 @@ export function storedAsExitPlan(p: Pick<Position, 'side' | 'entry'>, stored: St
   };
 }
 
-/** `12:00:05 UTC`: when a crossing was seen (market time). */
-const clock = (t: number) => `${new Date(t).toISOString().slice(11, 19)} UTC`;
+const clock = alertClock;
 
 /** The alert payload for one watch event, with the plan line and a button to the full plan. */
 export function alertPayload(p: Position, e: WatchEvent, plan: ExitPlan, t: number, context?: string): PositionAlertPayload {

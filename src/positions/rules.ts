@@ -277,8 +277,8 @@ export function watchStep(prev: WatchState | undefined, input: WatchInput, param
 
 /**
  * The per-position alert budget: at most `budgetPerWindow` non-urgent alerts per position in the
- * window (crossings first, then the rest in order); urgent ones always pass. What does not fit is
- * dropped (its state has moved on, so it is not told late).
+ * window; urgent ones always pass, and so does a target reached (a lifecycle event, told once),
+ * though it counts. What does not fit is dropped (its state has moved on, so it is not told late).
  */
 function withinBudget(state: WatchState, events: WatchEvent[], now: number | undefined, params: WatchParams): WatchEvent[] {
   if (now === undefined) return events;
@@ -287,7 +287,11 @@ function withinBudget(state: WatchState, events: WatchEvent[], now: number | und
   const kept = new Set<WatchEvent>();
   for (const e of [...events].sort((a, b) => order(a) - order(b))) {
     if (e.urgent) kept.add(e);
-    else if (told.length < params.budgetPerWindow) {
+    else if (e.kind === 'target-reached') {
+      // A lifecycle event is told once, budget or not (it counts against the budget all the same).
+      told.push(now);
+      kept.add(e);
+    } else if (told.length < params.budgetPerWindow) {
       told.push(now);
       kept.add(e);
     }

@@ -131,6 +131,12 @@ describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => 
     const all = events.flat();
     expect(all.filter((e) => e.kind === 'conflict')).toHaveLength(5); // 4 in the first hour, one after it
     expect(all.filter((e) => e.urgent).map((e) => e.kind)).toEqual(['stop-crossed', 'liquidation-crossed']);
+
+    // A target reached is told even when the budget is spent (and counts against it).
+    const spent = walk(side, [...flips.slice(0, 10), { price: 3110, zones: targets, conflicted: true, t: 10 * 60_000 }, { price: 3110, zones: targets, conflicted: false, t: 11 * 60_000 }, { price: 3110, zones: targets, conflicted: true, t: 12 * 60_000 }]);
+    const told = spent.events.flat().map((e) => e.kind);
+    expect(told.filter((k) => k === 'conflict')).toHaveLength(4);
+    expect(told).toContain('target-reached');
   });
 
   it('cascade risk: a cluster forms, then grows, between price and the liquidation price', () => {
