@@ -5,6 +5,7 @@
 import type { VenueInstrument } from '../market/symbols.ts';
 import type { MarketEvent, MarkEvent, OpenInterestEvent } from '../market/types.ts';
 import { decimal, type BarLike, type OiPointLike } from './binance-encode.ts';
+import { BYBIT_TIERS } from './sim/liquidation.ts';
 
 export interface BybitEncoded {
   topic: string;
@@ -177,4 +178,22 @@ export function bybitKlinesBody(bars: BarLike[], inst?: VenueInstrument, time = 
   const list = bars.map((b) => bybitKlineRow(b, m)).sort((a, b) => Number(b[0]) - Number(a[0]));
   const symbol = inst?.venueSymbol ?? (bars[0] && 'symbol' in bars[0] ? `${bars[0].symbol}USDT` : '');
   return envelope({ symbol, category: 'linear', list }, time);
+}
+
+/**
+ * `GET /v5/market/risk-limit` for one instrument: the tiers the simulator liquidates with
+ * (sim/liquidation.ts BYBIT_TIERS), so exit plans on the demo use the same table as its market.
+ */
+export function bybitRiskLimitBody(inst: VenueInstrument, time = 0): Record<string, unknown> {
+  const list = BYBIT_TIERS.map((t, i) => ({
+    id: i + 1,
+    symbol: inst.venueSymbol,
+    riskLimitValue: String(Number.isFinite(t.cap) ? t.cap : 1e12),
+    maintenanceMargin: String(t.mmr),
+    initialMargin: String(1 / t.maxLeverage),
+    isLowestRisk: i === 0 ? 1 : 0,
+    maxLeverage: t.maxLeverage.toFixed(2),
+    mmDeduction: i === 0 ? '' : String(t.maintAmount),
+  }));
+  return { retCode: 0, retMsg: 'OK', result: { category: 'linear', list }, retExtInfo: {}, time };
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { VenueInstrument } from '../market/symbols.ts';
 import type { MarketEvent, MarkEvent, OpenInterestEvent } from '../market/types.ts';
-import { BybitTickerEncoder, bybitInstrumentsBody, bybitKlinesBody, bybitOpenInterestBody, encodeBybitEvent } from './bybit-encode.ts';
+import { BybitTickerEncoder, bybitInstrumentsBody, bybitRiskLimitBody, bybitKlinesBody, bybitOpenInterestBody, encodeBybitEvent } from './bybit-encode.ts';
 import {
   socketFaults,
   FakeWsServer,
@@ -268,6 +268,9 @@ export class FakeBybit {
       case '/v5/market/kline':
         if (!inst) return notFound;
         return { status: 200, body: bybitKlinesBody(this.history.barsOf(inst.symbol, limit(200, 1000), this.opts.data), inst, Date.now()) };
+      case '/v5/market/risk-limit':
+        if (!inst) return notFound;
+        return { status: 200, body: bybitRiskLimitBody(inst, Date.now()) };
       default:
         return { status: 404, body: { retCode: 10000, retMsg: `no such endpoint ${req.path}` } };
     }

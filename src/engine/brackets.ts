@@ -1,12 +1,16 @@
 import type { Venue } from '../market/types.ts';
+import type { BybitRiskTier } from '../market/risk-tiers.ts';
 import type { Bracket } from './liquidation.ts';
 import binanceDated from './data/binance-brackets-2024-10-24.json' with { type: 'json' };
+
+export type { BybitRiskTier } from '../market/risk-tiers.ts';
 
 /**
  * Where the bracket tables come from:
  * - Binance BTC/ETH: a dated public snapshot (2024-10-24). Binance's live endpoint
  *   (/fapi/v1/leverageBracket) needs a signed request, so this stays a dated default.
- * - Bybit: its public risk-limit endpoint, fetched at start (`fetchBybitRiskLimits`).
+ * - Bybit: its public risk-limit endpoint, fetched by the venue bootstrap through the REST client
+ *   (venues/bybit/risk-limits.ts) and installed with `setBybitTiers`.
  * - Everything else (and Bybit before its refresh): `GENERIC_BRACKETS`, an assumption.
  */
 
@@ -60,18 +64,6 @@ function datedBinance(symbol: string): readonly Bracket[] | undefined {
   return rows?.map(({ notionalFloor, notionalCap, maxLeverage, maintMarginRatio, cum }) => ({ notionalFloor, notionalCap, maxLeverage, maintMarginRatio, cum }));
 }
 
-/** One row of Bybit's `GET /v5/market/risk-limit` (numbers arrive as strings). */
-export interface BybitRiskTier {
-  id: number;
-  symbol: string;
-  riskLimitValue: number;
-  maintenanceMargin: number;
-  initialMargin: number;
-  maxLeverage: number;
-  /** Missing or empty on some tiers: then derived with the cumulative rule. */
-  mmDeduction?: number;
-}
-
 /** Tiers (any order) → brackets: floor = previous tier's limit, cum = mmDeduction. */
 export function bybitTiersToBrackets(tiers: readonly BybitRiskTier[]): Bracket[] {
   const sorted = [...tiers].sort((a, b) => a.riskLimitValue - b.riskLimitValue);
@@ -84,67 +76,6 @@ export function bybitTiersToBrackets(tiers: readonly BybitRiskTier[]): Bracket[]
     })),
   );
   return derived.map((b, i) => ({ ...b, cum: sorted[i]!.mmDeduction ?? b.cum }));
-}
-
-export type BybitRiskResult = { ok: true; tiers: BybitRiskTier[] } | { ok: false; error: string };
-
-const num = (v: unknown): number | undefined => {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v !== 'string' || v.trim() === '') return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
-};
-
-/** Parses a risk-limit response body, keeping the rows of `venueSymbol`. */
-export function parseBybitRiskLimits(body: unknown, venueSymbol: string): BybitRiskResult {
-  const b = body as { retCode?: unknown; retMsg?: unknown; result?: { list?: unknown } } | null;
-  if (!b || typeof b !== 'object') return { ok: false, error: 'risk-limit: response is not a JSON object' };
-  if (b.retCode !== 0) return { ok: false, error: `risk-limit: retCode ${String(b.retCode)} ${String(b.retMsg ?? '')}`.trim() };
-  const list = b.result?.list;
-  if (!Array.isArray(list)) return { ok: false, error: 'risk-limit: result.list missing' };
-  const tiers: BybitRiskTier[] = [];
-  for (const row of list as Record<string, unknown>[]) {
-    if (!row || row.symbol !== venueSymbol) continue;
-    const riskLimitValue = num(row.riskLimitValue);
-    const maintenanceMargin = num(row.maintenanceMargin);
-    const initialMargin = num(row.initialMargin);
-    const maxLeverage = num(row.maxLeverage);
-    if (riskLimitValue === undefined || maintenanceMargin === undefined || maxLeverage === undefined) {
-      return { ok: false, error: `risk-limit: malformed tier for ${venueSymbol}` };
-    }
-    tiers.push({
-      id: num(row.id) ?? tiers.length + 1,
-      symbol: venueSymbol,
-      riskLimitValue,
-      maintenanceMargin,
-      initialMargin: initialMargin ?? 1 / maxLeverage,
-      maxLeverage,
-      mmDeduction: num(row.mmDeduction),
-    });
-  }
-  if (tiers.length === 0) return { ok: false, error: `risk-limit: no tiers for ${venueSymbol}` };
-  return { ok: true, tiers };
-}
-
-export interface FetchOptions {
-  fetchImpl?: typeof fetch;
-  timeoutMs?: number;
-}
-
-/**
- * `GET {baseUrl}/v5/market/risk-limit?category=linear&symbol=X` (public, no key). Never throws:
- * network errors, timeouts and bad bodies come back as `{ ok: false, error }`.
- */
-export async function fetchBybitRiskLimits(baseUrl: string, venueSymbol: string, opts: FetchOptions = {}): Promise<BybitRiskResult> {
-  const url = `${baseUrl.replace(/\/+$/, '')}/v5/market/risk-limit?category=linear&symbol=${encodeURIComponent(venueSymbol)}`;
-  const doFetch = opts.fetchImpl ?? fetch;
-  try {
-    const res = await doFetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
-    if (!res.ok) return { ok: false, error: `risk-limit: HTTP ${res.status}` };
-    return parseBybitRiskLimits(await res.json(), venueSymbol);
-  } catch (err) {
-    return { ok: false, error: `risk-limit: ${(err as Error)?.message ?? String(err)}` };
-  }
 }
 
 /** The tables in force, per venue and symbol. Bybit tables are replaced by the startup refresh. */

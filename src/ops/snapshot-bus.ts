@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SignalService, ZoneService } from '../engine/ports.ts';
 import type { StatusReport } from '../bot/services.ts';
+import { BracketBook, type BracketTable } from '../engine/brackets.ts';
 import type { ExitPlan, ExitRequest, SignalMode, SignalSnapshot, ZoneSnapshot } from '../engine/types.ts';
 import type { LogFn } from './log.ts';
 import { connectRedis, type RedisClient } from './redis.ts';
@@ -12,7 +13,7 @@ import { connectRedis, type RedisClient } from './redis.ts';
  * a round trip).
  *
  * Redis layout (prefix default `liqzone`):
- *   HASH    <prefix>:snap:<kind>   field = key (symbol, `SYMBOL:mode`, or `*`), value = envelope JSON
+ *   HASH    <prefix>:snap:<kind>   field = key (symbol, `SYMBOL:mode`, `venue:SYMBOL` or `*`), value = envelope JSON
  *   CHANNEL <prefix>:snap          envelope JSON
  */
 
@@ -20,9 +21,11 @@ export interface SnapshotPayloads {
   zones: ZoneSnapshot;
   signals: SignalSnapshot;
   status: StatusReport;
+  /** Exchange bracket tables the market process loaded (Bybit risk tiers), per `venue:symbol`. */
+  brackets: BracketTable;
 }
 export type SnapshotKind = keyof SnapshotPayloads;
-export const SNAPSHOT_KINDS: readonly SnapshotKind[] = ['zones', 'signals', 'status'];
+export const SNAPSHOT_KINDS: readonly SnapshotKind[] = ['zones', 'signals', 'status', 'brackets'];
 
 /** The key status reports are stored under (there is one per market process). */
 export const STATUS_KEY = '*';
@@ -59,6 +62,7 @@ export interface SnapshotPublisher {
   publishZones(snapshot: ZoneSnapshot, trackRecord?: string): Promise<boolean>;
   publishSignals(snapshot: SignalSnapshot): Promise<boolean>;
   publishStatus(report: StatusReport): Promise<boolean>;
+  publishBrackets(table: BracketTable): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -101,6 +105,7 @@ export async function createSnapshotPublisher(redisUrl: string, opts: SnapshotBu
     publishZones: (snapshot, trackRecord) => publish('zones', snapshot.symbol, snapshot, trackRecord),
     publishSignals: (snapshot) => publish('signals', signalKey(snapshot.symbol, snapshot.mode), snapshot),
     publishStatus: (report) => publish('status', STATUS_KEY, report),
+    publishBrackets: (table) => publish('brackets', `${table.venue}:${table.symbol}`, table),
     async close() {
       await closeClient(client);
     },
@@ -292,6 +297,20 @@ function zoneSnapshotOf(sub: SnapshotSubscriber, symbol: string): ZoneSnapshot |
   const s = sub.get('zones', symbol);
   // A payload from an incompatible (older/newer) market process is treated as absent, not trusted.
   return s && s.symbol === symbol && Array.isArray(s.zones) && Array.isArray(s.bins) ? s : undefined;
+}
+
+/**
+ * The bracket tables a bot process plans exits with: the exchange tables the market process
+ * published (Bybit risk tiers), else the same built-in tables the market process starts from.
+ */
+export function remoteBrackets(sub: SnapshotSubscriber, local: BracketBook = new BracketBook()): Pick<BracketBook, 'get'> {
+  return {
+    get(venue, symbol) {
+      const t = sub.get('brackets', `${venue}:${symbol}`);
+      const usable = t && t.venue === venue && t.symbol === symbol && Array.isArray(t.brackets) && t.brackets.length > 0;
+      return usable ? t : local.get(venue, symbol);
+    },
+  };
 }
 
 export interface RemoteStatusOptions {

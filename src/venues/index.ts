@@ -14,6 +14,8 @@ import { DEFAULT_FEED_TIMING, type FeedTiming, type VenueFeed } from './feed.ts'
 import { createRecordMapper, REST_PATHS, type FrameRecord } from './records.ts';
 import { buildRegistry, type BuiltRegistry } from './registry.ts';
 import { RestClient } from './rest-client.ts';
+import { loadBybitRiskTiers, type RiskTierLoad } from './bybit/risk-limits.ts';
+import type { BybitRiskTier } from '../market/risk-tiers.ts';
 
 export type { VenueFeed } from './feed.ts';
 
@@ -45,6 +47,11 @@ export interface StartVenuesOptions {
   timing?: Partial<FeedTiming>;
   /** Injected fetch (tests); defaults to the global one. */
   fetch?: typeof fetch;
+  /**
+   * Bybit risk-limit tiers per symbol, fetched after start through Bybit's REST client (inside its
+   * weight budget, recorded). Without it the tiers are not fetched.
+   */
+  onBybitRiskTiers?(symbol: string, tiers: BybitRiskTier[]): void;
   /** Each Hyperliquid trades frame (parsed), for the observed-position poller. */
   onHyperliquidTrades?(payload: unknown): void;
 }
@@ -54,6 +61,8 @@ export interface RunningVenues {
   feeds: VenueFeed[];
   /** The venue's REST client (budget, pauses and recording shared with its feed). */
   rest(venue: Venue): RestClient | undefined;
+  /** Resolves when the Bybit risk-tier fetch is over (undefined when it was not asked for). */
+  tiersLoaded: Promise<RiskTierLoad | undefined>;
   status(): VenueStatus[];
   stop(): Promise<void>;
 }
@@ -132,13 +141,21 @@ export async function startVenues(opts: StartVenuesOptions): Promise<RunningVenu
     }
   });
   await Promise.all(feeds.map((f) => f.start()));
+  // Exchange risk tiers: after the feeds, in the background (a venue that is down never delays start).
+  const background = new AbortController();
+  const tiersLoaded =
+    venues.includes('bybit') && opts.onBybitRiskTiers
+      ? loadBybitRiskTiers(clients.get('bybit')!, registry.instruments('bybit'), opts.onBybitRiskTiers, { log, signal: background.signal })
+      : Promise.resolve(undefined);
 
   return {
     registry,
     feeds,
     rest: (venue) => clients.get(venue),
     status: () => feeds.map((f) => f.status()),
+    tiersLoaded,
     stop: async () => {
+      background.abort();
       await Promise.all(feeds.map((f) => f.stop()));
     },
   };

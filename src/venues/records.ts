@@ -39,6 +39,7 @@ export const REST_PATHS = {
   bybitInstruments: '/v5/market/instruments-info',
   bybitOpenInterest: '/v5/market/open-interest',
   bybitKlines: '/v5/market/kline',
+  bybitRiskLimit: '/v5/market/risk-limit',
   okxInstruments: '/api/v5/public/instruments',
   okxOpenInterestHistory: '/api/v5/rubik/stat/contracts/open-interest-history',
   okxCandles: '/api/v5/market/candles',

@@ -1,14 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BINANCE_BRACKETS_AS_OF,
   BracketBook,
   GENERIC_BRACKETS,
   bybitTiersToBrackets,
-  fetchBybitRiskLimits,
-  parseBybitRiskLimits,
   withMaintenanceAmounts,
 } from '../../src/engine/brackets.ts';
 import {
@@ -168,65 +164,6 @@ describe('properties', () => {
         if (!r.ok) expect(r.maxLeverage).toBe(cap);
       }),
     );
-  });
-});
-
-describe('Bybit risk-limit fetch (local server)', () => {
-  let server: Server;
-  let base = '';
-  const seen: string[] = [];
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      seen.push(req.url ?? '');
-      const u = new URL(req.url ?? '/', 'http://x');
-      if (u.searchParams.get('symbol') === 'BADUSDT') {
-        res.writeHead(500).end('nope');
-        return;
-      }
-      if (u.searchParams.get('symbol') === 'SLOWUSDT') return; // never answers
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          retCode: 0,
-          retMsg: 'OK',
-          result: {
-            category: 'linear',
-            list: [
-              { id: 1, symbol: u.searchParams.get('symbol'), riskLimitValue: '2000000', maintenanceMargin: '0.005', initialMargin: '0.01', isLowestRisk: 1, maxLeverage: '100.00', mmDeduction: '' },
-              { id: 2, symbol: u.searchParams.get('symbol'), riskLimitValue: '4000000', maintenanceMargin: '0.01', initialMargin: '0.0175', isLowestRisk: 0, maxLeverage: '57.14', mmDeduction: '10000' },
-              { id: 9, symbol: 'OTHERUSDT', riskLimitValue: '1', maintenanceMargin: '0.5', initialMargin: '1', isLowestRisk: 0, maxLeverage: '1', mmDeduction: '0' },
-            ],
-          },
-          time: 1,
-        }),
-      );
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  });
-
-  it('fetches and parses the tiers of one symbol', async () => {
-    const r = await fetchBybitRiskLimits(`${base}/`, 'BTCUSDT');
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    expect(seen.at(-1)).toBe('/v5/market/risk-limit?category=linear&symbol=BTCUSDT');
-    expect(r.tiers.map((t) => [t.riskLimitValue, t.maintenanceMargin, t.maxLeverage, t.mmDeduction])).toEqual([
-      [2_000_000, 0.005, 100, undefined],
-      [4_000_000, 0.01, 57.14, 10_000],
-    ]);
-    const liq = bybitLiquidationPrice(bybitTiersToBrackets(r.tiers), { side: 'long', entry: 20_000, leverage: 50, notionalUsd: 20_000 });
-    expect(liq.ok && liq.price).toBeCloseTo(19_700, 6);
-  });
-
-  it('reports HTTP errors, timeouts and bad bodies as values', async () => {
-    expect(await fetchBybitRiskLimits(base, 'BADUSDT')).toEqual({ ok: false, error: 'risk-limit: HTTP 500' });
-    const slow = await fetchBybitRiskLimits(base, 'SLOWUSDT', { timeoutMs: 30 });
-    expect(slow.ok).toBe(false);
-    expect(parseBybitRiskLimits({ retCode: 10001, retMsg: 'params error' }, 'X')).toEqual({ ok: false, error: 'risk-limit: retCode 10001 params error' });
-    expect(parseBybitRiskLimits({ retCode: 0, result: { list: [] } }, 'X').ok).toBe(false);
   });
 });
 
