@@ -42,6 +42,14 @@ describe('configuration is read in one place', () => {
   });
 });
 
+describe('network access lives in venues/ and platforms/', () => {
+  it('the engine never calls fetch itself (exchange tables come through the venue REST clients)', () => {
+    const g = buildGraph(root, ['src/engine']);
+    expect(g.size).toBeGreaterThan(10);
+    expect([...g.keys()].filter((f) => /\bfetch\s*\(/.test(readFileSync(join(root, f), 'utf8')))).toEqual([]);
+  });
+});
+
 describe('the checker', () => {
   it('reads static, type-only, re-export, side-effect and dynamic imports, and ignores packages', () => {
     const text = [

@@ -82,6 +82,7 @@ export function bybitTiersToBrackets(tiers: readonly BybitRiskTier[]): Bracket[]
 export class BracketBook {
   private readonly overrides = new Map<string, BracketTable>();
   private readonly cache = new Map<string, BracketTable>();
+  private readonly listeners = new Set<(table: BracketTable) => void>();
   /** Bumped whenever a table changes, so derived caches can invalidate. */
   version = 0;
 
@@ -104,6 +105,18 @@ export class BracketBook {
     if (table.brackets.length === 0) return;
     this.overrides.set(`${table.venue}:${table.symbol}`, table);
     this.version++;
+    for (const l of this.listeners) l(table);
+  }
+
+  /** The tables installed with `set` (exchange tiers), e.g. to publish them to bot processes. */
+  installed(): BracketTable[] {
+    return [...this.overrides.values()];
+  }
+
+  /** Called with each table installed from now on; returns an unsubscribe. */
+  onSet(listener: (table: BracketTable) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   setBybitTiers(symbol: string, tiers: readonly BybitRiskTier[], asOf?: string): void {

@@ -99,6 +99,28 @@ describe.skipIf(!redisUrl)('scale-out: one market process, two bot processes on 
     expect(status.data.venues.map((v: { venue: string }) => v.venue).sort()).toEqual(['binance', 'bybit']);
   }, 90_000);
 
+  it('/exit … bybit on a bot process plans with the Bybit tiers the market process fetched (published over the bus)', async () => {
+    // the market process fetched them through its Bybit REST client, after its feeds started
+    const table = await until(() => {
+      const t = marketApp.zones.brackets.get('bybit', 'ETH');
+      return t.source === 'exchange' ? t : undefined;
+    });
+    expect(table.brackets[0]).toMatchObject({ maintMarginRatio: 0.005, maxLeverage: 100, notionalCap: 2_000_000 });
+    // a bot reads the table from the bus: within a publish round trip
+    let plan: Record<string, any> = {};
+    for (let i = 0; i < 50; i++) {
+      plan = await command(ios[1]!, '/exit ETH long 3000 20x 10000 bybit');
+      if (!JSON.stringify(plan.data?.warnings ?? plan.text).includes('No Bybit tiers loaded')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(plan!.ok, plan!.text).toBe(true);
+    // the demo's Bybit table (what its simulator liquidates with), not the generic one
+    expect(plan!.data.bracket).toEqual({ maintMarginRatio: 0.005, maxLeverage: 100, notionalCap: 2_000_000 });
+    // the same plan the market process would make with its own engine
+    const local = marketApp.zones.planExit({ symbol: 'ETH', side: 'long', entry: 3000, leverage: 20, sizeUsd: 10_000, venue: 'bybit' });
+    expect('error' in local ? local.error : local.liquidationPrice).toBeCloseTo(plan!.data.liquidationPrice, 9);
+  }, 90_000);
+
   it('an alert is delivered once, never by both bots', async () => {
     const sub = await command(ios[0]!, '/subscribe ETH');
     expect(sub.ok).toBe(true);
