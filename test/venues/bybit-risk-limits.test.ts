@@ -84,7 +84,7 @@ describe('Bybit risk-limit tiers via the REST client', () => {
 
   it('reports HTTP errors, timeouts and bad bodies as values; those symbols keep the generic table', async () => {
     const logs: string[] = [];
-    const client = new RestClient({ venue: 'bybit', baseUrl: base, timeoutMs: 50 });
+    const client = new RestClient({ venue: 'bybit', baseUrl: base, timeoutMs: 1500 });
     const r = await loadBybitRiskTiers(client, [inst('BAD'), inst('SLOW'), inst('BTC')], () => undefined, { log: (level, msg) => logs.push(`${level} ${msg}`) });
     expect(r.loaded).toBe(1);
     expect(r.failed.map((f) => f.symbol).sort()).toEqual(['BAD', 'SLOW']);
