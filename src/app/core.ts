@@ -170,6 +170,14 @@ export async function buildCore(opts: CoreOptions): Promise<Core> {
   };
   const reported = new Map<string, { reconnects: number; malformed: number }>();
   metrics.onCollect(() => {
+    // validated market view: owned by the validator, copied at scrape time
+    const held = state.validator.quarantines();
+    for (const venue of config.VENUES) {
+      const c = state.validator.byVenue.get(venue);
+      metrics.futureTimestamps.set({ venue }, c?.futureTimestamps ?? 0);
+      metrics.duplicateTrades.set({ venue }, c?.duplicateTrades ?? 0);
+      metrics.quarantinedSymbols.set({ venue }, held.filter((q) => q.venue === venue).length);
+    }
     for (const v of venueStatus()) {
       const prev = reported.get(v.venue) ?? { reconnects: 0, malformed: 0 };
       const reconnects = v.connections.reduce((a, c) => a + c.reconnects, 0);

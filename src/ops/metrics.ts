@@ -33,6 +33,12 @@ export interface Metrics {
 
   readonly reconnects: Counter<'venue'>;
   readonly malformedFrames: Counter<'venue'>;
+  /** Events with an exchange time in the future, clamped to the receive time (validated market view). */
+  readonly futureTimestamps: Gauge<'venue'>;
+  /** Trades dropped as duplicates by id. */
+  readonly duplicateTrades: Gauge<'venue'>;
+  /** Symbols a venue is quarantined for right now. */
+  readonly quarantinedSymbols: Gauge<'venue'>;
   readonly feedLagMs: Gauge<'venue'>;
   readonly snapshotAgeMs: Gauge<'symbol'>;
   readonly alertsDecided: Counter<'kind' | 'platform'>;
@@ -133,6 +139,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ['venue'] as const,
     registers,
   });
+  // Totals owned by the market validator, copied at scrape time (gauges: the owner keeps the count).
+  const futureTimestamps = new Gauge({ name: `${p}future_timestamps_total`, help: 'Events whose exchange time was in the future (clamped to receive time), per venue.', labelNames: ['venue'] as const, registers });
+  const duplicateTrades = new Gauge({ name: `${p}duplicate_trades_total`, help: 'Trades dropped as duplicates by id, per venue.', labelNames: ['venue'] as const, registers });
+  const quarantinedSymbols = new Gauge({ name: `${p}quarantined_symbols`, help: 'Symbols a venue is held out of because its price departs from the others.', labelNames: ['venue'] as const, registers });
   const alertLabels = ['kind', 'platform'] as const;
   const alertsDecided = new Counter({ name: `${p}alerts_decided_total`, help: 'Alerts the rules decided to send.', labelNames: alertLabels, registers });
   const alertsSent = new Counter({ name: `${p}alerts_sent_total`, help: 'Alerts delivered.', labelNames: alertLabels, registers });
@@ -179,6 +189,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     reconnects,
     malformedFrames,
+    futureTimestamps,
+    duplicateTrades,
+    quarantinedSymbols,
     feedLagMs,
     snapshotAgeMs,
     alertsDecided,

@@ -132,6 +132,7 @@ describe('one venue sends ETH mark ×10 (Bybit right)', () => {
     expect(health.degraded?.[0]).toMatch(/^binance ETH mark/);
     expect(health.venues.find((v) => v.venue === 'binance')?.quarantined?.[0]).toMatchObject({ symbol: 'ETH', kind: 'departs' });
 
+    expect(await app.metrics.text()).toMatch(/liqzone_quarantined_symbols\{venue="binance"\} 1\n/);
     // no alert of any kind rested on the bad price
     expect(alerts().slice(alertsBefore)).toEqual([]);
     // the level book and signals never saw it either: Binance's ETH state is frozen at the last good mark
