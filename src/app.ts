@@ -85,7 +85,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
     let healthPort: number | undefined;
     if (config.METRICS_PORT > 0) {
-      const health = await healthSurface(core);
+      // venues without endpoints (a demo market that simulates only some) are not expected to report
+      const expectedVenues = opts.endpoints ? config.VENUES.filter((v) => opts.endpoints?.[v]) : undefined;
+      const health = await healthSurface(core, { expectedVenues });
       healthPort = health.port;
       stoppers.push(health.stop);
     }

@@ -4,6 +4,7 @@
  * the health + metrics server.
  */
 import { SIGNAL_MODES } from '../engine/types.ts';
+import type { Venue } from '../market/types.ts';
 import { Notifier } from '../notify/index.ts';
 import { createEventPublisher, createEventSubscriber } from '../ops/event-bus.ts';
 import { assessHealth, startHealthServer, withStoreHealth } from '../ops/health-server.ts';
@@ -147,14 +148,14 @@ export async function publisherSurface(core: Core): Promise<Surface> {
 }
 
 /** /healthz and /metrics on METRICS_PORT (127.0.0.1). */
-export async function healthSurface(core: Core): Promise<Surface & { port: number }> {
+export async function healthSurface(core: Core, opts: { expectedVenues?: readonly Venue[] } = {}): Promise<Surface & { port: number }> {
   const server = await startHealthServer({
     port: core.config.METRICS_PORT,
     health: () => withStoreHealth(assessHealth(core.venueStatus(), core.now(), {
           staleMs: 30_000,
           startedAt: core.startedAt,
           startupGraceMs: 120_000,
-          expected: core.role === 'bot' || core.mode === 'replay' ? undefined : core.config.VENUES,
+          expected: core.role === 'bot' || core.mode === 'replay' ? undefined : opts.expectedVenues ?? core.config.VENUES,
         }), core.store.status()),
     metrics: () => core.metrics.text(),
     metricsContentType: core.metrics.contentType,

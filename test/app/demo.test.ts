@@ -123,6 +123,11 @@ describe('demo end to end (console --json)', () => {
   });
 
   it('records frames that replay into the same market', async () => {
+    // Bybit risk tiers load in the background through Bybit's REST client: wait for them, so the
+    // recording holds them and the replay must install the same table
+    for (let i = 0; i < 200 && app.zones.brackets.get('bybit', 'ETH').source !== 'exchange'; i++) await new Promise((r) => setTimeout(r, 100));
+    const liveTiers = app.zones.brackets.get('bybit', 'ETH');
+    expect(liveTiers.source).toBe('exchange');
     await app.stop(); // flushes the recorder
     const lines = readFileSync(recordPath, 'utf8').trim().split('\n');
     expect(lines.length).toBeGreaterThan(50);
@@ -146,6 +151,8 @@ describe('demo end to end (console --json)', () => {
         expect(again.liquidations.length).toBe(live.liquidations.length);
       }
     }
+    expect(lines.some((l) => l.includes('"c":"rest:/v5/market/risk-limit?'))).toBe(true);
+    expect(replay.zones.brackets.get('bybit', 'ETH')).toMatchObject({ source: 'exchange', brackets: liveTiers.brackets });
     const [status] = await ask(rIn, ['/status'], rText, 1);
     expect(status!.data.mode).toBe('replay');
     rIn.end();
