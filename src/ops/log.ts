@@ -65,10 +65,18 @@ function scrubFields(obj: Record<string, unknown>, secrets: string[]): Record<st
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
     if (typeof v === 'string') out[k] = scrubText(v, secrets);
-    else if (v instanceof Error) out[k] = { type: v.name, message: scrubText(v.message, secrets), stack: v.stack ? scrubText(v.stack, secrets) : undefined };
+    else if (v instanceof Error) out[k] = scrubError(v, secrets);
     else out[k] = v;
   }
   return out;
+}
+
+/** A copy of an error (same class, so the log keeps its type) with secrets scrubbed from message and stack. */
+function scrubError(err: Error, secrets: string[]): Error {
+  const copy = Object.create(Object.getPrototypeOf(err) as object) as Error;
+  copy.message = scrubText(err.message, secrets);
+  if (err.stack) copy.stack = scrubText(err.stack, secrets);
+  return copy;
 }
 
 export function scrubText(text: string, secrets: string[]): string {

@@ -49,6 +49,7 @@ describe('logger port', () => {
     const line = JSON.parse(lines[0]!);
     expect(line).toMatchObject({ level: 50, component: 'commands', command: 'boom', platform: 'console', msg: 'command failed' });
     expect(line.err.message).toContain('upstream said no');
+    expect(line.err.type).toBe('Error');
     expect(line.err.stack).toContain('log.test.ts');
     expect(lines[0]).not.toContain(TOKEN);
     expect(lines[0]).toContain('[redacted]');
