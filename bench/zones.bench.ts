@@ -124,10 +124,18 @@ export default async function bench(): Promise<BenchRow[]> {
     if (sum < 0) throw new Error('unreachable');
   });
 
-  const updateTimes = timeEach(20, () => {
+  // The same engine without leverage-mix calibration (prior mix, 5 leverages instead of the 13 of the calibration grid).
+  const plain = new ZoneEngine(state, { symbols: () => symbols, now: () => clock, calibration: false });
+  plain.update();
+  const updateTimes: number[] = [];
+  const plainTimes: number[] = [];
+  for (let k = 0; k < 20; k++) {
     clock += 3000;
-    engine.update();
-  });
+    updateTimes.push(timeEach(1, () => engine.update())[0]!);
+    plainTimes.push(timeEach(1, () => plain.update())[0]!);
+  }
+  updateTimes.sort((a, b) => a - b);
+  plainTimes.sort((a, b) => a - b);
 
   // /zones text reply from a snapshot, against JSON.stringify of the same snapshot.
   const caller: Caller = { platform: 'console', userId: 'bench', chatId: 'console', isPrivate: true, canManage: true };
@@ -168,7 +176,14 @@ export default async function bench(): Promise<BenchRow[]> {
       ratio: percentile(snapTimes, 0.5) / percentile(scanTimes, 0.5),
       note: `baseline: scanning its ${levels} levels ${(percentile(scanTimes, 0.5) * 1000).toFixed(1)} µs; ${current.bins.length} bins, ${current.zones.length} zones`,
     },
-    { name: 'engine.update(), 21 symbols (p50)', value: percentile(updateTimes, 0.5), unit: 'ms' },
+    {
+      name: 'engine.update(), 21 symbols (p50)',
+      value: percentile(updateTimes, 0.5),
+      unit: 'ms',
+      ratio: percentile(updateTimes, 0.5) / percentile(plainTimes, 0.5),
+      goal: 'calibration adds < 1 ms per symbol',
+      note: `without calibration ${percentile(plainTimes, 0.5).toFixed(2)} ms: +${((percentile(updateTimes, 0.5) - percentile(plainTimes, 0.5)) / symbols.length).toFixed(3)} ms per symbol`,
+    },
     {
       name: '/zones reply from a snapshot p50',
       value: percentile(replyTimes, 0.5) * 1000,
