@@ -197,10 +197,13 @@ export class DeliveryQueue implements ClockDriven {
       const slot = this.limiter.reserve(msg.dest, this.now());
       await this.sleep(slot - this.now());
       if (this.stopped) return;
+      // Render first (a chart can take a while), so the `sending` mark is written right before
+      // the request: the window in which a crash re-sends the message is the request itself.
+      const reply = await this.opts.render(msg);
       msg.state = 'sending';
       msg.attempts++;
+      msg.sendingAt = this.now();
       await outbox.save(msg);
-      const reply = await this.opts.render(msg);
       let result: SendResult;
       try {
         result = await sender.send(msg.dest, reply, { silent: msg.silent, idempotencyKey: msg.id });
@@ -210,7 +213,9 @@ export class DeliveryQueue implements ClockDriven {
       if (result.ok) {
         this.stats.sent++;
         const t = this.now();
-        await outbox.save({ ...msg, state: 'sent', sentAt: t });
+        // Persisted at once, with the platform's message ids; if the store fails now, keep
+        // retrying this write: sending again would be a duplicate the user sees.
+        await this.persistSent({ ...msg, state: 'sent', sentAt: t, ...(result.platformMessageIds?.length ? { platformMessageIds: result.platformMessageIds } : {}) });
         if (this.failing.delete(key)) await health.recordSuccess(msg.dest, t);
         this.opts.onDelivered?.({ at: t, dest: msg.dest, messageId: msg.id, reply, silent: msg.silent, attempts: msg.attempts });
         return;
@@ -244,6 +249,20 @@ export class DeliveryQueue implements ClockDriven {
         return;
       }
       await this.sleep(Math.min(base * 2 ** (transient - 1), maxBackoff));
+    }
+  }
+
+  /** Writes the `sent` record, retrying with backoff while the store fails (never re-sending). */
+  private async persistSent(msg: AlertMessage): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.opts.outbox.save(msg);
+        return;
+      } catch (err) {
+        if (this.stopped) throw err;
+        this.opts.log?.('warn', 'sent, but its record could not be saved; retrying the write', { id: msg.id, err: String(err) });
+        await this.sleep(Math.min((this.opts.retryBaseMs ?? 2000) * 2 ** attempt, this.opts.maxBackoffMs ?? 300_000));
+      }
     }
   }
 

@@ -4,7 +4,11 @@ import type { Destination } from '../store/types.ts';
 
 /** Outcome of one delivery attempt; adapters classify platform errors into these. */
 export type SendResult =
-  | { ok: true }
+  | {
+      ok: true;
+      /** The platform's ids of the messages sent (Telegram message_id), kept in the outbox record. */
+      platformMessageIds?: string[];
+    }
   | {
       ok: false;
       /** Rate limited: wait this long and retry (Telegram retry_after, Discord 429). */

@@ -49,6 +49,10 @@ export interface OutboxMessage<A = unknown> {
   holdUntil?: number;
   attempts: number;
   sentAt?: number;
+  /** When the last attempt's request started (the `sending` mark). */
+  sendingAt?: number;
+  /** The platform's ids of the messages delivered (Telegram message_id, Discord message id). */
+  platformMessageIds?: string[];
   lastError?: string;
   /** Rendering hints: delivered late after a mute (held since), last message allowed today. */
   heldSince?: number;

@@ -158,8 +158,9 @@ describe('telegram alert sender', () => {
 
   it('sends silently in quiet hours', async () => {
     const r = await bot.sender.send({ platform: 'telegram', kind: 'user', id: String(trader.id) }, chartReply(), { silent: true });
-    expect(r).toEqual({ ok: true });
     const call = fake.callsOf('sendPhoto', trader.id).at(-1)!;
+    // The Telegram message id comes back so the outbox can keep it.
+    expect(r).toEqual({ ok: true, platformMessageIds: [String((call.response.result as { message_id: number }).message_id)] });
     expect(call.params.disable_notification).toBe(true);
     expect(call.files.photo!.data.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
   });

@@ -135,7 +135,7 @@ export class UpdateHandler {
     if (admission.ok) return this.serial.run(key, task);
     if (!admission.notify) return Promise.resolve();
     this.log('info', 'rate limited a user', { user: from.id });
-    return this.serial.run(key, () => sendReply(this.bot.api, chatId, errorReply(rateLimitedText(admission.retryAfterMs)), { threadId, log: this.log }));
+    return this.serial.run(key, async () => void (await sendReply(this.bot.api, chatId, errorReply(rateLimitedText(admission.retryAfterMs)), { threadId, log: this.log })));
   }
 
   track(p: Promise<void>): void {

@@ -40,7 +40,8 @@ export interface SendReplyOptions {
  * Sends a reply: the chart as a photo with an HTML caption (overflow text follows as messages),
  * otherwise HTML messages; the inline keyboard goes on the last message. Throws grammY errors.
  */
-export async function sendReply(api: Api, chatId: number | string, reply: Reply, opts: SendReplyOptions = {}): Promise<void> {
+export async function sendReply(api: Api, chatId: number | string, reply: Reply, opts: SendReplyOptions = {}): Promise<number[]> {
+  const ids: number[] = [];
   let png: Buffer | undefined;
   if (reply.image) {
     try {
@@ -59,24 +60,27 @@ export async function sendReply(api: Api, chatId: number | string, reply: Reply,
   let replyTo = opts.replyTo;
   const threading = () => (replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {});
   if (png) {
-    await api.sendPhoto(chatId, new InputFile(png, reply.image!.name), {
+    const photo = await api.sendPhoto(chatId, new InputFile(png, reply.image!.name), {
       ...common,
       ...threading(),
       caption: parts.caption || undefined,
       ...(parts.messages.length === 0 && parts.keyboard ? { reply_markup: parts.keyboard } : {}),
     });
+    ids.push(photo.message_id);
     replyTo = undefined;
   }
   for (const [i, html] of parts.messages.entries()) {
     const last = i === parts.messages.length - 1;
-    await api.sendMessage(chatId, html, {
+    const sent = await api.sendMessage(chatId, html, {
       ...common,
       ...threading(),
       link_preview_options: { is_disabled: true },
       ...(last && parts.keyboard ? { reply_markup: parts.keyboard } : {}),
     });
+    ids.push(sent.message_id);
     replyTo = undefined;
   }
+  return ids;
 }
 
 export function createTelegramSender(api: Api, log?: TelegramLog): AlertSender {
@@ -86,8 +90,8 @@ export function createTelegramSender(api: Api, log?: TelegramLog): AlertSender {
       if (dest.platform !== 'telegram') return { ok: false, permanent: true, error: `not a Telegram destination: ${dest.platform}` };
       try {
         // A user's private chat has the user's id, so both kinds send to `dest.id`.
-        await sendReply(api, dest.id, reply, { silent: opts.silent, log });
-        return { ok: true };
+        const ids = await sendReply(api, dest.id, reply, { silent: opts.silent, log });
+        return { ok: true, platformMessageIds: ids.map(String) };
       } catch (err) {
         const result = classifyTelegramError(err);
         log?.(result.permanent ? 'warn' : 'info', 'telegram alert not delivered', { dest, error: result.error, retryAfterMs: result.retryAfterMs });
