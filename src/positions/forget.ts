@@ -43,6 +43,8 @@ export async function forgetUser(store: Store, repo: PositionRepo, platform: Pla
   // A tick that was running during the first step may have written the watch state back.
   await repo.watch.delete(userKey(platform, userId));
   const ownedChannels = await forgetOwnerships(store, platform, userId);
+  // Deleted pages are zeroed (secure_delete); the write-ahead log may still hold older copies.
+  await store.backend.scrub();
   return { positions, subscriptions, ownedChannels };
 }
 

@@ -35,6 +35,11 @@ export interface Backend {
   members(set: string): Promise<string[]>;
   /** The in-process lock shared by every read-modify-write on this backend. */
   readonly mutex: KeyedMutex;
+  /**
+   * Makes deleted data unreadable on disk now (SQLite: checkpoint and truncate the write-ahead
+   * log, whose older frames may still hold it). A no-op where nothing lingers.
+   */
+  scrub?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,7 +53,12 @@ class KeyvBackend implements Backend {
     readonly kind: BackendKind,
     readonly description: string,
     protected readonly keyv: Keyv,
+    private readonly scrubFn?: () => Promise<void>,
   ) {}
+
+  async scrub(): Promise<void> {
+    await this.scrubFn?.();
+  }
 
   async get<T>(key: string): Promise<T | undefined> {
     return (await this.keyv.get(key)) as T | undefined;
@@ -177,13 +187,14 @@ export async function openBackend(url: string, opts: { connectTimeoutMs?: number
     const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5000 });
     adapter.on('error', () => {}); // a failed open also rejects every query; see checkSqlite
     const keyv = strictKeyv({ store: adapter, namespace: NAMESPACE }, `sqlite ${path}`, log);
+    const sql = Object.assign(adapter as unknown as SqliteQuery, { path });
     try {
-      await checkSqlite(adapter as unknown as SqliteQuery);
+      await checkSqlite(sql);
     } catch (err) {
       await keyv.disconnect().catch(() => {});
       throw new StoreUnavailableError(`sqlite ${path}`, describeSqliteError(err, path));
     }
-    return new KeyvBackend('sqlite', `sqlite ${path}`, keyv);
+    return new KeyvBackend('sqlite', `sqlite ${path}`, keyv, async () => void (await sql.query('PRAGMA wal_checkpoint(TRUNCATE)')));
   }
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     const safe = redactUrl(url);
@@ -229,6 +240,8 @@ export class StoreUnavailableError extends Error {
 
 interface SqliteQuery {
   query(sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Database path (set below from the URL; `:memory:` has no journal to configure). */
+  path?: string;
 }
 
 /**
@@ -247,6 +260,15 @@ async function checkSqlite(adapter: SqliteQuery): Promise<void> {
   const columns = (await adapter.query('PRAGMA table_info(keyv)')).map((r) => String(r.name)).sort();
   if (columns.join(',') !== 'key,value') throw new Error(`its keyv table has columns (${columns.join(', ')}), expected (key, value): not a liqzone store`);
   await adapter.query('PRAGMA secure_delete = ON');
+  // Write-ahead log with synchronous=NORMAL: a commit survives a process crash (kill -9) and costs
+  // no fsync, so the outbox marks a delivery sent within a millisecond or two of the answer
+  // (with the default rollback journal, fsyncs queued the marks for hundreds of ms under load and
+  // every kill -9 re-sent ~10 Telegram alerts; see bench/telegram-duplicates.bench.ts). Only an
+  // OS crash or power loss can lose the last commits.
+  if (!/^file::memory:|^:memory:$/.test(adapter.path ?? '')) {
+    await adapter.query('PRAGMA journal_mode = WAL');
+    await adapter.query('PRAGMA synchronous = NORMAL');
+  }
 }
 
 function describeSqliteError(err: unknown, path: string): string {

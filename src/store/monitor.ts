@@ -85,6 +85,10 @@ export class MonitoredBackend implements Backend {
     return this.write(() => this.inner.updateSets(ops));
   }
 
+  scrub(): Promise<void> {
+    return this.write(async () => this.inner.scrub?.());
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.probeTimer) clearInterval(this.probeTimer);

@@ -21,7 +21,7 @@ describe('delivery queue: the sent record', () => {
       outbox: {
         save: async (m) => {
           if (m.state === 'sent' && failSent-- > 0) throw new Error('SQLITE_IOERR: disk I/O error');
-          saved.push(structuredClone(m));
+          saved.push(structuredClone(m) as AlertMessage);
         },
       },
       health: store.health,

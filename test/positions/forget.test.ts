@@ -80,6 +80,10 @@ describe.each(['memory', 'sqlite'] as const)('/forgetme on %s', (kind) => {
     if (kind === 'sqlite') {
       // Deleted rows must not stay readable in the file's freed pages (secure_delete).
       const file = join(dir!, 'store.sqlite');
+      // While running (the write-ahead log included) and after closing.
+      const live = Buffer.concat([readFileSync(file), existsSync(`${file}-wal`) ? readFileSync(`${file}-wal`) : Buffer.alloc(0)]);
+      expect(live.includes(Buffer.from(B))).toBe(true);
+      expect(live.includes(Buffer.from(A))).toBe(false);
       await h.close();
       h = undefined;
       const bytes = readFileSync(file);
