@@ -11,6 +11,7 @@ import { FakeOkx } from './okx.ts';
 import { okxFakeInstruments } from './okx-encode.ts';
 import { MarketSimulator, type Regime, type RegimeOptions } from './simulator.ts';
 import type { FakeMarketData } from './ws-server.ts';
+import type { LogFn } from '../ops/log.ts';
 
 export interface DemoMarketOptions {
   symbols: string[];
@@ -27,7 +28,7 @@ export interface DemoMarketOptions {
   autoRegimes?: boolean;
   /** No clock of its own: the caller moves the market with `step()` (deterministic tests). */
   manual?: boolean;
-  log?: (level: 'info' | 'warn' | 'error' | 'debug', msg: string, extra?: object) => void;
+  log?: LogFn;
 }
 
 export interface DemoMarket {
