@@ -32,7 +32,7 @@ export const ENV_DEFAULTS = {
   NOTIFY_CRON: '*/10 * * * * *',
   LEVERAGE_MIX: '5:0.30,10:0.30,25:0.20,50:0.12,100:0.08',
   CHART_DIR: './out/charts',
-  EXIT_MIN_CLUSTER_SHARE: '0.05',
+  EXIT_MIN_CLUSTER_SHARE: '0.03',
   ROLE: 'all',
 } as const;
 

@@ -21,7 +21,7 @@ import { formatPrice, formatUsd } from '../format/numbers.ts';
 
 export const DEFAULT_EXIT_SIZE_USD = 10_000;
 /** A cluster counts as a target (or a stop-hunt magnet) from this share of its side's estimated total. */
-export const DEFAULT_MIN_CLUSTER_SHARE = 0.05;
+export const DEFAULT_MIN_CLUSTER_SHARE = 0.03;
 const MAX_TARGETS = 3;
 
 export interface PlannerOptions {

@@ -32,7 +32,7 @@ describe('config', () => {
     const ok = loadConfig({ EXIT_MIN_CLUSTER_SHARE: '0.1' });
     expect(ok.ok && ok.config.EXIT_MIN_CLUSTER_SHARE).toBe(0.1);
     const dflt = loadConfig({});
-    expect(dflt.ok && dflt.config.EXIT_MIN_CLUSTER_SHARE).toBe(0.05);
+    expect(dflt.ok && dflt.config.EXIT_MIN_CLUSTER_SHARE).toBe(0.03);
     for (const bad of ['1.5', 'five', '-0.1', '5%']) {
       const r = loadConfig({ EXIT_MIN_CLUSTER_SHARE: bad });
       expect(r.ok).toBe(false);
