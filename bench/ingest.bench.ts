@@ -21,6 +21,11 @@ import { BinanceFeed } from '../src/venues/binance/feed.ts';
 import { createBinanceMapper } from '../src/venues/binance/mapper.ts';
 import { BybitFeed } from '../src/venues/bybit/feed.ts';
 import { createBybitMapper } from '../src/venues/bybit/mapper.ts';
+import { HyperliquidFeed } from '../src/venues/hyperliquid/feed.ts';
+import { createHyperliquidMapper } from '../src/venues/hyperliquid/mapper.ts';
+import { OkxFeed } from '../src/venues/okx/feed.ts';
+import { createOkxMapper } from '../src/venues/okx/mapper.ts';
+import { okxFakeInstruments, okxInstrumentsBody } from '../src/demo/okx-encode.ts';
 import type { FeedTiming, VenueFeed } from '../src/venues/feed.ts';
 import { buildRegistry } from '../src/venues/registry.ts';
 import { RestClient } from '../src/venues/rest-client.ts';
@@ -62,7 +67,8 @@ interface Mapper {
 }
 
 /** The mapper alone on in-memory strings: not the live path (no socket, no Connection, no feed). */
-function mapperOnlyPass(frames: string[], mapper: Mapper): PassTime {
+function mapperOnlyPass(frames: string[], fresh: () => Mapper): PassTime {
+  const mapper = fresh();
   const state = new MarketState();
   let malformed = 0;
   const t = timed(frames.length, () => {
@@ -81,6 +87,8 @@ const QUIET: Partial<FeedTiming> = {
   watchdogSilenceMs: 600_000,
   publicWatchdogSilenceMs: 600_000,
   bybitWatchdogSilenceMs: 600_000,
+  okxWatchdogSilenceMs: 600_000,
+  hyperliquidWatchdogSilenceMs: 600_000,
   firstFrameMs: 600_000,
   quietFirstFrameMs: 600_000,
   sendIntervalMs: 1,
@@ -122,8 +130,13 @@ async function startCapturing(feed: VenueFeed): Promise<MessageListener[]> {
   return captured;
 }
 
+/** The registry a venue's feed would build: OKX needs its listing (contract values). */
+function registryOf(venue: BenchVenue) {
+  return buildRegistry({ symbols: SYMBOLS, venues: [venue], ...(venue === 'okx' ? { okxInstruments: okxInstrumentsBody(okxFakeInstruments(SYMBOLS)) } : {}) });
+}
+
 async function liveRig(venue: BenchVenue, port: number, child: ChildProcess): Promise<LiveRig> {
-  const registry = buildRegistry({ symbols: SYMBOLS, venues: [venue] });
+  const registry = registryOf(venue);
   let state = new MarketState();
   let target = 0;
   let first: { t: number; cpu: NodeJS.CpuUsage } | undefined;
@@ -143,7 +156,11 @@ async function liveRig(venue: BenchVenue, port: number, child: ChildProcess): Pr
   const feed: VenueFeed =
     venue === 'binance'
       ? new BinanceFeed({ ...common, wsUrl: `ws://127.0.0.1:${port}` })
-      : new BybitFeed({ ...common, wsUrl: `ws://127.0.0.1:${port}/bybit` });
+      : venue === 'bybit'
+        ? new BybitFeed({ ...common, wsUrl: `ws://127.0.0.1:${port}/bybit` })
+        : venue === 'okx'
+          ? new OkxFeed({ ...common, wsUrl: `ws://127.0.0.1:${port}/okx` })
+          : new HyperliquidFeed({ ...common, wsUrl: `ws://127.0.0.1:${port}/hyperliquid` });
   const listeners = await startCapturing(feed);
   // Binance opens /market then /public: trades are /market's. Bybit has one socket.
   const tradeListener = listeners[0];
@@ -183,31 +200,38 @@ async function liveRig(venue: BenchVenue, port: number, child: ChildProcess): Pr
 
 async function measure(venue: BenchVenue, label: string, port: number, child: ChildProcess): Promise<BenchRow[]> {
   const frames = framesOf(venue, FRAMES);
-  const rig = await liveRig(venue, port, child);
   const best = () => ({ wall: 0, cpu: 0 });
   const floor = best();
   const live = best();
   const shortcut = best();
   const handler = best();
   const buffers = frames.map((f) => Buffer.from(f, 'utf8'));
-  const mapper = venue === 'binance' ? createBinanceMapper(buildRegistry({ symbols: SYMBOLS, venues: ['binance'] })) : createBybitMapper(buildRegistry({ symbols: SYMBOLS, venues: ['bybit'] }));
+  const reg = registryOf(venue);
+  const mapper = () => (venue === 'binance' ? createBinanceMapper(reg) : venue === 'bybit' ? createBybitMapper(reg) : venue === 'okx' ? createOkxMapper(reg) : createHyperliquidMapper(reg));
   const keep = (acc: PassTime, p: PassTime) => {
     acc.wall = Math.max(acc.wall, p.wall);
     acc.cpu = Math.max(acc.cpu, p.cpu);
   };
-  // REST history answered with empty lists may count as malformed at start: only frames count here.
-  const malformedBefore = rig.feed.status().malformedFrames;
-  try {
-    for (let r = 0; r < ROUNDS; r++) {
-      keep(floor, floorPass(frames));
-      keep(live, await rig.run(FRAMES));
-      keep(handler, rig.runHandler(buffers));
-      keep(shortcut, mapperOnlyPass(frames, mapper));
+  // A fresh feed for every pass: the same frames again on one feed would be replays to a venue
+  // mapper that drops them (Hyperliquid's backfill filter), and a pass must map every frame.
+  const pass = async <T>(run: (rig: LiveRig) => T | Promise<T>): Promise<T> => {
+    const rig = await liveRig(venue, port, child);
+    // REST history answered with empty lists may count as malformed at start: only frames count here.
+    const malformedBefore = rig.feed.status().malformedFrames;
+    try {
+      const out = await run(rig);
+      const st = rig.feed.status();
+      if (st.malformedFrames > malformedBefore) throw new Error(`${venue}: ${st.malformedFrames - malformedBefore} malformed frames on the live path`);
+      return out;
+    } finally {
+      await rig.feed.stop();
     }
-    const st = rig.feed.status();
-    if (st.malformedFrames > malformedBefore) throw new Error(`${venue}: ${st.malformedFrames - malformedBefore} malformed frames on the live path`);
-  } finally {
-    await rig.feed.stop();
+  };
+  for (let r = 0; r < ROUNDS; r++) {
+    keep(floor, floorPass(frames));
+    keep(live, await pass((rig) => rig.run(FRAMES)));
+    keep(handler, await pass((rig) => rig.runHandler(buffers)));
+    keep(shortcut, mapperOnlyPass(frames, mapper));
   }
   return [
     { name: `${label}: JSON.parse only (floor)`, value: floor.wall, unit: 'frames/s', note: `${FRAMES} frames, best of ${ROUNDS}` },
@@ -242,7 +266,16 @@ export default async function ingestBench(): Promise<BenchRow[]> {
   const child = fork(server, [String(FRAMES)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const [msg] = (await once(child, 'message')) as [{ port: number }];
-    return [...(await measure('binance', 'binance aggTrade', msg.port, child)), ...(await measure('bybit', 'bybit publicTrade', msg.port, child))];
+    const only = process.env.INGEST_VENUES?.split(',');
+    const runs: Array<[BenchVenue, string]> = [
+      ['binance', 'binance aggTrade'],
+      ['bybit', 'bybit publicTrade'],
+      ['okx', 'okx trades'],
+      ['hyperliquid', 'hyperliquid trades'],
+    ];
+    const rows: BenchRow[] = [];
+    for (const [venue, label] of runs) if (!only || only.includes(venue)) rows.push(...(await measure(venue, label, msg.port, child)));
+    return rows;
   } finally {
     child.send({ exit: true });
     await once(child, 'exit');

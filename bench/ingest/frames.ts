@@ -55,8 +55,50 @@ export function bybitFrames(n: number): string[] {
   return out;
 }
 
-export type BenchVenue = 'binance' | 'bybit';
+/** OKX v5 `trades` pushes on USDT swaps, one trade each; sizes in contracts. */
+export function okxFrames(n: number): string[] {
+  const rand = prng(3);
+  const out: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const [name, price, tick] = MARKET[i % MARKET.length]!;
+    const pepe = name.startsWith('1000');
+    const instId = `${pepe ? name.slice(4, -4) : name.slice(0, -4)}-USDT-SWAP`;
+    // OKX quotes per coin: PEPE's price is a thousandth of Binance's 1000PEPE
+    const p = ((pepe ? price / 1000 : price) * (1 + (rand() - 0.5) * 0.01)).toFixed(decimalsOf(pepe ? tick / 1000 : tick));
+    const t = START + i * 5;
+    const trade = { instId, tradeId: String(1_842_736_501 + i), px: p, sz: String(1 + Math.floor(rand() * 300)), side: rand() < 0.5 ? 'buy' : 'sell', ts: String(t), count: '1', source: '0', seqId: 9_000_000 + i };
+    out[i] = JSON.stringify({ arg: { channel: 'trades', instId }, data: [trade] });
+  }
+  return out;
+}
+
+/** Hyperliquid `trades` pushes, one trade each, with the participants' addresses. */
+export function hyperliquidFrames(n: number): string[] {
+  const rand = prng(4);
+  const out: string[] = new Array(n);
+  const hex = (k: number) => `0x${Math.floor(rand() * 0xffffffff).toString(16).padStart(8, '0')}${'0'.repeat(31)}${k % 10}`;
+  for (let i = 0; i < n; i++) {
+    const [name, price, tick] = MARKET[i % MARKET.length]!;
+    const pepe = name.startsWith('1000');
+    const coin = pepe ? `k${name.slice(4, -4)}` : name.slice(0, -4);
+    const p = (price * (1 + (rand() - 0.5) * 0.01)).toFixed(decimalsOf(tick));
+    const trade = { coin, side: rand() < 0.5 ? 'B' : 'A', px: p, sz: (0.001 + rand() * 3).toFixed(4), time: START + i * 5, hash: `0x${'0'.repeat(64)}`, tid: 456_615_105_517_601 + i, users: [hex(i), hex(i + 1)] };
+    out[i] = JSON.stringify({ channel: 'trades', data: [trade] });
+  }
+  return out;
+}
+
+export type BenchVenue = 'binance' | 'bybit' | 'okx' | 'hyperliquid';
 
 export function framesOf(venue: BenchVenue, n: number): string[] {
-  return venue === 'binance' ? binanceFrames(n) : bybitFrames(n);
+  switch (venue) {
+    case 'binance':
+      return binanceFrames(n);
+    case 'bybit':
+      return bybitFrames(n);
+    case 'okx':
+      return okxFrames(n);
+    case 'hyperliquid':
+      return hyperliquidFrames(n);
+  }
 }

@@ -33,18 +33,34 @@ function encodeAll(list: string[]): Buffer[] {
   return chunks;
 }
 
-const frames: Record<BenchVenue, Buffer[]> = { binance: encodeAll(framesOf('binance', n)), bybit: encodeAll(framesOf('bybit', n)) };
-const sockets: Record<BenchVenue, Set<WebSocket>> = { binance: new Set(), bybit: new Set() };
+const VENUES: BenchVenue[] = ['binance', 'bybit', 'okx', 'hyperliquid'];
+const frames = Object.fromEntries(VENUES.map((v) => [v, encodeAll(framesOf(v, n))])) as Record<BenchVenue, Buffer[]>;
+const sockets = Object.fromEntries(VENUES.map((v) => [v, new Set<WebSocket>()])) as Record<BenchVenue, Set<WebSocket>>;
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
 wss.on('connection', (ws, req) => {
-  const venue: BenchVenue = (req.url ?? '').startsWith('/bybit') ? 'bybit' : 'binance';
+  const url = req.url ?? '';
+  const venue: BenchVenue = url.startsWith('/bybit') ? 'bybit' : url.startsWith('/okx') ? 'okx' : url.startsWith('/hyperliquid') ? 'hyperliquid' : 'binance';
   // Binance: only `/market/stream` carries trades; the `/public` socket just gets its acks.
-  const trades = venue === 'bybit' || (req.url ?? '').startsWith('/market');
+  const trades = venue !== 'binance' || url.startsWith('/market');
   if (trades) sockets[venue].add(ws);
   ws.on('close', () => sockets[venue].delete(ws));
   ws.on('message', (data) => {
-    const msg = JSON.parse(String(data)) as Record<string, unknown>;
+    const text = String(data);
+    if (venue === 'okx') {
+      // OKX: text ping → pong; one ack per subscribed channel, echoing the request id
+      if (text === 'ping') return void ws.send('pong');
+      const m = JSON.parse(text) as { id?: string; args?: unknown[] };
+      for (const arg of m.args ?? []) ws.send(JSON.stringify({ id: m.id, event: 'subscribe', arg, connId: 'bench' }));
+      return;
+    }
+    if (venue === 'hyperliquid') {
+      const m = JSON.parse(text) as { method?: string; subscription?: unknown };
+      if (m.method === 'ping') ws.send('{"channel":"pong"}');
+      else if (m.method === 'subscribe') ws.send(JSON.stringify({ channel: 'subscriptionResponse', data: { method: 'subscribe', subscription: m.subscription } }));
+      return;
+    }
+    const msg = JSON.parse(text) as Record<string, unknown>;
     if (msg.method === 'SUBSCRIBE') ws.send(JSON.stringify({ result: null, id: msg.id }));
     else if (msg.op === 'subscribe') ws.send(JSON.stringify({ success: true, ret_msg: '', conn_id: 'bench', req_id: msg.req_id, op: 'subscribe' }));
     else if (msg.op === 'ping') ws.send(JSON.stringify({ success: true, ret_msg: 'pong', conn_id: 'bench', req_id: msg.req_id, op: 'ping' }));
@@ -66,6 +82,7 @@ process.on('message', (m: { send?: BenchVenue; exit?: boolean }) => {
   if (!venue) return;
   const chunks = frames[venue];
   for (const ws of sockets[venue]) {
+    if (ws.readyState !== ws.OPEN) continue;
     // The raw TCP socket under ws: the frames are already WebSocket-encoded. Writes respect
     // backpressure so the kernel buffer, not this process's memory, paces the run.
     const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;

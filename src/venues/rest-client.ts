@@ -171,8 +171,15 @@ export class RestClient {
       if (until - started > maxWaitMs) return false;
       const wait = Math.max(5, until - this.now());
       const waited = await new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => resolve(true), wait);
-        signal?.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
+        const onAbort = () => {
+          clearTimeout(t);
+          resolve(false);
+        };
+        const t = setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(true);
+        }, wait);
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
       if (!waited) return false;
     }

@@ -27,6 +27,20 @@ function coinOf(channel: string, data: unknown): string | undefined {
   return isObject(data) && typeof data.coin === 'string' ? data.coin : undefined;
 }
 
+/** `type:coin` names, interned: no string built per frame on the hot path. */
+const streamNames = new Map<string, Map<string, string>>();
+
+function streamName(channel: string, coin: string): string {
+  let byCoin = streamNames.get(channel);
+  if (!byCoin) streamNames.set(channel, (byCoin = new Map()));
+  let name = byCoin.get(coin);
+  if (name === undefined) {
+    name = `${channel}:${coin}`;
+    if (byCoin.size < 10_000) byCoin.set(coin, name);
+  }
+  return name;
+}
+
 export const hyperliquidProtocol: VenueProtocol = {
   venue: 'hyperliquid',
   subscribeMessage(streams) {
@@ -61,7 +75,7 @@ export const hyperliquidProtocol: VenueProtocol = {
       case 'l2Book': {
         const coin = coinOf(msg.channel, msg.data);
         if (coin === undefined) return msg.channel === 'trades' && Array.isArray(msg.data) && msg.data.length === 0 ? { type: 'ignore' } : { type: 'malformed', reason: `${msg.channel} without coin` };
-        return { type: 'data', stream: `${msg.channel}:${coin}`, payload: msg };
+        return { type: 'data', stream: streamName(msg.channel, coin), payload: msg };
       }
       default:
         return { type: 'ignore' };

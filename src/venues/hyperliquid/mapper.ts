@@ -18,25 +18,28 @@ import { isRecord, MAX_NUMERIC, toNumber, toTime } from '../binance/mapper.ts';
  */
 export const HYPERLIQUID_OI_SIDES = 2;
 
-/** Remembered trade keys per coin: covers the ~30-trade replay on (re)subscribe with room to spare. */
-const DEDUPE_WINDOW = 512;
+/**
+ * Replay filter for one coin. Hyperliquid delivers a coin's trades in time order, and a
+ * (re)subscribe replays recent ones (older or equal times): a trade later than the latest seen is
+ * new, an earlier one is a replay, and at the latest time the trade ids seen there decide (`tid`
+ * alone is not unique across times). No allocation on the common path.
+ */
+class ReplayFilter {
+  private latest = -Infinity;
+  private readonly tidsAtLatest: Array<number | string> = [];
 
-/** A bounded FIFO set of `(time, tid)` keys for one coin. */
-class RecentKeys {
-  private readonly keys = new Set<string>();
-  private readonly order: string[] = [];
-  private head = 0;
-
-  /** True when the key is new (and remembers it). */
-  add(key: string): boolean {
-    if (this.keys.has(key)) return false;
-    this.keys.add(key);
-    if (this.order.length < DEDUPE_WINDOW) this.order.push(key);
-    else {
-      this.keys.delete(this.order[this.head]!);
-      this.order[this.head] = key;
-      this.head = (this.head + 1) % DEDUPE_WINDOW;
+  /** True when the trade is new (and remembers it). */
+  accept(time: number, tid: number | string): boolean {
+    if (time > this.latest) {
+      this.latest = time;
+      this.tidsAtLatest.length = 0;
+      this.tidsAtLatest.push(tid);
+      return true;
     }
+    if (time < this.latest) return false;
+    if (this.tidsAtLatest.includes(tid)) return false;
+    // bounded: one block rarely holds more than a few hundred trades of a coin
+    if (this.tidsAtLatest.length < 4096) this.tidsAtLatest.push(tid);
     return true;
   }
 }
@@ -64,7 +67,7 @@ export function createHyperliquidMapper(reg: SymbolRegistry): HyperliquidMapper 
     }
     return inst;
   };
-  const seen = new Map<string, RecentKeys>();
+  const seen = new Map<string, ReplayFilter>();
   const emitted = new Map<string, Emitted>();
   let dupes = 0;
 
@@ -82,10 +85,10 @@ export function createHyperliquidMapper(reg: SymbolRegistry): HyperliquidMapper 
       // `B` = the buyer was the aggressor, `A` = the seller
       const side = t.side === 'B' ? 'buy' : t.side === 'A' ? 'sell' : undefined;
       if (side === undefined || tid === undefined || !(price > 0 && price < MAX_NUMERIC) || !(qty > 0 && qty < MAX_NUMERIC) || time !== time) return null;
-      // tid alone is not unique and hash may be all zeros: (coin, time, tid) is the key
-      let keys = seen.get(inst.venueSymbol);
-      if (!keys) seen.set(inst.venueSymbol, (keys = new RecentKeys()));
-      if (!keys.add(`${time}:${tid}`)) {
+      // tid alone is not unique and hash may be all zeros: (coin, time, tid) decides
+      let filter = seen.get(inst.venueSymbol);
+      if (!filter) seen.set(inst.venueSymbol, (filter = new ReplayFilter()));
+      if (!filter.accept(time, tid)) {
         dupes++;
         continue;
       }

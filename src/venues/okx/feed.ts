@@ -34,10 +34,25 @@ function argOf(stream: string): Record<string, string> {
   return channel === 'liquidation-orders' ? { channel, instType: id } : { channel, instId: id };
 }
 
+/** `channel:instId` names, interned: the hot path looks them up instead of building a string per frame. */
+const streamNames = new Map<string, Map<string, string>>();
+
 function streamOf(arg: Record<string, unknown>): string | undefined {
-  if (typeof arg.channel !== 'string') return undefined;
+  const channel = arg.channel;
+  if (typeof channel !== 'string') return undefined;
   const id = typeof arg.instId === 'string' ? arg.instId : typeof arg.instType === 'string' ? arg.instType : undefined;
-  return id === undefined ? undefined : `${arg.channel}:${id}`;
+  if (id === undefined) return undefined;
+  let byId = streamNames.get(channel);
+  if (!byId) {
+    if (streamNames.size > 64) return `${channel}:${id}`;
+    streamNames.set(channel, (byId = new Map()));
+  }
+  let name = byId.get(id);
+  if (name === undefined) {
+    name = `${channel}:${id}`;
+    if (byId.size < 10_000) byId.set(id, name);
+  }
+  return name;
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {

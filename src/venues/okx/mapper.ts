@@ -47,22 +47,34 @@ export function createOkxMapper(reg: SymbolRegistry): OkxMapper {
     return st;
   };
 
+  /** One trade: the event, `undefined` when untracked or unsized, `null` when malformed. */
+  function tradeOf(t: unknown, recvTime: number): TradeEvent | undefined | null {
+    if (!isRecord(t) || typeof t.instId !== 'string') return null;
+    const inst = lookup(t.instId);
+    if (inst === null) return undefined;
+    const price = toNumber(t.px);
+    const contracts = toNumber(t.sz);
+    const time = toTime(t.ts);
+    const side = t.side === 'buy' ? 'buy' : t.side === 'sell' ? 'sell' : undefined;
+    if (side === undefined || !(price > 0 && price < MAX_NUMERIC) || !(contracts > 0 && contracts < MAX_NUMERIC) || time !== time) return null;
+    const ctVal = inst.contractValue;
+    if (ctVal === undefined) return undefined;
+    const ev: TradeEvent = { kind: 'trade', venue: 'okx', symbol: inst.symbol, exchTime: time, recvTime, price, qty: contracts * ctVal, side };
+    if (typeof t.tradeId === 'string' && t.tradeId !== '') ev.id = t.tradeId;
+    return ev;
+  }
+
   function mapTrades(data: unknown[], recvTime: number): MarketEvent[] | null {
+    if (data.length === 1) {
+      // the common push carries one trade: no accumulator
+      const ev = tradeOf(data[0], recvTime);
+      return ev === null ? null : ev === undefined ? [] : [ev];
+    }
     const out: MarketEvent[] = [];
     for (const t of data) {
-      if (!isRecord(t) || typeof t.instId !== 'string') return null;
-      const inst = lookup(t.instId);
-      if (inst === null) continue;
-      const price = toNumber(t.px);
-      const contracts = toNumber(t.sz);
-      const time = toTime(t.ts);
-      const side = t.side === 'buy' ? 'buy' : t.side === 'sell' ? 'sell' : undefined;
-      if (side === undefined || !(price > 0 && price < MAX_NUMERIC) || !(contracts > 0 && contracts < MAX_NUMERIC) || time !== time) return null;
-      const ctVal = inst.contractValue;
-      if (ctVal === undefined) continue;
-      const ev: TradeEvent = { kind: 'trade', venue: 'okx', symbol: inst.symbol, exchTime: time, recvTime, price, qty: contracts * ctVal, side };
-      if (typeof t.tradeId === 'string' && t.tradeId !== '') ev.id = t.tradeId;
-      out.push(ev);
+      const ev = tradeOf(t, recvTime);
+      if (ev === null) return null;
+      if (ev !== undefined) out.push(ev);
     }
     return out;
   }
