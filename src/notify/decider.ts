@@ -61,9 +61,9 @@ export class Decider {
 
   constructor(private readonly opts: DeciderOptions) {
     this.store = opts.store;
-    this.lastKv = this.store.kv<number>('notify-last', { indexed: false });
-    this.dayKv = this.store.kv<number>('notify-day', { indexed: false });
-    this.eraseKv = this.store.kv<string[]>('erase', { indexed: false });
+    this.lastKv = this.store.notifyState.cooldowns;
+    this.dayKv = this.store.notifyState.dayCounts;
+    this.eraseKv = this.store.notifyState.eraseIndex;
   }
 
   /** An open message recovered from the outbox at start: its keys are decided. */
@@ -276,15 +276,6 @@ export class Decider {
       if (list) list.push(m.id);
       else ids.set(key, [m.id]);
     }
-    if (ids.size === 0) return;
-    const keys = [...ids.keys()];
-    // One batched read-modify-write under the per-key locks (Kv.update would be one round trip per key).
-    await this.store.backend.mutex.run(
-      keys.map((k) => `erase:${k}`),
-      async () => {
-        const current = await this.eraseKv.getMany(keys);
-        await Promise.all(keys.map((k, i) => this.eraseKv.set(k, [...(current[i] ?? []), ...ids.get(k)!], ERASE_INDEX_DAYS * DAY_MS)));
-      },
-    );
+    await this.store.notifyState.appendErasable(ids, ERASE_INDEX_DAYS * DAY_MS);
   }
 }

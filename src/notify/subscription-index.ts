@@ -47,7 +47,7 @@ export class SubscriptionIndex {
   private readonly bandKv: Kv<Record<string, Record<string, number>>>;
 
   constructor(private readonly store: Store) {
-    this.bandKv = store.kv('notify-bands', { indexed: false });
+    this.bandKv = store.notifyState.bands;
   }
 
   /** Rebuilds the index from the store, keeping band state for groups that still exist. */

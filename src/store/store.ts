@@ -1,6 +1,7 @@
 import { openBackend, verifyBackend, type Backend, type BackendKind } from './backend.ts';
 import { MonitoredBackend, type MonitorOptions, type StoreStatus } from './monitor.ts';
 import { HealthRepo, type DestinationHealth } from './health.ts';
+import { NotifyStateRepo } from './notify-state.ts';
 import { Kv, type KvOptions } from './kv.ts';
 import { OutboxRepo, type LedgerEntry, type OutboxMessage } from './outbox.ts';
 import { SettingsRepo } from './settings-repo.ts';
@@ -33,6 +34,8 @@ export class Store {
   readonly health: HealthRepo;
   readonly outbox: OutboxRepo;
   readonly owners: Kv<DestinationOwner>;
+  /** The notifier's cooldowns, daily counters, band state and /forgetme index. */
+  readonly notifyState: NotifyStateRepo;
   /** The signal engine's learned weights (one key). */
   readonly weights: WeightStore;
   private readonly listeners = new Set<(c: StoreChange) => void>();
@@ -52,6 +55,7 @@ export class Store {
     this.health = new HealthRepo(this.kv<DestinationHealth>('health', { indexed: false }), (dest) => emit({ type: 'health', dest }));
     this.outbox = new OutboxRepo(backend, this.kv<OutboxMessage>('outbox', { indexed: false }), this.kv<LedgerEntry>('ledger', { indexed: false }));
     this.owners = this.kv<DestinationOwner>('owners', { indexed: false });
+    this.notifyState = new NotifyStateRepo(backend);
     const weights = this.kv<unknown>('weights', { indexed: false });
     this.weights = { load: async () => parseWeightState(await weights.get('signals')), save: (s) => weights.set('signals', s) };
   }
