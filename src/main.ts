@@ -134,7 +134,13 @@ function warnWhenUnreachable(app: App, logger: Logger): void {
       logger.warn(msg);
     }
   };
-  const timer = setInterval(check, 20_000);
+  const timer = setInterval(() => {
+    try {
+      check();
+    } catch (err) {
+      logger.error({ err: String((err as Error)?.stack ?? err) }, 'venue reachability check failed');
+    }
+  }, 20_000);
   timer.unref();
 }
 

@@ -132,7 +132,14 @@ export async function publisherSurface(core: Core): Promise<Surface> {
   publishAll();
   for (const table of zones.brackets.installed()) void publisher.publishBrackets(table);
   const offBrackets = zones.brackets.onSet((table) => void publisher.publishBrackets(table));
-  const timer = setInterval(publishAll, Math.min(config.SNAPSHOT_INTERVAL_MS, 5_000));
+  const publishLog = logFn(logger, 'snapshots');
+  const timer = setInterval(() => {
+    try {
+      publishAll();
+    } catch (err) {
+      publishLog('error', 'snapshot publish failed', { err });
+    }
+  }, Math.min(config.SNAPSHOT_INTERVAL_MS, 5_000));
   const offSignals = signals.onEvent((event) => void events.publish({ type: 'signal', event }));
   const offSweeps = zones.onSweep((event) => void events.publish({ type: 'sweep', event }));
   return {

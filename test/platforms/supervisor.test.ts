@@ -80,6 +80,28 @@ describe('supervisePlatform', () => {
     expect(p.state()).toBe('stopped');
   });
 
+  it("alerts for a platform that is not connected wait in their lanes; the other platform's alerts go out", async () => {
+    const { DeliveryQueue } = await import('../../src/notify/queue.ts');
+    const { openStore } = await import('../../src/store/store.ts');
+    const store = await openStore('memory:');
+    const telegram = supervisePlatform<PlatformHandle>({ name: 'telegram', host: 'api.telegram.org', log: () => {}, start: () => new Promise(() => {}) });
+    const discordSent: string[] = [];
+    const discord: AlertSender = { platform: 'discord', send: async (dest) => (discordSent.push(dest.id), { ok: true }) };
+    const saved: string[] = [];
+    const queue = new DeliveryQueue({ senders: [telegram.sender, discord], outbox: { save: async (m) => void saved.push(`${m.id}:${m.state}`) }, health: store.health, render: () => ({ ok: true, text: 'alert' }), limits: {} });
+    const msg = (id: string, platform: 'telegram' | 'discord') => ({ id, destKey: `${platform}:user:${id}`, dest: { platform, kind: 'user' as const, id }, createdAt: 1, keys: [id], alerts: [], state: 'queued' as const, silent: false, attempts: 0 });
+    queue.enqueue(msg('t1', 'telegram'));
+    queue.enqueue(msg('d1', 'discord'));
+    await vi_poll(() => (discordSent.length ? true : undefined), 2000);
+    expect(discordSent).toEqual(['d1']);
+    expect(saved).toContain('d1:sent');
+    expect(saved).not.toContain('t1:sent');
+    expect(queue.stats.rateLimited).toBeGreaterThanOrEqual(1); // the Telegram lane waits and retries
+    await queue.stop();
+    await telegram.stop();
+    await store.close();
+  });
+
   it('tells an unreachable API from a rejected token', () => {
     expect(describeStartError(Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } })).unreachable).toBe(true);
     expect(describeStartError({ error_code: 401, description: 'Unauthorized' })).toEqual({ unreachable: false, text: 'token rejected (check the token)' });
