@@ -8,11 +8,15 @@ import { Calibration, type CalibrationOptions, type CalibrationSummary } from '.
 import { CALIBRATION_GRID, DEFAULT_LEVERAGE_MIX, extendMix, hourlyAtr, LevelBook, normalizeMix, type LeverageWeight } from './levels.ts';
 import { SweepTracker, type SweepOptions } from './sweeps.ts';
 import { TrackRecord, type TrackRecordOptions } from './track-record.ts';
-import type { ExitPlan, ExitRequest, SnapshotValidation, SweepEvent, ZoneSnapshot } from './types.ts';
+import type { ExitPlan, ExitRequest, ObservedZones, SnapshotValidation, SweepEvent, ZoneSnapshot } from './types.ts';
 import { buildObservedZones } from './observed.ts';
 import type { ObservedBook } from '../market/observed.ts';
 import { buildZoneSnapshot } from './zones.ts';
 import { defaultLog, type LogFn } from '../ops/log.ts';
+
+/** Observed positions needed before their leverage replaces the assumed prior. */
+const OBSERVED_PRIOR_MIN_POSITIONS = 30;
+const OBSERVED_PRIOR_EVERY_MS = 10 * 60_000;
 
 export interface ZoneEngineOptions {
   /** Where update and listener failures go (default: JSON lines on stderr). */
@@ -89,6 +93,19 @@ export class ZoneEngine implements ZoneService {
   }
 
   private readonly observed?: ObservedBook;
+  private readonly observedPriorAt = new Map<string, number>();
+
+  /**
+   * Observed leverage (Hyperliquid's public positions, notional-weighted) becomes the calibration's
+   * prior for every venue of the symbol, once the sample is large enough; refreshed every 10 min.
+   */
+  private observedPrior(symbol: string, observed: ObservedZones, now: number): void {
+    if (!this.calibration || observed.positions < OBSERVED_PRIOR_MIN_POSITIONS || observed.leverageMix.length === 0) return;
+    const last = this.observedPriorAt.get(symbol);
+    if (last !== undefined && now - last < OBSERVED_PRIOR_EVERY_MS) return;
+    this.observedPriorAt.set(symbol, now);
+    this.calibration.setPrior('*', symbol, observed.leverageMix);
+  }
 
   /** Incremental level-book update and a new snapshot for every symbol with a price. */
   update(): void {
@@ -232,7 +249,10 @@ export class ZoneEngine implements ZoneService {
         oiUsd: this.state.get(symbol, 'hyperliquid')?.oi?.oiUsd,
         previous: previous?.observed?.snapshot,
       });
-      if (observed) snap = Object.freeze({ ...snap, observed });
+      if (observed) {
+        snap = Object.freeze({ ...snap, observed });
+        this.observedPrior(symbol, observed, now);
+      }
     }
     this.snaps.set(symbol, snap);
     this.lastUpdateT.set(symbol, now);
