@@ -84,22 +84,39 @@ interface Sample {
   t: number;
 }
 
-/** Bounded memory of recent trade ids: a set plus a ring for eviction. */
+/**
+ * Bounded memory of recent trade ids, cheap on the hot path. Numeric ids (Binance aggregate ids)
+ * only grow: a larger one is new without a lookup, a smaller one is checked against a ring of the
+ * last ones. Other ids live in two generations of sets (the older dropped wholesale), so an add
+ * never pays for an eviction.
+ */
 class RecentIds {
-  private readonly set = new Set<string | number>();
-  private readonly ring: Array<string | number | undefined>;
+  private max = -Infinity;
+  private readonly ring: Float64Array;
   private next = 0;
-  constructor(size: number) {
-    this.ring = new Array(size);
+  private current = new Set<string | number>();
+  private previous = new Set<string | number>();
+  constructor(private readonly size: number) {
+    this.ring = new Float64Array(size).fill(Number.NaN);
   }
   /** false when the id was seen recently. */
   add(id: string | number): boolean {
-    if (this.set.has(id)) return false;
-    const old = this.ring[this.next];
-    if (old !== undefined) this.set.delete(old);
-    this.ring[this.next] = id;
-    this.next = (this.next + 1) % this.ring.length;
-    this.set.add(id);
+    if (typeof id === 'number') {
+      if (id <= this.max) {
+        for (let i = 0; i < this.size; i++) if (this.ring[i] === id) return false;
+      } else {
+        this.max = id;
+      }
+      this.ring[this.next] = id;
+      this.next = this.next + 1 === this.size ? 0 : this.next + 1;
+      return true;
+    }
+    if (this.current.has(id) || this.previous.has(id)) return false;
+    if (this.current.size >= this.size) {
+      this.previous = this.current;
+      this.current = new Set();
+    }
+    this.current.add(id);
     return true;
   }
 }

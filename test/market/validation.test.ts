@@ -230,3 +230,16 @@ describe('ingest hygiene', () => {
     expect(s.validator.byVenue.get('binance')?.futureTimestamps).toBe(1);
   });
 });
+
+describe('trade id memory', () => {
+  it('catches a late duplicate of a growing numeric id and of a string id, within the memory', () => {
+    const s = new MarketState({}, { tradeIdMemory: 8 });
+    for (let id = 1; id <= 6; id++) expect(s.apply(trade('binance', T0 + id, 100, id))).toBe(true);
+    expect(s.apply(trade('binance', T0 + 10, 100, 3))).toBe(false); // re-sent after newer ones
+    expect(s.apply(trade('binance', T0 + 11, 100, 0))).toBe(true); // older but never seen
+    for (let i = 0; i < 12; i++) expect(s.apply(trade('bybit', T0 + i, 100, `u${i}`))).toBe(true);
+    expect(s.apply(trade('bybit', T0 + 20, 100, 'u11'))).toBe(false);
+    expect(s.apply(trade('bybit', T0 + 21, 100, 'u5'))).toBe(false);
+    expect(s.validator.counts.duplicateTrades).toBe(3);
+  });
+});
