@@ -78,10 +78,13 @@ export function rateLimitedText(retryAfterMs: number): string {
 export class PerUserSerial {
   private readonly tails = new Map<string, Promise<void>>();
 
-  run(user: string, task: () => Promise<void>): Promise<void> {
+  run<T>(user: string, task: () => Promise<T>): Promise<T> {
     const prev = this.tails.get(user) ?? Promise.resolve();
     const next = prev.then(task, task);
-    const tail = next.catch(() => {});
+    const tail: Promise<void> = next.then(
+      () => undefined,
+      () => undefined,
+    );
     this.tails.set(user, tail);
     void tail.then(() => {
       if (this.tails.get(user) === tail) this.tails.delete(user);

@@ -61,3 +61,24 @@ describe('a flood of 1000 commands from one Telegram user', () => {
     expect(r.floodAnswers).toBeLessThan(20);
   }, 180_000);
 });
+
+describe("one user's commands are answered in the order sent", () => {
+  it('Telegram: a slow chart command, then quick ones: the answers keep that order', async () => {
+    const { FakeTelegram } = await import('../../testkit/telegram.ts');
+    const { makeRegistry, makeServices } = await import('../../testkit/chat-services.ts');
+    const { startTelegram } = await import('../../src/platforms/telegram/index.ts');
+    const fake = await FakeTelegram.start({ maxPollTimeoutSec: 0.2 });
+    const bot = await startTelegram({ token: '123:ORDER', apiRoot: fake.apiRoot, registry: makeRegistry(), services: makeServices(), pollingTimeoutSec: 1 });
+    try {
+      const user = { id: 4242, first_name: 'Ada' };
+      for (const line of ['/zones ETH', '/symbols', '/help', '/zones BTC']) fake.injectMessage(line, user);
+      await fake.waitFor(() => (fake.calls.filter((c) => (c.method === 'sendPhoto' || c.method === 'sendMessage') && Number(c.params.chat_id) === user.id).length >= 4 ? true : undefined), 60_000);
+      const answers = fake.calls.filter((c) => (c.method === 'sendPhoto' || c.method === 'sendMessage') && Number(c.params.chat_id) === user.id);
+      const kinds = answers.map((c) => (c.method === 'sendPhoto' ? `zones ${/ETH|BTC/.exec(String(c.params.caption))?.[0]}` : /\/zones/.test(String(c.params.text)) && /\/help|commands/i.test(String(c.params.text)) ? 'help' : 'symbols'));
+      expect(kinds.slice(0, 4)).toEqual(['zones ETH', 'symbols', 'help', 'zones BTC']);
+    } finally {
+      await bot.stop();
+      await fake.stop();
+    }
+  }, 90_000);
+});

@@ -21,7 +21,7 @@ import type { Caller } from '../../bot/command.ts';
 import { CommandRegistry, type ParseResult } from '../../bot/registry.ts';
 import { errorReply, type Reply } from '../../bot/reply.ts';
 import type { Services } from '../../bot/services.ts';
-import { rateLimitedText, UserRateLimiter, type RateLimitOptions } from '../../bot/fairness.ts';
+import { PerUserSerial, rateLimitedText, UserRateLimiter, type RateLimitOptions } from '../../bot/fairness.ts';
 import type { AlertSender } from '../../notify/types.ts';
 import { renderDiscordMessage } from './render.ts';
 import { createDiscordSender, renderImage } from './sender.ts';
@@ -129,6 +129,8 @@ export class InteractionHandler {
     private readonly limiter = new UserRateLimiter(),
   ) {}
 
+  private readonly serial = new PerUserSerial();
+
   async handle(i: Interaction): Promise<void> {
     if (i.isChatInputCommand()) {
       const sub = i.options.getSubcommand(false) ?? undefined;
@@ -149,7 +151,9 @@ export class InteractionHandler {
     if (!parsed.ok) return this.deliver(i, { reply: parsed.reply }, false);
     const caller = callerOf(i);
     const started = Date.now();
-    const work = this.registry.run(parsed, caller, this.services).then(async (reply) => ({
+    // One user's commands run one after another (a slow one is deferred below, so Discord's
+    // 3-second answer deadline holds while it waits its turn).
+    const work = this.serial.run(`discord:${i.user.id}`, () => this.registry.run(parsed, caller, this.services)).then(async (reply) => ({
       reply,
       png: reply.image ? await renderImage(reply, this.log) : undefined,
     }));
