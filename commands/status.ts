@@ -32,6 +32,14 @@ export const status: CommandDef = {
       for (const q of v.quarantined ?? []) lines.push(`  QUARANTINED for ${q.symbol}: ${q.reason}`);
       if (v.duplicateTrades) lines.push(`  duplicate trades dropped: ${v.duplicateTrades}`);
       if (v.futureTimestamps) lines.push(`  future timestamps clamped: ${v.futureTimestamps}`);
+      if (v.observed) {
+        const o = v.observed;
+        lines.push(
+          `  observed positions: ${o.addresses}/${o.maxAddresses} accounts tracked, ${o.polls} polls (last ${age(o.lastPollAgeMs ?? null)} ago)` +
+            `${o.failures ? `, ${o.failures} failed${o.rateLimited ? ` (${o.rateLimited} rate-limited, backing off)` : ''}` : ''}` +
+            `${o.inferredLiquidations ? `, ${o.inferredLiquidations} liquidations seen` : ''}${o.lastError ? `; last error: ${o.lastError}` : ''}`,
+        );
+      }
     }
     if (report.mode === 'live' && report.venues.length > 0 && report.venues.every((v) => !v.connections.some((c) => c.state === 'open'))) {
       lines.push('', 'No venue is reachable yet: liqzone keeps retrying with backoff. Check the network or region (Binance answers 451 and Bybit 403 in restricted regions). To see liqzone without network: npm run demo');

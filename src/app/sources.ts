@@ -88,7 +88,7 @@ export function liveSource(core: Core, opts: { endpoints?: VenueEndpointMap; rec
     });
     venuesStop = () => venues.stop();
     core.symbols.set(venues.registry);
-    core.setVenueStatus(() => withValidation(venues.status(), state));
+    core.setVenueStatus(() => withObserved(withValidation(venues.status(), state), poller, core.now()));
     const hlRest = venues.rest('hyperliquid');
     if (hlRest) {
       poller = new ObservedPoller({
@@ -220,4 +220,21 @@ function withValidation(list: VenueStatus[], state: MarketState): VenueStatus[] 
       ...(c && c.futureTimestamps > 0 ? { futureTimestamps: c.futureTimestamps } : {}),
     };
   });
+}
+
+/** The Hyperliquid entry carries the observed-position poller's health (counts only, never an address). */
+function withObserved(list: VenueStatus[], poller: ObservedPoller | undefined, now: number): VenueStatus[] {
+  if (!poller) return list;
+  const ps = poller.status();
+  const observed: NonNullable<VenueStatus['observed']> = {
+    addresses: ps.addresses,
+    maxAddresses: ps.maxAddresses,
+    polls: ps.polls,
+    failures: ps.failures,
+    rateLimited: ps.rateLimited,
+    inferredLiquidations: ps.inferredLiquidations,
+    ...(ps.lastPollAt !== undefined ? { lastPollAgeMs: Math.max(0, now - ps.lastPollAt) } : {}),
+    ...(ps.lastError !== undefined ? { lastError: ps.lastError } : {}),
+  };
+  return list.map((v) => (v.venue === 'hyperliquid' ? { ...v, observed } : v));
 }

@@ -27,4 +27,6 @@ export interface VenueStatus {
   duplicateTrades?: number;
   /** Events whose exchange time was in the future (clamped to the receive time, counted here). */
   futureTimestamps?: number;
+  /** Hyperliquid: the observed-position poller (addresses tracked, polls, failures; never an address). */
+  observed?: { addresses: number; maxAddresses: number; polls: number; failures: number; rateLimited: number; inferredLiquidations: number; lastPollAgeMs?: number; lastError?: string };
 }

@@ -62,6 +62,8 @@ describe('demo with four venues (console --json)', () => {
       expect(v.connections.every((c) => c.state === 'open'), v.venue).toBe(true);
       expect([...v.symbolsLive].sort(), v.venue).toEqual([...SYMBOLS].sort());
     }
+    expect(status!.text).toMatch(/observed positions: \d+\/1000 accounts tracked, \d+ polls/);
+    expect(JSON.stringify(status)).not.toMatch(/0x[0-9a-f]{40}/i);
     // the same coin price on every venue: PEPE per coin on OKX (ctVal) and Hyperliquid (kPEPE)
     const pepe = ['binance', 'okx', 'hyperliquid'].map((v) => app.state.get('PEPE', v as 'binance')!.mark!);
     for (const m of pepe) expect(m / pepe[0]!).toBeCloseTo(1, 1);
