@@ -286,7 +286,10 @@ export class ZoneEngine implements ZoneService {
   private rangeSince(symbol: string, since: number, price: number): { low: number; high: number } {
     let low = price;
     let high = price;
+    // A quarantined venue's prices do not trade through zones (a bad mark would "sweep" them all).
+    const held = new Set(this.state.validation(symbol).quarantined.map((q) => q.venue));
     for (const vs of this.state.venues(symbol)) {
+      if (held.has(vs.venue)) continue;
       const bars = vs.bars;
       for (let i = bars.length - 1; i >= 0 && bars[i]!.t + MINUTE > since; i--) {
         if (bars[i]!.low < low) low = bars[i]!.low;

@@ -199,13 +199,15 @@ export type SweepCheck = 'confirmed' | 'wait' | 'unconfirmed' | 'stale';
 
 /**
  * Whether a sweep crossing is confirmed by the snapshot after it: a snapshot newer than the one
- * built at the crossing (`ev.seq`) whose price has not gone back to the side price came from
+ * built at the crossing (`ev.seq`), on a validated price, whose price has not gone back to the side price came from
  * (a long zone lies below price: still at or below its top; a short zone: at or above its bottom).
  * One print that undoes itself is not a sweep to alert on. Too old a crossing is stale.
  */
-export function checkSweep(ev: Pick<SweepEvent, 'side' | 'low' | 'high' | 't' | 'seq'>, snap: Pick<ZoneSnapshot, 'price' | 'seq'> | undefined, now: number): SweepCheck {
+export function checkSweep(ev: Pick<SweepEvent, 'side' | 'low' | 'high' | 't' | 'seq'>, snap: Pick<ZoneSnapshot, 'price' | 'seq' | 'validation'> | undefined, now: number): SweepCheck {
   if (now - ev.t > SWEEP_FRESH_MS) return 'stale';
   if (!snap || (ev.seq !== undefined && snap.seq <= ev.seq)) return 'wait';
+  // Only a validated price confirms (not a lone venue's jump still awaiting its trades).
+  if (snap.validation && !snap.validation.confirmed) return 'wait';
   const held = ev.side === 'long' ? snap.price <= ev.high : snap.price >= ev.low;
   return held ? 'confirmed' : 'unconfirmed';
 }

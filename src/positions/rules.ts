@@ -5,7 +5,8 @@
  * events. Lifecycle events — target reached (then the next target), stop crossed, liquidation
  * price crossed — fire once per plan; approach alerts (target near, liquidation near) have
  * hysteresis and an episode number in their dedupe key, so each fires once per approach. Urgent
- * events (stop, liquidation near or crossed) need two consecutive snapshots agreeing. A
+ * events (stop, liquidation near or crossed) need the validated price (`snap.validation.confirmed`)
+ * and two consecutive snapshots agreeing. A
  * per-position budget caps the non-urgent alerts per hour. No I/O; time is an input.
  */
 import type { ExitPlan, Zone, ZoneSnapshot } from '../engine/types.ts';
@@ -151,6 +152,12 @@ export function watchStep(prev: WatchState | undefined, input: WatchInput, param
    * snapshot (kept in state) and holds in this newer one. Returns where it was first seen.
    */
   const confirmed = (k: keyof typeof pending, holds: boolean): SeenAt | undefined => {
+    if (snap.validation && !snap.validation.confirmed) {
+      // A price not yet validated (a lone venue's jump awaiting trades) neither starts nor confirms.
+      const first = before.pending?.[k];
+      if (first) pending[k] = first;
+      return undefined;
+    }
     if (!holds) return undefined;
     const first = before.pending?.[k];
     if (first && snap.seq > first.seq) return first;

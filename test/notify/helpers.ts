@@ -39,6 +39,8 @@ export class FakeZones {
   t = 0;
   /** Snapshot sequence number: bumped by every setPrice (a new snapshot). */
   seq = 0;
+  /** When set, snapshots carry a validation saying whether the price is confirmed. */
+  validated?: boolean;
   setZones(symbol: string, zones: ZoneSpec[]): void {
     this.zonesBySymbol.set(symbol, zones);
   }
@@ -49,7 +51,8 @@ export class FakeZones {
   snapshot(symbol: string): ZoneSnapshot | undefined {
     const p = this.prices.get(symbol);
     if (p === undefined) return undefined;
-    return snapshot(symbol, p, this.zonesBySymbol.get(symbol) ?? [], this.t, this.seq);
+    const snap = snapshot(symbol, p, this.zonesBySymbol.get(symbol) ?? [], this.t, this.seq);
+    return this.validated === undefined ? snap : { ...snap, validation: { venues: ['bybit'], bound: 0.03, quarantined: [], confirmed: this.validated } };
   }
 }
 

@@ -217,6 +217,22 @@ describe('notifier: conflict, sweep and fading alerts', () => {
     expect(sweeps()).toHaveLength(1);
   });
 
+  it('waits while the price is not validated (a lone venue jump awaiting its trades)', async () => {
+    const h = await ethHarness();
+    const sweeps = () => h.sender.delivered.filter((d) => (d.reply.data as { kind: string }).kind === 'sweep');
+    h.zones.setPrice('ETH', 2875);
+    h.notifier.onSweep(crossing(T0, h.zones.seq));
+    h.zones.validated = false;
+    h.zones.setPrice('ETH', 2874);
+    await h.step();
+    expect(sweeps()).toHaveLength(0);
+    h.zones.validated = true;
+    h.zones.setPrice('ETH', 2873);
+    h.clock.advanceBy(10_000);
+    await h.step();
+    expect(sweeps()).toHaveLength(1);
+  });
+
   it('drops a crossing the next snapshot does not confirm, or one too old to be news', async () => {
     const h = await ethHarness();
     h.zones.setPrice('ETH', 2875);

@@ -20,14 +20,18 @@ function position(side: PositionSide): Position {
  * Runs the rules along a path of (price, zones, conflicted?) steps against the plan stored at the
  * first step (as /position add stores it); returns events per step and the stored plan (long view).
  */
-function walk(side: PositionSide, steps: { price: number; zones: ZoneSpec[]; conflicted?: boolean; t?: number; replan?: boolean }[]): { events: WatchEvent[][]; state: WatchState; stored: StoredPlan } {
+function walk(side: PositionSide, steps: { price: number; zones: ZoneSpec[]; conflicted?: boolean; t?: number; replan?: boolean; validated?: boolean }[]): { events: WatchEvent[][]; state: WatchState; stored: StoredPlan } {
   const m = mirror(side);
   const pos = position(side);
   let state: WatchState | undefined;
   let stored: StoredPlan | undefined;
   const out: WatchEvent[][] = [];
   for (const [i, s] of steps.entries()) {
-    const snap = { ...snapshotOf('ETH', m.p(s.price), s.zones.map(m.zone), 0, i + 1), t: s.t ?? i * 10_000 };
+    const snap = {
+      ...snapshotOf('ETH', m.p(s.price), s.zones.map(m.zone), 0, i + 1),
+      t: s.t ?? i * 10_000,
+      ...(s.validated !== undefined ? { validation: { venues: ['bybit' as const], bound: 0.03, quarantined: [], confirmed: s.validated } } : {}),
+    };
     const fresh = realPlan(snap, { symbol: 'ETH', side, entry: pos.entry, leverage: pos.leverage, sizeUsd: pos.sizeUsd, venue: pos.venue });
     if ('error' in fresh) throw new Error(fresh.error);
     if (!stored || s.replan) stored = storedPlanOf(fresh, snap.t);
@@ -184,6 +188,16 @@ describe.each(['long', 'short'] as const)('position watch rules: %s', (side) => 
     const price = side === 'long' ? 2890 : 3110;
     expect(e.distancePct).toBeCloseTo((Math.abs(price - liq) / price) * 100, 2);
     expect(events[10]![0]!.key).not.toBe(e.key);
+
+    // A price not validated (a lone venue's jump awaiting its trades) neither starts nor confirms an urgent alert.
+    const unvalidated = walk(side, [
+      { price: 3000, zones: targets },
+      { price: 2890, zones: targets, validated: false },
+      { price: 2890, zones: targets, validated: false },
+      { price: 2890, zones: targets, validated: true },
+      { price: 2890, zones: targets, validated: true },
+    ]);
+    expect(kinds(unvalidated.events)).toEqual([[], [], [], [], ['stop-crossed', 'liquidation-near']]);
 
     // One snapshot alone (a bad print that the next one undoes) is no alert.
     const blip = walk(side, [3000, 2890, 3000, 2890, 3000].map((price) => ({ price, zones: targets })));
