@@ -256,7 +256,7 @@ export function priceChartLayout(input: { symbol: string; price: number; binSize
   const bin = input.binSize > 0 ? `bin width ${formatPrice(input.binSize)} (${formatPercent((input.binSize / input.price) * 100)})` : undefined;
   const priceLine = input.lines.find((l) => l.id === 'price');
   const others = input.lines.filter((l) => l.id !== 'price');
-  const notes = [bin, '#N = rank on its side'].filter(Boolean).join(' · ');
+  const notes = [bin, '#N: rank per side'].filter(Boolean).join(' · ');
   const prices = [priceLine ? `price ${formatPrice(priceLine.price, symbol)}` : undefined, ...others.map((l) => `${l.label} ${formatPrice(l.price, symbol)}`)].filter(Boolean).join(' · ');
   return { axis, lineLabels, zoneLabels, shading, notes, prices };
 }

@@ -148,7 +148,7 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
     textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text },
     title: {
       text: title,
-      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC · ${layout.notes}\n${layout.prices}`,
+      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC · ${layout.notes}${lines.length ? `\n${layout.prices}` : ''}`,
       left: 16,
       top: 10,
       textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text, fontSize: 18, fontWeight: 'bold' },
@@ -182,7 +182,8 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
     },
     yAxis: {
       type: 'value',
-      name: 'Estimated liquidations per bin (USD)',
+      // Short: every glyph costs raster time, and the subtitle already says these are estimates.
+      name: 'Liquidations per bin (USD)',
       nameLocation: 'middle',
       nameGap: 62,
       nameTextStyle: { color: COLORS.muted, fontFamily: CHART_FONT_FAMILY, fontSize: 11 },
