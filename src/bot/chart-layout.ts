@@ -3,6 +3,10 @@
  * and which are dropped, and where zone shadings start and end. Pure and renderer-free so the
  * decisions can be snapshot-tested and reused by any price-axis chart (the liquidation map, the
  * exit plan, a heatmap): the echarts option is built from this, never the other way round.
+ * Reusable pieces: `priceAxis` (ticks and unit for any price range, either orientation),
+ * `layoutLabels` (stagger-then-drop collision pass with obstacles), `shadeZones` (non-overlapping
+ * bands with off-chart flags), `PLOT`/`priceToPx` (geometry); prices and units come from
+ * `src/format/numbers.ts` (`formatPrice`, `formatAxisPrice`, `priceScaleFor`).
  */
 import { formatAxisPrice, formatPercent, formatPrice, formatUsd, priceScaleFor, type PriceScale } from '../format/numbers.ts';
 
@@ -47,10 +51,12 @@ export function niceStep(raw: number): number {
 
 /**
  * A price axis over [lo, hi] with about `targetTicks` ticks whose labels fit side by side:
- * the step grows until the widest label fits its slot.
+ * the step grows until the widest label fits its slot. `lengthPx` is the axis length: the plot
+ * width for a horizontal price axis (the map), the plot height for a vertical one (a heatmap,
+ * whose labels are one line tall: pass `labelPx` ≈ 16 so only their height must fit).
  */
-export function priceAxis(lo: number, hi: number, opts: { targetTicks?: number; widthPx?: number; title?: string } = {}): PriceAxis {
-  const widthPx = opts.widthPx ?? PLOT_WIDTH;
+export function priceAxis(lo: number, hi: number, opts: { targetTicks?: number; lengthPx?: number; labelPx?: number; title?: string } = {}): PriceAxis {
+  const widthPx = opts.lengthPx ?? PLOT_WIDTH;
   const scale = priceScaleFor((lo + hi) / 2);
   let step = niceStep((hi - lo) / (opts.targetTicks ?? 7));
   for (let guard = 0; guard < 8; guard++) {
@@ -59,7 +65,7 @@ export function priceAxis(lo: number, hi: number, opts: { targetTicks?: number; 
     const ticks: { price: number; label: string }[] = [];
     for (let i = 0, p = min; p <= max + step * 1e-6; i++, p = min + i * step) ticks.push({ price: p, label: formatAxisPrice(p, step, scale) });
     const slot = (widthPx * step) / (max - min || step);
-    const widest = Math.max(...ticks.map((t) => labelWidth(t.label)));
+    const widest = opts.labelPx ?? Math.max(...ticks.map((t) => labelWidth(t.label)));
     if (widest <= slot || guard === 7) {
       const unit = scale.factor === 1 ? 'USD' : scale.unit;
       return { min, max, step, scale, title: `${opts.title ?? 'Price'} (${unit})`, ticks };

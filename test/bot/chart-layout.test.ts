@@ -139,3 +139,11 @@ describe('layout helpers', () => {
     expect(s[2]).toMatchObject({ from: 150, to: 200, continuesRight: true });
   });
 });
+
+it('priceAxis on a vertical axis (heatmap): only the label height must fit each slot', () => {
+  const a = priceAxis(3000, 3300, { lengthPx: 372, labelPx: 16 });
+  expect(a.ticks.length).toBeGreaterThanOrEqual(6);
+  expect(a.ticks.length).toBeLessThanOrEqual(24);
+  const slot = (372 * a.step) / (a.max - a.min);
+  expect(slot).toBeGreaterThanOrEqual(16);
+});
