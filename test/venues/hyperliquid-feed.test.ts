@@ -116,3 +116,33 @@ describe('HyperliquidFeed against the fake venue', () => {
     expect(replayed.filter((e) => e.kind === 'bar').length).toBe(20);
   });
 });
+
+describe('Hyperliquid faults', () => {
+  it('a silent stall trips the watchdog (activeAssetCtx cadence) and the feed reconnects; garbage is counted', async () => {
+    const { fake, feed } = await rig({ timing: { hyperliquidWatchdogSilenceMs: 300, hyperliquidHeartbeatIntervalMs: 60_000 } });
+    await waitFor(() => feed.status().connections[0]?.state === 'open', 'open');
+    fake.sendGarbage(4);
+    await waitFor(() => feed.status().malformedFrames >= 4, 'garbage counted');
+    const t = Date.now();
+    fake.push({ kind: 'mark', venue: 'hyperliquid', symbol: 'ETH', exchTime: t, recvTime: t, mark: 3000 });
+    fake.stall();
+    await waitFor(() => feed.status().connections[0]!.reconnects >= 1, 'watchdog reconnect', 5_000);
+    expect(feed.status().connections[0]!.lastError ?? '').toContain('watchdog');
+    fake.resume();
+  });
+
+  it('a 429 on /info pauses Hyperliquid REST (the bootstrap stops asking) and /status says so', async () => {
+    const { fake, feed } = await rig({ fake: { weightPerMinute: 30 } });
+    // 30 weight a minute on the venue: the listing (20) fits, the candle requests (21 each) do not
+    await waitFor(() => fake.counters.rateLimited >= 1, '429', 5_000);
+    await new Promise((r) => setTimeout(r, 200));
+    const after = fake.counters.infoRequests;
+    // only the requests already in flight (bootstrap concurrency) met the 429
+    expect(fake.counters.rateLimited).toBeLessThanOrEqual(4);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fake.counters.infoRequests).toBe(after);
+    const st = feed.status();
+    expect(st.rest.bannedUntil).toBeGreaterThan(Date.now());
+    expect(st.rest.note ?? '').toContain('429');
+  });
+});

@@ -137,3 +137,25 @@ describe('OkxFeed against the fake venue', () => {
     expect(replayed.filter((e) => e.kind === 'bar').length).toBe(60);
   });
 });
+
+describe('OKX faults', () => {
+  it('a silent stall trips the watchdog (mark-price cadence) and the feed reconnects; garbage frames are counted and skipped', async () => {
+    const { fake, feed } = await rig({ timing: { okxWatchdogSilenceMs: 300, okxHeartbeatIntervalMs: 60_000 } });
+    await waitFor(() => feed.status().connections[0]?.state === 'open', 'open');
+    fake.sendGarbage(4);
+    await waitFor(() => feed.status().malformedFrames >= 4, 'garbage counted');
+    // marks flow, then the venue stalls (socket open, nothing sent)
+    const t = Date.now();
+    fake.push({ kind: 'mark', venue: 'okx', symbol: 'ETH', exchTime: t, recvTime: t, mark: 3000 });
+    fake.stall();
+    await waitFor(() => feed.status().connections[0]!.reconnects >= 1, 'watchdog reconnect', 5_000);
+    expect(feed.status().connections[0]!.lastError ?? '').toContain('watchdog');
+    fake.resume();
+  });
+
+  it('an error event (60018) marks the channel rejected in /status instead of waiting forever', async () => {
+    const p = createOkxProtocol();
+    p.subscribeMessage(['trades:NOPE-USDT-SWAP'], '3');
+    expect(p.parse('{"id":"3","event":"error","code":"60018","msg":"Wrong URL or channel:trades,instId:NOPE-USDT-SWAP doesn\'t exist.","connId":"x"}')).toMatchObject({ type: 'ack', id: '3', ok: false, error: expect.stringContaining('60018') });
+  });
+});
