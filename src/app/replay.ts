@@ -6,6 +6,8 @@ import type { Venue } from '../market/types.ts';
 import { createRecordMapper, type FrameRecord } from '../venues/records.ts';
 
 export interface ReplayHooks {
+  /** Every record, before it is mapped (recorded REST answers that are not market events, e.g. observed positions). */
+  onRecord?(rec: FrameRecord): void;
   zonesEvery: number;
   onZones(): void;
   onSignals(): void;
@@ -40,6 +42,7 @@ export function replayRecords(
         nextSignals = rec.t + 10_000;
       }
     }
+    hooks?.onRecord?.(rec);
     const evs = mapper.map(rec);
     if (evs === null) {
       malformed++;

@@ -16,7 +16,7 @@ import { createSnapshotSubscriber, remoteBrackets, remoteSignalService, remoteSt
 import { delay } from '../venues/backoff.ts';
 import { recordedBybitRiskTiers } from '../venues/bybit/risk-limits.ts';
 import { startVenues, type VenueEndpointMap } from '../venues/index.ts';
-import { ObservedPoller } from '../venues/hyperliquid/observed.ts';
+import { ObservedAccounts, ObservedPoller, recordedClearinghouseState } from '../venues/hyperliquid/observed.ts';
 import { loadOkxTiers } from '../venues/okx/tiers.ts';
 import { type FrameRecord, parseFrameRecord, registryFromRecords } from '../venues/records.ts';
 import type { Core, Stopper } from './core.ts';
@@ -175,7 +175,13 @@ export function replaySource(core: Core, file: string): MarketSource {
       const symbol = reg.byVenueSymbol('bybit', venueSymbol)?.symbol;
       if (symbol) zones.setBybitTiers(symbol, tiers);
     }
+    // the observed Hyperliquid positions the live run polled, rebuilt from their recorded answers
+    const observed = new ObservedAccounts({ registry: reg, book: core.observed, onEvent: (ev) => state.apply(ev), markOf: (s) => state.get(s, 'hyperliquid')?.mark });
     const result = replayRecords(records, reg, state, core.setClock, {
+      onRecord: (rec) => {
+        const answer = recordedClearinghouseState(rec);
+        if (answer) observed.apply(answer.user, answer.body, rec.t);
+      },
       zonesEvery: config.SNAPSHOT_INTERVAL_MS,
       onZones: () => zones.update(),
       onSignals: () => signals.cycle(),

@@ -131,6 +131,11 @@ describe('demo with four venues (console --json)', () => {
         expect(replay.state.get(s, v)!.bars.length).toBe(app.state.get(s, v)!.bars.length);
       }
     }
+    // the observed Hyperliquid map comes back from the recorded clearinghouseState answers
+    const [rz] = await ask(rIn, ['/zones ETH'], rText, 1);
+    expect(rz!.ok, rz!.text).toBe(true);
+    expect(rz!.data.observedPositions).toBeGreaterThan(0);
+    expect(rz!.text).toContain('Observed on Hyperliquid');
     rIn.end();
     await replay.stop();
   });

@@ -14,7 +14,7 @@ import type { SymbolRegistry } from '../../market/symbols.ts';
 import type { LiquidationEvent, MarketEvent, PositionSide } from '../../market/types.ts';
 import { delay } from '../backoff.ts';
 import type { LogFn } from '../connection.ts';
-import { REST_PATHS } from '../records.ts';
+import { REST_PATHS, type FrameRecord } from '../records.ts';
 import type { RestClient } from '../rest-client.ts';
 import { tradeParticipants } from './mapper.ts';
 import { mapClearinghouseState } from './rest-mappers.ts';
@@ -54,12 +54,10 @@ interface Held {
 }
 
 interface Tracked {
-  key: number;
   address: string;
   score: number;
   scoredAt: number;
   lastPolledAt?: number;
-  held: Map<string, Held>;
 }
 
 export interface ObservedPollerStatus {
@@ -74,6 +72,63 @@ export interface ObservedPollerStatus {
   lastPollAt?: number;
 }
 
+/**
+ * Turns `clearinghouseState` answers into the ObservedBook, per address (an opaque key in the book),
+ * and infers realized liquidations from positions that vanished at their liquidation price. Shared
+ * by the live poller and replay (which feeds it the recorded answers).
+ */
+export class ObservedAccounts {
+  private readonly accounts = new Map<string, { key: number; held: Map<string, Held> }>();
+  private nextKey = 1;
+  inferred = 0;
+
+  constructor(private readonly opts: Pick<ObservedPollerOptions, 'registry' | 'book' | 'onEvent' | 'markOf'>) {}
+
+  /** Applies one answer for `address` received at `now`; false when the body is not a clearinghouseState. */
+  apply(address: string, body: unknown, now: number): boolean {
+    const positions = mapClearinghouseState(body);
+    if (!positions) return false;
+    let acc = this.accounts.get(address);
+    if (!acc) this.accounts.set(address, (acc = { key: this.nextKey++, held: new Map() }));
+    const reg = this.opts.registry;
+    const book: Array<{ symbol: string; side: PositionSide; liquidationPx: number; notionalUsd: number; leverage: number; seenAt: number }> = [];
+    const held = new Map<string, Held>();
+    for (const p of positions) {
+      const inst = reg.byVenueSymbol('hyperliquid', p.coin);
+      if (!inst || p.liquidationPx === undefined) continue;
+      const liq = p.liquidationPx / inst.multiplier;
+      held.set(inst.symbol, { side: p.side, liquidationPx: liq, qty: p.size * inst.multiplier });
+      book.push({ symbol: inst.symbol, side: p.side, liquidationPx: liq, notionalUsd: p.notionalUsd, leverage: p.leverage, seenAt: now });
+    }
+    this.inferLiquidations(acc.held, held, now);
+    acc.held = held;
+    this.opts.book.setAccount(acc.key, book);
+    return true;
+  }
+
+  /** Forgets an address (evicted from the bounded set). */
+  forget(address: string): void {
+    const acc = this.accounts.get(address);
+    if (!acc) return;
+    this.accounts.delete(address);
+    this.opts.book.dropAccount(acc.key);
+  }
+
+  private inferLiquidations(before: Map<string, Held>, after: Map<string, Held>, now: number): void {
+    for (const [symbol, prev] of before) {
+      const cur = after.get(symbol);
+      if (cur && cur.side === prev.side) continue;
+      const mark = this.opts.markOf?.(symbol);
+      if (mark === undefined) continue;
+      const reached = prev.side === 'long' ? mark <= prev.liquidationPx * (1 + LIQUIDATED_TOLERANCE) : mark >= prev.liquidationPx * (1 - LIQUIDATED_TOLERANCE);
+      if (!reached) continue;
+      this.inferred++;
+      const ev: LiquidationEvent = { kind: 'liquidation', venue: 'hyperliquid', symbol, exchTime: now, recvTime: now, side: prev.side, price: prev.liquidationPx, qty: prev.qty, notionalUsd: prev.qty * prev.liquidationPx };
+      this.opts.onEvent?.(ev);
+    }
+  }
+}
+
 export class ObservedPoller {
   private readonly opts: ObservedPollerOptions;
   private readonly now: () => number;
@@ -83,9 +138,9 @@ export class ObservedPoller {
   private readonly halfLifeMs: number;
   private readonly tracked = new Map<string, Tracked>();
   private readonly abort = new AbortController();
-  private nextKey = 1;
+  private readonly accounts: ObservedAccounts;
   private loop?: Promise<void>;
-  private readonly counters = { polls: 0, failures: 0, rateLimited: 0, inferred: 0 };
+  private readonly counters = { polls: 0, failures: 0, rateLimited: 0 };
   private lastError?: string;
   private lastPollAt?: number;
 
@@ -96,6 +151,7 @@ export class ObservedPoller {
     this.maxAddresses = opts.maxAddresses ?? 1000;
     this.refreshMs = opts.refreshMs ?? 120_000;
     this.halfLifeMs = opts.halfLifeMs ?? HOUR;
+    this.accounts = new ObservedAccounts(opts);
   }
 
   /** Address discovery: every participant of a trades frame, ranked by the notional it traded. */
@@ -109,7 +165,7 @@ export class ObservedPoller {
         continue;
       }
       if (this.tracked.size >= this.maxAddresses && !this.evictBelow(notional, now)) continue;
-      this.tracked.set(user, { key: this.nextKey++, address: user, score: notional, scoredAt: now, held: new Map() });
+      this.tracked.set(user, { address: user, score: notional, scoredAt: now });
     }
   }
 
@@ -130,7 +186,7 @@ export class ObservedPoller {
       polls: this.counters.polls,
       failures: this.counters.failures,
       rateLimited: this.counters.rateLimited,
-      inferredLiquidations: this.counters.inferred,
+      inferredLiquidations: this.accounts.inferred,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
       ...(this.lastPollAt !== undefined ? { lastPollAt: this.lastPollAt } : {}),
     };
@@ -152,44 +208,15 @@ export class ObservedPoller {
       this.lastError = res.error.message;
       return true;
     }
-    const positions = mapClearinghouseState(res.body);
-    if (!positions) {
+    if (!this.accounts.apply(t.address, res.body, res.recvTime)) {
       this.counters.failures++;
       this.lastError = 'clearinghouseState: unexpected response shape';
       return true;
     }
     this.counters.polls++;
     this.lastError = undefined;
-    const now = res.recvTime;
-    this.lastPollAt = now;
-    const reg = this.opts.registry;
-    const book: Array<{ symbol: string; side: PositionSide; liquidationPx: number; notionalUsd: number; leverage: number; seenAt: number }> = [];
-    const held = new Map<string, Held>();
-    for (const p of positions) {
-      const inst = reg.byVenueSymbol('hyperliquid', p.coin);
-      if (!inst || p.liquidationPx === undefined) continue;
-      const liq = p.liquidationPx / inst.multiplier;
-      held.set(inst.symbol, { side: p.side, liquidationPx: liq, qty: p.size * inst.multiplier });
-      book.push({ symbol: inst.symbol, side: p.side, liquidationPx: liq, notionalUsd: p.notionalUsd, leverage: p.leverage, seenAt: now });
-    }
-    this.inferLiquidations(t.held, held, now);
-    t.held = held;
-    this.opts.book.setAccount(t.key, book);
+    this.lastPollAt = res.recvTime;
     return true;
-  }
-
-  private inferLiquidations(before: Map<string, Held>, after: Map<string, Held>, now: number): void {
-    for (const [symbol, prev] of before) {
-      const cur = after.get(symbol);
-      if (cur && cur.side === prev.side) continue;
-      const mark = this.opts.markOf?.(symbol);
-      if (mark === undefined) continue;
-      const reached = prev.side === 'long' ? mark <= prev.liquidationPx * (1 + LIQUIDATED_TOLERANCE) : mark >= prev.liquidationPx * (1 - LIQUIDATED_TOLERANCE);
-      if (!reached) continue;
-      this.counters.inferred++;
-      const ev: LiquidationEvent = { kind: 'liquidation', venue: 'hyperliquid', symbol, exchTime: now, recvTime: now, side: prev.side, price: prev.liquidationPx, qty: prev.qty, notionalUsd: prev.qty * prev.liquidationPx };
-      this.opts.onEvent?.(ev);
-    }
   }
 
   private scoreAt(t: Tracked, now: number): number {
@@ -209,7 +236,7 @@ export class ObservedPoller {
     }
     if (!weakest || weakestScore >= score) return false;
     this.tracked.delete(weakest.address);
-    this.opts.book.dropAccount(weakest.key);
+    this.accounts.forget(weakest.address);
     return true;
   }
 
@@ -238,5 +265,18 @@ export class ObservedPoller {
       }
       if (!(await delay(tick, this.abort.signal))) break;
     }
+  }
+}
+
+/** A recorded `clearinghouseState` answer: the address it was for and the parsed body; undefined for any other record. */
+export function recordedClearinghouseState(rec: FrameRecord): { user: string; body: unknown } | undefined {
+  if (rec.v !== 'hyperliquid' || !rec.c.startsWith(`rest:${REST_PATHS.hyperliquidInfo}?`)) return undefined;
+  const params = new URLSearchParams(rec.c.slice(rec.c.indexOf('?') + 1));
+  const user = params.get('user');
+  if (params.get('type') !== 'clearinghouseState' || !user) return undefined;
+  try {
+    return { user: user.toLowerCase(), body: JSON.parse(rec.raw) as unknown };
+  } catch {
+    return undefined;
   }
 }
