@@ -392,9 +392,16 @@ export class Notifier {
       const settings = this.index.settingsOf(dk);
       if (settings && isMuted(t, settings)) continue;
       this.held.delete(dk);
-      for (const m of list) {
+      for (const [i, m] of list.entries()) {
         const next: AlertMessage = { ...m, state: 'queued', heldSince: m.createdAt, silent: settings ? inQuietHours(t, settings.quietHours) : m.silent };
-        await this.store.outbox.save(next);
+        try {
+          await this.store.outbox.save(next);
+        } catch (err) {
+          // Released only once the outbox says so: the rest stay held for the next tick.
+          this.held.set(dk, list.slice(i));
+          this.opts.log?.('error', 'could not release held alerts: the outbox did not persist it', { err: String(err), dest: dk });
+          return released;
+        }
         this.queue.enqueue(next);
         released++;
       }

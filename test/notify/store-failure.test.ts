@@ -71,6 +71,30 @@ describe('a store failing mid-run: no unpersisted alert', () => {
     expect(alerts.map((a) => a.kind).sort()).toEqual(['conflict', 'proximity']);
   });
 
+  it('a held message is released only once the outbox records it', async () => {
+    const fault = faulty(await openBackend('memory:'));
+    const sub = await harness({ store: new Store(fault.backend), extra: { log: () => {} } });
+    h = sub;
+    sub.zones.setZones('ETH', [{ id: 'ETH:S:3100', side: 'short', low: 3100, high: 3120, usd: 40e6, rank: 1 }]);
+    sub.zones.setPrice('ETH', 3000);
+    expect((await sub.cmd(tgUser(), 'subscribe', { symbol: 'ETH' })).ok).toBe(true);
+    await sub.store.settings.update({ platform: 'telegram', kind: 'user', id: '42' }, { mutedUntil: T0 + 3_600_000 });
+    await sub.step();
+    sub.zones.setPrice('ETH', 3080);
+    expect((await sub.step()).held).toBe(1);
+
+    fault.state.failWrites = true;
+    sub.clock.advanceBy(3_600_000 + 10_000); // the mute is over, but the store cannot record the release
+    expect((await sub.step()).released).toBe(0);
+    expect(sub.sender.calls).toHaveLength(0);
+
+    fault.state.failWrites = false;
+    expect((await sub.step()).released).toBe(1);
+    await sub.step();
+    expect(sub.sender.delivered).toHaveLength(1);
+    expect(sub.sender.delivered[0]!.reply.text).toMatch(/Held while muted/);
+  });
+
   it('position lifecycle: a stop crossing while the store fails is told once it works again, once', async () => {
     const fault = faulty(await openBackend('memory:'));
     const ph = await positionHarness({ store: new Store(fault.backend) });
