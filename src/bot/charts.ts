@@ -28,6 +28,7 @@ const COLORS = {
   target: '#2fb57a',
   stop: '#f2994a',
   liquidation: '#ff4d6d',
+  observed: '#b388ff', // positions observed on Hyperliquid: actual, not estimated
 } as const;
 
 /** echarts option object; typed loosely because the full echarts option type is very deep. */
@@ -140,6 +141,12 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
   const venues = snapshot.venues.map((v) => VENUE_LABEL[v] ?? v).join(' + ') || 'no venues';
   const when = new Date(snapshot.t).toISOString().slice(11, 16);
   const empty = longData.length === 0 && shortData.length === 0;
+  // Observed Hyperliquid clusters: diamonds at their peaks along the bottom of the plot (their own
+  // marks, never added to the estimated bars), sized by their share of the observed notional.
+  const obs = snapshot.observed;
+  const observedData = (obs?.zones ?? [])
+    .filter((z) => inView(z.peak))
+    .map((z) => ({ value: [X(z.peak), 0], symbolSize: 8 + Math.round(10 * Math.sqrt(Math.min(1, z.notionalUsd / Math.max(obs!.usd, 1)))) }));
   const tickSet = axis.ticks.map((t) => X(t.price));
 
   return {
@@ -148,7 +155,7 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
     textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text },
     title: {
       text: title,
-      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC · ${layout.notes}${lines.length ? `\n${layout.prices}` : ''}`,
+      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC · ${layout.notes}${observedData.length ? ` · ◆ observed on Hyperliquid: ${obs!.positions} positions` : ''}${lines.length ? `\n${layout.prices}` : ''}`,
       left: 16,
       top: 10,
       textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text, fontSize: 18, fontWeight: 'bold' },
@@ -159,7 +166,7 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
       top: 14,
       itemGap: 28,
       textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text, fontSize: 12 },
-      data: ['Long liquidations', 'Short liquidations'],
+      data: ['Long liquidations', 'Short liquidations', ...(observedData.length ? ['Observed (Hyperliquid)'] : [])],
     },
     grid: { left: PLOT.left, right: PLOT.right, top: PLOT.top, bottom: PLOT.bottom },
     xAxis: {
@@ -268,6 +275,9 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
           data: zoneArea('short'),
         },
       },
+      ...(observedData.length
+        ? [{ name: 'Observed (Hyperliquid)', type: 'scatter', symbol: 'diamond', itemStyle: { color: COLORS.observed }, z: 5, data: observedData }]
+        : []),
     ],
   };
 }

@@ -78,3 +78,23 @@ describe('chart service', () => {
   });
 
 });
+
+describe('observed Hyperliquid clusters on the /zones chart', () => {
+  it('are their own diamond marks (legend, subtitle), never added to the estimated bars', () => {
+    const snap = makeSnapshot('ETH', 3150, 1);
+    const z = snap.zones[0]!;
+    const observedZone = { ...z, id: 'ETH:OBS:L:1', notionalUsd: 40_000 };
+    const withObs = { ...snap, observed: { zones: [observedZone], positions: 7, usd: 50_000, accounts: 12, leverageMix: [], snapshot: snap } };
+    const plain = zonesChartOption(snap) as { series: { name: string; data: unknown[] }[]; legend: { data: string[] } };
+    const opt = zonesChartOption(withObs) as { series: { name: string; type: string; data: { value: number[] }[] }[]; legend: { data: string[] }; title: { subtext: string } };
+    expect(plain.series.map((s) => s.name)).not.toContain('Observed (Hyperliquid)');
+    const series = opt.series.find((s) => s.name === 'Observed (Hyperliquid)')!;
+    expect(series.type).toBe('scatter');
+    expect(series.data).toHaveLength(1);
+    expect(opt.legend.data).toContain('Observed (Hyperliquid)');
+    expect(opt.title.subtext).toContain('observed on Hyperliquid: 7 positions');
+    // the estimated bars are the same with or without observed positions
+    expect(opt.series.find((s) => s.name === 'Long liquidations')!.data).toEqual(plain.series.find((s) => s.name === 'Long liquidations')!.data);
+    expect(renderChartSvg(zonesChartOption(withObs))).toContain("<svg");
+  });
+});
