@@ -172,4 +172,31 @@ describe('exit planner guarantees (property)', () => {
     expect(planned - withStop).toBeGreaterThan(RUNS * 0.05);
     expect(withTargets).toBeGreaterThan(RUNS * 0.2);
   });
+
+  it('a plan quoted per 1,000 coins (1000PEPE) is the per-coin plan × 1,000', () => {
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const zones = zonesOf(s.price, s.drafts);
+        const snap: ZoneSnapshot = { symbol: 'PEPE', t: 1, price: s.price, atr: s.price * s.atrFrac, binSize: s.price * s.binFrac, bins: [], zones, venues: ['binance'], dataAgeMs: 0, seq: 1 };
+        const entry = s.price * (1 + s.entryOffset);
+        const req: ExitRequest = { symbol: 'PEPE', side: s.side, entry, leverage: s.leverage, sizeUsd: s.sizeUsd, venue: s.venue };
+        const table = book.get(s.venue, 'PEPE');
+        const perCoin = planExit(snap, req, table, { minClusterShare: s.floor });
+        const per1000 = planExit(snap, { ...req, entry: entry * 1000, priceUnit: 1000 }, table, { minClusterShare: s.floor });
+        if ('error' in perCoin || 'error' in per1000) {
+          expect('error' in perCoin && 'error' in per1000).toBe(true);
+          return;
+        }
+        const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(Math.abs(b) * 1e-9);
+        close(per1000.price, perCoin.price * 1000);
+        close(per1000.liquidationPrice, perCoin.liquidationPrice * 1000);
+        expect(per1000.stop === null).toBe(perCoin.stop === null);
+        if (per1000.stop && perCoin.stop) close(per1000.stop.price, perCoin.stop.price * 1000);
+        expect(per1000.targets.map((t) => t.zoneId)).toEqual(perCoin.targets.map((t) => t.zoneId));
+        per1000.targets.forEach((t, i) => close(t.price, perCoin.targets[i]!.price * 1000));
+        close(per1000.pnl.onMarginPct, perCoin.pnl.onMarginPct);
+      }),
+      { numRuns: 3000, seed: 20261205 },
+    );
+  });
 });
