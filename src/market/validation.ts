@@ -15,6 +15,7 @@
  * Pure: the clock is the events' receive time. `MarketState` owns one and asks it about every event.
  */
 import type { MarketEvent, Venue } from './types.ts';
+import { formatPrice, formatSignedPercent } from '../format/numbers.ts';
 
 export interface ValidationOptions {
   /** Minimum departure that quarantines, as a fraction (default 0.03). */
@@ -158,13 +159,10 @@ function median(xs: number[]): number | undefined {
   return n % 2 === 1 ? xs[(n - 1) >> 1] : (xs[n / 2 - 1]! + xs[n / 2]!) / 2;
 }
 
+/** A fraction as a signed percent, one decimal below 10 %: `+2.5%`, `−12%`. */
 function pct(x: number): string {
   const v = x * 100;
-  return `${v >= 0 ? '+' : '−'}${Math.abs(v) >= 10 ? Math.abs(v).toFixed(0) : Math.abs(v).toFixed(1)}%`;
-}
-
-function priceText(p: number): string {
-  return p >= 1000 ? Math.round(p).toLocaleString('en-US') : p >= 1 ? p.toFixed(2) : p.toPrecision(4);
+  return formatSignedPercent(v, Math.abs(v) >= 10 ? 0 : 1);
 }
 
 export class MarketValidator {
@@ -300,7 +298,7 @@ export class MarketValidator {
       // Other venues are fresh: agreement with them decides, whatever the old reference was.
       const dev = price / others - 1;
       if (Math.abs(dev) <= bound) {
-        if (vc.quarantine && this.allFreshAgree(sym, vc, others, bound)) this.rejoin(sym, vc, `agrees with the others again (${priceText(price)} vs ${priceText(others)})`);
+        if (vc.quarantine && this.allFreshAgree(sym, vc, others, bound)) this.rejoin(sym, vc, `agrees with the others again (${formatPrice(price, sym.symbol)} vs ${formatPrice(others, sym.symbol)})`);
         // A departed venue stays out entirely; a lone venue's pending jump only holds the departing prices.
         if (vc.quarantine?.kind === 'departs') return false;
         vc.confirmations = 0;
@@ -316,7 +314,7 @@ export class MarketValidator {
     if (Math.abs(dev) <= bound) {
       // a trade back at the reference level speaks against the jump
       if (kind === 'trade') vc.confirmations = 0;
-      if (vc.quarantine && this.allFreshAgree(sym, vc, cached, bound)) this.rejoin(sym, vc, `agrees with the reference again (${priceText(price)} vs ${priceText(cached)})`);
+      if (vc.quarantine && this.allFreshAgree(sym, vc, cached, bound)) this.rejoin(sym, vc, `agrees with the reference again (${formatPrice(price, sym.symbol)} vs ${formatPrice(cached, sym.symbol)})`);
       if (vc.quarantine?.kind === 'departs') return false;
       // the reference follows what is accepted (stale samples of other venues no longer count)
       sym.ref = this.computeReference(sym, undefined) ?? price;
@@ -329,7 +327,7 @@ export class MarketValidator {
       if (vc.confirmations >= this.options.confirmTrades) {
         // The venue's own trades confirm the new level: it becomes the reference.
         vc.confirmations = 0;
-        this.rejoin(sym, vc, `jump to ${priceText(price)} confirmed by ${this.options.confirmTrades} trades`);
+        this.rejoin(sym, vc, `jump to ${formatPrice(price, sym.symbol)} confirmed by ${this.options.confirmTrades} trades`);
         sym.ref = price;
         this.resetAtrMinute(sym, price, t);
         this.dropStaleDisagreeing(vc, price, bound);
@@ -362,8 +360,8 @@ export class MarketValidator {
     const what = sampleKind === 'mid' ? 'book mid' : sampleKind === 'trade' ? 'last trade' : 'mark';
     const reason =
       kind === 'departs'
-        ? `${vc.venue} ${sym.symbol} ${what} ${priceText(price)} is ${pct(price / reference - 1)} from the other venues (${priceText(reference)}; bound ${pct(bound).slice(1)})`
-        : `${vc.venue} ${sym.symbol} ${what} jumped to ${priceText(price)} (${pct(price / reference - 1)} from ${priceText(reference)}; bound ${pct(bound).slice(1)}), not yet confirmed by ${vc.venue} trades`;
+        ? `${vc.venue} ${sym.symbol} ${what} ${formatPrice(price, sym.symbol)} is ${pct(price / reference - 1)} from the other venues (${formatPrice(reference, sym.symbol)}; bound ${pct(bound).slice(1)})`
+        : `${vc.venue} ${sym.symbol} ${what} jumped to ${formatPrice(price, sym.symbol)} (${pct(price / reference - 1)} from ${formatPrice(reference, sym.symbol)}; bound ${pct(bound).slice(1)}), not yet confirmed by ${vc.venue} trades`;
     const prev = vc.quarantine;
     vc.quarantine = { venue: vc.venue, symbol: sym.symbol, since: prev?.since ?? t, price, reference, bound, kind, reason };
     if (!prev || prev.kind !== kind) this.onChange?.({ type: 'quarantined', venue: vc.venue, symbol: sym.symbol, reason });
