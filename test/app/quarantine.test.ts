@@ -120,7 +120,7 @@ describe('one venue sends ETH mark ×10 (Bybit right)', () => {
     expect(zones.data.validation.quarantined).toEqual([expect.objectContaining({ venue: 'binance', kind: 'departs' })]);
     expect(zones.text).toMatch(/⚠ binance quarantined for ETH: binance ETH mark 31,\d{3}(\.\d+)? is \+\d{3}% from the other venues \(3,1\d\d(\.\d+)?; bound 3\.0%\)\. Price and zones use bybit until it agrees again\./);
     // The bad price is named in the quarantine note only; no zone or price line uses it.
-    expect(zones.text.split('\n').filter((l) => !l.startsWith('⚠')).join('\n')).not.toMatch(/31,\d{3}|17,\d{3}/);
+    expect(zones.text.split('\n').filter((l: string) => !l.startsWith('⚠')).join('\n')).not.toMatch(/31,\d{3}|17,\d{3}/);
 
     const exit = await ask('/exit ETH long 3120 20x');
     expect(exit.ok).toBe(true);
