@@ -86,38 +86,35 @@ interface Sample {
 }
 
 /**
- * Bounded memory of recent trade ids, cheap on the hot path. Numeric ids (Binance aggregate ids)
- * only grow: a larger one is new without a lookup, a smaller one is checked against a ring of the
- * last ones. Other ids live in two generations of sets (the older dropped wholesale), so an add
- * never pays for an eviction.
+ * Bounded memory of recent trades (id and exchange time), cheap on the hot path: a duplicate carries
+ * its original's exchange time, so a trade newer than every remembered one is new without a lookup;
+ * otherwise only the remembered trades at or after its time are compared (a handful within one
+ * millisecond's burst; up to the whole memory for a re-send after a reconnect, which is rare).
  */
-class RecentIds {
-  private max = -Infinity;
-  private readonly ring: Float64Array;
+class RecentTrades {
+  private maxTime = -Infinity;
+  private readonly ids: Array<string | number | undefined>;
+  private readonly times: Float64Array;
   private next = 0;
-  private current = new Set<string | number>();
-  private previous = new Set<string | number>();
   constructor(private readonly size: number) {
-    this.ring = new Float64Array(size).fill(Number.NaN);
+    this.ids = new Array(size);
+    this.times = new Float64Array(size).fill(-Infinity);
   }
-  /** false when the id was seen recently. */
-  add(id: string | number): boolean {
-    if (typeof id === 'number') {
-      if (id <= this.max) {
-        for (let i = 0; i < this.size; i++) if (this.ring[i] === id) return false;
-      } else {
-        this.max = id;
+  /** false when the same id was seen recently. */
+  add(id: string | number, time: number): boolean {
+    if (time > this.maxTime) {
+      this.maxTime = time;
+    } else {
+      let i = this.next;
+      for (let n = 0; n < this.size; n++) {
+        i = i === 0 ? this.size - 1 : i - 1;
+        if (this.times[i]! < time) break;
+        if (this.ids[i] === id) return false;
       }
-      this.ring[this.next] = id;
-      this.next = this.next + 1 === this.size ? 0 : this.next + 1;
-      return true;
     }
-    if (this.current.has(id) || this.previous.has(id)) return false;
-    if (this.current.size >= this.size) {
-      this.previous = this.current;
-      this.current = new Set();
-    }
-    this.current.add(id);
+    this.ids[this.next] = id;
+    this.times[this.next] = time;
+    this.next = this.next + 1 === this.size ? 0 : this.next + 1;
     return true;
   }
 }
@@ -130,7 +127,7 @@ interface VenueCheck {
   quarantine?: Quarantine;
   /** Trades at the candidate level counted toward confirming a lone venue's jump. */
   confirmations: number;
-  ids?: RecentIds;
+  ids?: RecentTrades;
 }
 
 interface SymbolCheck {
@@ -192,8 +189,8 @@ export class MarketValidator {
     if (ev.recvTime > sym.now) sym.now = ev.recvTime;
     const vc = this.venueCheck(sym, ev.venue);
     if (ev.kind === 'trade' && ev.id !== undefined) {
-      vc.ids ??= new RecentIds(this.options.tradeIdMemory);
-      if (!vc.ids.add(ev.id)) {
+      vc.ids ??= new RecentTrades(this.options.tradeIdMemory);
+      if (!vc.ids.add(ev.id, ev.exchTime)) {
         this.counts.duplicateTrades++;
         this.venueCounts(ev.venue).duplicateTrades++;
         return false;

@@ -18,6 +18,8 @@ const trade = (venue: Venue, t: number, price: number, id?: string | number, sym
   side: 'buy',
   ...(id !== undefined ? { id } : {}),
 });
+/** The same trade delivered again later (a venue re-send or a replay after a reconnect): same payload, later receive time. */
+const resent = (ev: MarketEvent, afterMs: number): MarketEvent => ({ ...ev, recvTime: ev.recvTime + afterMs });
 const book = (venue: Venue, t: number, mid: number, symbol = 'ETH'): MarketEvent => ({ kind: 'book', venue, symbol, exchTime: t, recvTime: t, bid: mid * 0.9999, bidSize: 1, ask: mid * 1.0001, askSize: 1, imbalance: 0 });
 const oi = (venue: Venue, t: number, usd: number): MarketEvent => ({ kind: 'oi', venue, symbol: 'ETH', exchTime: t, recvTime: t, oiBase: usd / 3000, oiUsd: usd });
 
@@ -206,7 +208,7 @@ describe('ingest hygiene', () => {
   it('drops a trade whose id was seen recently, per venue and symbol, and counts it', () => {
     const s = new MarketState();
     expect(s.apply(trade('bybit', T0, 100, 'abc'))).toBe(true);
-    expect(s.apply(trade('bybit', T0 + 5, 100, 'abc'))).toBe(false);
+    expect(s.apply(resent(trade('bybit', T0, 100, 'abc'), 5))).toBe(false);
     expect(s.apply(trade('binance', T0 + 6, 100, 'abc'))).toBe(true); // another venue
     expect(s.apply(trade('bybit', T0 + 7, 100, 'abc', 'BTC'))).toBe(true); // another symbol
     expect(s.apply(trade('bybit', T0 + 8, 100))).toBe(true); // no id: nothing to dedupe by
@@ -235,11 +237,15 @@ describe('trade id memory', () => {
   it('catches a late duplicate of a growing numeric id and of a string id, within the memory', () => {
     const s = new MarketState({}, { tradeIdMemory: 8 });
     for (let id = 1; id <= 6; id++) expect(s.apply(trade('binance', T0 + id, 100, id))).toBe(true);
-    expect(s.apply(trade('binance', T0 + 10, 100, 3))).toBe(false); // re-sent after newer ones
-    expect(s.apply(trade('binance', T0 + 11, 100, 0))).toBe(true); // older but never seen
-    for (let i = 0; i < 12; i++) expect(s.apply(trade('bybit', T0 + i, 100, `u${i}`))).toBe(true);
-    expect(s.apply(trade('bybit', T0 + 20, 100, 'u11'))).toBe(false);
-    expect(s.apply(trade('bybit', T0 + 21, 100, 'u5'))).toBe(false);
+    expect(s.apply(resent(trade('binance', T0 + 3, 100, 3), 2_000))).toBe(false); // re-sent after newer ones
+    expect(s.apply(trade('binance', T0 + 1, 100, 0))).toBe(true); // older but never seen
+    // a burst within one millisecond: same time, different ids
+    for (let i = 0; i < 6; i++) expect(s.apply(trade('bybit', T0 + 50, 100, `b${i}`))).toBe(true);
+    for (let i = 0; i < 6; i++) expect(s.apply(trade('bybit', T0 + 60 + i, 100, `u${i}`))).toBe(true);
+    expect(s.apply(resent(trade('bybit', T0 + 65, 100, 'u5'), 10))).toBe(false);
+    expect(s.apply(resent(trade('bybit', T0 + 50, 100, 'b4'), 10))).toBe(false);
+    // beyond the memory (8 trades): forgotten, so it counts again
+    expect(s.apply(resent(trade('bybit', T0 + 50, 100, 'b0'), 10))).toBe(true);
     expect(s.validator.counts.duplicateTrades).toBe(3);
   });
 });
