@@ -99,6 +99,7 @@ describe('bad input: one line with a hint, never a variable name', () => {
     ['/exit ETH sideways 3120 20x', /^Side must be one of long, short \(got "sideways"\), e\.g\. long\./],
     ['/exit ETH long', /^Missing entry for \/exit: a price, e\.g\. 3120\./],
     ['/exit PEPE long 0.0102 10x', /^PEPE prices are per coin \(now 0\.0₄1020\); on the exchange 1000PEPE trades at 0\.0102 — divide by 1,000, or write \/exit 1000PEPE …$/],
+    ['/exit PEPE long 0.01 10x', /^PEPE prices are per coin \(now 0\.0₄1020\); on the exchange 1000PEPE trades at 0\.0102 — divide by 1,000, or write \/exit 1000PEPE …$/],
     ['/exit 1000PEPE long 0.0000102 10x', /^1000PEPE prices are per 1,000 coins \(now 0\.0102\); 0\.0₄1020 looks like a per-coin price — multiply by 1,000, or write \/exit PEPE …$/],
     ['/exit ETHH long 3120 20x', /^Unknown symbol "ETHH"\. Did you mean ETH\? See \/symbols\./],
     ['/exit 1000ETH long 3120 20x', /^Unknown symbol "1000ETH"\. Did you mean ETH/],
