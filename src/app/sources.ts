@@ -12,7 +12,7 @@ import type { MarketState } from '../market/state.ts';
 import type { Venue } from '../market/types.ts';
 import { logFn } from '../ops/log.ts';
 import { Recorder } from '../ops/recorder.ts';
-import { createSnapshotSubscriber, remoteBrackets, remoteSignalService, remoteStatus, remoteZoneService } from '../ops/snapshot-bus.ts';
+import { createSnapshotSubscriber, followPriceTicks, remoteBrackets, remoteSignalService, remoteStatus, remoteZoneService } from '../ops/snapshot-bus.ts';
 import { delay } from '../venues/backoff.ts';
 import { recordedBybitRiskTiers } from '../venues/bybit/risk-limits.ts';
 import { startVenues, type VenueEndpointMap } from '../venues/index.ts';
@@ -203,7 +203,11 @@ export function remoteSource(core: Core): MarketSource {
   let close: Stopper = () => undefined;
   const ready = (async () => {
     const sub = await createSnapshotSubscriber(config.STORE_URL, { log: logFn(logger, 'snapshots') });
-    close = () => sub.close();
+    const offTicks = followPriceTicks(sub);
+    close = () => {
+      offTicks();
+      return sub.close();
+    };
     const brackets = remoteBrackets(sub);
     services.zones = remoteZoneService(sub, { planExit: (snap, req) => planExit(snap, req, brackets.get(req.venue, req.symbol), core.planner) });
     services.signals = remoteSignalService(sub);

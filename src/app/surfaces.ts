@@ -15,6 +15,7 @@ import { createSnapshotPublisher } from '../ops/snapshot-bus.ts';
 import { startChatPlatforms } from '../platforms/chat.ts';
 import { ConsoleAdapter } from '../platforms/console/console.ts';
 import type { Core, Stopper } from './core.ts';
+import { priceTicks } from '../format/numbers.ts';
 
 export interface Surface {
   stop: Stopper;
@@ -128,6 +129,7 @@ export async function publisherSurface(core: Core): Promise<Surface> {
       }
     }
     void publisher.publishStatus(core.status());
+    void publisher.publishTicks(priceTicks());
   };
   publishAll();
   for (const table of zones.brackets.installed()) void publisher.publishBrackets(table);

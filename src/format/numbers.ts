@@ -55,6 +55,11 @@ export function setPriceTick(symbol: string, tick: number): void {
   ticks.set(key, had === undefined ? tick : Math.min(had, tick));
 }
 
+/** Every recorded tick, symbol → tick (coin units): what a market process publishes to bot processes. */
+export function priceTicks(): Record<string, number> {
+  return Object.fromEntries(ticks);
+}
+
 /** Forgets every recorded tick (tests). */
 export function clearPriceTicks(): void {
   ticks.clear();

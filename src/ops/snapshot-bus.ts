@@ -5,6 +5,7 @@ import { BracketBook, type BracketTable } from '../engine/brackets.ts';
 import type { ExitPlan, ExitRequest, SignalMode, SignalSnapshot, ZoneSnapshot } from '../engine/types.ts';
 import type { LogFn } from './log.ts';
 import { connectRedis, type RedisClient } from './redis.ts';
+import { setPriceTick } from '../format/numbers.ts';
 
 /**
  * Engine snapshots over Redis, for scale-out: one market process publishes, any number of bot
@@ -23,9 +24,11 @@ export interface SnapshotPayloads {
   status: StatusReport;
   /** Exchange bracket tables the market process loaded (Bybit risk tiers), per `venue:symbol`. */
   brackets: BracketTable;
+  /** Price ticks per symbol (coin units) from the market process's symbol registry, under `*`. */
+  ticks: Record<string, number>;
 }
 export type SnapshotKind = keyof SnapshotPayloads;
-export const SNAPSHOT_KINDS: readonly SnapshotKind[] = ['zones', 'signals', 'status', 'brackets'];
+export const SNAPSHOT_KINDS: readonly SnapshotKind[] = ['zones', 'signals', 'status', 'brackets', 'ticks'];
 
 /** The key status reports are stored under (there is one per market process). */
 export const STATUS_KEY = '*';
@@ -63,6 +66,7 @@ export interface SnapshotPublisher {
   publishSignals(snapshot: SignalSnapshot): Promise<boolean>;
   publishStatus(report: StatusReport): Promise<boolean>;
   publishBrackets(table: BracketTable): Promise<boolean>;
+  publishTicks(ticks: Record<string, number>): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -106,6 +110,7 @@ export async function createSnapshotPublisher(redisUrl: string, opts: SnapshotBu
     publishSignals: (snapshot) => publish('signals', signalKey(snapshot.symbol, snapshot.mode), snapshot),
     publishStatus: (report) => publish('status', STATUS_KEY, report),
     publishBrackets: (table) => publish('brackets', `${table.venue}:${table.symbol}`, table),
+    publishTicks: (ticks) => publish('ticks', STATUS_KEY, ticks),
     async close() {
       await closeClient(client);
     },
@@ -311,6 +316,22 @@ export function remoteBrackets(sub: SnapshotSubscriber, local: BracketBook = new
       return usable ? t : local.get(venue, symbol);
     },
   };
+}
+
+/**
+ * Keeps this process's price formatter on the market process's ticks, so a bot process prints
+ * prices exactly as the market process would. Returns an unsubscribe.
+ */
+export function followPriceTicks(sub: SnapshotSubscriber): () => void {
+  const apply = () => {
+    const t = sub.get('ticks', STATUS_KEY);
+    if (!t || typeof t !== 'object') return;
+    for (const [symbol, tick] of Object.entries(t)) if (typeof tick === 'number') setPriceTick(symbol, tick);
+  };
+  apply();
+  return sub.onUpdate((u) => {
+    if (u.kind === 'ticks') apply();
+  });
 }
 
 export interface RemoteStatusOptions {

@@ -9,6 +9,7 @@ import {
   remoteSignalService,
   remoteStatus,
   remoteZoneService,
+  followPriceTicks,
   signalKey,
   STATUS_KEY,
   type SnapshotEntry,
@@ -16,6 +17,7 @@ import {
   type SnapshotPayloads,
   type SnapshotSubscriber,
 } from '../../src/ops/snapshot-bus.ts';
+import { clearPriceTicks, formatPrice, priceTicks } from '../../src/format/numbers.ts';
 
 const local: LocalRedis | undefined = process.env.LIQZONE_TEST_REDIS_URL ? undefined : await startLocalRedis();
 const redisUrl = process.env.LIQZONE_TEST_REDIS_URL ?? local?.url;
@@ -191,6 +193,20 @@ function fakeSubscriber(): SnapshotSubscriber & { put<K extends SnapshotKind>(ki
 }
 
 describe('remote read-side adapters', () => {
+  it('a bot process prints prices with the ticks the market process published', () => {
+    const sub = fakeSubscriber();
+    sub.put('ticks', '*', { ETH: 0.01, PEPE: 1e-10 });
+    const off = followPriceTicks(sub);
+    try {
+      expect(formatPrice(3120.4, 'ETH')).toBe('3,120.40');
+      expect(priceTicks()).toMatchObject({ ETH: 0.01, PEPE: 1e-10 });
+    } finally {
+      off();
+      clearPriceTicks();
+    }
+    expect(formatPrice(3120.4, 'ETH')).toBe('3,120.4');
+  });
+
   it('serves zone snapshots and plans exits with the injected pure planner', () => {
     const sub = fakeSubscriber();
     sub.put('zones', 'ETH', zones('ETH', 4, 3100), 0, '5/6 zones reached');
