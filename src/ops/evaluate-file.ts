@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { compareCalibration, evaluate, formatCalibrationComparison, formatEvaluationTable } from '../engine/evaluation.ts';
 import type { MarketEvent, Venue } from '../market/types.ts';
 import { createRecordMapper, parseFrameRecord, registryFromRecords, type FrameRecord } from '../venues/records.ts';
+import { compareWithObserved, formatObservedComparison } from './evaluate-observed.ts';
 
 /** Reads a recording (record format) into frames; malformed lines are counted, not fatal. */
 export async function readRecording(path: string): Promise<{ records: FrameRecord[]; malformed: number }> {
@@ -42,11 +43,16 @@ export async function evaluateRecording(path: string, config: Config, horizonMin
   const report = evaluate(events, opts);
   const comparison = compareCalibration(events, opts);
   const span = (records.at(-1)!.t - records[0]!.t) / 60_000;
+  const hlRecords = records.filter((r) => r.v === 'hyperliquid');
+  const observedLine = hlRecords.length
+    ? formatObservedComparison(compareWithObserved(hlRecords, registryFromRecords(hlRecords, config.SYMBOLS, ['hyperliquid']), { leverageMix: config.LEVERAGE_MIX, snapshotIntervalMs: opts.snapshotIntervalMs }))
+    : undefined;
   return [
     `Recording: ${path} — ${records.length} frames over ${span.toFixed(1)} min of wall clock, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`,
     '',
     formatEvaluationTable(report),
     '',
     formatCalibrationComparison(comparison),
+    ...(observedLine ? ['', observedLine] : []),
   ].join('\n');
 }
