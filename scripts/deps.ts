@@ -183,9 +183,15 @@ export function layerViolations(graph: Graph, layers: readonly Area[] = LAYERS):
 
 export const CHECKED_DIRS = ['src', 'commands', 'bench', 'testkit', 'scripts', 'bin'] as const;
 
+/** Files of the composition root; any other file that falls into the catch-all `app` area has no layer yet. */
+const COMPOSITION_ROOT = /^src\/(app\.ts|main\.ts|app\/)/;
+
 export function checkTree(root: string): { cycles: string[][]; violations: Violation[] } {
   const graph = buildGraph(root, CHECKED_DIRS);
-  return { cycles: findCycles(graph), violations: layerViolations(graph) };
+  const unlayered: Violation[] = [...graph.keys()]
+    .filter((f) => areaOf(f)?.name === 'app' && !COMPOSITION_ROOT.test(f))
+    .map((f) => ({ from: f, to: f, rule: 'file has no layer (add its directory to LAYERS in scripts/deps.ts)' }));
+  return { cycles: findCycles(graph), violations: [...layerViolations(graph), ...unlayered] };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === normalize(process.argv[1])) {

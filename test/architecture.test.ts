@@ -27,6 +27,12 @@ describe('dependency rules on the tree', () => {
     for (const file of g.keys()) expect(areaOf(file), file).toBeDefined();
   });
 
+  it('every product file has a layer: only the composition root (src/app.ts, src/app/, src/main.ts) may import everything', () => {
+    const g = buildGraph(root, ['src']);
+    const unlayered = [...g.keys()].filter((f) => areaOf(f)?.name === 'app' && !/^src\/(app\.ts|main\.ts|app\/)/.test(f));
+    expect(unlayered, 'add the new directory to LAYERS in scripts/deps.ts').toEqual([]);
+  });
+
   it('no file outside test/ imports test/', () => {
     const g = buildGraph(root, CHECKED_DIRS);
     const offenders = [...g].flatMap(([from, deps]) => deps.filter((d) => d.startsWith('test/')).map((d) => `${from} → ${d}`));
