@@ -26,7 +26,8 @@ export const status: CommandDef = {
       if (silent.length) lines.push(`  SILENT: ${silent.map((s) => s.name).slice(0, 8).join(', ')}${silent.length > 8 ? ` +${silent.length - 8} more` : ''}`);
       lines.push(`  symbols live: ${v.symbolsLive.length}${v.symbolsLive.length ? ` (${v.symbolsLive.join(' ')})` : ''}`);
       if (v.skipped.length) lines.push(`  skipped: ${v.skipped.map((s) => `${s.symbol} (${s.reason})`).join(', ')}`);
-      lines.push(`  REST: ${v.rest.weightUsed}/${v.rest.weightLimit} weight per minute${v.rest.bannedUntil ? `, banned until ${new Date(v.rest.bannedUntil).toISOString()}` : ''}${v.rest.note ? `, ${v.rest.note}` : ''}`);
+      const per = v.rest.windowMs === undefined || v.rest.windowMs === 60_000 ? 'minute' : `${v.rest.windowMs / 1000} s`;
+      lines.push(`  REST: ${v.rest.weightUsed}/${v.rest.weightLimit} weight per ${per}${v.rest.bannedUntil ? `, banned until ${new Date(v.rest.bannedUntil).toISOString()}` : ''}${v.rest.note ? `, ${v.rest.note}` : ''}`);
       if (v.malformedFrames) lines.push(`  malformed frames skipped: ${v.malformedFrames}`);
       if (v.degraded) lines.push(`  degraded: ${v.degraded}`);
       for (const q of v.quarantined ?? []) lines.push(`  QUARANTINED for ${q.symbol}: ${q.reason}`);

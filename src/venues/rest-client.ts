@@ -51,6 +51,7 @@ export function postChannelQuery(body: Record<string, unknown>): string {
 export interface RestStatus {
   weightUsed: number;
   weightLimit: number;
+  windowMs: number;
   bannedUntil?: number;
   note?: string;
 }
@@ -140,7 +141,7 @@ export class RestClient {
 
   status(): RestStatus {
     const until = this.blockedUntil();
-    const out: RestStatus = { weightUsed: this.weightUsed(), weightLimit: this.weightLimit };
+    const out: RestStatus = { weightUsed: this.weightUsed(), weightLimit: this.weightLimit, windowMs: this.weightWindowMs };
     if (until !== undefined) out.bannedUntil = until;
     if (this.note !== undefined) out.note = this.note;
     return out;

@@ -17,7 +17,7 @@ export interface VenueStatus {
   streams: StreamStatus[];
   symbolsLive: string[];
   skipped: { symbol: string; reason: string }[];
-  rest: { weightUsed: number; weightLimit: number; bannedUntil?: number; note?: string };
+  rest: { weightUsed: number; weightLimit: number; bannedUntil?: number; note?: string; /** The budget's window (Binance and Hyperliquid 1 min, Bybit 5 s, OKX 2 s). */ windowMs?: number };
   malformedFrames: number;
   /** Set when history bootstrap failed and the venue runs live-only. */
   degraded?: string;
