@@ -45,7 +45,13 @@ export const status: CommandDef = {
     if (report.mode === 'live' && report.venues.length > 0 && report.venues.every((v) => !v.connections.some((c) => c.state === 'open'))) {
       lines.push('', 'No venue is reachable yet: liqzone keeps retrying with backoff. Check the network or region (Binance answers 451 and Bybit 403 in restricted regions). To see liqzone without network: npm run demo');
     }
-    const unhealthy = report.venues.some((v) => v.connections.some((c) => c.state !== 'open') || v.streams.some((s) => s.silent) || (v.quarantined?.length ?? 0) > 0);
+    if (report.store && !report.store.ok) {
+      lines.push('', `STORE FAILING (${report.store.store}) since ${report.store.failingSince ? age(report.now - report.store.failingSince) : '?'} ago: ${report.store.lastError ?? 'unknown error'}. Commands that save answer with an error until it recovers; alerts wait.`);
+    }
+    for (const p of report.chat ?? []) {
+      if (p.state !== 'ready') lines.push('', `${p.name}: ${p.state === 'retrying' ? `not connected, retrying${p.lastError ? ` (${p.lastError})` : ''}` : p.state}`);
+    }
+    const unhealthy = (report.store !== undefined && !report.store.ok) || (report.chat ?? []).some((p) => p.state === 'retrying') || report.venues.some((v) => v.connections.some((c) => c.state !== 'open') || v.streams.some((s) => s.silent) || (v.quarantined?.length ?? 0) > 0);
     return { ok: true, title: 'liqzone status', text: lines.join('\n'), tone: unhealthy ? 'warning' : 'neutral', data: report };
   },
 };

@@ -65,6 +65,8 @@ export interface Core {
   senders: AlertSender[];
   /** The Telegram bot's username, once a chat surface knows it (deep links in /position). */
   setChatUsername(fn: () => string | undefined): void;
+  /** The chat platforms' connection state, for /status (set by the chat surface). */
+  setChatStatus(fn: () => NonNullable<StatusReport['chat']>): void;
   planner: { minClusterShare: number };
   /** Positions observed on Hyperliquid (the live source's poller fills it). */
   observed: ObservedBook;
@@ -133,7 +135,8 @@ export async function buildCore(opts: CoreOptions): Promise<Core> {
 
   let venueStatus: () => VenueStatus[] = () => [];
   let runStartedAt = mode === 'replay' ? 0 : startedAt;
-  const status = (): StatusReport => ({ mode, startedAt: runStartedAt, now: now(), venues: venueStatus() });
+  let chatStatus: () => StatusReport['chat'] = () => undefined;
+  const status = (): StatusReport => ({ mode, startedAt: runStartedAt, now: now(), venues: venueStatus(), store: store.status(), chat: chatStatus() });
 
   const services: Services = {
     now,
@@ -226,6 +229,9 @@ export async function buildCore(opts: CoreOptions): Promise<Core> {
     senders: [],
     setChatUsername: (fn) => {
       chatUsername = fn;
+    },
+    setChatStatus: (fn) => {
+      chatStatus = fn;
     },
     planner,
     observed,

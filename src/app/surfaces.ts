@@ -60,6 +60,7 @@ export function chatSurface(core: Core): Surface {
     log: (p) => logFn(logger, p),
   });
   core.setChatUsername(chat.telegramUsername);
+  core.setChatStatus(() => chat.platforms.map((p) => ({ name: p.name, state: p.state(), lastError: p.lastError() })));
   core.senders.push(...chat.senders);
   return { stop: () => chat.stop() };
 }

@@ -18,6 +18,10 @@ export interface StatusReport {
   startedAt: number;
   now: number;
   venues: VenueStatus[];
+  /** The store: failing since when and why (absent where the process has none to report). */
+  store?: { ok: boolean; store: string; failingSince?: number; lastError?: string };
+  /** Chat platforms this process serves: connected, or still trying and why. */
+  chat?: { name: string; state: 'starting' | 'retrying' | 'ready' | 'stopped'; lastError?: string }[];
 }
 
 export interface SubscriptionService {

@@ -190,6 +190,17 @@ describe('a store failing mid-run', () => {
     }
   });
 
+  it('/status says the store is failing, since when and why', async () => {
+    const withStatus: Services = { ...services, status: () => ({ mode: 'live', startedAt: T - 60_000, now: T, venues: [], store: store.status(), chat: [{ name: 'telegram', state: 'retrying', lastError: 'ECONNREFUSED' }] }) };
+    expect((await registry.dispatchLine('/status', user, withStatus)).text).not.toMatch(/STORE FAILING/);
+    fault.state.failWrites = true;
+    await registry.dispatchLine('/subscribe BTC', user, services);
+    const r = await registry.dispatchLine('/status', user, withStatus);
+    expect(r.tone).toBe('warning');
+    expect(r.text).toMatch(/STORE FAILING \(memory\) since .* ago: .*readonly/);
+    expect(r.text).toMatch(/telegram: not connected, retrying \(ECONNREFUSED\)/);
+  });
+
   it('a failing read says so instead of answering with nothing', async () => {
     fault.state.failReads = true;
     const r = await registry.dispatchLine('/subscriptions', user, services);
