@@ -26,7 +26,8 @@ import { realSleep, type Sleep } from './clock.ts';
 import { Decider, type DecisionTally } from './decider.ts';
 import type { RatePolicy } from './limiter.ts';
 import { disabledChannelNotice } from './messages.ts';
-import { DeliveryQueue, type AlertMessage, type DeliveryRecord, type QueueLog } from './queue.ts';
+import type { LogFn } from '../ops/log.ts';
+import { DeliveryQueue, type AlertMessage, type DeliveryRecord } from './queue.ts';
 import { renderAlerts } from './render.ts';
 import { checkSweep, type SuppressReason } from './rules.ts';
 import type { AlertSource, SourceContext, SourcedAlert } from './sources.ts';
@@ -42,7 +43,7 @@ export interface NotifierOptions {
   now?: () => number;
   sleep?: Sleep;
   charts?: ChartService;
-  log?: QueueLog;
+  log?: LogFn;
   /** Scale-out: a node-cron run coordinator (Redis lease) so exactly one instance runs each slot. */
   coordinator?: RunCoordinator;
   /** Signal mode whose events and context alerts use (default `day`: 1m/5m/1h). */

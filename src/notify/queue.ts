@@ -17,8 +17,6 @@ import type { LogFn } from '../ops/log.ts';
 
 export type AlertMessage = OutboxMessage<AlertPayload>;
 
-/** The logging port (src/ops/log.ts), under the name the notifier exports. */
-export type QueueLog = LogFn;
 
 export interface DeliveryRecord {
   at: number;
@@ -48,7 +46,7 @@ export interface DeliveryQueueOptions {
   onDelivered?(record: DeliveryRecord): void;
   /** A destination was disabled after permanent failures (the notifier tells its owner). */
   onDisabled?(dest: Destination, reason: string): void;
-  log?: QueueLog;
+  log?: LogFn;
 }
 
 interface Lane {

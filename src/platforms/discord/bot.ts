@@ -27,8 +27,6 @@ import { renderDiscordMessage } from './render.ts';
 import { createDiscordSender, renderImage } from './sender.ts';
 import type { LogFn } from '../../ops/log.ts';
 
-/** The logging port (src/ops/log.ts), under the name the Discord adapter exports. */
-export type DiscordLog = LogFn;
 
 export interface StartDiscordOptions {
   token: string;
@@ -37,7 +35,7 @@ export interface StartDiscordOptions {
   apiUrl?: string;
   registry: CommandRegistry;
   services: Services;
-  log?: DiscordLog;
+  log?: LogFn;
   /** A non-slow command still running after this long gets a deferred reply (default 1500 ms; Discord allows 3 s). */
   deferAfterMs?: number;
   /**
@@ -66,7 +64,7 @@ const PERSONAL_COMMANDS = new Set(['subscribe', 'unsubscribe', 'subscriptions', 
 const ALERT_ROUTES = /^\/(channels|users)\//;
 
 export async function startDiscord(opts: StartDiscordOptions): Promise<DiscordHandle> {
-  const log: DiscordLog = opts.log ?? (() => {});
+  const log: LogFn = opts.log ?? (() => {});
   const maxWait = opts.maxAlertRateLimitWaitMs ?? 2000;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
@@ -124,7 +122,7 @@ export class InteractionHandler {
   constructor(
     private readonly registry: CommandRegistry,
     private readonly services: Services,
-    private readonly log: DiscordLog,
+    private readonly log: LogFn,
     private readonly deferAfterMs: number,
     private readonly limiter = new UserRateLimiter(),
   ) {}

@@ -11,7 +11,8 @@ import { errorReply, type Reply } from '../../bot/reply.ts';
 import { PerUserSerial, rateLimitedText, UserRateLimiter, type RateLimitOptions } from '../../bot/fairness.ts';
 import type { Services } from '../../bot/services.ts';
 import type { AlertSender } from '../../notify/types.ts';
-import { classifyTelegramError, createTelegramSender, sendReply, type TelegramLog } from './sender.ts';
+import type { LogFn } from '../../ops/log.ts';
+import { classifyTelegramError, createTelegramSender, sendReply } from './sender.ts';
 
 export interface StartTelegramOptions {
   token: string;
@@ -19,7 +20,7 @@ export interface StartTelegramOptions {
   apiRoot?: string;
   registry: CommandRegistry;
   services: Services;
-  log?: TelegramLog;
+  log?: LogFn;
   /** getUpdates long-poll timeout, seconds (default 30). */
   pollingTimeoutSec?: number;
   /** How long a getChatMember answer is trusted, ms (default 60 s). */
@@ -47,7 +48,7 @@ type GrammySignal = Parameters<Api['getMe']>[0];
 const GROUP_ANONYMOUS_BOT = 1087968824;
 
 export async function startTelegram(opts: StartTelegramOptions): Promise<TelegramHandle> {
-  const log: TelegramLog = opts.log ?? (() => {});
+  const log: LogFn = opts.log ?? (() => {});
   const client = opts.apiRoot ? { apiRoot: opts.apiRoot.replace(/\/+$/, '') } : undefined;
   const bot = new Bot(opts.token, client ? { client } : undefined);
   // Command answers wait out rate limits (within reason); alerts use their own Api below.
@@ -117,7 +118,7 @@ export class UpdateHandler {
     private readonly bot: Bot,
     private readonly registry: CommandRegistry,
     private readonly services: Services,
-    private readonly log: TelegramLog,
+    private readonly log: LogFn,
     private readonly adminCacheMs: number,
     rateLimit?: RateLimitOptions,
   ) {

@@ -9,8 +9,6 @@ import type { Destination } from '../../store/types.ts';
 import { renderTelegram } from './render.ts';
 import type { LogFn } from '../../ops/log.ts';
 
-/** The logging port (src/ops/log.ts), under the name the Telegram adapter exports. */
-export type TelegramLog = LogFn;
 
 /** Bad-request descriptions that mean the chat is gone or closed to the bot for good. */
 const PERMANENT_400 = /chat not found|user not found|peer_id_invalid|have no rights to send|chat_write_forbidden|bot is not a member|group chat was upgraded|bot was kicked|chat is deactivated/i;
@@ -33,7 +31,7 @@ export interface SendReplyOptions {
   replyTo?: number;
   /** Message thread (forum topic) to post into. */
   threadId?: number;
-  log?: TelegramLog;
+  log?: LogFn;
 }
 
 /**
@@ -83,7 +81,7 @@ export async function sendReply(api: Api, chatId: number | string, reply: Reply,
   return ids;
 }
 
-export function createTelegramSender(api: Api, log?: TelegramLog): AlertSender {
+export function createTelegramSender(api: Api, log?: LogFn): AlertSender {
   return {
     platform: 'telegram',
     async send(dest: Destination, reply: Reply, opts: { silent: boolean }): Promise<SendResult> {
