@@ -22,7 +22,6 @@ import type { AlertSender } from '../notify/types.ts';
 import { type LogFn, type Logger, logFn } from '../ops/log.ts';
 import { createMetrics, type Metrics } from '../ops/metrics.ts';
 import { isRedisUrl } from '../ops/redis.ts';
-import { kvCalibrationStore } from '../store/calibration.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { buildRegistry } from '../venues/registry.ts';
 
@@ -123,7 +122,7 @@ export async function buildCore(opts: CoreOptions): Promise<Core> {
     now,
     log: logFn(logger, 'zones'),
     planner,
-    calibrationStore: kvCalibrationStore(store.kv<unknown>('calibration')),
+    calibrationStore: store.calibration,
   });
   await zones
     .loadCalibration()

@@ -9,6 +9,8 @@ import { SubscriptionRepo } from './subscriptions.ts';
 import type { Destination } from './types.ts';
 import type { LogFn } from '../ops/log.ts';
 import { parseWeightState, type WeightStore } from './weights.ts';
+import { kvCalibrationStore } from './calibration.ts';
+import type { CalibrationStore } from '../engine/ports.ts';
 
 /** What changed in the store, for in-process listeners (the notifier keeps its index current). */
 export type StoreChange =
@@ -38,6 +40,8 @@ export class Store {
   readonly notifyState: NotifyStateRepo;
   /** The signal engine's learned weights (one key). */
   readonly weights: WeightStore;
+  /** The zone engine's leverage-mix calibration. */
+  readonly calibration: CalibrationStore;
   private readonly listeners = new Set<(c: StoreChange) => void>();
   private closed = false;
 
@@ -57,6 +61,7 @@ export class Store {
     this.owners = this.kv<DestinationOwner>('owners', { indexed: false });
     this.notifyState = new NotifyStateRepo(backend);
     const weights = this.kv<unknown>('weights', { indexed: false });
+    this.calibration = kvCalibrationStore(this.kv<unknown>('calibration'));
     this.weights = { load: async () => parseWeightState(await weights.get('signals')), save: (s) => weights.set('signals', s) };
   }
 
