@@ -73,7 +73,8 @@ export function scaleSnapshot(snap: ZoneSnapshot, unit: number): ZoneSnapshot {
     binSize: snap.binSize * k,
     bins: snap.bins.map((b) => ({ ...b, price: b.price * k })),
     zones: snap.zones.map(scaleZone),
-    ...(snap.observed ? { observed: { ...snap.observed, zones: snap.observed.zones.map(scaleZone), snapshot: scaleSnapshot(snap.observed.snapshot, k) } } : {}),
+    // the observed zones' own snapshot is engine bookkeeping (id continuity): not carried into a plan
+    ...(snap.observed ? { observed: { ...snap.observed, zones: snap.observed.zones.map(scaleZone) } } : {}),
   };
 }
 

@@ -45,14 +45,15 @@ export function buildObservedZones(input: ObservedZonesInput): ObservedZones | u
     leverages,
     previous: input.previous,
   });
-  const out: ObservedZones = {
+  const out = {
     zones: snap.zones as Zone[],
     positions: summary.positions,
     usd: summary.usd,
     accounts: summary.accounts,
     leverageMix: input.leverageMix,
-    snapshot: snap,
-  };
+  } as ObservedZones;
+  // kept for id continuity between snapshots, but not serialized (snapshot bus, JSON replies)
+  Object.defineProperty(out, 'snapshot', { value: snap, enumerable: false });
   if (summary.refreshedAt !== undefined) out.refreshedAt = summary.refreshedAt;
   if (summary.oldestSeenAt !== undefined) out.oldestSeenAt = summary.oldestSeenAt;
   if (input.oiUsd !== undefined && input.oiUsd > 0) out.coverage = summary.usd / (2 * input.oiUsd);

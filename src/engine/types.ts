@@ -103,8 +103,8 @@ export interface ObservedZones {
   coverage?: number;
   /** Notional-weighted leverage distribution of the observed positions (the prior hook for calibration). */
   leverageMix: { leverage: number; weight: number }[];
-  /** The snapshot the zones came from (ids carry over between snapshots through it). */
-  snapshot: ZoneSnapshot;
+  /** The snapshot the zones came from (ids carry over between snapshots through it); not serialized, absent after a round trip. */
+  snapshot?: ZoneSnapshot;
 }
 
 /** A zone that price traded through: modeled notional against realized liquidations. */
