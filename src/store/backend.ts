@@ -202,6 +202,9 @@ export async function openBackend(url: string, opts: { connectTimeoutMs?: number
     let connected = false;
     const client = createClient({
       url,
+      // While disconnected, commands fail at once (the store reports failing) instead of waiting
+      // in an unbounded queue, which would hang every command that touches the store.
+      disableOfflineQueue: true,
       socket: {
         connectTimeout: opts.connectTimeoutMs ?? 3000,
         // Fail the first connect fast (a wrong URL should say so); after that, keep reconnecting.

@@ -30,6 +30,8 @@ export interface MonitorOptions {
   /** While failing, probe (write, read back, delete) this often so the status recovers by itself (default 5 s). */
   probeEveryMs?: number;
   now?: () => number;
+  /** An operation not answered within this long fails (default 10 s): a stuck store must not hang commands. */
+  opTimeoutMs?: number;
   /** Told once when the store starts failing and once when it recovers. */
   onChange?: (status: StoreStatus) => void;
 }
@@ -96,9 +98,19 @@ export class MonitoredBackend implements Backend {
     await this.inner.close();
   }
 
+  /** Rejects when `fn` has not settled within the operation timeout. */
+  private bounded<T>(fn: () => Promise<T>): Promise<T> {
+    const ms = this.opts.opTimeoutMs ?? 10_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([fn(), timeout]).finally(() => clearTimeout(timer));
+  }
+
   private async read<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await this.bounded(fn);
     } catch (err) {
       this.failed(err);
       throw new StoreError('read', err);
@@ -108,7 +120,7 @@ export class MonitoredBackend implements Backend {
   private async write<T>(fn: () => Promise<T>): Promise<T> {
     let result: T;
     try {
-      result = await fn();
+      result = await this.bounded(fn);
     } catch (err) {
       this.failed(err);
       throw new StoreError('write', err);

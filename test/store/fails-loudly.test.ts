@@ -222,3 +222,51 @@ describe('keyv adapter errors reject', () => {
     await expect(backend.get('a')).rejects.toThrow();
   });
 });
+
+describe('Redis going away mid-run', () => {
+  it('commands fail at once with "could not save" instead of hanging, and the store recovers when Redis is back', async (ctx) => {
+    const { spawn, spawnSync } = await import('node:child_process');
+    if (spawnSync('redis-server', ['--version']).status !== 0) return ctx.skip();
+    const { createServer, createConnection } = await import('node:net');
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const startRedis = async () => {
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      for (let i = 0; i < 100; i++) {
+        const up = await new Promise<boolean>((r) => {
+          const s = createConnection({ host: '127.0.0.1', port }, () => (s.end(), r(true)));
+          s.on('error', () => r(false));
+        });
+        if (up) return child;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('redis-server did not start');
+    };
+    let redis = await startRedis();
+    const store = await openStore(`redis://127.0.0.1:${port}`, { probeEveryMs: 100, opTimeoutMs: 3000 });
+    const symbols = { tracked: () => [...DEFAULT_SYMBOLS], instruments: () => [], instrument: () => undefined, byVenueSymbol: () => undefined, skipped: () => [], venuesOf: () => ['binance' as const] };
+    const services: Services = { now: () => 0, symbols, status: () => ({ mode: 'live', startedAt: 0, now: 0, venues: [] }), subscriptions: createSubscriptionService({ store, symbols, now: () => 0 }) };
+    const registry = new CommandRegistry(allCommands());
+    const user: Caller = { platform: 'telegram', userId: '7', chatId: '7', isPrivate: true, canManage: true };
+    try {
+      expect((await registry.dispatchLine('/subscribe ETH', user, services)).text).toMatch(/^Subscribed/);
+      redis.kill('SIGKILL');
+      await new Promise((r) => redis.once('exit', r));
+      const t0 = Date.now();
+      const r = await registry.dispatchLine('/subscribe BTC', user, services);
+      expect(Date.now() - t0).toBeLessThan(3500);
+      expect(r.text).toMatch(/Could not (save your subscription|read your saved data)/);
+      expect(store.status().ok).toBe(false);
+      redis = await startRedis();
+      await expect.poll(() => store.status().ok, { timeout: 10_000, interval: 50 }).toBe(true);
+      expect((await registry.dispatchLine('/subscribe BTC', user, services)).text).toMatch(/^Subscribed/);
+    } finally {
+      await store.close().catch(() => {});
+      redis.kill('SIGKILL');
+    }
+  }, 30_000);
+});
