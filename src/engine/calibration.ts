@@ -19,7 +19,7 @@ import type { PositionSide, Venue } from '../market/types.ts';
  * so with little evidence the mix stays at the prior π, and a symbol whose prints age out of the
  * window returns to it. Learning is bounded twice: one print moves the fit by at most
  * `maxPrintWeight / priorStrength`, and the mix in use moves towards the fit by at most a factor
- * `maxStep` per refit. Evidence (print shapes and hourly exposure) is what persists; the mix is
+ * `maxStep` (plus one point) per minute of market time. Evidence (print shapes and hourly exposure) is what persists; the mix is
  * re-derived from it, so a changed prior keeps the evidence.
  */
 
@@ -38,7 +38,7 @@ export interface CalibrationOptions {
   priorStrength?: number;
   /** A print weighs its notional over the window's mean print, capped at this (default 5). */
   maxPrintWeight?: number;
-  /** Per refit, a weight changes by at most this factor (default 1.25). */
+  /** Per refit period (`refitEveryMs` of market time), a weight changes by at most this factor, plus one point (default 1.25). */
   maxStep?: number;
   /** A learned weight stays at least its prior weight / maxRatio (default 10). */
   maxRatio?: number;
@@ -352,9 +352,13 @@ export class SymbolCalibration {
 
   private refit(now: number): void {
     const target = this.fit(now);
-    const step = this.o.maxStep;
-    // each weight moves at most ×maxStep (plus one point, so a weight can leave 0) per refit
-    const moved = this.weights.map((w, j) => Math.min(w * step + STEP_POINTS, Math.max(w / step - STEP_POINTS, target[j]!)));
+    // The learning rate is bounded per refit period of market time: each weight moves at most
+    // ×maxStep plus one point (so a weight can leave 0) per period elapsed since the last refit
+    // (up to 10 periods), whether the engine updates every 3 s (live) or every 5 min (evaluation).
+    const periods = Number.isFinite(this.lastFitT) ? Math.min(10, Math.max(1, Math.floor((now - this.lastFitT) / this.o.refitEveryMs))) : 1;
+    const step = Math.pow(this.o.maxStep, periods);
+    const points = STEP_POINTS * periods;
+    const moved = this.weights.map((w, j) => Math.min(w * step + points, Math.max(w / step - points, target[j]!)));
     this.weights = normalized(moved);
     this.lastFitT = now;
     this.changed = this.weights.some((w, j) => Math.abs(w - target[j]!) > 1e-9);
