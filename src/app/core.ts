@@ -180,7 +180,18 @@ export async function buildCore(opts: CoreOptions): Promise<Core> {
       metrics.duplicateTrades.set({ venue }, c?.duplicateTrades ?? 0);
       metrics.quarantinedSymbols.set({ venue }, held.filter((q) => q.venue === venue).length);
     }
+    for (const s of symbols.tracked()) {
+      const o = observed.summary(s, now());
+      metrics.observedPositions.set({ symbol: s }, o.positions);
+      metrics.observedUsd.set({ symbol: s }, o.usd);
+    }
     for (const v of venueStatus()) {
+      if (v.observed) {
+        metrics.observedPoller.set({ what: 'accounts' }, v.observed.addresses);
+        metrics.observedPoller.set({ what: 'polls' }, v.observed.polls);
+        metrics.observedPoller.set({ what: 'failures' }, v.observed.failures);
+        metrics.observedPoller.set({ what: 'rate_limited' }, v.observed.rateLimited);
+      }
       const prev = reported.get(v.venue) ?? { reconnects: 0, malformed: 0 };
       const reconnects = v.connections.reduce((a, c) => a + c.reconnects, 0);
       if (reconnects > prev.reconnects) metrics.reconnects.inc({ venue: v.venue }, reconnects - prev.reconnects);

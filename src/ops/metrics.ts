@@ -40,6 +40,10 @@ export interface Metrics {
   /** Symbols a venue is quarantined for right now. */
   readonly quarantinedSymbols: Gauge<'venue'>;
   readonly feedLagMs: Gauge<'venue'>;
+  /** Positions observed on Hyperliquid per symbol (count and USD), and the poller's accounts, polls, failures. */
+  readonly observedPositions: Gauge<'symbol'>;
+  readonly observedUsd: Gauge<'symbol'>;
+  readonly observedPoller: Gauge<'what'>;
   readonly snapshotAgeMs: Gauge<'symbol'>;
   readonly alertsDecided: Counter<'kind' | 'platform'>;
   readonly alertsSent: Counter<'kind' | 'platform'>;
@@ -143,6 +147,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const futureTimestamps = new Gauge({ name: `${p}future_timestamps_total`, help: 'Events whose exchange time was in the future (clamped to receive time), per venue.', labelNames: ['venue'] as const, registers });
   const duplicateTrades = new Gauge({ name: `${p}duplicate_trades_total`, help: 'Trades dropped as duplicates by id, per venue.', labelNames: ['venue'] as const, registers });
   const quarantinedSymbols = new Gauge({ name: `${p}quarantined_symbols`, help: 'Symbols a venue is held out of because its price departs from the others.', labelNames: ['venue'] as const, registers });
+  const observedPositions = new Gauge({ name: `${p}observed_positions`, help: 'Positions observed on Hyperliquid (actual liquidation prices), per symbol.', labelNames: ['symbol'] as const, registers });
+  const observedUsd = new Gauge({ name: `${p}observed_usd`, help: 'Notional of the positions observed on Hyperliquid, per symbol.', labelNames: ['symbol'] as const, registers });
+  const observedPoller = new Gauge({ name: `${p}observed_poller`, help: 'Hyperliquid observed-position poller: accounts tracked, polls, failures, rate_limited (cumulative).', labelNames: ['what'] as const, registers });
   const alertLabels = ['kind', 'platform'] as const;
   const alertsDecided = new Counter({ name: `${p}alerts_decided_total`, help: 'Alerts the rules decided to send.', labelNames: alertLabels, registers });
   const alertsSent = new Counter({ name: `${p}alerts_sent_total`, help: 'Alerts delivered.', labelNames: alertLabels, registers });
@@ -192,6 +199,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     futureTimestamps,
     duplicateTrades,
     quarantinedSymbols,
+    observedPositions,
+    observedUsd,
+    observedPoller,
     feedLagMs,
     snapshotAgeMs,
     alertsDecided,

@@ -105,6 +105,9 @@ describe('demo with four venues (console --json)', () => {
         // the estimate is untouched: its zones are not the observed ones
         expect(z!.data.zones.map((x: { id: string }) => x.id)).not.toEqual(expect.arrayContaining(z!.data.observed.map((x: { id: string }) => x.id)));
         expect(JSON.stringify(z)).not.toMatch(/0x[0-9a-f]{40}/i);
+        const metrics = await app.metrics.text();
+        expect(metrics).toMatch(/liqzone_observed_positions\{symbol="ETH"\} [1-9]/);
+        expect(metrics).toMatch(/liqzone_observed_poller\{what="polls"\} [1-9]/);
         return;
       }
       await new Promise((r) => setTimeout(r, 250));
