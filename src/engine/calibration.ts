@@ -222,13 +222,20 @@ export class SymbolCalibration {
     this.weights = [...this.prior];
   }
 
-  /** Replaces the prior (already on this grid); evidence is kept. */
+  /**
+   * Replaces the prior (already on this grid); evidence is kept. Without enough evidence the mix in
+   * use is the prior, so it switches at once; a calibrated mix moves towards the new fit at the
+   * bounded pace.
+   */
   setPrior(prior: readonly number[]): void {
     if (prior.length !== this.leverages.length) return;
     this.prior = normalized(prior);
     this.target = explorationPrior(this.prior, this.leverages);
+    this.lastFit = undefined;
+    if (this.printCount() < this.o.minPrints || this.exposure.length === 0) this.weights = [...this.prior];
     this.changed = true;
     this.lastFitT = Number.NEGATIVE_INFINITY;
+    this.dirty = true;
   }
 
   priorWeights(): number[] {

@@ -142,6 +142,9 @@ describe('calibration math', () => {
     cal.setPrior('*', 'ETH', [{ leverage: 20, weight: 1 }]);
     expect(c.priorWeights()[2]!).toBeGreaterThan(0.7);
     expect(c.fit(T0)).toEqual(c.priorWeights());
+    // not calibrated: the mix in use is the new prior at once (what /calibration calls "prior mix")
+    expect(c.mix(T0)).toEqual(c.priorWeights());
+    expect(c.summary(T0).mix.every((m) => m.weight === m.prior)).toBe(true);
     expect(cal.for('binance', 'BTC').priorWeights()).toEqual(PRIOR);
   });
 });
