@@ -3,6 +3,7 @@ import { alerts } from './alerts.ts';
 import { calibration } from './calibration.ts';
 import { exit } from './exit.ts';
 import { forgetme } from './forgetme.ts';
+import { heatmap } from './heatmap.ts';
 import { helpCommand } from './help.ts';
 import { position } from './position.ts';
 import { signal } from './signal.ts';
@@ -17,5 +18,5 @@ const help = helpCommand(allCommands);
 
 /** Every chat command, in the order /help lists them. */
 export function allCommands(): CommandDef[] {
-  return [zones, exit, signal, subscribe, unsubscribe, subscriptions, alerts, position, forgetme, symbols, calibration, status, help];
+  return [zones, heatmap, exit, signal, subscribe, unsubscribe, subscriptions, alerts, position, forgetme, symbols, calibration, status, help];
 }

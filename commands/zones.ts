@@ -7,21 +7,24 @@ import { scaleSnapshot } from '../src/engine/exit.ts';
 import type { Zone, ZoneSnapshot } from '../src/engine/types.ts';
 import { strongestMagnet } from '../src/engine/zones.ts';
 import { symbolOption } from './options.ts';
+import { heatmapReply } from './heatmap.ts';
+import { DEFAULT_HEATMAP_WINDOW } from '../src/engine/heatmap.ts';
 
 const NEAREST_PER_SIDE = 3;
 
 export const zones: CommandDef = {
   name: 'zones',
   description: 'Estimated liquidation zones around the price, with a chart',
-  usage: '/zones SYMBOL',
-  examples: ['/zones ETH'],
-  options: [symbolOption()],
+  usage: '/zones SYMBOL [map|heatmap]',
+  examples: ['/zones ETH', '/zones ETH heatmap'],
+  options: [symbolOption(), { name: 'view', description: 'map (default) or heatmap (the last 24h)', type: 'string', choices: ['map', 'heatmap'] }],
   slow: true,
   run: ({ services, args }) => {
     if (!services.zones) return unavailableReply('/zones');
     const resolved = resolveSymbol(services, typeof args.symbol === 'string' ? args.symbol : '');
     if ('error' in resolved) return errorReply(resolved.error, zones.usage);
     const symbol = resolved.symbol;
+    if (args.view === 'heatmap') return heatmapReply(services, symbol, DEFAULT_HEATMAP_WINDOW);
     const perCoin = services.zones.snapshot(symbol);
     if (!perCoin) return { ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning', ephemeral: true };
     // `/zones 1000PEPE` quotes prices per 1,000 coins, as the exchange lists them.

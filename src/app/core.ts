@@ -142,6 +142,7 @@ export async function buildCore(opts: CoreOptions): Promise<Core> {
     symbols,
     status,
     zones,
+    heatmaps: zones,
     signals,
     charts,
     subscriptions: createSubscriptionService({ store, symbols, now }),

@@ -211,6 +211,8 @@ export function remoteSource(core: Core): MarketSource {
     const brackets = remoteBrackets(sub);
     services.zones = remoteZoneService(sub, { planExit: (snap, req) => planExit(snap, req, brackets.get(req.venue, req.symbol), core.planner) });
     services.signals = remoteSignalService(sub);
+    // The heatmap history lives beside the zone engine in the market process; not published yet.
+    services.heatmaps = undefined;
     const remote = remoteStatus(sub, { now: core.now, mode: core.mode, startedAt: core.startedAt });
     core.setVenueStatus(() => remote().venues);
   })();

@@ -10,6 +10,15 @@
  */
 import { formatAxisPrice, formatPercent, formatPrice, formatUsd, priceScaleFor, type PriceScale } from '../format/numbers.ts';
 
+/** Data age for chart subtitles: `<1s`, `12s`, `5m`, `1.5h`. */
+export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return 'unknown';
+  if (ms < 1000) return '<1s';
+  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)}m`;
+  return `${(ms / 3_600_000).toFixed(1)}h`;
+}
+
 /** Plot geometry shared by the price charts (pixels). */
 export const CHART_WIDTH = 960;
 export const CHART_HEIGHT = 540;

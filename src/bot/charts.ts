@@ -10,9 +10,11 @@ import type { ReplyImage } from './reply.ts';
 import type { ChartService } from './services.ts';
 import { CHART_FONT_FAMILY, chartFontFiles } from './fonts.ts';
 import { formatPrice, formatUsd } from '../format/numbers.ts';
-import { CHART_HEIGHT, CHART_WIDTH, PLOT, PLOT_WIDTH, priceChartLayout, priceToPx, type PriceChartLayout } from './chart-layout.ts';
+import { CHART_HEIGHT, CHART_WIDTH, formatAge, PLOT, PLOT_WIDTH, priceChartLayout, priceToPx, type PriceChartLayout } from './chart-layout.ts';
+import { heatmapChartOption } from './heatmap-chart.ts';
+import type { HeatmapView } from '../engine/heatmap.ts';
 
-export { CHART_HEIGHT, CHART_WIDTH } from './chart-layout.ts';
+export { CHART_HEIGHT, CHART_WIDTH, formatAge } from './chart-layout.ts';
 
 const COLORS = {
   background: '#15171c',
@@ -33,14 +35,6 @@ const COLORS = {
 
 /** echarts option object; typed loosely because the full echarts option type is very deep. */
 export type ChartOption = Record<string, unknown>;
-
-export function formatAge(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return 'unknown';
-  if (ms < 1000) return '<1s';
-  if (ms < 60_000) return `${Math.round(ms / 1000)}s`;
-  if (ms < 3_600_000) return `${Math.round(ms / 60_000)}m`;
-  return `${(ms / 3_600_000).toFixed(1)}h`;
-}
 
 const VENUE_LABEL: Record<string, string> = { binance: 'Binance', bybit: 'Bybit', okx: 'OKX', hyperliquid: 'Hyperliquid' };
 
@@ -409,6 +403,14 @@ export function createChartService(opts: ChartServiceOptions = {}): ChartService
         name: `exit-${fileSafe(snapshot.symbol)}.png`,
         alt: `${snapshot.symbol} ${r.side} exit plan: entry ${formatPrice(r.entry, snapshot.symbol)}, liquidation ${formatPrice(plan.liquidationPrice, snapshot.symbol)}`,
         render: () => cache.get(key, () => renderChartPng(exitChartOption(snapshot, plan))),
+      };
+    },
+    heatmapChart(view: HeatmapView): ReplyImage {
+      const key = `heatmap|${view.symbol}|${view.window}|${view.t}`;
+      return {
+        name: `heatmap-${fileSafe(view.symbol)}-${view.window}.png`,
+        alt: `${view.symbol} estimated liquidation heatmap, last ${view.window}, price ${formatPrice(view.price, view.symbol)}`,
+        render: () => cache.get(key, () => renderChartPng(heatmapChartOption(view))),
       };
     },
     cachedCount: () => cache.size,

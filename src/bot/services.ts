@@ -4,13 +4,14 @@
  * and re-exported here for the commands and adapters that use them together.
  */
 import type { SymbolRegistry } from '../market/symbols.ts';
-import type { SignalService, ZoneService } from '../engine/ports.ts';
+import type { HeatmapService, SignalService, ZoneService } from '../engine/ports.ts';
+import type { HeatmapView } from '../engine/heatmap.ts';
 import type { ExitPlan, ZoneSnapshot } from '../engine/types.ts';
 import type { VenueStatus } from '../venues/status.ts';
 import type { Caller } from './caller.ts';
 import type { Reply, ReplyImage } from './reply.ts';
 
-export type { SignalService, ZoneService } from '../engine/ports.ts';
+export type { HeatmapService, SignalService, ZoneService } from '../engine/ports.ts';
 export type { StreamStatus, VenueStatus } from '../venues/status.ts';
 
 export interface StatusReport {
@@ -36,6 +37,8 @@ export interface PositionService {
 export interface ChartService {
   zonesChart(snapshot: ZoneSnapshot): ReplyImage;
   exitChart(snapshot: ZoneSnapshot, plan: ExitPlan): ReplyImage;
+  /** The liquidation heatmap (optional: test fakes may leave it out). */
+  heatmapChart?(view: HeatmapView): ReplyImage;
 }
 
 /**
@@ -48,6 +51,8 @@ export interface Services {
   status(): StatusReport;
   zones?: ZoneService;
   signals?: SignalService;
+  /** Heatmap history: present where the zone engine runs (not on ROLE=bot processes). */
+  heatmaps?: HeatmapService;
   charts?: ChartService;
   subscriptions?: SubscriptionService;
   positions?: PositionService;

@@ -4,6 +4,7 @@
  * and store/weights.ts re-export them for their users.
  */
 import type { CalibrationRecord } from './calibration.ts';
+import type { HeatmapView, HeatmapWindow } from './heatmap.ts';
 import type { ExitPlan, ExitRequest, SignalMode, SignalSnapshot, ZoneSnapshot } from './types.ts';
 
 export interface ZoneService {
@@ -11,6 +12,11 @@ export interface ZoneService {
   planExit(req: ExitRequest): ExitPlan | { error: string };
   /** Running track record for the symbol, one line, if any. */
   trackRecord?(symbol: string): string | undefined;
+}
+
+/** Liquidation heatmap history (engine/heatmap.ts): a window of the per-symbol price × time grid. */
+export interface HeatmapService {
+  heatmap(symbol: string, window: HeatmapWindow): HeatmapView | undefined;
 }
 
 export interface SignalService {

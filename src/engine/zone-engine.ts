@@ -1,4 +1,4 @@
-import type { ZoneService } from './ports.ts';
+import type { HeatmapService, ZoneService } from './ports.ts';
 import type { MarketState } from '../market/state.ts';
 import type { Venue } from '../market/types.ts';
 import { BracketBook, type BracketTable, type BybitRiskTier, type OkxTier } from './brackets.ts';
@@ -13,6 +13,7 @@ import { buildObservedZones } from './observed.ts';
 import type { ObservedBook } from '../market/observed.ts';
 import { buildZoneSnapshot } from './zones.ts';
 import { defaultLog, type LogFn } from '../ops/log.ts';
+import { HeatmapBook, type HeatmapView, type HeatmapWindow, HEATMAP_SLICE_MS, HEATMAP_WINDOWS } from './heatmap.ts';
 
 /** Observed positions needed before their leverage replaces the assumed prior. */
 const OBSERVED_PRIOR_MIN_POSITIONS = 30;
@@ -51,9 +52,11 @@ const ATR_LOOKBACK_MS = 16 * 3_600_000;
  * ZoneSnapshot per symbol on every `update()` (the app calls it every SNAPSHOT_INTERVAL_MS).
  * Commands and the notifier read snapshots only.
  */
-export class ZoneEngine implements ZoneService {
+export class ZoneEngine implements ZoneService, HeatmapService {
   readonly brackets: BracketBook;
   readonly levels: LevelBook;
+  /** Liquidation heatmap history: one bounded price × time grid per symbol, fed by every snapshot. */
+  readonly heatmaps = new HeatmapBook();
   /** Undefined when calibration is off. */
   readonly calibration: Calibration | undefined;
   private readonly calibrationStore: CalibrationStore | undefined;
@@ -153,6 +156,15 @@ export class ZoneEngine implements ZoneService {
 
   snapshots(): ZoneSnapshot[] {
     return [...this.snaps.values()];
+  }
+
+  /** The heatmap window for a symbol (candles from the market bars), undefined before its first snapshot. */
+  heatmap(symbol: string, window: HeatmapWindow): HeatmapView | undefined {
+    const grid = this.heatmaps.grid(symbol);
+    const snap = this.snaps.get(symbol);
+    if (!grid || !snap) return undefined;
+    const from = (grid.newestSlice + 1) * HEATMAP_SLICE_MS - HEATMAP_WINDOWS[window];
+    return grid.view({ symbol, window, venues: [...snap.venues], dataAgeMs: snap.dataAgeMs }, this.state.aggregatedBars(symbol, from));
   }
 
   /** The exit plan against the latest snapshot; an `{ error }` value for bad input or no data. */
@@ -256,6 +268,7 @@ export class ZoneEngine implements ZoneService {
     }
     this.snaps.set(symbol, snap);
     this.lastUpdateT.set(symbol, now);
+    this.heatmaps.record(symbol, snap, range);
     // Told at once (the notifier alerts on it within a tick); the realized figure follows as `settled`.
     for (const z of crossed) {
       this.emitSweep(
