@@ -120,6 +120,8 @@ export interface ConnectionStatus {
 }
 
 interface StreamTrack {
+  /** `protocol.isWatchdogStream`, asked once: the data path reads it per frame. */
+  watchdog: boolean;
   ackedAt?: number;
   lastMessageAt?: number;
   silent: boolean;
@@ -250,7 +252,7 @@ export class Connection {
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? (() => {});
     this.backoff = createBackoff(this.timing.backoff);
-    for (const s of opts.streams) this.streams.set(s, { silent: false });
+    for (const s of opts.streams) this.streams.set(s, { silent: false, watchdog: opts.protocol.isWatchdogStream(s) });
   }
 
   state(): ConnectionState {
@@ -444,7 +446,8 @@ export class Connection {
   private onDataFrame(session: Session, stream: string, payload: unknown, raw: string, recvTime: number): void {
     const proto = this.opts.protocol;
     session.firstDataAt ??= recvTime;
-    if (proto.isWatchdogStream(stream)) session.lastBeatAt = recvTime;
+    const t = this.streams.get(stream);
+    if (t ? t.watchdog : proto.isWatchdogStream(stream)) session.lastBeatAt = recvTime;
     if (session.pending.size === 0 && session.openedAt !== undefined) {
       if (!session.dataAfterAllAcked) {
         session.dataAfterAllAcked = true;
@@ -452,7 +455,6 @@ export class Connection {
       }
     }
     if (!this.acceptAfterDedupe(session, stream, payload)) return;
-    const t = this.streams.get(stream);
     if (t) {
       t.lastMessageAt = recvTime;
       if (t.silent && !t.rejected) {
