@@ -14,6 +14,7 @@ import { DEFAULT_MIN_CLUSTER_SHARE, unrealizedPnl } from '../src/engine/exit.ts'
 import type { ExitPlan, ExitRequest, LiquidationBin, Zone, ZoneSnapshot } from '../src/engine/types.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import type { SubscriptionService } from '../src/bot/services.ts';
+import { HeatmapBook, type HeatmapWindow } from '../src/engine/heatmap.ts';
 
 /** A deterministic snapshot: two long clusters below the price, two short clusters above. */
 export function makeSnapshot(symbol = 'ETH', price = 3150, seq = 1): ZoneSnapshot {
@@ -53,6 +54,27 @@ export function makeSnapshot(symbol = 'ETH', price = 3150, seq = 1): ZoneSnapsho
     zone('long', price * 0.94, binSize * 8, 81e6, 0.63, 1),
   ].sort((a, b) => Math.abs(a.distancePct) - Math.abs(b.distancePct));
   return { symbol, t: Date.UTC(2026, 10, 3, 14, 30), price, atr: price * 0.012, binSize, bins, zones, venues: ['binance', 'bybit'], dataAgeMs: 2400, seq };
+}
+
+/**
+ * Heatmap history for the test services: 4 h of 5-minute slices of ETH and BTC made from
+ * `makeSnapshot` as price wanders (a sine), through the real grid; candles from the grid's slice prices.
+ */
+export function makeHeatmaps(end = Date.UTC(2026, 10, 3, 14, 30)): Services['heatmaps'] {
+  const book = new HeatmapBook();
+  const base: Record<string, number> = { ETH: 3150, BTC: 97_000 };
+  for (const [symbol, p0] of Object.entries(base)) {
+    let prev = p0;
+    for (let i = 48; i >= 0; i--) {
+      const price = p0 * (1 + 0.012 * Math.sin(i / 7));
+      const snap = { ...makeSnapshot(symbol, price, 100 - i), t: end - i * 5 * 60_000 };
+      book.record(symbol, snap, { low: Math.min(prev, price), high: Math.max(prev, price) });
+      prev = price;
+    }
+  }
+  return {
+    heatmap: (symbol: string, window: HeatmapWindow) => book.grid(symbol)?.view({ symbol, window, venues: ['binance', 'bybit'], dataAgeMs: 2400 }, []),
+  };
 }
 
 export function makePlan(snapshot: ZoneSnapshot, req: Partial<ExitRequest> = {}): ExitPlan {
@@ -132,6 +154,7 @@ export function makeServices(opts: TestServicesOptions = {}): Services & { snaps
         return s ? makePlan(s, req) : { error: `No zone snapshot for ${req.symbol} yet.` };
       },
     },
+    heatmaps: makeHeatmaps(),
     charts: opts.charts ?? createChartService(),
     subscriptions: opts.subscriptions ?? new TestSubscriptionService(),
   };

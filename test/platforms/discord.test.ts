@@ -110,6 +110,21 @@ describe('discord interactions', () => {
     expect(body.allowed_mentions).toEqual({ parse: [] });
   });
 
+  it('/heatmap ETH 6h: the heatmap PNG attached, Refresh and window buttons; /heatmap has its window choices', async () => {
+    const registered = fake.registeredCommands.get(guildId)!;
+    const def = registered.find((c) => c.name === 'heatmap') as unknown as { options: { name: string; choices?: { value: string }[] }[] };
+    expect(def.options.find((o) => o.name === 'window')!.choices!.map((c) => c.value)).toEqual(['6h', '12h', '24h', '3d']);
+    const ix = fake.injectCommand('heatmap', { symbol: 'eth', window: '6h' }, inGuild(alice));
+    const edit = await fake.waitFor(() => ix.calls().find(originalEdit));
+    const body = edit.body as MessageBody;
+    expect(body.embeds![0]!.title).toMatch(/ETH liquidation heatmap, last 6h/);
+    expect(body.embeds![0]!.image?.url).toBe('attachment://heatmap-ETH-6h.png');
+    expect(edit.files[0]!.contentType).toBe('image/png');
+    expect(edit.files[0]!.data.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    const customIds = body.components!.flatMap((r) => r.components.map((b) => b.custom_id));
+    expect(customIds).toEqual(['/heatmap ETH 6h', '/heatmap ETH 12h', '/heatmap ETH 24h', '/heatmap ETH 3d']);
+  });
+
   it('/exit draws the plan on the map as an attachment', async () => {
     const ix = fake.injectCommand('exit', { symbol: 'ETH', side: 'long', entry: 3120, leverage: 20 }, inGuild(alice));
     const edit = await fake.waitFor(() => ix.calls().find(originalEdit));

@@ -61,6 +61,24 @@ describe('telegram bot', () => {
     expect(call.params.disable_notification).toBe(false);
   });
 
+  it('/heatmap eth: a photo with Refresh and window buttons; a bad window is one line with the choices', async () => {
+    const call = await ask('/heatmap eth');
+    expect(call.method).toBe('sendPhoto');
+    expect(String(call.params.caption)).toMatch(/^<b>ETH liquidation heatmap, last 24h \(estimated\)<\/b>\n/);
+    expect(call.files.photo!.name).toBe('heatmap-ETH-24h.png');
+    expect(call.files.photo!.data.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    const keyboard = call.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] };
+    expect(keyboard.inline_keyboard.flat().map((b) => [b.text, b.callback_data])).toEqual([
+      ['Refresh', '/heatmap ETH 24h'],
+      ['6h', '/heatmap ETH 6h'],
+      ['12h', '/heatmap ETH 12h'],
+      ['3d', '/heatmap ETH 3d'],
+    ]);
+    const bad = await ask('/heatmap eth 2h');
+    expect(bad.method).toBe('sendMessage');
+    expect(String(bad.params.text)).toMatch(/must be one of 6h, 12h, 24h, 3d \(got (&quot;|")2h/);
+  });
+
   it('/exit ETH long 3120 20x: the plan chart as a photo', async () => {
     const call = await ask('/exit ETH long 3120 20x');
     expect(call.method).toBe('sendPhoto');
