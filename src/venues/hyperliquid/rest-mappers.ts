@@ -40,7 +40,7 @@ export function mapHyperliquidMeta(json: unknown): VenueListing[] | null {
  */
 export function mapHyperliquidAssetCtxs(json: unknown, instOf: (venueSymbol: string) => VenueInstrument | undefined, recvTime: number): MarketEvent[] | null {
   const meta = metaOf(json);
-  if (!meta || !meta.ctxs) return meta ? [] : null;
+  if (!meta?.ctxs) return meta ? [] : null;
   const out: MarketEvent[] = [];
   meta.universe.forEach((row, i) => {
     const ctx = meta.ctxs![i];
