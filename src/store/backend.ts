@@ -168,7 +168,7 @@ const redisSetKey = (set: string) => `${NAMESPACE}:set:${set}`;
 function strictKeyv(opts: ConstructorParameters<typeof Keyv>[0] & object, description: string, log: LogFn): Keyv {
   const keyv = new Keyv({ ...opts, throwOnErrors: true });
   // Each failure is also a rejection for the caller; the store says once when it starts failing and recovers.
-  keyv.on('error', (err: unknown) => log('error', 'store error', { store: description, err }));
+  keyv.on('error', (err: unknown) => log('debug', 'store error', { store: description, err }));
   return keyv;
 }
 
