@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
+import { HEATMAP_SLICE_MS } from '../../src/engine/heatmap.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -153,8 +154,18 @@ describe('demo end to end (console --json)', () => {
     }
     expect(lines.some((l) => l.includes('"c":"rest:/v5/market/risk-limit?'))).toBe(true);
     expect(replay.zones.brackets.get('bybit', 'ETH')).toMatchObject({ source: 'exchange', brackets: liveTiers.brackets });
-    const [status] = await ask(rIn, ['/status'], rText, 1);
+    // the heatmap history fills from the recording through the same engine, on the recorded clock
+    const lastT = JSON.parse(lines.at(-1)!).t as number;
+    const grid = replay.zones.heatmaps.grid('ETH')!;
+    expect(grid.newestSlice).toBe(Math.floor(lastT / HEATMAP_SLICE_MS));
+    expect(grid.filledSlices()).toBeGreaterThanOrEqual(1);
+    const heat = replay.zones.heatmap('ETH', '6h')!;
+    expect(heat.maxUsd).toBeGreaterThan(0);
+    expect(heat.price).toBe(replay.zones.snapshot('ETH')!.price);
+    const [status, hm] = await ask(rIn, ['/status', '/heatmap ETH 6h'], rText, 2);
     expect(status!.data.mode).toBe('replay');
+    expect(hm!.ok).toBe(true);
+    expect(hm!.image).toMatch(/heatmap-ETH-6h\.png$/);
     rIn.end();
     await replay.stop();
   });
