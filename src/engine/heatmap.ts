@@ -103,14 +103,26 @@ export class HeatmapGrid {
    * slice are cleared, so a swept band ends in the slice where price crossed it.
    * `traded` is the price range traded since the previous snapshot.
    */
-  record(snap: HeatmapInput, traded: { low: number; high: number }): void {
+  record(snap: HeatmapInput, traded: { low: number; high: number }, opts: { backfill?: boolean } = {}): void {
     if (!(snap.price > 0) || !Number.isFinite(snap.t)) return;
     const slice = Math.floor(snap.t / HEATMAP_SLICE_MS);
-    if (slice < this.newestSlice) return; // late: the grid only moves forward
-    this.anchor(snap.price);
     const slot = slice % HEATMAP_SLICES;
+    let backfill = false;
+    if (slice < this.newestSlice) {
+      // Late: the grid only moves forward, except a backfill of past slices nothing was recorded in.
+      if (!opts.backfill || this.newestSlice - slice >= HEATMAP_SLICES || this.slotSlice[slot] === slice) return;
+      backfill = true;
+    }
+    if (!backfill) this.anchor(snap.price);
+    if (this.baseRow === undefined) this.anchor(snap.price);
     const base = this.baseRow!;
-    if (slice > this.newestSlice) {
+    if (backfill) {
+      this.clearSlot(slot);
+      this.slotSlice[slot] = slice;
+      this.ohlc[slot * 4] = snap.price;
+      this.ohlc[slot * 4 + 1] = snap.price;
+      this.ohlc[slot * 4 + 2] = snap.price;
+    } else if (slice > this.newestSlice) {
       // Slots skipped (no snapshot for a while) are emptied, at most the whole ring once.
       const from = Math.max(this.newestSlice + 1, slice - HEATMAP_SLICES + 1);
       for (let s = from; s <= slice; s++) this.clearSlot(s % HEATMAP_SLICES);
@@ -149,6 +161,7 @@ export class HeatmapGrid {
     const first = Math.max(0, Math.ceil(Math.log(sliceLo) / LOG_STEP - base));
     const last = Math.min(HEATMAP_ROWS, Math.floor(Math.log(sliceHi) / LOG_STEP - base));
     if (last > first) this.cells.fill(0, row0 + first, row0 + last);
+    if (backfill) return;
     this.lastT = snap.t;
     this.lastPrice = snap.price;
   }
@@ -308,13 +321,13 @@ export function buildCandles(bars: readonly Bar[], grid: HeatmapGrid, from: numb
 export class HeatmapBook {
   private readonly grids = new Map<string, HeatmapGrid>();
 
-  record(symbol: string, snap: HeatmapInput, traded: { low: number; high: number }): void {
+  record(symbol: string, snap: HeatmapInput, traded: { low: number; high: number }, opts: { backfill?: boolean } = {}): void {
     let g = this.grids.get(symbol);
     if (!g) {
       g = new HeatmapGrid();
       this.grids.set(symbol, g);
     }
-    g.record(snap, traded);
+    g.record(snap, traded, opts);
   }
 
   grid(symbol: string): HeatmapGrid | undefined {

@@ -292,7 +292,11 @@ export class VenueLevels implements LevelSource {
     return out;
   }
 
-  update(vs: VenueSymbolState, now: number, ratios: LiquidationRatios): void {
+  /**
+   * `until` (history backfill): only OI points up to that time are processed, the live bars and
+   * mark are left for the next update (each interval already consumed by its own price range).
+   */
+  update(vs: VenueSymbolState, now: number, ratios: LiquidationRatios, until = Number.POSITIVE_INFINITY): void {
     const pts = vs.oiHistory;
     // History that reaches further back than where we started arrived late (REST backfill after
     // live polling began): rebuild once from the full history.
@@ -304,13 +308,13 @@ export class VenueLevels implements LevelSource {
     }
     if (this.anchor) {
       let i = upperBoundT(pts, this.anchor.t);
-      for (; i < pts.length; i++) {
+      for (; i < pts.length && pts[i]!.t <= until; i++) {
         const p = pts[i]!;
         if (p.t - this.anchor.t < this.minIntervalMs) continue;
         this.processInterval(vs, this.anchor, p, ratios);
         this.anchor = p;
       }
-      this.consumeRecent(vs, this.anchor.t);
+      if (until === Number.POSITIVE_INFINITY) this.consumeRecent(vs, this.anchor.t);
     }
     this.decayTo(now);
     if (now - this.lastCompactT > 10 * MINUTE) {
@@ -542,7 +546,11 @@ export class LevelBook {
   }
 
   /** Processes whatever is new in the market state for one symbol. */
-  update(state: MarketState, symbol: string, now: number): void {
+  /**
+   * Processes what is new for a symbol. `until` replays the history only up to that time (the
+   * heatmap backfill after a start: the book as it stood then); calibration is left to live updates.
+   */
+  update(state: MarketState, symbol: string, now: number, until?: number): void {
     let m = this.bySymbol.get(symbol);
     for (const vs of state.venues(symbol)) {
       if (!m) {
@@ -553,6 +561,10 @@ export class LevelBook {
       if (!levels) {
         levels = new VenueLevels(vs.venue, symbol, this.mix, this.minIntervalMs);
         m.set(vs.venue, levels);
+      }
+      if (until !== undefined) {
+        levels.update(vs, now, this.ratios(vs.venue, symbol), until);
+        continue;
       }
       const cal = this.calibration?.for(vs.venue, symbol);
       // Prints are matched against the levels as they stood before this update's price path consumed them.

@@ -225,6 +225,7 @@ export class ZoneEngine implements ZoneService, HeatmapService {
   private updateSymbol(symbol: string, now: number): void {
     const venues = this.state.venues(symbol);
     if (venues.length === 0) return;
+    this.backfillHeatmap(symbol, now);
     this.levels.update(this.state, symbol, now);
     const price = this.state.price(symbol);
     if (price === undefined || !(price > 0)) return;
@@ -283,6 +284,56 @@ export class ZoneEngine implements ZoneService, HeatmapService {
     }
     record.observe(snap, range.low, range.high, now);
   }
+
+  /**
+   * After a start, the history bootstrap (OI history and 1-minute bars) would all be processed by the
+   * first update, leaving the heatmap with one slice. Instead, while the level book has processed no
+   * interval for the symbol yet, it is stepped through that history slice by slice and each slice's
+   * map recorded into the heatmap (at most 3 days), so the heatmap opens with the bootstrapped hours.
+   */
+  private backfillHeatmap(symbol: string, now: number): void {
+    if (this.backfilled.has(symbol)) return;
+    const books = this.levels.venues(symbol);
+    if (books.some((b) => b.stats.intervals > 0)) {
+      this.backfilled.add(symbol);
+      return;
+    }
+    let first = Number.POSITIVE_INFINITY;
+    for (const vs of this.state.venues(symbol)) if (vs.oiHistory.length > 1 && vs.oiHistory[0]!.t < first) first = vs.oiHistory[0]!.t;
+    if (!(now - first > 2 * HEATMAP_SLICE_MS)) return; // no history yet: try again on the next update
+    this.backfilled.add(symbol);
+    const from = Math.max(first, now - HEATMAP_WINDOWS['3d']);
+    const bars = this.state.aggregatedBars(symbol, from - HEATMAP_SLICE_MS);
+    let b = 0;
+    let price: number | undefined;
+    for (let sliceEnd = (Math.floor(from / HEATMAP_SLICE_MS) + 1) * HEATMAP_SLICE_MS; sliceEnd <= now - HEATMAP_SLICE_MS; sliceEnd += HEATMAP_SLICE_MS) {
+      let low = Number.POSITIVE_INFINITY;
+      let high = 0;
+      for (; b < bars.length && bars[b]!.t < sliceEnd; b++) {
+        const bar = bars[b]!;
+        if (bar.t >= sliceEnd - HEATMAP_SLICE_MS) {
+          if (bar.low < low) low = bar.low;
+          if (bar.high > high) high = bar.high;
+        }
+        price = bar.close;
+      }
+      this.levels.update(this.state, symbol, sliceEnd - 1, sliceEnd - 1);
+      if (price === undefined || !(high > 0)) continue;
+      const snap = buildZoneSnapshot({
+        symbol,
+        t: sliceEnd - 1,
+        price,
+        atr: price * 0.005,
+        dataAgeMs: 0,
+        seq: 0,
+        sources: this.levels.venues(symbol),
+        leverages: this.levels.leverages,
+      });
+      this.heatmaps.record(symbol, snap, { low, high }, { backfill: true });
+    }
+  }
+
+  private readonly backfilled = new Set<string>();
 
   /** The validated view behind the snapshot price (see SnapshotValidation). */
   private validationOf(symbol: string): SnapshotValidation {

@@ -131,3 +131,49 @@ describe('heatmap grid', () => {
     expect(rowPrice(v.baseRow)).toBeLessThan(2940);
   });
 });
+
+describe('heatmap after a start', () => {
+  it('opens with the bootstrapped hours: the level book is stepped through the history slice by slice', async () => {
+    const { runSimulatedEngine } = await import('../../testkit/heatmap-run.ts');
+    const t0 = performance.now();
+    const run = runSimulatedEngine({ symbols: ['ETH'], hours: 0.25 });
+    const ms = performance.now() - t0;
+    const grid = run.engine.heatmaps.grid('ETH')!;
+    // 6 h of bootstrapped OI history (72 five-minute points) plus 15 live minutes
+    expect(grid.filledSlices()).toBeGreaterThanOrEqual(70);
+    const view = run.engine.heatmap('ETH', '12h')!;
+    const filled = [...view.filled].map((f, i) => (f ? i : -1)).filter((i) => i >= 0);
+    // the backfilled slices carry estimated levels, growing as the history adds open interest
+    const sumOf = (c: number) => view.cells.subarray(c * view.rows, (c + 1) * view.rows).reduce((a, b) => a + b, 0);
+    expect(sumOf(filled[5]!)).toBeGreaterThan(0);
+    expect(sumOf(filled[filled.length - 5]!)).toBeGreaterThan(0);
+    // the level book ends where a plain start would have left it: same intervals processed
+    expect(run.engine.levels.venues('ETH').every((b) => b.stats.intervals > 60)).toBe(true);
+    expect(ms).toBeLessThan(60_000);
+  }, 120_000);
+});
+
+describe('level book stepped through history', () => {
+  it('ends where one plain update leaves it (the backfill changes the heatmap, not the zones)', async () => {
+    const { runSimulatedEngine } = await import('../../testkit/heatmap-run.ts');
+    const { LevelBook, DEFAULT_LEVERAGE_MIX } = await import('../../src/engine/levels.ts');
+    const { BracketBook } = await import('../../src/engine/brackets.ts');
+    const { state, now } = runSimulatedEngine({ symbols: ['ETH'], hours: 0.1 });
+    const plain = new LevelBook({ brackets: new BracketBook(), leverageMix: DEFAULT_LEVERAGE_MIX });
+    const stepped = new LevelBook({ brackets: new BracketBook(), leverageMix: DEFAULT_LEVERAGE_MIX });
+    plain.update(state, 'ETH', now);
+    const first = Math.min(...state.venues('ETH').map((v) => v.oiHistory[0]!.t));
+    for (let t = first + SLICE; t < now; t += SLICE) stepped.update(state, 'ETH', t, t);
+    stepped.update(state, 'ETH', now);
+    const totals = (book: InstanceType<typeof LevelBook>) => {
+      const out = { long: 0, short: 0 };
+      for (const v of book.venues('ETH')) v.forEachLevel(0, Number.POSITIVE_INFINITY, (side, _j, _p, usd) => (out[side] += usd));
+      return out;
+    };
+    const a = totals(plain);
+    const b = totals(stepped);
+    expect(a.long).toBeGreaterThan(0);
+    expect(b.long / a.long).toBeCloseTo(1, 9);
+    expect(b.short / a.short).toBeCloseTo(1, 9);
+  }, 120_000);
+});
