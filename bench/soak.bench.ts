@@ -173,9 +173,71 @@ async function realApp(seconds: number): Promise<BenchRow[]> {
   }
 }
 
+/**
+ * The bot alone (`npm start` flags, console, `memory:` store) on 21 symbols × 4 venues, the demo
+ * market (simulator and the four fake venues) running in this bench process instead: the bot's own
+ * RSS, sampled from /proc like the demo process.
+ */
+async function botAlone(seconds: number): Promise<BenchRow[]> {
+  const { startDemoMarket } = await import('../src/demo/demo-market.ts');
+  const venues = ['binance', 'bybit', 'okx', 'hyperliquid'] as const;
+  const market = await startDemoMarket({ symbols: [...DEFAULT_SYMBOLS], venues: [...venues], seed: 7 });
+  const e = market.endpoints;
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--optimize-for-size', '--import', 'tsx', 'src/main.ts', 'run', '--json'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      STORE_URL: 'memory:',
+      LOG_LEVEL: 'warn',
+      METRICS_PORT: '0',
+      DISCORD_TOKEN: '',
+      TELEGRAM_TOKEN: '',
+      VENUES: venues.join(','),
+      BINANCE_WS_URL: e.binance.wsUrl,
+      BINANCE_REST_URL: e.binance.restUrl,
+      BYBIT_WS_URL: e.bybit.wsUrl,
+      BYBIT_REST_URL: e.bybit.restUrl,
+      OKX_WS_URL: e.okx!.wsUrl,
+      OKX_REST_URL: e.okx!.restUrl,
+      HYPERLIQUID_WS_URL: e.hyperliquid!.wsUrl,
+      HYPERLIQUID_INFO_URL: `${e.hyperliquid!.restUrl}/info`,
+    },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  let text = '';
+  child.stdout.on('data', (d: Buffer) => (text += String(d)));
+  try {
+    let liveAfterMs = Number.NaN;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 120_000) {
+      child.stdin.write('/status\n');
+      await new Promise((r) => setTimeout(r, 2000));
+      const last = text.trim().split('\n').reverse().map((l) => { try { return JSON.parse(l) as { command?: string; data?: { venues?: { symbolsLive: string[] }[] } }; } catch { return undefined; } }).find((o) => o?.command === '/status');
+      const vs = last?.data?.venues ?? [];
+      if (vs.length === venues.length && vs.every((v) => v.symbolsLive.length === DEFAULT_SYMBOLS.length)) {
+        liveAfterMs = Date.now() - t0;
+        break;
+      }
+    }
+    const samples = await sampleRss(child.pid!, seconds * 1000, 5000);
+    const last = samples.slice(-Math.max(1, Math.floor(samples.length / 4)));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    return [
+      { name: 'bot alone: live on all symbols and venues after', value: liveAfterMs / 1000, unit: 's', note: Number.isNaN(liveAfterMs) ? 'never reported every symbol live' : `${DEFAULT_SYMBOLS.length} symbols × ${venues.length} venues` },
+      { name: 'bot alone: rss, mean of last quarter', value: mean(last), unit: 'MB', goal: '< 150 MB', note: `npm start flags; the simulated venues run in the bench process; ${samples.length} samples over ${seconds} s` },
+      { name: 'bot alone: rss, max', value: Math.max(...samples), unit: 'MB' },
+    ];
+  } finally {
+    child.stdin.end();
+    if (child.exitCode === null) child.kill();
+    await market.stop();
+  }
+}
+
 export default async function soakBench(): Promise<BenchRow[]> {
   const rows = await inProcess();
   const seconds = num('SOAK_APP_SECONDS', 120);
   if (seconds > 0) rows.push(...(await realApp(seconds)));
+  if (seconds > 0) rows.push(...(await botAlone(seconds)));
   return rows;
 }
