@@ -140,7 +140,7 @@ export const LAYERS: readonly Area[] = [
   { name: 'ops', prefix: 'src/ops/', allow: ['market', 'venues', 'engine', 'store', 'bot', 'notify', 'config', 'format', 'log'] },
   // the composition root and the CLI: src/app.ts, src/main.ts
   { name: 'app', prefix: 'src/', allow: ['*', '!test', '!testkit', '!bench', '!scripts'] },
-  { name: 'bin', prefix: 'bin/', allow: ['app'] },
+  { name: 'bin', prefix: 'bin/', allow: ['app', 'scripts'] },
   { name: 'testkit', prefix: 'testkit/', allow: ['*', '!test', '!bench'] },
   { name: 'bench', prefix: 'bench/', allow: ['*', '!test'] },
   { name: 'scripts', prefix: 'scripts/', allow: ['*', '!test', '!testkit', '!bench'] },

@@ -4,12 +4,11 @@
  * `--help`/`-h` print the usage (exit 0); a `.env` in the working directory is read (the environment wins).
  */
 import { parseCli, USAGE, type CliArgs } from './cli-args.ts';
-import { loadConfig, loadDotEnv, type Config } from './config.ts';
-import { createLogger, logFn, type Logger } from './ops/log.ts';
-import { installLastResort, installShutdown } from './ops/shutdown.ts';
-import { startApp, type App, type AppOptions } from './app.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './ops/log.ts';
+import type { App, AppOptions } from './app.ts';
 import type { DemoMarket } from './demo/demo-market.ts';
-import { demoCommand } from '../commands/demo.ts';
+// Everything else is imported once the verb is known: `liqzone help` loads only the argument parser.
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`liqzone: ${message}\n`);
@@ -23,6 +22,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  const { loadConfig, loadDotEnv } = await import('./config.ts');
+  const { createLogger } = await import('./ops/log.ts');
   // `.env` in the working directory, as .env.example promises; variables already set win.
   try {
     loadDotEnv();
@@ -46,6 +47,12 @@ async function main(): Promise<void> {
 }
 
 async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<void> {
+  const [{ logFn }, { installLastResort, installShutdown }, { startApp }, { demoCommand }] = await Promise.all([
+    import('./ops/log.ts'),
+    import('./ops/shutdown.ts'),
+    import('./app.ts'),
+    import('../commands/demo.ts'),
+  ]);
   const log = logFn(logger, 'main');
   let demo: DemoMarket | undefined;
   const useDemo = args.verb === 'demo' || (args.verb === 'record' && args.demo);

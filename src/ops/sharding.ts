@@ -13,7 +13,7 @@ export interface RunShardsOptions {
   file: string;
   totalShards: number;
   token: string;
-  /** Node flags for the children. Default: the tsx loader for a .ts file, none otherwise. */
+  /** Node flags for the children. Default: the tsx loader for a .ts file (`npm run dev`); for compiled JavaScript, NODE_FLAGS_COMPILED. */
   execArgv?: string[];
   /** CLI arguments for the children (e.g. `['run', '--role', 'bot']`). */
   shardArgs?: string[];
@@ -25,6 +25,9 @@ export interface RunShardsOptions {
   spawnTimeoutMs?: number;
   log?: LogFn;
 }
+
+/** Flags of a compiled shard child: the same as `npm start` (source-mapped stack traces, the small young generation). */
+export const NODE_FLAGS_COMPILED = ['--enable-source-maps', '--max-semi-space-size=2', '--optimize-for-size'] as const;
 
 export interface ShardingPlan {
   file: string;
@@ -38,7 +41,7 @@ export function shardingPlan(opts: RunShardsOptions, env: { cwd: string; tsxLoad
   if (!opts.token) return { error: 'Sharding needs DISCORD_TOKEN.' };
   if (!opts.file) return { error: 'Sharding needs the shard entry file.' };
   const file = isAbsolute(opts.file) ? opts.file : resolve(env.cwd, opts.file);
-  const execArgv = opts.execArgv ?? (/\.[cm]?ts$/.test(file) ? ['--import', env.tsxLoader] : []);
+  const execArgv = opts.execArgv ?? (/\.[cm]?ts$/.test(file) ? ['--import', env.tsxLoader] : [...NODE_FLAGS_COMPILED]);
   return {
     file,
     options: {

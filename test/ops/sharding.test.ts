@@ -23,10 +23,11 @@ describe('shardingPlan', () => {
     });
   });
 
-  it('keeps explicit execArgv and timings, and adds no loader for JavaScript entries', () => {
+  it('keeps explicit execArgv and timings, and adds no loader for JavaScript entries (source maps instead)', () => {
     const plan = shardingPlan({ file: '/opt/bot.js', totalShards: 1, token: 't', execArgv: ['--max-old-space-size=256'], respawn: false, spawnDelayMs: 0, spawnTimeoutMs: 1_000 }, env);
     expect(plan).toMatchObject({ file: '/opt/bot.js', options: { execArgv: ['--max-old-space-size=256'], respawn: false }, spawn: { amount: 1, delay: 0, timeout: 1_000 } });
-    expect(shardingPlan({ file: '/opt/bot.js', totalShards: 2, token: 't' }, env)).toMatchObject({ options: { execArgv: [] } });
+    // a compiled entry runs with source maps and npm start's memory flags, never the tsx loader
+    expect(shardingPlan({ file: '/opt/bot.js', totalShards: 2, token: 't' }, env)).toMatchObject({ options: { execArgv: ['--enable-source-maps', '--max-semi-space-size=2', '--optimize-for-size'] } });
   });
 
   it('refuses bad shard counts and a missing token with clear messages', () => {
