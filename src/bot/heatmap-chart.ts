@@ -6,7 +6,7 @@
  */
 import { deflateSync, crc32 } from 'node:zlib';
 import { HEATMAP_ROW_RATIO, rowOf, rowPrice, type HeatmapView } from '../engine/heatmap.ts';
-import { formatPercent, formatPrice, formatUsd } from '../format/numbers.ts';
+import { formatAxisPrice, formatPercent, formatPrice, formatUsd } from '../format/numbers.ts';
 import { CHART_HEIGHT, CHART_WIDTH, formatAge, priceAxis, type PriceAxis } from './chart-layout.ts';
 import { CHART_FONT_FAMILY } from './fonts.ts';
 
@@ -159,6 +159,8 @@ export function heatmapChartOption(view: HeatmapView): ChartOption {
   const legendW = 180;
   const legendX = CHART_WIDTH - 24 - legendW;
   const tickSet = axis.ticks.map((t) => Y(t.price));
+  // In the axis's unit: PEPE's line reads 10.59 beside ticks of 10.6 (× 10⁻⁶ in the axis title).
+  const priceLabel = factor === 1 ? formatPrice(view.price, view.symbol) : formatAxisPrice(view.price, axis.step / 100, axis.scale);
   return {
     animation: false,
     backgroundColor: COLORS.background,
@@ -268,7 +270,7 @@ export function heatmapChartOption(view: HeatmapView): ChartOption {
             {
               yAxis: Y(view.price),
               lineStyle: { color: COLORS.price, width: 1.2, type: 'dashed' },
-              label: { formatter: formatPrice(view.price, view.symbol), position: 'end', distance: 4, color: COLORS.price, fontFamily: CHART_FONT_FAMILY, fontSize: 11 },
+              label: { formatter: priceLabel, position: 'end', distance: 4, color: COLORS.price, fontFamily: CHART_FONT_FAMILY, fontSize: 11 },
             },
           ],
         },
