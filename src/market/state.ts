@@ -1,5 +1,5 @@
 import type { BarEvent, BookTopEvent, LiquidationEvent, MarketEvent, Venue } from './types.ts';
-import { MarketValidator, type PriceValidation, type ValidationOptions } from './validation.ts';
+import { MarketValidator, type PriceValidation, type ValidationOptions, type ValidationSlot } from './validation.ts';
 
 /** A 1-minute bar. Built live from trades; seeded from REST klines at start. */
 export interface Bar {
@@ -64,6 +64,8 @@ export interface VenueSymbolState {
   lastEventTime: number;
   /** Exchange time of the latest event of any kind (the market clock in replay). */
   lastExchTime: number;
+  /** The validator's bookkeeping for this venue and symbol (cached here so admitting an event needs no lookup). */
+  validation?: ValidationSlot;
 }
 
 export interface MarketStateLimits {
@@ -105,8 +107,8 @@ export class MarketState {
 
   /** Applies an event the validator admits; returns false when it was held out (quarantine, duplicate). */
   apply(ev: MarketEvent): boolean {
-    if (!this.validator.admit(ev)) return false;
     const s = this.venueState(ev.venue, ev.symbol);
+    if (!this.validator.admit(ev, s)) return false;
     this.version++;
     this.counts[ev.kind]++;
     if (ev.recvTime > s.lastEventTime) s.lastEventTime = ev.recvTime;
@@ -251,6 +253,7 @@ export class MarketState {
         liquidations: [],
         lastEventTime: 0,
         lastExchTime: 0,
+        validation: undefined,
       };
       m.set(venue, s);
     }

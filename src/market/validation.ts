@@ -119,8 +119,14 @@ class RecentTrades {
   }
 }
 
-interface VenueCheck {
+/** Opaque to callers: what `admit` keeps per venue and symbol (a holder may cache it, see `admit`). */
+export interface ValidationSlot {
+  readonly venue: Venue;
+}
+
+interface VenueCheck extends ValidationSlot {
   venue: Venue;
+  sym: SymbolCheck;
   mark?: Sample;
   trade?: Sample;
   mid?: Sample;
@@ -179,15 +185,20 @@ export class MarketValidator {
    * Whether an event may enter the state. May clamp `ev.exchTime` (future timestamps). Trades
    * with an id seen recently, and every event of a venue quarantined for the symbol, are refused.
    */
-  admit(ev: MarketEvent): boolean {
+  admit(ev: MarketEvent, holder?: { validation?: ValidationSlot }): boolean {
     if (ev.kind !== 'bar' && ev.exchTime > ev.recvTime + this.options.futureToleranceMs) {
       ev.exchTime = ev.recvTime;
       this.counts.futureTimestamps++;
       this.venueCounts(ev.venue).futureTimestamps++;
     }
-    const sym = this.symbolCheck(ev.symbol);
+    // `holder` (the state's record of this venue and symbol) caches the slot: no lookups per event
+    let vc = holder?.validation as VenueCheck | undefined;
+    if (vc === undefined) {
+      vc = this.venueCheck(this.symbolCheck(ev.symbol), ev.venue);
+      if (holder) holder.validation = vc;
+    }
+    const sym = vc.sym;
     if (ev.recvTime > sym.now) sym.now = ev.recvTime;
-    const vc = this.venueCheck(sym, ev.venue);
     if (ev.kind === 'trade' && ev.id !== undefined) {
       vc.ids ??= new RecentTrades(this.options.tradeIdMemory);
       if (!vc.ids.add(ev.id, ev.exchTime)) {
@@ -275,8 +286,14 @@ export class MarketValidator {
 
   /** Judges one price sample; records it; returns whether the event may enter the state. */
   private check(sym: SymbolCheck, vc: VenueCheck, kind: SampleKind, price: number, t: number): boolean {
-    const sample = { price, t };
-    vc[kind] = sample;
+    // update the venue's sample in place: no allocation per event on the hot path
+    const sample = kind === 'trade' ? vc.trade : kind === 'mark' ? vc.mark : vc.mid;
+    if (sample) {
+      sample.price = price;
+      sample.t = t;
+    } else if (kind === 'trade') vc.trade = { price, t };
+    else if (kind === 'mark') vc.mark = { price, t };
+    else vc.mid = { price, t };
     const bound = this.bound(sym);
     const cached = sym.ref;
     // Fast path: well inside the bound of the cached reference, from a venue in good standing.
@@ -411,7 +428,7 @@ export class MarketValidator {
   private venueCheck(sym: SymbolCheck, venue: Venue): VenueCheck {
     let v = sym.venues.get(venue);
     if (!v) {
-      v = { venue, confirmations: 0 };
+      v = { venue, sym, confirmations: 0 };
       sym.venues.set(venue, v);
     }
     return v;
