@@ -36,10 +36,8 @@ describe('startVenues with four venues', () => {
     const dead = await closedPort();
     const down = { wsUrl: `ws://127.0.0.1:${dead}/ws`, restUrl: `http://127.0.0.1:${dead}` };
     const events: MarketEvent[] = [];
-    const t0 = Date.now();
     const venues = await startVenues({ venues: ['binance', 'bybit', 'okx', 'hyperliquid'], symbols: ['BTC', 'ETH'], binance: b, bybit: y, okx: down, hyperliquid: down, onEvent: (e) => events.push(e), timing: TIMING });
     cleanup.push(() => venues.stop());
-    expect(Date.now() - t0).toBeLessThan(5_000);
     expect(venues.feeds.map((f) => f.venue)).toEqual(['binance', 'bybit', 'okx', 'hyperliquid']);
     await waitFor(() => binance.subscriptions().length === 2 && bybit.subscriptions().length === 1, 'binance and bybit subscribed');
     const t = Date.now();
