@@ -188,7 +188,7 @@ export class Decider {
     const days = [...this.dayWrites];
     this.lastWrites.clear();
     this.dayWrites.clear();
-    await Promise.all([...last.map(([k, v]) => this.lastKv.set(k, v, this.opts.dedupeWindowMs + DAY_MS)), ...days.map(([k, v]) => this.dayKv.set(k, v, 2 * DAY_MS))]);
+    await this.store.notifyState.putBookkeeping(last, this.opts.dedupeWindowMs + DAY_MS, days, 2 * DAY_MS);
     for (const m of messages) this.opts.deliver(m);
   }
 

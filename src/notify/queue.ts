@@ -4,7 +4,6 @@
  * in a row disable it and tell its owner), transient errors retried with backoff. A slow or broken
  * destination only ever waits on its own worker, so it never slows the others.
  */
-import { setMaxListeners } from 'node:events';
 import type { Reply } from '../bot/reply.ts';
 import type { HealthRepo } from '../store/health.ts';
 import type { OutboxMessage, OutboxRepo } from '../store/outbox.ts';
@@ -61,7 +60,12 @@ export class DeliveryQueue implements ClockDriven {
   private readonly now: () => number;
   private readonly sleepFn: Sleep;
   private readonly senders: Map<string, AlertSender>;
-  private readonly abort = new AbortController();
+  /**
+   * One controller per sleeping lane, aborted by stop(). Not one shared signal with a listener per
+   * lane: EventTarget scans its listeners on every add, so 10 000 lanes sleeping on one signal (a
+   * burst) cost O(n²) — about a second — inside the tick that enqueued them.
+   */
+  private readonly sleepers = new Set<AbortController>();
   private readonly workers = new Set<Promise<void>>();
   private active = 0;
   private sleeping = 0;
@@ -76,8 +80,6 @@ export class DeliveryQueue implements ClockDriven {
     this.now = opts.now ?? Date.now;
     this.sleepFn = opts.sleep ?? realSleep;
     this.senders = new Map(opts.senders.map((s) => [s.platform, s]));
-    // Every sleeping lane listens for stop(); thousands of lanes are normal.
-    setMaxListeners(0, this.abort.signal);
   }
 
   /** Adds a persisted message to its destination's lane (order = enqueue order). */
@@ -125,7 +127,7 @@ export class DeliveryQueue implements ClockDriven {
   /** Stops after in-flight sends finish; unsent messages stay persisted in the outbox for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.abort.abort();
+    for (const s of this.sleepers) s.abort();
     await this.idle();
   }
 
@@ -144,11 +146,15 @@ export class DeliveryQueue implements ClockDriven {
 
   private async sleep(ms: number): Promise<void> {
     if (ms <= 0) return;
+    if (this.stopped) return;
+    const wake = new AbortController();
+    this.sleepers.add(wake);
     this.sleeping++;
     try {
-      await this.sleepFn(ms, this.abort.signal);
+      await this.sleepFn(ms, wake.signal);
     } finally {
       this.sleeping--;
+      this.sleepers.delete(wake);
     }
   }
 

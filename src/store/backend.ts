@@ -22,6 +22,13 @@ export interface SetOp {
   member: string;
 }
 
+/** One value of a batch write (`Backend.setMany`). */
+export interface SetEntry {
+  key: string;
+  value: unknown;
+  ttlMs?: number;
+}
+
 export interface Backend {
   readonly kind: BackendKind;
   /** Human description without credentials, for logs and /status. */
@@ -30,6 +37,11 @@ export interface Backend {
   getMany<T>(keys: string[]): Promise<(T | undefined)[]>;
   set(key: string, value: unknown, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<boolean>;
+  /**
+   * Writes every entry in one batch: one SQL statement (one transaction) on SQLite, one MULTI on
+   * Redis. Optional: `setMany(backend, entries)` falls back to parallel `set`s without it.
+   */
+  setMany?(entries: SetEntry[]): Promise<void>;
   /** Applies every op atomically with respect to other set ops; returns whether each op changed its set. */
   updateSets(ops: SetOp[]): Promise<boolean[]>;
   members(set: string): Promise<string[]>;
@@ -44,6 +56,13 @@ export interface Backend {
 }
 
 const NAMESPACE = 'liqzone';
+
+/** Writes a batch through the backend's own batch write when it has one, else as parallel sets. */
+export async function setMany(backend: Backend, entries: SetEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  if (backend.setMany) return backend.setMany(entries);
+  await Promise.all(entries.map((e) => backend.set(e.key, e.value, e.ttlMs)));
+}
 
 /** Memory and sqlite: keyv values; sets as arrays under a per-key lock. */
 class KeyvBackend implements Backend {
@@ -75,6 +94,12 @@ class KeyvBackend implements Backend {
 
   async delete(key: string): Promise<boolean> {
     return this.keyv.delete(key);
+  }
+
+  /** keyv's setMany: the adapter's batch (SQLite: see batchedSqlite; Redis: one MULTI), else one set per entry (memory). */
+  async setMany(entries: SetEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.keyv.setMany(entries.map((e) => ({ key: e.key, value: e.value, ttl: e.ttlMs })));
   }
 
   async updateSets(ops: SetOp[]): Promise<boolean[]> {
@@ -185,7 +210,7 @@ export async function openBackend(url: string, opts: { connectTimeoutMs?: number
     const path = url.slice('sqlite://'.length);
     if (!path) throw new Error('STORE_URL sqlite:// needs a file path, e.g. sqlite://./data/liqzone.sqlite');
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5000 });
+    const adapter = batchedSqlite(new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5000 }));
     adapter.on('error', () => {}); // a failed open also rejects every query; see checkSqlite
     const keyv = strictKeyv({ store: adapter, namespace: NAMESPACE }, `sqlite ${path}`, log);
     const sql = Object.assign(adapter as unknown as SqliteQuery, { path });
@@ -225,6 +250,24 @@ export async function openBackend(url: string, opts: { connectTimeoutMs?: number
     return new RedisBackend(`redis ${safe}`, keyv, client as unknown as RedisSetClient);
   }
   throw new Error(`Unsupported STORE_URL "${redactUrl(url)}": use sqlite://PATH, redis://HOST:PORT or memory:`);
+}
+
+/**
+ * Gives the SQLite adapter a batch write keyv's setMany uses: every entry in ONE upsert statement
+ * (rows from a JSON array parameter, so no bound-variable limit), i.e. one implicit transaction and
+ * one commit — a tick's outbox records and ledger keys land together or not at all. A statement
+ * rather than BEGIN…COMMIT because the adapter's one connection is shared by concurrent callers,
+ * whose statements would otherwise fall into (and roll back with) the transaction.
+ */
+function batchedSqlite(adapter: KeyvSqlite): KeyvSqlite {
+  const a = adapter as unknown as { opts: { table: string }; query(sql: string, ...params: unknown[]): Promise<unknown>; setMany?: (entries: { key: string; value: unknown }[]) => Promise<void> };
+  const upsert = `INSERT INTO ${a.opts.table} (key, value)
+    SELECT json_extract(e.value, '$[0]'), json_extract(e.value, '$[1]') FROM json_each(?) AS e WHERE true
+    ON CONFLICT(key) DO UPDATE SET value=excluded.value;`;
+  a.setMany = async (entries) => {
+    if (entries.length > 0) await a.query(upsert, JSON.stringify(entries.map((e) => [e.key, e.value])));
+  };
+  return adapter;
 }
 
 function redactUrl(url: string): string {

@@ -1,4 +1,4 @@
-import type { Backend } from './backend.ts';
+import { setMany, type Backend, type SetEntry } from './backend.ts';
 
 export interface KvOptions {
   /**
@@ -47,6 +47,22 @@ export class Kv<T> {
   async set(key: string, value: T, ttlMs?: number): Promise<void> {
     if (this.indexed) await this.backend.updateSets([{ op: 'add', set: this.indexSet, member: key }]);
     await this.backend.set(this.k(key), { v: value }, ttlMs);
+  }
+
+  /** The backend entry `set(key, value, ttlMs)` would write, for a batch across namespaces (unindexed namespaces only). */
+  entry(key: string, value: T, ttlMs?: number): SetEntry {
+    if (this.indexed) throw new Error(`store namespace "${this.namespace}" is indexed; write it with set or setMany`);
+    return { key: this.k(key), value: { v: value }, ttlMs };
+  }
+
+  /** Writes many keys in one batch (Backend.setMany: one statement on SQLite, one MULTI on Redis). */
+  async setMany(entries: ReadonlyArray<readonly [key: string, value: T, ttlMs?: number]>): Promise<void> {
+    if (entries.length === 0) return;
+    if (this.indexed) await this.backend.updateSets(entries.map(([key]) => ({ op: 'add' as const, set: this.indexSet, member: key })));
+    await setMany(
+      this.backend,
+      entries.map(([key, value, ttlMs]) => ({ key: this.k(key), value: { v: value }, ttlMs })),
+    );
   }
 
   async delete(key: string): Promise<boolean> {

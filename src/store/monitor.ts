@@ -1,4 +1,4 @@
-import { verifyBackend, type Backend, type SetOp } from './backend.ts';
+import { setMany, verifyBackend, type Backend, type SetEntry, type SetOp } from './backend.ts';
 
 /** Whether the store works right now, for /healthz and /status. */
 export interface StoreStatus {
@@ -82,6 +82,9 @@ export class MonitoredBackend implements Backend {
   }
   delete(key: string): Promise<boolean> {
     return this.write(() => this.inner.delete(key));
+  }
+  setMany(entries: SetEntry[]): Promise<void> {
+    return this.write(() => setMany(this.inner, entries));
   }
   updateSets(ops: SetOp[]): Promise<boolean[]> {
     return this.write(() => this.inner.updateSets(ops));

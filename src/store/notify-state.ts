@@ -4,7 +4,7 @@
  * namespaces and their layout live here; the notifier names keys (src/notify/keys.ts), never
  * namespaces.
  */
-import type { Backend } from './backend.ts';
+import { setMany, type Backend } from './backend.ts';
 import { Kv } from './kv.ts';
 
 export class NotifyStateRepo {
@@ -24,6 +24,14 @@ export class NotifyStateRepo {
     this.eraseIndex = new Kv<string[]>(backend, 'erase', { indexed: false });
   }
 
+  /** A tick's cooldown stamps and day counters, in one batch (one statement on SQLite, one MULTI on Redis). */
+  async putBookkeeping(cooldowns: ReadonlyArray<readonly [string, number]>, cooldownTtlMs: number, dayCounts: ReadonlyArray<readonly [string, number]>, dayTtlMs: number): Promise<void> {
+    await setMany(this.backend, [
+      ...cooldowns.map(([k, v]) => this.cooldowns.entry(k, v, cooldownTtlMs)),
+      ...dayCounts.map(([k, v]) => this.dayCounts.entry(k, v, dayTtlMs)),
+    ]);
+  }
+
   /**
    * Appends message ids to the /forgetme index (`destination|day` → ids), one batched
    * read-modify-write under the same per-key locks `Kv.update` takes.
@@ -35,7 +43,7 @@ export class NotifyStateRepo {
       keys.map((k) => `${this.eraseIndex.namespace}:${k}`),
       async () => {
         const current = await this.eraseIndex.getMany(keys);
-        await Promise.all(keys.map((k, i) => this.eraseIndex.set(k, [...(current[i] ?? []), ...ids.get(k)!], ttlMs)));
+        await this.eraseIndex.setMany(keys.map((k, i) => [k, [...(current[i] ?? []), ...ids.get(k)!], ttlMs] as const));
       },
     );
   }
