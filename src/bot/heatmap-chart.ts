@@ -93,7 +93,7 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Buffe
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8;
   ihdr[9] = 2;
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 3 })), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
 }
 
 /** The plot's price range: candles and price, padded (the view's rows reach further). */
@@ -121,16 +121,26 @@ export function heatPixels(view: HeatmapView, axis: { min: number; max: number }
     const r = p > 0 ? rowOf(p) - view.baseRow : -1;
     rowOfY[y] = r >= 0 && r < view.rows ? r : -1;
   }
-  const bg = HEAT_RAMP;
+  // Colour index per cell once (a pow per cell, not per pixel), then pixels copy from the ramp.
+  const index = new Uint8Array(view.cells.length);
+  for (let k = 0; k < view.cells.length; k++) index[k] = heatIndex(view.cells[k]!, scale);
+  const ramp = HEAT_RAMP;
   for (let y = 0; y < PLOT_H; y++) {
     const r = rowOfY[y]!;
     let o = y * PLOT_W * 3;
+    if (r < 0) {
+      for (let x = 0; x < PLOT_W; x++, o += 3) {
+        rgb[o] = ramp[0]!;
+        rgb[o + 1] = ramp[1]!;
+        rgb[o + 2] = ramp[2]!;
+      }
+      continue;
+    }
     for (let x = 0; x < PLOT_W; x++, o += 3) {
-      const c = colOfX[x]!;
-      const i = r < 0 ? 0 : heatIndex(view.cells[c * view.rows + r]!, scale);
-      rgb[o] = bg[i * 3]!;
-      rgb[o + 1] = bg[i * 3 + 1]!;
-      rgb[o + 2] = bg[i * 3 + 2]!;
+      const i = index[colOfX[x]! * view.rows + r]! * 3;
+      rgb[o] = ramp[i]!;
+      rgb[o + 1] = ramp[i + 1]!;
+      rgb[o + 2] = ramp[i + 2]!;
     }
   }
   return rgb;
