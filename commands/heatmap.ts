@@ -44,6 +44,7 @@ export function heatmapReply(services: Services, symbol: string, window: Heatmap
 }
 
 function hours(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
   return ms < 3_600_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
