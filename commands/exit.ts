@@ -66,7 +66,7 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
   const floorText = `${(plan.minClusterShare * 100).toFixed(0)} %`;
   const fields: ReplyField[] = [
     { name: 'Unrealized PnL', value: `${price(plan.price)} now: ${pnlText(plan)}`, inline: false },
-    { name: 'Liquidation price', value: `${price(plan.liquidationPrice)} (${signed(liqDistPct)} from entry; MMR ${formatPercent(plan.bracket.maintMarginRatio * 100)}, max ${plan.bracket.maxLeverage}x up to ${formatUsd(plan.bracket.notionalCap)})`, inline: false },
+    { name: 'Liquidation price', value: `${price(plan.liquidationPrice)} (${signed(liqDistPct)} from entry; MMR ${formatPercent(plan.bracket.maintMarginRatio * 100)}, max ${plan.bracket.maxLeverage}x${Number.isFinite(plan.bracket.notionalCap) ? ` up to ${formatUsd(plan.bracket.notionalCap)}` : ''})`, inline: false },
     {
       name: 'Targets',
       value: targetLines.length

@@ -16,6 +16,7 @@ import { createSnapshotSubscriber, followPriceTicks, remoteBrackets, remoteSigna
 import { delay } from '../venues/backoff.ts';
 import { recordedBybitRiskTiers } from '../venues/bybit/risk-limits.ts';
 import { startVenues, type VenueEndpointMap } from '../venues/index.ts';
+import { mapHyperliquidMarginTiers } from '../venues/hyperliquid/rest-mappers.ts';
 import { ObservedAccounts, ObservedPoller, recordedClearinghouseState } from '../venues/hyperliquid/observed.ts';
 import { loadOkxTiers } from '../venues/okx/tiers.ts';
 import { type FrameRecord, parseFrameRecord, registryFromRecords } from '../venues/records.ts';
@@ -84,6 +85,7 @@ export function liveSource(core: Core, opts: { endpoints?: VenueEndpointMap; rec
       onRecord: recorder ? (rec) => recorder.write(rec) : undefined,
       // Bybit tiers through Bybit's REST client (weight budget, recordings); published to bot processes by the publisher surface
       onBybitRiskTiers: (symbol, tiers) => zones.setBybitTiers(symbol, tiers),
+      onHyperliquidTiers: (symbol, tiers) => zones.setHyperliquidTiers(symbol, tiers),
       log: logFn(logger, 'venues'),
     });
     venuesStop = () => venues.stop();
@@ -177,6 +179,13 @@ export function replaySource(core: Core, file: string): MarketSource {
     }
     // the observed Hyperliquid positions the live run polled, rebuilt from their recorded answers
     const observed = new ObservedAccounts({ registry: reg, book: core.observed, onEvent: (ev) => state.apply(ev), markOf: (s) => state.get(s, 'hyperliquid')?.mark });
+    // Hyperliquid margin tiers come with its recorded meta listing
+    const hlMeta = [...records].reverse().find((r) => r.v === 'hyperliquid' && /^rest:\/info\?type=(meta|metaAndAssetCtxs)(&|$)/.test(r.c));
+    const hlTiers = hlMeta ? mapHyperliquidMarginTiers((() => { try { return JSON.parse(hlMeta.raw) as unknown; } catch { return undefined; } })()) : null;
+    for (const inst of reg.instruments('hyperliquid')) {
+      const t = hlTiers?.get(inst.venueSymbol);
+      if (t) zones.setHyperliquidTiers(inst.symbol, t);
+    }
     const result = replayRecords(records, reg, state, core.setClock, {
       onRecord: (rec) => {
         const answer = recordedClearinghouseState(rec);

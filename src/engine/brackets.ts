@@ -123,10 +123,30 @@ export class BracketBook {
     this.set({ venue: 'bybit', symbol, source: 'exchange', asOf, brackets: bybitTiersToBrackets(tiers) });
   }
 
+  /** Hyperliquid margin tiers from its `meta` (see `hyperliquidTiersToBrackets`). */
+  setHyperliquidTiers(symbol: string, tiers: readonly { lowerBound: number; maxLeverage: number }[], asOf?: string): void {
+    this.set({ venue: 'hyperliquid', symbol, source: 'exchange', asOf, brackets: hyperliquidTiersToBrackets(tiers) });
+  }
+
   /** OKX position tiers, converted to USD at `price` (see `okxTiersToBrackets`). */
   setOkxTiers(symbol: string, tiers: readonly OkxTier[], coinsPerContract: number, price: number, asOf?: string): void {
     this.set({ venue: 'okx', symbol, source: 'exchange', asOf, brackets: okxTiersToBrackets(tiers, coinsPerContract, price) });
   }
+}
+
+/**
+ * Hyperliquid margin tiers → brackets: the maintenance margin is half the initial margin at the
+ * tier's max leverage (MMR = 1 / (2 × max leverage), Hyperliquid's docs); the top tier has no cap.
+ */
+export function hyperliquidTiersToBrackets(tiers: readonly { lowerBound: number; maxLeverage: number }[]): Bracket[] {
+  const sorted = [...tiers].sort((a, b) => a.lowerBound - b.lowerBound);
+  return sorted.map((t, i) => ({
+    notionalFloor: t.lowerBound,
+    notionalCap: sorted[i + 1]?.lowerBound ?? Number.POSITIVE_INFINITY,
+    maxLeverage: t.maxLeverage,
+    maintMarginRatio: 1 / (2 * t.maxLeverage),
+    cum: 0,
+  }));
 }
 
 /** One OKX position tier (`GET /api/v5/public/position-tiers`), sizes in contracts. */

@@ -216,6 +216,12 @@ export class ZoneEngine implements ZoneService, HeatmapService {
     this.brackets.setOkxTiers(symbol, tiers, coinsPerContract, price, `${new Date(this.nowFn()).toISOString().slice(0, 16).replace('T', ' ')} UTC, sizes at ${price}`);
   }
 
+  /** Installs Hyperliquid margin tiers read from its meta at startup. */
+  setHyperliquidTiers(symbol: string, tiers: readonly { lowerBound: number; maxLeverage: number }[]): void {
+    if (tiers.length === 0) return;
+    this.brackets.setHyperliquidTiers(symbol, tiers, new Date(this.nowFn()).toISOString().slice(0, 10));
+  }
+
   /** Installs Bybit risk-limit tiers fetched at startup (`fetchBybitRiskLimits`). */
   setBybitTiers(symbol: string, tiers: readonly BybitRiskTier[]): void {
     if (tiers.length === 0) return;

@@ -8,6 +8,7 @@ import type { MarketEvent, Venue } from '../market/types.ts';
 import { BinanceFeed } from './binance/feed.ts';
 import { BybitFeed } from './bybit/feed.ts';
 import { HyperliquidFeed } from './hyperliquid/feed.ts';
+import { mapHyperliquidMarginTiers, type HyperliquidMarginTier } from './hyperliquid/rest-mappers.ts';
 import { OkxFeed } from './okx/feed.ts';
 import type { LogFn } from './connection.ts';
 import { DEFAULT_FEED_TIMING, type FeedTiming, type VenueFeed } from './feed.ts';
@@ -52,6 +53,8 @@ export interface StartVenuesOptions {
    * weight budget, recorded). Without it the tiers are not fetched.
    */
   onBybitRiskTiers?(symbol: string, tiers: BybitRiskTier[]): void;
+  /** Hyperliquid margin tiers from its meta (the listing liqzone loads anyway), per tracked symbol. */
+  onHyperliquidTiers?(symbol: string, tiers: HyperliquidMarginTier[]): void;
   /** Each Hyperliquid trades frame (parsed), for the observed-position poller. */
   onHyperliquidTrades?(payload: unknown): void;
 }
@@ -140,6 +143,13 @@ export async function startVenues(opts: StartVenuesOptions): Promise<RunningVenu
         return new HyperliquidFeed({ ...common, ...(opts.onHyperliquidTrades ? { onTrades: opts.onHyperliquidTrades } : {}) });
     }
   });
+  if (opts.onHyperliquidTiers && hyperliquidMeta !== undefined) {
+    const tiers = mapHyperliquidMarginTiers(hyperliquidMeta);
+    for (const inst of registry.instruments('hyperliquid')) {
+      const t = tiers?.get(inst.venueSymbol);
+      if (t) opts.onHyperliquidTiers(inst.symbol, t);
+    }
+  }
   await Promise.all(feeds.map((f) => f.start()));
   // Exchange risk tiers: after the feeds, in the background (a venue that is down never delays start).
   const background = new AbortController();

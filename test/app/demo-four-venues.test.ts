@@ -94,6 +94,15 @@ describe('demo with four venues (console --json)', () => {
     throw new Error('OKX tiers never loaded');
   });
 
+  it('/exit ETH short 3000 10x 10000 hyperliquid uses the margin tiers from Hyperliquid’s meta', async () => {
+    const [plan] = await ask(input, ['/exit ETH short 3000 10x 10000 hyperliquid'], out, 1);
+    expect(plan!.ok, plan!.text).toBe(true);
+    expect(JSON.stringify(plan!.data.warnings ?? plan!.fields)).not.toContain('No Hyperliquid tiers loaded');
+    // the fake lists ETH at 50x: maintenance is half the initial margin at 50x, on the whole position
+    expect(plan!.data.bracket).toMatchObject({ maintMarginRatio: 0.01, maxLeverage: 50 });
+    expect(plan!.data.liquidationPrice).toBeCloseTo((3000 * (1 + 1 / 10)) / (1 + 0.01), 6);
+  });
+
   it('/zones ETH shows the observed Hyperliquid block and data.observed, never an address', async () => {
     for (let i = 0; i < 80; i++) {
       const [z] = await ask(input, ['/zones ETH'], out, 1);

@@ -110,3 +110,37 @@ describe('Hyperliquid info mappers', () => {
     expect(mapClearinghouseState({ error: 'bad user' })).toBeNull();
   });
 });
+
+describe('Hyperliquid margin tiers', () => {
+  it('from marginTables by marginTableId, else one tier at the coin’s maxLeverage; MMR is half the initial margin at max leverage', async () => {
+    const { mapHyperliquidMarginTiers } = await import('../../src/venues/hyperliquid/rest-mappers.ts');
+    const { hyperliquidTiersToBrackets } = await import('../../src/engine/brackets.ts');
+    const { liquidationPrice } = await import('../../src/engine/liquidation.ts');
+    const meta = {
+      universe: [
+        { name: 'BTC', szDecimals: 5, maxLeverage: 40, marginTableId: 56 },
+        { name: 'kPEPE', szDecimals: 0, maxLeverage: 10, marginTableId: 10 },
+        { name: 'ETH', szDecimals: 4, maxLeverage: 25 },
+      ],
+      marginTables: [
+        [56, { description: 'tiered 40x', marginTiers: [{ lowerBound: '0.0', maxLeverage: 40 }, { lowerBound: '150000000.0', maxLeverage: 20 }] }],
+        [10, { description: '', marginTiers: [{ lowerBound: '0.0', maxLeverage: 10 }] }],
+      ],
+    };
+    const tiers = mapHyperliquidMarginTiers(meta)!;
+    expect(tiers.get('BTC')).toEqual([{ lowerBound: 0, maxLeverage: 40 }, { lowerBound: 150_000_000, maxLeverage: 20 }]);
+    expect(tiers.get('kPEPE')).toEqual([{ lowerBound: 0, maxLeverage: 10 }]);
+    expect(tiers.get('ETH')).toEqual([{ lowerBound: 0, maxLeverage: 25 }]);
+    expect(mapHyperliquidMarginTiers({ nope: 1 })).toBeNull();
+    const btc = hyperliquidTiersToBrackets(tiers.get('BTC')!);
+    expect(btc.map((b) => [b.notionalFloor, b.notionalCap, b.maxLeverage, b.maintMarginRatio])).toEqual([
+      [0, 150_000_000, 40, 1 / 80],
+      [150_000_000, Number.POSITIVE_INFINITY, 20, 1 / 40],
+    ]);
+    const r = liquidationPrice('hyperliquid', btc, { side: 'long', entry: 60_000, leverage: 20, notionalUsd: 50_000 });
+    expect(r.ok && r.price).toBeCloseTo((60_000 * (1 - 1 / 20)) / (1 - 1 / 80), 6);
+    // above the first tier's leverage cap: refused with the cap
+    const over = liquidationPrice('hyperliquid', btc, { side: 'long', entry: 60_000, leverage: 30, notionalUsd: 200_000_000 });
+    expect(over).toMatchObject({ ok: false, maxLeverage: 20 });
+  });
+});

@@ -124,3 +124,44 @@ export function mapClearinghouseState(json: unknown): ObservedPosition[] | null 
   }
   return out;
 }
+
+/** One Hyperliquid margin tier: from `lowerBound` USD of notional, at most `maxLeverage`. */
+export interface HyperliquidMarginTier {
+  lowerBound: number;
+  maxLeverage: number;
+}
+
+/**
+ * `meta` / `metaAndAssetCtxs` → margin tiers per venue coin name: the coin's `marginTableId` table
+ * from `marginTables` (`[[id, {description, marginTiers: [{lowerBound, maxLeverage}]}]]`), else one
+ * tier at the coin's `maxLeverage`. Lowest bound first; `null` when the body is not a meta.
+ */
+export function mapHyperliquidMarginTiers(json: unknown): Map<string, HyperliquidMarginTier[]> | null {
+  const root = Array.isArray(json) ? json[0] : json;
+  const meta = metaOf(json);
+  if (!meta || !isRecord(root)) return null;
+  const tables = new Map<number, HyperliquidMarginTier[]>();
+  if (Array.isArray(root.marginTables)) {
+    for (const entry of root.marginTables) {
+      if (!Array.isArray(entry) || entry.length < 2 || !isRecord(entry[1]) || !Array.isArray(entry[1].marginTiers)) continue;
+      const id = toNumber(entry[0]);
+      const tiers: HyperliquidMarginTier[] = [];
+      for (const t of entry[1].marginTiers) {
+        if (!isRecord(t)) continue;
+        const lowerBound = toNumber(t.lowerBound);
+        const maxLeverage = toNumber(t.maxLeverage);
+        if (lowerBound >= 0 && lowerBound < MAX_NUMERIC && maxLeverage >= 1 && maxLeverage <= 1000) tiers.push({ lowerBound, maxLeverage });
+      }
+      if (id === id && tiers.length > 0) tables.set(id, tiers.sort((a, b) => a.lowerBound - b.lowerBound));
+    }
+  }
+  const out = new Map<string, HyperliquidMarginTier[]>();
+  for (const row of meta.universe) {
+    if (!isRecord(row) || typeof row.name !== 'string') continue;
+    const table = tables.get(toNumber(row.marginTableId));
+    const maxLeverage = toNumber(row.maxLeverage);
+    if (table && table[0]!.lowerBound === 0) out.set(row.name, table);
+    else if (maxLeverage >= 1 && maxLeverage <= 1000) out.set(row.name, [{ lowerBound: 0, maxLeverage }]);
+  }
+  return out;
+}
