@@ -96,7 +96,7 @@ describe('HyperliquidFeed against the fake venue', () => {
   });
 
   it('pings with {"method":"ping"} before the idle bound: never closed for silence', async () => {
-    const { fake, feed } = await rig({ fake: { idleCloseMs: 250 }, timing: { hyperliquidHeartbeatIntervalMs: 100 } });
+    const { fake, feed } = await rig({ fake: { idleCloseMs: 800 }, timing: { hyperliquidHeartbeatIntervalMs: 100 } });
     await waitFor(() => fake.counters.pings >= 8, 'pings', 5_000);
     expect(fake.counters.idleCloses).toBe(0);
     expect(feed.status().connections[0]!.reconnects).toBe(0);
