@@ -1,7 +1,7 @@
 /**
  * Liquidation heatmap history: per symbol, one coarse price × time grid of the level book's
  * estimated liquidation intensity, fed by the zone engine's snapshots. Fixed memory per symbol:
- * 5-minute slices for 3 days in a ring (Float32Array), log-spaced price rows (each 0.3 % of price
+ * 5-minute slices for 3 days in a ring (16-bit cells with a scale per slice), log-spaced price rows (each 0.3 % of price
  * wide, so the same grid serves BTC and PEPE), re-anchored by whole rows when price drifts away
  * from the middle. Pure: no clock, no I/O; the engine passes snapshot time and traded range.
  */
@@ -81,7 +81,15 @@ export interface HeatmapView {
 }
 
 export class HeatmapGrid {
-  readonly cells = new Float32Array(HEATMAP_SLICES * HEATMAP_ROWS);
+  /**
+   * Intensity per slot and row, quantized to 16 bits against the slot's own scale (USD per step):
+   * half the memory of floats, and a colour scale needs no more than 1/65535 of a slice's brightest row.
+   */
+  readonly cells = new Uint16Array(HEATMAP_SLICES * HEATMAP_ROWS);
+  /** USD per quantization step, per slot. */
+  readonly slotScale = new Float32Array(HEATMAP_SLICES);
+  /** The row being written (floats), quantized into `cells` at the end of `record`. */
+  private readonly scratch = new Float64Array(HEATMAP_ROWS);
   /** open, high, low, close per slot (NaN when empty). */
   readonly ohlc = new Float64Array(HEATMAP_SLICES * 4).fill(Number.NaN);
   /** Slice number (t / 5 min) held by each slot, −1 when empty. */
@@ -94,7 +102,7 @@ export class HeatmapGrid {
 
   /** Bytes held (all preallocated: the grid never grows). */
   bytes(): number {
-    return this.cells.byteLength + this.ohlc.byteLength + this.slotSlice.byteLength;
+    return this.cells.byteLength + this.slotScale.byteLength + this.ohlc.byteLength + this.slotSlice.byteLength + this.scratch.byteLength;
   }
 
   /**
@@ -140,7 +148,8 @@ export class HeatmapGrid {
     this.ohlc[o + 3] = snap.price;
 
     const row0 = slot * HEATMAP_ROWS;
-    this.cells.fill(0, row0, row0 + HEATMAP_ROWS);
+    const row = this.scratch;
+    row.fill(0);
     const half = snap.binSize > 0 ? snap.binSize / 2 : snap.price * 0.0005;
     for (const b of snap.bins) {
       const usd = b.longUsd + b.shortUsd;
@@ -152,7 +161,7 @@ export class HeatmapGrid {
       const span = z - a;
       for (let r = Math.max(0, Math.floor(a)); r < Math.min(HEATMAP_ROWS, Math.ceil(z)); r++) {
         const overlap = Math.min(z, r + 1) - Math.max(a, r);
-        if (overlap > 0) this.cells[row0 + r]! += (usd * overlap) / span;
+        if (overlap > 0) row[r]! += (usd * overlap) / span;
       }
     }
     // Rows wholly inside the range traded during the slice hold no levels: price went through them.
@@ -160,7 +169,12 @@ export class HeatmapGrid {
     const sliceHi = this.ohlc[o + 1]!;
     const first = Math.max(0, Math.ceil(Math.log(sliceLo) / LOG_STEP - base));
     const last = Math.min(HEATMAP_ROWS, Math.floor(Math.log(sliceHi) / LOG_STEP - base));
-    if (last > first) this.cells.fill(0, row0 + first, row0 + last);
+    if (last > first) row.fill(0, first, last);
+    let max = 0;
+    for (let r = 0; r < HEATMAP_ROWS; r++) if (row[r]! > max) max = row[r]!;
+    const scale = max > 0 ? max / 65535 : 0;
+    this.slotScale[slot] = scale;
+    for (let r = 0; r < HEATMAP_ROWS; r++) this.cells[row0 + r] = scale > 0 ? Math.round(row[r]! / scale) : 0;
     if (backfill) return;
     this.lastT = snap.t;
     this.lastPrice = snap.price;
@@ -168,6 +182,7 @@ export class HeatmapGrid {
 
   private clearSlot(slot: number): void {
     this.cells.fill(0, slot * HEATMAP_ROWS, (slot + 1) * HEATMAP_ROWS);
+    this.slotScale[slot] = 0;
     this.ohlc.fill(Number.NaN, slot * 4, slot * 4 + 4);
     this.slotSlice[slot] = -1;
   }
@@ -209,7 +224,7 @@ export class HeatmapGrid {
     const slot = slice % HEATMAP_SLICES;
     if (this.slotSlice[slot] !== slice || this.baseRow === undefined) return 0;
     const r = rowOf(price) - this.baseRow;
-    return r >= 0 && r < HEATMAP_ROWS ? this.cells[slot * HEATMAP_ROWS + r]! : 0;
+    return r >= 0 && r < HEATMAP_ROWS ? this.cells[slot * HEATMAP_ROWS + r]! * this.slotScale[slot]! : 0;
   }
 
   /**
@@ -248,8 +263,9 @@ export class HeatmapGrid {
       if (this.slotSlice[slot] !== slice) continue;
       filled[c] = 1;
       const src = slot * HEATMAP_ROWS + r0;
+      const scale = this.slotScale[slot]!;
       for (let r = 0; r < rows; r++) {
-        const v = this.cells[src + r]!;
+        const v = this.cells[src + r]! * scale;
         cells[c * rows + r] = v;
         if (v > maxUsd) maxUsd = v;
       }
