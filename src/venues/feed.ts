@@ -7,7 +7,7 @@ import type { StreamStatus, VenueStatus } from './status.ts';
 import type { SymbolRegistry, VenueInstrument } from '../market/symbols.ts';
 import type { MarketEvent, Venue } from '../market/types.ts';
 import { delay } from './backoff.ts';
-import { Connection, DEFAULT_TIMING, type ConnectionTiming, type LogFn } from './connection.ts';
+import { type Connection, DEFAULT_TIMING, type ConnectionTiming, type LogFn } from './connection.ts';
 import { createRecordMapper, type FrameRecord, type RecordMapper } from './records.ts';
 import type { RestClient, RestError } from './rest-client.ts';
 
