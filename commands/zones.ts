@@ -29,7 +29,9 @@ export const zones: CommandDef = {
     if (!perCoin) return { ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning', ephemeral: true };
     // `/zones 1000PEPE` quotes prices per 1,000 coins, as the exchange lists them.
     const snap = resolved.unit === 1 ? perCoin : { ...scaleSnapshot(perCoin, resolved.unit), symbol: resolved.written };
-    return zonesReply(snap, services.zones.trackRecord?.(symbol), services.charts?.zonesChart(snap), services.now());
+    const reply = zonesReply(snap, services.zones.trackRecord?.(symbol), services.charts?.zonesChart(snap), services.now());
+    // Where the heatmap history lives (not on ROLE=bot processes), the map offers it too.
+    return services.heatmaps && services.charts?.heatmapChart ? { ...reply, buttons: [...(reply.buttons ?? []), { action: `/heatmap ${symbol}`, label: 'Heatmap' }] } : reply;
   },
 };
 

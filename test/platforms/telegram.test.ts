@@ -57,7 +57,7 @@ describe('telegram bot', () => {
     expect(photo.name).toBe('zones-ETH.png');
     expect(photo.data.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
     const keyboard = call.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] };
-    expect(keyboard.inline_keyboard.flat().map((b) => b.callback_data)).toEqual(expect.arrayContaining(['/subscribe ETH', '/zones ETH']));
+    expect(keyboard.inline_keyboard.flat().map((b) => b.callback_data)).toEqual(expect.arrayContaining(['/subscribe ETH', '/zones ETH', '/heatmap ETH']));
     expect(call.params.disable_notification).toBe(false);
   });
 
