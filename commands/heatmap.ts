@@ -2,8 +2,8 @@ import type { CommandDef } from '../src/bot/command.ts';
 import { errorReply, unavailableReply, type Reply } from '../src/bot/reply.ts';
 import { resolveSymbol } from '../src/bot/registry.ts';
 import type { Services } from '../src/bot/services.ts';
-import { DEFAULT_HEATMAP_WINDOW, HEATMAP_ROW_RATIO, HEATMAP_WINDOW_NAMES, type HeatmapView, type HeatmapWindow } from '../src/engine/heatmap.ts';
-import { formatPercent, formatPrice, formatUsd } from '../src/format/numbers.ts';
+import { DEFAULT_HEATMAP_WINDOW, HEATMAP_ROW_RATIO, HEATMAP_WINDOW_NAMES, sweptBands, type HeatmapView, type HeatmapWindow } from '../src/engine/heatmap.ts';
+import { formatPercent, formatPrice, formatPriceRange, formatUsd } from '../src/format/numbers.ts';
 import { symbolOption } from './options.ts';
 
 export const heatmap: CommandDef = {
@@ -57,6 +57,11 @@ function heatmapText(view: HeatmapView, now: number): string {
     `${view.symbol} ${formatPrice(view.price, view.symbol)} · estimated liquidation intensity over the last ${view.window} (${venues}; data ${Number.isFinite(age) ? hours(age) : 'unknown'} old)`,
     filled < view.columns ? `History so far: ${hours(filled * view.sliceMs)} of ${view.window} (5-minute slices; it fills as the bot runs).` : `5-minute slices; rows ${formatPercent((HEATMAP_ROW_RATIO - 1) * 100, 1)} of price tall.`,
   ];
+  const swept = sweptBands(view).slice(0, 2);
+  if (swept.length) {
+    const when = (t: number) => new Date(t).toISOString().slice(11, 16);
+    lines.push(`Swept in the last ${view.window}: ${swept.map((b) => `${formatPriceRange(b.low, b.high, view.symbol)} (~${formatUsd(b.usd)}, ${when(b.t)} UTC)`).join('; ')}.`);
+  }
   if (hot) lines.push(`Brightest band now: ${formatPrice(hot.price, view.symbol)} (~${formatUsd(hot.usd)} in its row, ${hot.price > view.price ? 'shorts above' : 'longs below'} price).`);
   lines.push('Estimated, not observed: colour is the level book\'s estimate of where leveraged positions would be liquidated; a band ends where price traded through it.');
   return lines.join('\n');
@@ -95,6 +100,7 @@ function heatmapData(view: HeatmapView): Record<string, unknown> {
     slices: view.columns,
     maxUsd: view.maxUsd,
     candles: view.candles.length,
+    swept: sweptBands(view).map((b) => ({ low: b.low, high: b.high, usd: b.usd, t: b.t })),
     venues: [...view.venues],
     dataAgeMs: view.dataAgeMs,
     estimated: true,

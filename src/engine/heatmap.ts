@@ -360,3 +360,42 @@ export class HeatmapBook {
     return n;
   }
 }
+
+export interface SweptBand {
+  low: number;
+  high: number;
+  /** Estimated USD in the band in the slice before it ended. */
+  usd: number;
+  /** Start of the slice it ended in, ms. */
+  t: number;
+}
+
+/**
+ * Bands price swept in the window: adjacent rows holding at least `minShare` of the window's largest
+ * cell in one slice and nothing in the next, where the candle of that time traded into them;
+ * largest first.
+ */
+export function sweptBands(view: HeatmapView, minShare = 0.15): SweptBand[] {
+  const out: SweptBand[] = [];
+  const threshold = view.maxUsd * minShare;
+  if (!(threshold > 0)) return out;
+  for (let c = 1; c < view.columns; c++) {
+    if (!view.filled[c] || !view.filled[c - 1]) continue;
+    let start = -1;
+    let usd = 0;
+    for (let r = 0; r <= view.rows; r++) {
+      const ended = r < view.rows && view.cells[(c - 1) * view.rows + r]! >= threshold && view.cells[c * view.rows + r] === 0;
+      if (ended) {
+        if (start < 0) start = r;
+        usd += view.cells[(c - 1) * view.rows + r]!;
+      } else if (start >= 0) {
+        const band = { low: rowPrice(view.baseRow + start), high: rowPrice(view.baseRow + r), usd, t: view.from + c * view.sliceMs };
+        const candle = view.candles.find((k) => k.t <= band.t && band.t < k.t + view.candleMs);
+        if (candle && candle.low <= band.high && candle.high >= band.low) out.push(band);
+        start = -1;
+        usd = 0;
+      }
+    }
+  }
+  return out.sort((a, b) => b.usd - a.usd);
+}

@@ -178,3 +178,30 @@ describe('level book stepped through history', () => {
     expect(b.short / a.short).toBeCloseTo(1, 9);
   }, 120_000);
 });
+
+describe('swept bands', () => {
+  it('finds the band price traded through, in the slice it ended, with its size', async () => {
+    const { sweptBands } = await import('../../src/engine/heatmap.ts');
+    const grid = new HeatmapGrid();
+    for (let i = 0; i < 6; i++) grid.record(snap(T0 + i * SLICE, 3000, 2940, 3e6), flat(3000));
+    grid.record(snap(T0 + 6 * SLICE, 3000, 2940, 3e6), { low: 2930, high: 3000 });
+    grid.record(snap(T0 + 7 * SLICE, 3000, 2850, 1e6), flat(3000));
+    const view = grid.view({ symbol: 'ETH', window: '6h', venues: [], dataAgeMs: 0 }, [])!;
+    const swept = sweptBands(view);
+    expect(swept.length).toBeGreaterThanOrEqual(1);
+    const [top] = swept;
+    expect(top!.low).toBeLessThanOrEqual(2940);
+    expect(top!.high).toBeGreaterThan(2940);
+    expect(top!.t).toBe(Math.floor(T0 / SLICE) * SLICE + 6 * SLICE);
+    expect(top!.usd).toBeCloseTo(3e6, -3);
+    // a band that is still there is not reported
+    expect(swept.some((b) => b.low <= 2850 && b.high > 2850)).toBe(false);
+  });
+
+  it('reports nothing when no band ended', async () => {
+    const { sweptBands } = await import('../../src/engine/heatmap.ts');
+    const grid = new HeatmapGrid();
+    for (let i = 0; i < 6; i++) grid.record(snap(T0 + i * SLICE, 3000, 2940, 3e6), flat(3000));
+    expect(sweptBands(grid.view({ symbol: 'ETH', window: '6h', venues: [], dataAgeMs: 0 }, [])!)).toEqual([]);
+  });
+});

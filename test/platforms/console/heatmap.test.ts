@@ -38,6 +38,11 @@ describe('/heatmap on the console', () => {
     expect(replies[1]!.data).toMatchObject({ window: '6h', slices: 72, filledSlices: 49 });
     expect(replies[2]!.data).toMatchObject({ symbol: 'BTC', window: '3d', slices: 864 });
     expect(replies[3]!.data).toMatchObject({ symbol: 'ETH', window: '24h' });
+    // every swept band the text names is in the data, with its time inside the window
+    for (const b of replies[0]!.data!.swept as { low: number; high: number; t: number }[]) {
+      expect(b.low).toBeLessThan(b.high);
+      expect(b.t).toBeGreaterThanOrEqual(replies[0]!.data!.from as number);
+    }
     // the text's brightest band is a price the grid holds
     expect(replies[0]!.text).toMatch(/Brightest band now: [\d,.]+ \(~\$[\d.]+[kM] in its row/);
     expect(replies[0]!.text).toMatch(/History so far: 4\.1 h of 24h/);
