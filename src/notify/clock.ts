@@ -16,8 +16,10 @@ export const realSleep: Sleep = (ms, signal) =>
 
 /** A clock that moves only when told to; `sleep` resolves when the clock passes its due time. */
 export class ManualClock {
-  private timers: { at: number; seq: number; resolve: () => void }[] = [];
+  private timers: { at: number; seq: number; resolve: () => void; cancelled?: boolean }[] = [];
   private seq = 0;
+  /** Aborted timers still in the list (dropped lazily: filtering per abort is O(n²) when thousands of sleepers stop at once). */
+  private cancelled = 0;
 
   constructor(public t = 0) {}
 
@@ -27,10 +29,15 @@ export class ManualClock {
     new Promise<void>((resolve) => {
       if (ms <= 0 || signal?.aborted) return resolve();
       const onAbort = () => {
-        this.timers = this.timers.filter((x) => x !== timer);
+        timer.cancelled = true;
+        this.cancelled++;
+        if (this.cancelled > 64 && this.cancelled * 2 > this.timers.length) {
+          this.timers = this.timers.filter((x) => !x.cancelled);
+          this.cancelled = 0;
+        }
         resolve();
       };
-      const timer = {
+      const timer: { at: number; seq: number; resolve: () => void; cancelled?: boolean } = {
         at: this.t + ms,
         seq: this.seq++,
         resolve: () => {
@@ -51,24 +58,36 @@ export class ManualClock {
     });
 
   get pendingTimers(): number {
-    return this.timers.length;
+    return this.timers.length - this.cancelled;
+  }
+
+  /** The earliest timer not aborted (aborted ones at the head are dropped). */
+  private head(): { at: number } | undefined {
+    while (this.timers[0]?.cancelled) {
+      this.timers.shift();
+      this.cancelled--;
+    }
+    return this.timers[0];
   }
 
   /** Moves to the next due timer and fires every timer due then; false when none is pending. */
   advanceToNext(): boolean {
-    const next = this.timers[0];
+    const next = this.head();
     if (!next) return false;
     this.t = Math.max(this.t, next.at);
     let n = 0;
     while (n < this.timers.length && this.timers[n]!.at <= this.t) n++;
-    for (const x of this.timers.splice(0, n)) x.resolve();
+    for (const x of this.timers.splice(0, n)) {
+      if (x.cancelled) this.cancelled--;
+      else x.resolve();
+    }
     return true;
   }
 
   /** Moves time forward, firing timers in order. */
   advanceBy(ms: number): void {
     const end = this.t + ms;
-    while (this.timers[0] && this.timers[0].at <= end) this.advanceToNext();
+    for (let next = this.head(); next && next.at <= end; next = this.head()) this.advanceToNext();
     this.t = end;
   }
 }
