@@ -197,6 +197,8 @@ function strictKeyv(opts: ConstructorParameters<typeof Keyv>[0] & object, descri
   return keyv;
 }
 
+const COLON_STRING = /[[:,]":/;
+
 /**
  * The same text as keyv's default serializer (@keyv/serialize: strings starting with ':' get one
  * more ':', Buffers become ':base64:…'; its deserializer reads both back), through the native
@@ -205,6 +207,11 @@ function strictKeyv(opts: ConstructorParameters<typeof Keyv>[0] & object, descri
  */
 export function keyvSerialize(data: unknown): string {
   if (data === undefined || data === null) return 'null';
+  // Common case: no string starts with ':' (it would show as `":` after `:`, `[` or `,`, or at the
+  // very start) and no Buffer: the plain text is already keyv's. Anything else (or a look-alike,
+  // such as a key starting with ':') takes the replacer.
+  const plain = JSON.stringify(data);
+  if (plain === undefined || (!COLON_STRING.test(plain) && !plain.startsWith('":') && !plain.includes('"Buffer"'))) return plain ?? 'null';
   return JSON.stringify(data, function (this: Record<string, unknown>, key: string, value: unknown) {
     const raw = this[key];
     if (Buffer.isBuffer(raw)) return `:base64:${raw.toString('base64')}`;
