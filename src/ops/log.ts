@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type pinoPretty from 'pino-pretty';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type { Logger };
@@ -37,7 +38,9 @@ export function createLogger(level: LogLevel, o: LoggerOptions = {}): Logger {
   const scrub = (o.secrets ?? []).filter((s) => s.length >= 8);
   const destination = o.destination ?? process.stderr;
   const human = o.pretty ?? (destination === process.stderr && process.stderr.isTTY === true);
-  const stream = human ? pretty({ destination: destination as NodeJS.WritableStream & { fd?: number }, colorize: true, sync: true, ignore: 'pid,hostname,app' }) : destination;
+  // pino-pretty (30 modules) only for a terminal: a service logging JSON never loads it
+  const pretty = human ? (createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty) : undefined;
+  const stream = pretty ? pretty({ destination: destination as NodeJS.WritableStream & { fd?: number }, colorize: true, sync: true, ignore: 'pid,hostname,app' }) : destination;
   return pino(
     {
       level,

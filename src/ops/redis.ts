@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { createClient } from '@keyv/redis';
+import type { createClient } from '@keyv/redis';
 import type { LogFn } from './log.ts';
+
+/** node-redis (with its ~400 modules) is loaded on the first Redis connection only: most processes never use Redis. */
+let createClientImpl: typeof createClient | undefined;
 
 function newClient(
   url: string,
@@ -10,7 +13,7 @@ function newClient(
   disableOfflineQueue: boolean,
   socket: { connectTimeout: number; reconnectStrategy: (retries: number, cause: Error) => number | Error },
 ) {
-  return createClient({ url, name, disableOfflineQueue, socket });
+  return createClientImpl!({ url, name, disableOfflineQueue, socket });
 }
 
 /** A node-redis v5 client (the one @keyv/redis is built on), RESP2, no modules. */
@@ -42,6 +45,7 @@ export async function connectRedis(url: string, opts: ConnectRedisOptions = {}):
   const log = opts.log ?? (() => {});
   const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
   let connected = false;
+  createClientImpl ??= (await import('@keyv/redis')).createClient;
   const client = newClient(url, opts.name, opts.disableOfflineQueue ?? false, {
     connectTimeout: connectTimeoutMs,
     reconnectStrategy: (retries, cause) => {

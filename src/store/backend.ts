@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
-import KeyvRedis, { createClient } from '@keyv/redis';
 import { KeyedMutex } from './lock.ts';
 import { defaultLog, type LogFn } from '../ops/log.ts';
 
@@ -247,6 +246,8 @@ export async function openBackend(url: string, opts: { connectTimeoutMs?: number
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     const safe = redactUrl(url);
     let connected = false;
+    // loaded here: node-redis is ~400 modules that a SQLite or memory store never needs
+    const { default: KeyvRedis, createClient } = await import('@keyv/redis');
     const client = createClient({
       url,
       // While disconnected, commands fail at once (the store reports failing) instead of waiting
