@@ -48,7 +48,14 @@ export function isStale(root = ROOT) {
 /** Runs tsc -p tsconfig.build.json; returns true on success (tsc's output goes to stderr on failure). */
 export function build(root = ROOT) {
   const require = createRequire(join(root, 'package.json'));
-  const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
+  let tsc;
+  try {
+    tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
+  } catch {
+    // e.g. `npm ci --omit=dev`: build with the dev dependencies first (npm ci; npm run build), then prune
+    process.stderr.write('liqzone: cannot compile src/: the typescript package is not installed (a production-only install?). Run a full `npm ci` (it builds dist/), then `npm prune --omit=dev` if you need a smaller node_modules.\n');
+    return false;
+  }
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) {
     process.stderr.write(`liqzone: compiling src/ failed (tsc exit ${r.status ?? r.signal})\n${r.stdout ?? ''}${r.stderr ?? ''}`);
