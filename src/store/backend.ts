@@ -41,6 +41,12 @@ export interface Backend {
    * Redis. Optional: `setMany(backend, entries)` falls back to parallel `set`s without it.
    */
   setMany?(entries: SetEntry[]): Promise<void>;
+  /**
+   * Deletes every value whose time to live has passed; returns how many. keyv drops an expired
+   * value only when it is read, so on memory and SQLite a value nobody reads again (a finished
+   * outbox record, a ledger key, a cooldown stamp) would stay forever; Redis expires keys itself.
+   */
+  sweepExpired?(now: number): Promise<number>;
   /** Applies every op atomically with respect to other set ops; returns whether each op changed its set. */
   updateSets(ops: SetOp[]): Promise<boolean[]>;
   members(set: string): Promise<string[]>;
@@ -72,7 +78,12 @@ class KeyvBackend implements Backend {
     readonly description: string,
     protected readonly keyv: Keyv,
     private readonly scrubFn?: () => Promise<void>,
+    private readonly sweepFn?: (now: number) => Promise<number>,
   ) {}
+
+  async sweepExpired(now: number): Promise<number> {
+    return this.sweepFn ? this.sweepFn(now) : 0;
+  }
 
   async scrub(): Promise<void> {
     await this.scrubFn?.();
@@ -198,6 +209,21 @@ function strictKeyv(opts: ConstructorParameters<typeof Keyv>[0] & object, descri
 
 const COLON_STRING = /[[:,]":/;
 
+/** keyv's in-memory Map holds serialized values ending in `,"expires":ms}` when they expire. */
+const EXPIRES_AT_END = /"expires":(\d+)\}$/;
+function sweepMap(map: Map<string, unknown>, now: number): number {
+  let n = 0;
+  for (const [k, v] of map) {
+    if (typeof v !== 'string') continue;
+    const m = EXPIRES_AT_END.exec(v);
+    if (m && Number(m[1]) < now) {
+      map.delete(k);
+      n++;
+    }
+  }
+  return n;
+}
+
 /**
  * The same text as keyv's default serializer (@keyv/serialize: strings starting with ':' get one
  * more ':', Buffers become ':base64:…'; its deserializer reads both back), through the native
@@ -225,7 +251,8 @@ export function keyvSerialize(data: unknown): string {
 export async function openBackend(url: string, opts: { connectTimeoutMs?: number; log?: LogFn } = {}): Promise<Backend> {
   const log = opts.log ?? defaultLog('store');
   if (url === 'memory:' || url === 'memory://') {
-    return new KeyvBackend('memory', 'memory', strictKeyv({ namespace: NAMESPACE }, 'memory', log));
+    const keyv = strictKeyv({ namespace: NAMESPACE }, 'memory', log);
+    return new KeyvBackend('memory', 'memory', keyv, undefined, async (now) => sweepMap(keyv.store as Map<string, unknown>, now));
   }
   if (url.startsWith('sqlite://')) {
     const path = url.slice('sqlite://'.length);
@@ -241,7 +268,15 @@ export async function openBackend(url: string, opts: { connectTimeoutMs?: number
       await keyv.disconnect().catch(() => {});
       throw new StoreUnavailableError(`sqlite ${path}`, describeSqliteError(err, path));
     }
-    return new KeyvBackend('sqlite', `sqlite ${path}`, keyv, async () => void (await sql.query('PRAGMA wal_checkpoint(TRUNCATE)')));
+    const table = (adapter as unknown as { opts: { table: string } }).opts.table;
+    return new KeyvBackend(
+      'sqlite',
+      `sqlite ${path}`,
+      keyv,
+      async () => void (await sql.query('PRAGMA wal_checkpoint(TRUNCATE)')),
+      // keyv keeps `expires` inside the serialized value: {"value":…,"expires":ms}
+      async (now) => (await sql.query(`DELETE FROM ${table} WHERE json_valid(value) AND json_extract(value, '$.expires') < ? RETURNING key`, now)).length,
+    );
   }
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     const safe = redactUrl(url);

@@ -86,6 +86,9 @@ export class MonitoredBackend implements Backend {
   setMany(entries: SetEntry[]): Promise<void> {
     return this.write(() => setMany(this.inner, entries));
   }
+  sweepExpired(now: number): Promise<number> {
+    return this.write(async () => (this.inner.sweepExpired ? this.inner.sweepExpired(now) : 0));
+  }
   updateSets(ops: SetOp[]): Promise<boolean[]> {
     return this.write(() => this.inner.updateSets(ops));
   }

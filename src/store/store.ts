@@ -30,6 +30,8 @@ export interface DestinationOwner {
  * outbox + dedupe ledger, destination health, and `kv(namespace)` for other features
  * (positions, learned weights).
  */
+const SWEEP_EVERY_MS = 10 * 60_000;
+
 export class Store {
   readonly subscriptions: SubscriptionRepo;
   readonly settings: SettingsRepo;
@@ -44,6 +46,7 @@ export class Store {
   readonly calibration: CalibrationStore;
   private readonly listeners = new Set<(c: StoreChange) => void>();
   private closed = false;
+  private readonly sweepTimer: ReturnType<typeof setInterval>;
 
   /** The backend, wrapped: every failure rejects with a StoreError and shows in `status()`. */
   readonly backend: MonitoredBackend;
@@ -63,6 +66,14 @@ export class Store {
     const weights = this.kv<unknown>('weights', { indexed: false });
     this.calibration = kvCalibrationStore(this.kv<unknown>('calibration'));
     this.weights = { load: async () => parseWeightState(await weights.get('signals')), save: (s) => weights.set('signals', s) };
+    // Expired values leave memory and SQLite on a timer, not only when read again (a failure shows in status()).
+    this.sweepTimer = setInterval(() => void this.sweepExpired().catch(() => undefined), SWEEP_EVERY_MS);
+    this.sweepTimer.unref?.();
+  }
+
+  /** Deletes values past their time to live now (memory, SQLite; Redis expires keys itself); returns how many. */
+  async sweepExpired(now = Date.now()): Promise<number> {
+    return this.backend.sweepExpired(now);
   }
 
   get kind(): BackendKind {
@@ -98,6 +109,7 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sweepTimer);
     this.listeners.clear();
     await this.backend.close();
   }
