@@ -134,6 +134,15 @@ export class FeedCore {
   }
 
   /**
+   * For a connection's `onRecord`: the recorder hook when there is one, else nothing, so that a run
+   * without a recorder builds no record object per frame.
+   */
+  recorderHook(): { onRecord?: (rec: FrameRecord) => void } {
+    const hook = this.opts.onRecord;
+    return hook ? { onRecord: (rec) => hook(rec) } : {};
+  }
+
+  /**
    * Maps one frame or REST body (as a record) and emits its events; counts what does not map.
    * `parsed` is the message the connection already parsed from `rec.raw` (one parse per frame).
    */

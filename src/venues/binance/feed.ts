@@ -103,7 +103,7 @@ export class BinanceFeed implements VenueFeed {
         timing: core.connectionTiming(overrides),
         now: core.now,
         log: core.log,
-        onRecord: (rec) => core.record(rec),
+        ...core.recorderHook(),
         onData: (stream, payload, recvTime, raw) => void core.ingest({ t: recvTime, v: 'binance', c: stream, raw }, payload),
       });
       core.connections.push(conn);

@@ -92,7 +92,7 @@ export class BybitFeed implements VenueFeed {
         timing: core.connectionTiming({ watchdogSilenceMs: core.timing.bybitWatchdogSilenceMs, maxAgeMs: undefined }),
         now: core.now,
         log: core.log,
-        onRecord: (rec) => core.record(rec),
+        ...core.recorderHook(),
         onData: (topic, payload, recvTime, raw) => void core.ingest({ t: recvTime, v: 'bybit', c: topic, raw }, payload),
       });
       core.connections.push(conn);

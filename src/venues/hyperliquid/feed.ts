@@ -135,7 +135,7 @@ export class HyperliquidFeed implements VenueFeed {
         }),
         now: core.now,
         log: core.log,
-        onRecord: (rec) => core.record(rec),
+        ...core.recorderHook(),
         onData: (stream, payload, recvTime, raw) => {
           core.ingest({ t: recvTime, v: 'hyperliquid', c: stream, raw }, payload);
           if (this.opts.onTrades && stream.startsWith('trades:')) this.opts.onTrades(payload);

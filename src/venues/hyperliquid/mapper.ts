@@ -26,20 +26,23 @@ export const HYPERLIQUID_OI_SIDES = 2;
  */
 class ReplayFilter {
   private latest = -Infinity;
+  /** The trade ids seen at `latest`: the first `count` slots (reused, never shrunk: no runtime call per new time). */
   private readonly tidsAtLatest: Array<number | string> = [];
+  private count = 0;
 
   /** True when the trade is new (and remembers it). */
   accept(time: number, tid: number | string): boolean {
+    const tids = this.tidsAtLatest;
     if (time > this.latest) {
       this.latest = time;
-      this.tidsAtLatest.length = 0;
-      this.tidsAtLatest.push(tid);
+      tids[0] = tid;
+      this.count = 1;
       return true;
     }
     if (time < this.latest) return false;
-    if (this.tidsAtLatest.includes(tid)) return false;
+    for (let i = 0; i < this.count; i++) if (tids[i] === tid) return false;
     // bounded: one block rarely holds more than a few hundred trades of a coin
-    if (this.tidsAtLatest.length < 4096) this.tidsAtLatest.push(tid);
+    if (this.count < 4096) tids[this.count++] = tid;
     return true;
   }
 }

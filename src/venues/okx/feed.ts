@@ -157,7 +157,7 @@ export class OkxFeed implements VenueFeed {
         }),
         now: core.now,
         log: core.log,
-        onRecord: (rec) => core.record(rec),
+        ...core.recorderHook(),
         onData: (stream, payload, recvTime, raw) => void core.ingest({ t: recvTime, v: 'okx', c: stream, raw }, payload),
       });
       core.connections.push(conn);
