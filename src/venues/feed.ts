@@ -158,7 +158,8 @@ export class FeedCore {
       this.mapperNulls++;
       return 0;
     }
-    for (const ev of events) this.opts.onEvent(ev);
+    const opts = this.opts;
+    for (let i = 0; i < events.length; i++) opts.onEvent(events[i]!);
     return events.length;
   }
 

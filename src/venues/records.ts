@@ -144,7 +144,12 @@ export function createRecordMapper(reg: SymbolRegistry): RecordMapper {
   const markKey = (venue: Venue, symbol: string) => `${venue}:${symbol}`;
 
   function noteMarks(events: MarketEvent[] | null): MarketEvent[] | null {
-    if (events) for (const ev of events) if (ev.kind === 'mark') marks.set(markKey(ev.venue, ev.symbol), ev.mark);
+    if (events) {
+      for (let i = 0; i < events.length; i++) {
+        const ev = events[i]!;
+        if (ev.kind === 'mark') marks.set(markKey(ev.venue, ev.symbol), ev.mark);
+      }
+    }
     return events;
   }
 
