@@ -6,3 +6,17 @@ export { SignalTracker, DIRECTION, FADING, type Direction, type TrackerEvent, ty
 export { WeightLearner, LEARNING, weightFactor, statsKey } from './learning.ts';
 export { sizingGuidance, type SizingGuidance } from './sizing.ts';
 export { TIMEFRAME_SPECS, MODE_SPECS, CYCLE_MS, type TimeframeSpec, type ModeSpec } from './spec.ts';
+export {
+  wilson,
+  returnSign,
+  addSample,
+  emptyTally,
+  summarize,
+  confidenceBucket,
+  Z95,
+  type Interval,
+  type Sign,
+  type CallSample,
+  type HitTally,
+  type TallySummary,
+} from './accuracy.ts';
