@@ -16,6 +16,8 @@ export interface CliArgs {
   speed?: number;
   /** evaluate: scoring horizon, minutes. */
   horizon?: number;
+  /** evaluate: only the signal section. */
+  signals?: boolean;
 }
 
 export const USAGE = `Usage: liqzone <command> [options]
@@ -29,8 +31,9 @@ Commands:
                            record raw venue frames (live, or the simulated demo, optionally
                            X times faster than real time) to FILE
   replay FILE [--json]     replay a recording, then answer commands from stdin against it
-  evaluate FILE [--horizon MINUTES]
-                           measure zone accuracy on a recording and print a table
+  evaluate FILE [--horizon MINUTES] [--signals]
+                           measure zone and signal accuracy on a recording and print tables
+                           (--signals: only the signal table)
                            (default horizon 60 min; snapshots every horizon/6)
   deploy-commands [--guild ID]
                            register slash commands with Discord (global, or one guild)
@@ -48,6 +51,7 @@ const OPTIONS = {
   shards: { type: 'string' },
   minutes: { type: 'string' },
   horizon: { type: 'string' },
+  signals: { type: 'boolean' },
   speed: { type: 'string' },
 } as const;
 
@@ -88,6 +92,7 @@ export function parseCli(argv: string[]): CliArgs | { error: string } {
     if (!(n > 0) || n > 24 * 60) return { error: '--horizon needs a positive number of minutes (at most 1440)' };
     args.horizon = n;
   }
+  if (v.signals) args.signals = true;
   if (v.speed !== undefined) {
     const n = Number(v.speed);
     if (!(n >= 1) || n > 1000) return { error: '--speed needs a number from 1 to 1000' };

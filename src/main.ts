@@ -60,14 +60,25 @@ async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<vo
     const { startDemoMarket } = await import('./demo/demo-market.ts');
     const market = await startDemoMarket({ symbols: config.SYMBOLS, venues: config.VENUES, speed: args.speed ?? 1, log: logFn(logger, 'demo') });
     demo = market;
-    log('info', `demo: simulated venues on ${Object.entries(market.endpoints).map(([v, e]) => `${v} ${e.restUrl}`).join(', ')}`);
+    log(
+      'info',
+      `demo: simulated venues on ${Object.entries(market.endpoints)
+        .map(([v, e]) => `${v} ${e.restUrl}`)
+        .join(', ')}`,
+    );
   }
   if (args.verb === 'run' && args.shards) {
     if (!config.DISCORD_TOKEN) fail('--shards is for Discord: set DISCORD_TOKEN.');
     if (config.ROLE !== 'bot') fail('--shards runs bot processes: set ROLE=bot and STORE_URL=redis://…, and run one ROLE=market process for the feeds.');
     const { runShards } = await import('./ops/sharding.ts');
     // Each shard is a child `liqzone run` (ROLE=bot from the inherited env); discord.js reads its shard id from the manager.
-    await runShards({ file: new URL(import.meta.url).pathname, totalShards: args.shards, token: config.DISCORD_TOKEN, shardArgs: ['run'], log: logFn(logger, 'shards') });
+    await runShards({
+      file: new URL(import.meta.url).pathname,
+      totalShards: args.shards,
+      token: config.DISCORD_TOKEN,
+      shardArgs: ['run'],
+      log: logFn(logger, 'shards'),
+    });
     return;
   }
   const mode: AppOptions['mode'] = args.verb === 'replay' ? 'replay' : useDemo ? 'demo' : 'live';
@@ -81,8 +92,25 @@ async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<vo
         ? 'console'
         : 'auto';
   // Signals are handled from the start: SIGTERM while starting waits for the start, then stops.
-  const starting = startApp({ config, mode, logger, surface, json: args.json, recordTo: args.out, replayFile: args.file, endpoints: demo?.endpoints,
-    extraCommands: demo ? [demoCommand({ setRegime: (s, r) => demo!.setRegime(s, r as never), driveToward: (s, p, ms) => demo!.driveToward(s, p, ms), price: (s) => demo!.simulator.price(s) })] : [] });
+  const starting = startApp({
+    config,
+    mode,
+    logger,
+    surface,
+    json: args.json,
+    recordTo: args.out,
+    replayFile: args.file,
+    endpoints: demo?.endpoints,
+    extraCommands: demo
+      ? [
+          demoCommand({
+            setRegime: (s, r) => demo!.setRegime(s, r as never),
+            driveToward: (s, p, ms) => demo!.driveToward(s, p, ms),
+            price: (s) => demo!.simulator.price(s),
+          }),
+        ]
+      : [],
+  });
   const stopAll = async () => {
     const started = await starting.catch(() => undefined);
     await started?.stop();
@@ -154,18 +182,25 @@ function warnWhenUnreachable(app: App, logger: Logger): void {
 async function evaluateFile(config: Config, args: CliArgs): Promise<void> {
   const { evaluateRecording } = await import('./ops/evaluate-file.ts');
   try {
-    process.stdout.write(`${await evaluateRecording(args.file!, config, args.horizon)}\n`);
+    process.stdout.write(`${await evaluateRecording(args.file!, config, args.horizon, args.signals)}\n`);
   } catch (err) {
     fail(`could not evaluate ${args.file}: ${(err as Error).message}`, 1);
   }
 }
 
 async function deployCommands(config: Config, args: CliArgs): Promise<void> {
-  if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID) fail('deploy-commands needs DISCORD_TOKEN and DISCORD_APP_ID (see README: creating the Discord application).');
+  if (!config.DISCORD_TOKEN || !config.DISCORD_APP_ID)
+    fail('deploy-commands needs DISCORD_TOKEN and DISCORD_APP_ID (see README: creating the Discord application).');
   const { deployCommands: deploy } = await import('./platforms/discord/index.ts');
   const { allCommands } = await import('../commands/index.ts');
   try {
-    const r = await deploy({ token: config.DISCORD_TOKEN, appId: config.DISCORD_APP_ID, apiUrl: config.DISCORD_API_URL || undefined, guildId: args.guild, commands: allCommands() });
+    const r = await deploy({
+      token: config.DISCORD_TOKEN,
+      appId: config.DISCORD_APP_ID,
+      apiUrl: config.DISCORD_API_URL || undefined,
+      guildId: args.guild,
+      commands: allCommands(),
+    });
     process.stdout.write(`registered ${r.count} commands (${r.scope})\n`);
   } catch (err) {
     fail(`deploy-commands failed: ${(err as Error).message}`, 1);

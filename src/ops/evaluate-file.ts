@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { compareCalibration, evaluate, formatCalibrationComparison, formatEvaluationTable } from '../engine/evaluation.ts';
 import type { MarketEvent, Venue } from '../market/types.ts';
 import { createRecordMapper, parseFrameRecord, registryFromRecords, type FrameRecord } from '../venues/records.ts';
+import { evaluateSignals, formatSignalEvaluation } from '../engine/signal-evaluation.ts';
 import { compareWithObserved, formatObservedComparison } from './evaluate-observed.ts';
 
 /** Reads a recording (record format) into frames; malformed lines are counted, not fatal. */
@@ -34,10 +35,13 @@ export function eventsOf(records: FrameRecord[], symbols: string[], fallbackVenu
 }
 
 /** `liqzone evaluate FILE`: zone accuracy on a recording, as a printed table. */
-export async function evaluateRecording(path: string, config: Config, horizonMinutes = 60): Promise<string> {
+export async function evaluateRecording(path: string, config: Config, horizonMinutes = 60, signalsOnly = false): Promise<string> {
   const { records, malformed } = await readRecording(path);
   if (records.length === 0) throw new Error('no frames in the recording');
   const events = eventsOf(records, config.SYMBOLS, config.VENUES);
+  const signalSection = formatSignalEvaluation(evaluateSignals(events));
+  const header = `Recording: ${path} — ${records.length} frames, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`;
+  if (signalsOnly) return [header, '', signalSection].join('\n');
   const horizonMs = horizonMinutes * 60_000;
   const opts = { leverageMix: config.LEVERAGE_MIX, horizonMs, snapshotIntervalMs: Math.max(5_000, Math.round(horizonMs / 6)) };
   const report = evaluate(events, opts);
@@ -45,7 +49,12 @@ export async function evaluateRecording(path: string, config: Config, horizonMin
   const span = (records.at(-1)!.t - records[0]!.t) / 60_000;
   const hlRecords = records.filter((r) => r.v === 'hyperliquid');
   const observedLine = hlRecords.length
-    ? formatObservedComparison(compareWithObserved(hlRecords, registryFromRecords(hlRecords, config.SYMBOLS, ['hyperliquid']), { leverageMix: config.LEVERAGE_MIX, snapshotIntervalMs: opts.snapshotIntervalMs }))
+    ? formatObservedComparison(
+        compareWithObserved(hlRecords, registryFromRecords(hlRecords, config.SYMBOLS, ['hyperliquid']), {
+          leverageMix: config.LEVERAGE_MIX,
+          snapshotIntervalMs: opts.snapshotIntervalMs,
+        }),
+      )
     : undefined;
   return [
     `Recording: ${path} — ${records.length} frames over ${span.toFixed(1)} min of wall clock, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`,
@@ -54,5 +63,7 @@ export async function evaluateRecording(path: string, config: Config, horizonMin
     '',
     formatCalibrationComparison(comparison),
     ...(observedLine ? ['', observedLine] : []),
+    '',
+    signalSection,
   ].join('\n');
 }

@@ -36,3 +36,11 @@ describe('cli args via node:util parseArgs', () => {
     expect(parseCli(['replay', 'a.jsonl', 'b.jsonl'])).toEqual({ error: 'Unexpected argument "b.jsonl"' });
   });
 });
+
+describe('evaluate --signals', () => {
+  it('parses the flag', () => {
+    const a = parseCli(['evaluate', 'rec.jsonl', '--signals']);
+    expect('error' in a).toBe(false);
+    expect((a as { signals?: boolean }).signals).toBe(true);
+  });
+});
