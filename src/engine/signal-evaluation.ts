@@ -1,6 +1,6 @@
 import { MarketState } from '../market/state.ts';
 import type { MarketEvent } from '../market/types.ts';
-import { addSample, emptyTally, returnSign, summarize, type HitTally, type Sign } from './signals/accuracy.ts';
+import { addSample, confidenceBucket, emptyTally, wilson, returnSign, summarize, type HitTally, type Sign } from './signals/accuracy.ts';
 import { SignalEngine } from './signals/engine.ts';
 import { CYCLE_MS } from './signals/spec.ts';
 import { SIGNAL_MODES, type Timeframe } from './types.ts';
@@ -19,8 +19,22 @@ export interface SignalEvalRow {
   tally: HitTally;
 }
 
+export interface ConflictFollowUp {
+  /** Conflict starts scored (a full hour after them in the recording). */
+  n: number;
+  /** Mean realized volatility (stdev of 1-min returns) over the next hour: after conflicts, after as many seeded random times. */
+  volAfterConflict: number;
+  volAfterRandom: number;
+  /** Share whose next-hour return sign is opposite the previous hour's (flat moves not counted). */
+  reversalAfterConflict: number;
+  reversalAfterRandom: number;
+}
+
 export interface SignalEvalReport {
   rows: SignalEvalRow[];
+  /** Calls of every timeframe and mode by confidence bucket (lower edge). */
+  calibration: { bucket: number; tally: HitTally }[];
+  conflicts: ConflictFollowUp;
   fromT: number;
   toT: number;
   cycles: number;
@@ -40,7 +54,11 @@ export function evaluateSignals(events: Iterable<MarketEvent>): SignalEvalReport
   const zones = new ZoneEngine(state, { symbols: () => state.symbols(), now: () => clock });
   const engine = new SignalEngine({ state, zones, symbols: () => state.symbols(), now: () => clock, autosaveMs: 0, log: () => {} });
   const prices = new Map<string, { t: number[]; p: number[] }>();
-  const calls: { symbol: string; mode: string; tf: Timeframe; t: number; call: Sign }[] = [];
+  const calls: { symbol: string; mode: string; tf: Timeframe; t: number; call: Sign; confidence: number }[] = [];
+  const conflictStarts: { symbol: string; t: number }[] = [];
+  engine.onEvent((ev) => {
+    if (ev.kind === 'conflict-start') conflictStarts.push({ symbol: ev.symbol, t: ev.t });
+  });
   const lastSample = new Map<string, number>();
   let next = Number.NaN;
   let fromT = Number.NaN;
@@ -64,7 +82,7 @@ export function evaluateSignals(events: Iterable<MarketEvent>): SignalEvalReport
           const last = lastSample.get(key) ?? Number.NEGATIVE_INFINITY;
           if (clock - last < SIGNAL_HORIZON_MS[tf.tf]) continue;
           lastSample.set(key, clock);
-          calls.push({ symbol, mode, tf: tf.tf, t: clock, call: tf.score > 0 ? 1 : tf.score < 0 ? -1 : 0 });
+          calls.push({ symbol, mode, tf: tf.tf, t: clock, call: tf.score > 0 ? 1 : tf.score < 0 ? -1 : 0, confidence: tf.confidence });
         }
       }
     }
@@ -100,6 +118,7 @@ export function evaluateSignals(events: Iterable<MarketEvent>): SignalEvalReport
     return i >= 0 ? s.p[i] : undefined;
   };
   const rows = new Map<string, SignalEvalRow>();
+  const buckets = new Map<number, HitTally>();
   for (const c of calls) {
     const h = SIGNAL_HORIZON_MS[c.tf];
     const p0 = priceAt(c.symbol, c.t, false);
@@ -109,10 +128,75 @@ export function evaluateSignals(events: Iterable<MarketEvent>): SignalEvalReport
     const key = `${c.symbol}|${c.mode}|${c.tf}`;
     let row = rows.get(key);
     if (!row) rows.set(key, (row = { symbol: c.symbol, mode: c.mode, tf: c.tf, tally: emptyTally() }));
-    addSample(row.tally, { call: c.call, previous: returnSign(p0 / pPrev - 1, SIGNAL_DEAD_ZONE), outcome: returnSign(p1 / p0 - 1, SIGNAL_DEAD_ZONE) });
+    const sample = { call: c.call, previous: returnSign(p0 / pPrev - 1, SIGNAL_DEAD_ZONE), outcome: returnSign(p1 / p0 - 1, SIGNAL_DEAD_ZONE) };
+    addSample(row.tally, sample);
+    const b = Math.round(confidenceBucket(c.confidence) * 10) / 10;
+    let bt = buckets.get(b);
+    if (!bt) buckets.set(b, (bt = emptyTally()));
+    addSample(bt, sample);
   }
+  const HOUR = 3_600_000;
+  const followUp = (symbol: string, t: number): { vol: number; rev: Sign | undefined } | undefined => {
+    const rets: number[] = [];
+    for (let m = 1; m <= 60; m++) {
+      const a = priceAt(symbol, t + (m - 1) * 60_000, false);
+      const b = priceAt(symbol, t + m * 60_000, false);
+      if (a === undefined || b === undefined) return undefined;
+      rets.push(b / a - 1);
+    }
+    const mean = rets.reduce((x, y) => x + y, 0) / rets.length;
+    const vol = Math.sqrt(rets.reduce((x, y) => x + (y - mean) ** 2, 0) / rets.length);
+    const p0 = priceAt(symbol, t, false);
+    const prev = priceAt(symbol, t - HOUR, false);
+    const next = priceAt(symbol, t + HOUR, true);
+    if (p0 === undefined || prev === undefined || next === undefined) return { vol, rev: undefined };
+    const before = returnSign(p0 / prev - 1, SIGNAL_DEAD_ZONE);
+    const after = returnSign(next / p0 - 1, SIGNAL_DEAD_ZONE);
+    return { vol, rev: before === 0 || after === 0 ? undefined : before !== after ? 1 : 0 };
+  };
+  const scoreTimes = (times: { symbol: string; t: number }[]) => {
+    let n = 0;
+    let vol = 0;
+    let revN = 0;
+    let rev = 0;
+    for (const x of times) {
+      if (x.t + HOUR > clock) continue;
+      const f = followUp(x.symbol, x.t);
+      if (!f) continue;
+      n++;
+      vol += f.vol;
+      if (f.rev !== undefined) {
+        revN++;
+        rev += f.rev;
+      }
+    }
+    return { n, vol: n ? vol / n : Number.NaN, rev: revN ? rev / revN : Number.NaN };
+  };
+  const conflictScore = scoreTimes(conflictStarts);
+  // As many random times as conflicts, from a fixed seed (mulberry32), over the same symbols and span.
+  let seed = 0x5eed1234;
+  const rand = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  const syms = [...prices.keys()];
+  const randomTimes = conflictStarts.map(() => ({
+    symbol: syms[Math.floor(rand() * syms.length)]!,
+    t: fromT + HOUR + rand() * Math.max(0, clock - fromT - 2 * HOUR),
+  }));
+  const randomScore = scoreTimes(randomTimes);
+  const conflicts: ConflictFollowUp = {
+    n: conflictScore.n,
+    volAfterConflict: conflictScore.vol,
+    volAfterRandom: randomScore.vol,
+    reversalAfterConflict: conflictScore.rev,
+    reversalAfterRandom: randomScore.rev,
+  };
+  const calibration = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, tally]) => ({ bucket, tally }));
   engine.stop();
-  return { rows: [...rows.values()], fromT, toT: clock, cycles };
+  return { rows: [...rows.values()], calibration, conflicts, fromT, toT: clock, cycles };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
@@ -132,5 +216,21 @@ export function formatSignalEvaluation(r: SignalEvalReport): string {
     );
   }
   if (sorted.length === 0) lines.push('(no scored calls: the recording is shorter than the horizons)');
+  lines.push('', 'Calibration (all timeframes and modes): confidence   n      hit    95 % CI');
+  for (const { bucket, tally } of r.calibration) {
+    const w = wilson(tally.hits, tally.n);
+    lines.push(
+      `  ${pct(bucket)}–${pct(bucket + 0.1)}`.padEnd(16) +
+        `${String(tally.n).padEnd(6)} ${tally.n ? pct(w.p) : '—'}`.padEnd(14) +
+        (tally.n ? `${pct(w.low)}–${pct(w.high)}` : '—'),
+    );
+  }
+  const c = r.conflicts;
+  lines.push(
+    '',
+    c.n
+      ? `Conflict flag: ${c.n} conflict starts with an hour after them; 1 h volatility ${(c.volAfterConflict * 100).toFixed(3)} % vs ${(c.volAfterRandom * 100).toFixed(3)} % after as many seeded random times (${(c.volAfterConflict / c.volAfterRandom).toFixed(2)}×); reversal rate ${Number.isNaN(c.reversalAfterConflict) ? '—' : pct(c.reversalAfterConflict)} vs ${Number.isNaN(c.reversalAfterRandom) ? '—' : pct(c.reversalAfterRandom)}`
+      : 'Conflict flag: no conflict start with a full hour after it in the recording',
+  );
   return lines.join('\n');
 }

@@ -16,7 +16,14 @@ describe('evaluateSignals on a simulated recording', () => {
       expect(row.tally.momentum).toBeLessThanOrEqual(row.tally.n);
     }
     expect(oneMin.some((x) => x.tally.n >= 20)).toBe(true);
+    // every scored call lands in exactly one confidence bucket
+    const total = r.rows.reduce((a, x) => a + x.tally.n, 0);
+    expect(r.calibration.reduce((a, x) => a + x.tally.n, 0)).toBe(total);
+    for (const b of r.calibration) expect(b.bucket).toBeGreaterThanOrEqual(0);
+    if (r.conflicts.n > 0) expect(r.conflicts.volAfterConflict).toBeGreaterThan(0);
     const text = formatSignalEvaluation(r);
+    expect(text).toContain('Calibration');
+    expect(text).toContain('Conflict flag');
     expect(text).toContain('momentum');
     expect(text).toContain('ETH');
   }, 240_000);
