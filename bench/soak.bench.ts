@@ -42,6 +42,16 @@ function getGc(): () => void {
 
 const pct = (a: number, b: number) => ((b - a) / a) * 100;
 
+/** The three keys that grew most between two checkpoints, as "name +x.x MB, …". */
+function topGrowth<T>(a: Record<string, T>, b: Record<string, T>, size: (v: T) => number, extra?: (a: T | undefined, b: T) => string): string {
+  return Object.entries(b)
+    .map(([k, v]) => ({ k, v, d: size(v) - (a[k] === undefined ? 0 : size(a[k]!)) }))
+    .sort((x, y) => y.d - x.d)
+    .slice(0, 3)
+    .map(({ k, v, d }) => `${k} ${d >= 0 ? '+' : ''}${(d / MB).toFixed(1)} MB${extra ? extra(a[k], v) : ''}`)
+    .join(', ');
+}
+
 async function inProcess(): Promise<BenchRow[]> {
   const gc = getGc();
   const fill = num('SOAK_FILL_HOURS', 48);
@@ -79,6 +89,9 @@ async function inProcess(): Promise<BenchRow[]> {
     { name: `soak: heap used at hour ${fill}`, value: start.memory.heapUsed / MB, unit: 'MB', note: 'after a forced GC' },
     { name: `soak: heap used at hour ${fill + hours}`, value: end.memory.heapUsed / MB, unit: 'MB' },
     { name: `soak: heap-used growth over the ${hours} h`, value: pct(start.memory.heapUsed, end.memory.heapUsed), unit: '%', goal: '< 2 %' },
+    { name: `soak: heap-used slope, hours ${fill}–${fill + hours}`, value: (pct(start.memory.heapUsed, end.memory.heapUsed) * 24) / hours, unit: '%/day', goal: '≤ 2 %/day', note: `${(start.memory.heapUsed / MB).toFixed(0)} → ${(end.memory.heapUsed / MB).toFixed(0)} MB after a forced GC` },
+    { name: 'soak: heap growth by V8 space (top 3)', value: (end.memory.heapUsed - start.memory.heapUsed) / MB, unit: 'MB', note: topGrowth(start.heapSpaces, end.heapSpaces, (v) => v) },
+    { name: 'soak: memory store growth by namespace (top 3)', value: ((end.storeContents?.jsonBytes ?? 0) - (start.storeContents?.jsonBytes ?? 0)) / MB, unit: 'MB json', note: topGrowth(start.storeContents?.byNamespace ?? {}, end.storeContents?.byNamespace ?? {}, (v) => v.jsonBytes, (a, b) => ` (${a?.entries ?? 0} → ${b.entries} entries)`) },
     { name: 'soak: bars per venue·symbol', value: per(b1.bars.total), unit: 'bars', note: note(per(b0.bars.total), per(b1.bars.total)) },
     { name: 'soak: OI points per venue·symbol', value: per(b1.oiHistory.total), unit: 'points', note: `${note(per(b0.oiHistory.total), per(b1.oiHistory.total))}; max ${b1.oiHistory.max} (Bybit pushes every 3 s)` },
     { name: 'soak: funding points per venue·symbol', value: per(b1.fundingHistory.total), unit: 'points', note: note(per(b0.fundingHistory.total), per(b1.fundingHistory.total)) },

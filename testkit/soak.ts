@@ -14,6 +14,7 @@ import { ZoneEngine } from '../src/engine/zone-engine.ts';
 import { MarketState, type MarketStateLimits } from '../src/market/state.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import type { MarketEvent, Venue } from '../src/market/types.ts';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { ManualClock, runUntilIdle } from '../src/notify/clock.ts';
 import { Notifier } from '../src/notify/notifier.ts';
 import { RecordingAlertSender } from '../src/notify/recording.ts';
@@ -106,16 +107,35 @@ export interface Checkpoint {
   /** Wall time spent so far per phase, ms. */
   wallMs: Record<Phase, number>;
   /** An in-memory store's contents (outbox, ledger, caches kept for their retention): entries and JSON size. */
-  storeContents?: { entries: number; jsonBytes: number };
+  storeContents?: { entries: number; jsonBytes: number; byNamespace: Record<string, { entries: number; jsonBytes: number }> };
+  /** V8 heap spaces (used bytes by space name), from `v8.getHeapSpaceStatistics` (cheap, unlike a snapshot). */
+  heapSpaces: Record<string, number>;
+}
+
+function heapSpaces(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of getHeapSpaceStatistics()) out[s.space_name] = s.space_used_size;
+  return out;
 }
 
 /** Entries of a `memory:` store (keyv's Map), for telling store retention apart from process state. */
-function memoryStoreContents(store: Store): { entries: number; jsonBytes: number } | undefined {
+function memoryStoreContents(store: Store): Checkpoint['storeContents'] {
   const map = (store.backend as unknown as { keyv?: { store?: unknown } }).keyv?.store;
   if (!(map instanceof Map)) return undefined;
   let jsonBytes = 0;
-  for (const [k, v] of map) jsonBytes += String(k).length + (typeof v === 'string' ? v.length : (JSON.stringify(v)?.length ?? 0));
-  return { entries: map.size, jsonBytes };
+  const byNamespace: Record<string, { entries: number; jsonBytes: number }> = {};
+  for (const [k, v] of map) {
+    const key = String(k);
+    const bytes = key.length + (typeof v === 'string' ? v.length : (JSON.stringify(v)?.length ?? 0));
+    jsonBytes += bytes;
+    // keyv prefixes keys with its namespace ("keyv:"); group by the first store segment after it.
+    const parts = key.split(':');
+    const ns = parts[0] === 'keyv' && parts.length > 1 ? parts[1]! : parts[0]!;
+    const slot = (byNamespace[ns] ??= { entries: 0, jsonBytes: 0 });
+    slot.entries++;
+    slot.jsonBytes += bytes;
+  }
+  return { entries: map.size, jsonBytes, byNamespace };
 }
 
 export type Phase = 'simulator' | 'state' | 'zones' | 'signals' | 'notifier';
@@ -424,6 +444,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
           messagesSent: senders.reduce((a, s) => a + s.sent, 0),
           wallMs: { ...wallMs },
           storeContents: memoryStoreContents(store),
+          heapSpaces: heapSpaces(),
         });
       }
     }
