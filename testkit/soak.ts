@@ -120,7 +120,9 @@ function heapSpaces(): Record<string, number> {
 
 /** Entries of a `memory:` store (keyv's Map), for telling store retention apart from process state. */
 function memoryStoreContents(store: Store): Checkpoint['storeContents'] {
-  const map = (store.backend as unknown as { keyv?: { store?: unknown } }).keyv?.store;
+  // Store wraps its backend in a MonitoredBackend; the keyv Map is on the inner backend.
+  const outer = store.backend as unknown as { inner?: unknown };
+  const map = ((outer.inner ?? outer) as { keyv?: { store?: unknown } }).keyv?.store;
   if (!(map instanceof Map)) return undefined;
   let jsonBytes = 0;
   const byNamespace: Record<string, { entries: number; jsonBytes: number }> = {};
