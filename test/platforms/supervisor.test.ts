@@ -39,7 +39,7 @@ describe('supervisePlatform', () => {
     let attempts = 0;
     const p = supervisePlatform<PlatformHandle>({
       name: 'telegram',
-      host: 'api.telegram.org',
+      host: 'telegram-api.test',
       log: (_level, msg) => logs.push(msg),
       initialDelayMs: 20,
       start: async () => {
@@ -53,9 +53,9 @@ describe('supervisePlatform', () => {
     expect(before.ok === false && before.error).toMatch(/telegram not connected yet/);
     await p.ready;
     expect(attempts).toBe(4);
-    expect(logs[0]).toBe('telegram: api.telegram.org unreachable, retrying in 0 s (ECONNREFUSED)');
+    expect(logs[0]).toBe('telegram: telegram-api.test unreachable, retrying in 0 s (ECONNREFUSED)');
     expect(logs.slice(0, 3).map((l) => /retrying in ([\d.]+) s/.exec(l)?.[1])).toEqual(['0', '0', '0.1']);
-    expect(logs.at(-1)).toMatch(/connected to api.telegram.org after 4 attempts/);
+    expect(logs.at(-1)).toMatch(/connected to telegram-api.test after 4 attempts/);
     expect(await p.sender.send({ platform: 'telegram', kind: 'user', id: '2' }, { ok: true, text: 'x' }, { silent: false })).toEqual({ ok: true });
     expect(sent).toEqual(['2']);
     await p.stop();
@@ -84,7 +84,7 @@ describe('supervisePlatform', () => {
     const { DeliveryQueue } = await import('../../src/notify/queue.ts');
     const { openStore } = await import('../../src/store/store.ts');
     const store = await openStore('memory:');
-    const telegram = supervisePlatform<PlatformHandle>({ name: 'telegram', host: 'api.telegram.org', log: () => {}, start: () => new Promise(() => {}) });
+    const telegram = supervisePlatform<PlatformHandle>({ name: 'telegram', host: 'telegram-api.test', log: () => {}, start: () => new Promise(() => {}) });
     const discordSent: string[] = [];
     const discord: AlertSender = { platform: 'discord', send: async (dest) => (discordSent.push(dest.id), { ok: true }) };
     const saved: string[] = [];
