@@ -7,7 +7,7 @@ import type { StreamStatus, VenueStatus } from './status.ts';
 import type { SymbolRegistry, VenueInstrument } from '../market/symbols.ts';
 import type { MarketEvent, Venue } from '../market/types.ts';
 import { delay } from './backoff.ts';
-import { type Connection, DEFAULT_TIMING, type ConnectionTiming, type LogFn } from './connection.ts';
+import { Connection, type ConnectionOptions, DEFAULT_TIMING, type ConnectionTiming, type LogFn } from './connection.ts';
 import { createRecordMapper, type FrameRecord, type RecordMapper } from './records.ts';
 import type { RestClient, RestError } from './rest-client.ts';
 
@@ -140,6 +140,40 @@ export class FeedCore {
   recorderHook(): { onRecord?: (rec: FrameRecord) => void } {
     const hook = this.opts.onRecord;
     return hook ? { onRecord: (rec) => hook(rec) } : {};
+  }
+
+  /**
+   * Every stream of every listed instrument, and which canonical symbol each stream belongs to
+   * (for `status()`).
+   */
+  streamsByInstrument(streamsOf: (venueSymbol: string) => readonly string[]): { streams: string[]; symbolOf: Map<string, string> } {
+    const streams: string[] = [];
+    const symbolOf = new Map<string, string>();
+    for (const inst of this.instruments()) {
+      for (const s of streamsOf(inst.venueSymbol)) {
+        streams.push(s);
+        symbolOf.set(s, inst.symbol);
+      }
+    }
+    return { streams, symbolOf };
+  }
+
+  /**
+   * Opens one socket of this feed: the feed's clock, log and recorder, frames ingested (parsed
+   * once) unless the caller passes its own `onData`; the connection is kept for status and stop.
+   */
+  openConnection(spec: Pick<ConnectionOptions, 'name' | 'url' | 'protocol' | 'streams' | 'timing'> & { onData?: ConnectionOptions['onData'] }): Connection {
+    const venue = this.venue;
+    const conn = new Connection({
+      ...spec,
+      now: this.now,
+      log: this.log,
+      ...this.recorderHook(),
+      onData: spec.onData ?? ((stream, payload, recvTime, raw) => void this.ingest({ t: recvTime, v: venue, c: stream, raw }, payload)),
+    });
+    this.connections.push(conn);
+    conn.start();
+    return conn;
   }
 
   /**

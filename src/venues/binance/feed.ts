@@ -5,7 +5,7 @@
  */
 import type { VenueStatus } from '../status.ts';
 import { delay } from '../backoff.ts';
-import { Connection, type ConnectionTiming, type InboundFrame, type VenueProtocol } from '../connection.ts';
+import type { ConnectionTiming, InboundFrame, VenueProtocol } from '../connection.ts';
 import { FeedCore, type FeedOptions, type HistoryRequest, type VenueFeed } from '../feed.ts';
 import { REST_PATHS } from '../records.ts';
 
@@ -95,19 +95,7 @@ export class BinanceFeed implements VenueFeed {
       if (byPath[path].length === 0) continue;
       const overrides: Partial<ConnectionTiming> = { maxAgeMs: core.timing.maxAgeMs ?? core.timing.binanceMaxAgeMs };
       if (path === 'public') overrides.watchdogSilenceMs = core.timing.publicWatchdogSilenceMs;
-      const conn = new Connection({
-        name: path,
-        url: `${base}/${path}/stream`,
-        protocol: binanceProtocol,
-        streams: byPath[path],
-        timing: core.connectionTiming(overrides),
-        now: core.now,
-        log: core.log,
-        ...core.recorderHook(),
-        onData: (stream, payload, recvTime, raw) => void core.ingest({ t: recvTime, v: 'binance', c: stream, raw }, payload),
-      });
-      core.connections.push(conn);
-      conn.start();
+      core.openConnection({ name: path, url: `${base}/${path}/stream`, protocol: binanceProtocol, streams: byPath[path], timing: core.connectionTiming(overrides) });
     }
     this.oiLoop = this.pollOpenInterest();
     await core.bootstrap(this.historyRequests());

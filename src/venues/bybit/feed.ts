@@ -4,7 +4,7 @@
  * Open interest arrives live in tickers, so nothing is polled.
  */
 import type { VenueStatus } from '../status.ts';
-import { Connection, type ConnectionTiming, type InboundFrame, type VenueProtocol } from '../connection.ts';
+import type { ConnectionTiming, InboundFrame, VenueProtocol } from '../connection.ts';
 import { FeedCore, type FeedOptions, type HistoryRequest, type VenueFeed } from '../feed.ts';
 import { REST_PATHS } from '../records.ts';
 
@@ -63,7 +63,7 @@ export class BybitFeed implements VenueFeed {
   readonly venue = 'bybit' as const;
   private readonly core: FeedCore;
   private readonly opts: BybitFeedOptions;
-  private readonly topicSymbol = new Map<string, string>();
+  private topicSymbol = new Map<string, string>();
   private started = false;
 
   constructor(opts: BybitFeedOptions) {
@@ -75,28 +75,17 @@ export class BybitFeed implements VenueFeed {
     if (this.started) return;
     this.started = true;
     const core = this.core;
-    const topics: string[] = [];
-    for (const inst of core.instruments()) {
-      for (const t of bybitTopicsOf(inst.venueSymbol)) {
-        topics.push(t);
-        this.topicSymbol.set(t, inst.symbol);
-      }
-    }
+    const { streams: topics, symbolOf } = core.streamsByInstrument(bybitTopicsOf);
+    this.topicSymbol = symbolOf;
     if (topics.length > 0) {
-      const conn = new Connection({
+      core.openConnection({
         name: 'linear',
         url: this.opts.wsUrl,
         protocol: bybitProtocol,
         streams: topics,
         // Bybit has no connection age limit: no rollover.
         timing: core.connectionTiming({ watchdogSilenceMs: core.timing.bybitWatchdogSilenceMs, maxAgeMs: undefined }),
-        now: core.now,
-        log: core.log,
-        ...core.recorderHook(),
-        onData: (topic, payload, recvTime, raw) => void core.ingest({ t: recvTime, v: 'bybit', c: topic, raw }, payload),
       });
-      core.connections.push(conn);
-      conn.start();
     }
     await core.bootstrap(this.historyRequests());
   }

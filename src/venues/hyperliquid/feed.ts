@@ -6,7 +6,7 @@
  * poller); the ~30 trades replayed on every (re)subscribe are dropped by the mapper.
  */
 import type { VenueStatus } from '../status.ts';
-import { Connection, type ConnectionTiming, type InboundFrame, type VenueProtocol } from '../connection.ts';
+import type { ConnectionTiming, InboundFrame, VenueProtocol } from '../connection.ts';
 import { FeedCore, type FeedOptions, type HistoryRequest, type VenueFeed } from '../feed.ts';
 import { REST_PATHS } from '../records.ts';
 
@@ -100,7 +100,7 @@ export class HyperliquidFeed implements VenueFeed {
   readonly venue = 'hyperliquid' as const;
   private readonly core: FeedCore;
   private readonly opts: HyperliquidFeedOptions;
-  private readonly streamSymbol = new Map<string, string>();
+  private streamSymbol = new Map<string, string>();
   private started = false;
 
   constructor(opts: HyperliquidFeedOptions) {
@@ -112,15 +112,10 @@ export class HyperliquidFeed implements VenueFeed {
     if (this.started) return;
     this.started = true;
     const core = this.core;
-    const streams: string[] = [];
-    for (const inst of core.instruments()) {
-      for (const s of hyperliquidStreamsOf(inst.venueSymbol)) {
-        streams.push(s);
-        this.streamSymbol.set(s, inst.symbol);
-      }
-    }
+    const { streams, symbolOf } = core.streamsByInstrument(hyperliquidStreamsOf);
+    this.streamSymbol = symbolOf;
     if (streams.length > 0) {
-      const conn = new Connection({
+      core.openConnection({
         name: 'ws',
         url: this.opts.wsUrl,
         protocol: hyperliquidProtocol,
@@ -133,16 +128,11 @@ export class HyperliquidFeed implements VenueFeed {
           sendIntervalMs: Math.min(core.timing.sendIntervalMs, 50),
           maxAgeMs: undefined,
         }),
-        now: core.now,
-        log: core.log,
-        ...core.recorderHook(),
         onData: (stream, payload, recvTime, raw) => {
           core.ingest({ t: recvTime, v: 'hyperliquid', c: stream, raw }, payload);
           if (this.opts.onTrades && stream.startsWith('trades:')) this.opts.onTrades(payload);
         },
       });
-      core.connections.push(conn);
-      conn.start();
     }
     await core.bootstrap(this.historyRequests());
   }

@@ -6,7 +6,7 @@
  * (open-interest history 5m, candles 1m) paced under OKX's per-endpoint limits.
  */
 import type { VenueStatus } from '../status.ts';
-import { Connection, type ConnectionTiming, type InboundFrame, type VenueProtocol } from '../connection.ts';
+import type { ConnectionTiming, InboundFrame, VenueProtocol } from '../connection.ts';
 import { FeedCore, type FeedOptions, type HistoryRequest, type VenueFeed } from '../feed.ts';
 import { REST_PATHS } from '../records.ts';
 
@@ -121,7 +121,7 @@ export class OkxFeed implements VenueFeed {
   readonly venue = 'okx' as const;
   private readonly core: FeedCore;
   private readonly opts: OkxFeedOptions;
-  private readonly streamSymbol = new Map<string, string>();
+  private streamSymbol = new Map<string, string>();
   private started = false;
 
   constructor(opts: OkxFeedOptions) {
@@ -133,18 +133,13 @@ export class OkxFeed implements VenueFeed {
     if (this.started) return;
     this.started = true;
     const core = this.core;
-    const streams: string[] = [];
-    for (const inst of core.instruments()) {
-      for (const s of okxStreamsOf(inst.venueSymbol)) {
-        streams.push(s);
-        this.streamSymbol.set(s, inst.symbol);
-      }
-    }
+    const { streams, symbolOf } = core.streamsByInstrument(okxStreamsOf);
+    this.streamSymbol = symbolOf;
     if (streams.length > 0) streams.push(OKX_LIQUIDATION_STREAM);
     // Each connection subscribes once per socket; split so no socket plans more requests than the cap.
     const perConnection = OKX_SUBSCRIBE_BATCH * SUBSCRIBE_REQUEST_CAP;
     for (let i = 0, n = 0; i < streams.length; i += perConnection, n++) {
-      const conn = new Connection({
+      core.openConnection({
         name: n === 0 ? 'public' : `public-${n + 1}`,
         url: this.opts.wsUrl,
         protocol: createOkxProtocol(),
@@ -155,13 +150,7 @@ export class OkxFeed implements VenueFeed {
           subscribeBatchSize: OKX_SUBSCRIBE_BATCH,
           maxAgeMs: undefined,
         }),
-        now: core.now,
-        log: core.log,
-        ...core.recorderHook(),
-        onData: (stream, payload, recvTime, raw) => void core.ingest({ t: recvTime, v: 'okx', c: stream, raw }, payload),
       });
-      core.connections.push(conn);
-      conn.start();
     }
     await core.bootstrap(this.historyRequests());
   }
