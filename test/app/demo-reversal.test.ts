@@ -17,10 +17,11 @@ import { MarketSimulator, type Regime } from '../../src/demo/simulator.ts';
  * engines → console, notifier included), the market accelerated so the reversal plays out in
  * well under a minute of wall time.
  *
- * The test owns the clocks, as replay does: the market is stepped by hand (`manual`), and after
- * each 10 simulated seconds have been ingested the zone update and the signal cycle run with
- * `Date.now` reading the simulated time. Machine load changes how long the test takes, not what
- * it computes.
+ * The test owns the clocks, as replay does: the market is stepped by hand (`manual`), one
+ * simulated second at a time, each ingested before the next; `Date.now` reads the market clock for
+ * the whole app (signal cadence, cooldowns, receive times), and every 10 simulated seconds the
+ * zone update and the signal cycle run. Machine load changes how long the test takes, not what it
+ * computes (the wall-clock minute the test started in used to shift the day read's refresh).
  */
 const SYMBOLS = ['BTC', 'ETH'];
 const SPEED = 15;
@@ -38,11 +39,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `find` returns something; fails after `timeoutMs` of wall time with `what`. */
 async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
+  // wall time: Date.now reads the market clock in this test
+  const until = performance.now() + timeoutMs;
   for (;;) {
     const found = find();
     if (found !== undefined) return found;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
 }
@@ -66,6 +68,11 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
   beforeAll(async () => {
     market = await startDemoMarket({ symbols: SYMBOLS, seed: 11, speed: SPEED, autoRegimes: false, manual: true });
     output.on('data', (d) => (out.text += d));
+    // Every clock the app reads is the market's: the signal engine's mode cadence, the notifier's
+    // cooldowns and the feeds' receive times all follow the simulated time the test steps, so the
+    // minute of the wall clock the test starts in cannot move a refresh (it did: 2 runs in 12 failed).
+    const m = market;
+    vi.spyOn(Date, 'now').mockImplementation(() => m.simulator.now());
     const control = {
       setRegime: (s: string, r: string) => market.setRegime(s, r as Regime),
       driveToward: (s: string, p: number, ms: number) => market.driveToward(s, p, ms),
@@ -91,23 +98,30 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
     app.signals.stop();
   }, 30_000);
 
-  /** Moves the market forward by `ms` in 10-second cycles, each ingested and evaluated before the next. */
+  /** Resolves once both venues' ETH feeds have delivered data stamped at or after `t` − 1.5 s. */
+  async function ingested(t: number): Promise<void> {
+    const until = performance.now() + 30_000;
+    while (!(['binance', 'bybit'] as const).every((v) => (app.state.get('ETH', v)?.lastExchTime ?? 0) >= t - 1500)) {
+      if (performance.now() > until) throw new Error('timed out waiting for the app to ingest a market step');
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /**
+   * Moves the market forward by `ms` in 10-second cycles, each ingested and evaluated before the
+   * next. Inside a cycle the market moves one simulated second at a time and each second is
+   * ingested before the next: the app's clock (the market's) never jumps past a feed's watchdog
+   * window while that feed's frames are still in flight (a 10-second jump made the Binance watchdog
+   * reconnect and drop bars in some runs).
+   */
   async function simulate(ms: number, stopWhen?: () => boolean): Promise<void> {
     for (let done = 0; done < ms && !stopWhen?.(); done += CYCLE_MS) {
-      for (let i = 0; i < CYCLE_MS / 1000; i++) market.step(1000);
-      const simNow = market.simulator.now();
-      await waitFor(
-        'the app to ingest the step',
-        () => (['binance', 'bybit'] as const).every((v) => (app.state.get('ETH', v)?.lastExchTime ?? 0) >= simNow - 1500) || undefined,
-        30_000,
-      );
-      const clock = vi.spyOn(Date, 'now').mockReturnValue(simNow);
-      try {
-        app.zones.update();
-        app.signals.cycle();
-      } finally {
-        clock.mockRestore();
+      for (let i = 0; i < CYCLE_MS / 1000; i++) {
+        market.step(1000);
+        await ingested(market.simulator.now());
       }
+      app.zones.update();
+      app.signals.cycle();
     }
   }
 
@@ -115,6 +129,7 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
     input.end();
     await app?.stop();
     await market?.stop();
+    vi.restoreAllMocks();
   });
 
   it('/demo regime ETH reversal produces a day-mode conflict, shown by /signal ETH and alerted to a subscriber (default settings, after a proximity alert)', async () => {
