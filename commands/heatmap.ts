@@ -25,9 +25,15 @@ export const heatmap: CommandDef = {
 };
 
 /** The /heatmap reply (also `/zones SYMBOL heatmap`). */
-export function heatmapReply(services: Services, symbol: string, window: HeatmapWindow): Reply {
+export async function heatmapReply(services: Services, symbol: string, window: HeatmapWindow): Promise<Reply> {
   if (!services.heatmaps || !services.charts?.heatmapChart) return unavailableReply('/heatmap');
-  const view = services.heatmaps.heatmap(symbol, window);
+  let view: HeatmapView | undefined;
+  try {
+    view = await services.heatmaps.heatmap(symbol, window);
+  } catch (err) {
+    // a bot process asks the market process; no answer is said plainly, never an empty picture
+    return { ok: false, text: `The heatmap is drawn by the market process and it is not answering right now (${(err as Error).message}). Try again shortly; /status shows the feeds.`, tone: 'error', ephemeral: true };
+  }
   if (!view) return { ok: false, text: `No data yet for ${symbol}, warming up. Try again in a few seconds.`, tone: 'warning', ephemeral: true };
   return {
     ok: true,

@@ -30,7 +30,7 @@ export const zones: CommandDef = {
     // `/zones 1000PEPE` quotes prices per 1,000 coins, as the exchange lists them.
     const snap = resolved.unit === 1 ? perCoin : { ...scaleSnapshot(perCoin, resolved.unit), symbol: resolved.written };
     const reply = zonesReply(snap, services.zones.trackRecord?.(symbol), services.charts?.zonesChart(snap), services.now());
-    // Where the heatmap history lives (not on ROLE=bot processes), the map offers it too.
+    // Where a heatmap can be drawn (locally, or asked of the market process on ROLE=bot), the map offers it too.
     return services.heatmaps && services.charts?.heatmapChart ? { ...reply, buttons: [...(reply.buttons ?? []), { action: `/heatmap ${symbol}`, label: 'Heatmap' }] } : reply;
   },
 };

@@ -12,6 +12,7 @@ import type { MarketState } from '../market/state.ts';
 import type { Venue } from '../market/types.ts';
 import { logFn } from '../ops/log.ts';
 import { Recorder } from '../ops/recorder.ts';
+import { createRemoteHeatmaps } from '../ops/heatmap-bus.ts';
 import { createSnapshotSubscriber, followPriceTicks, remoteBrackets, remoteSignalService, remoteStatus, remoteZoneService } from '../ops/snapshot-bus.ts';
 import { delay } from '../venues/backoff.ts';
 import { recordedBybitRiskTiers } from '../venues/bybit/risk-limits.ts';
@@ -213,15 +214,20 @@ export function remoteSource(core: Core): MarketSource {
   const ready = (async () => {
     const sub = await createSnapshotSubscriber(config.STORE_URL, { log: logFn(logger, 'snapshots') });
     const offTicks = followPriceTicks(sub);
-    close = () => {
+    // the heatmap history lives beside the zone engine in the market process: asked for on request
+    const heatmaps = await createRemoteHeatmaps(config.STORE_URL, { log: logFn(logger, 'heatmaps') }).catch(async (err: unknown) => {
+      await sub.close();
+      throw err;
+    });
+    close = async () => {
       offTicks();
-      return sub.close();
+      await heatmaps.close();
+      await sub.close();
     };
     const brackets = remoteBrackets(sub);
     services.zones = remoteZoneService(sub, { planExit: (snap, req) => planExit(snap, req, brackets.get(req.venue, req.symbol), core.planner) });
     services.signals = remoteSignalService(sub);
-    // The heatmap history lives beside the zone engine in the market process; not published yet.
-    services.heatmaps = undefined;
+    services.heatmaps = heatmaps;
     const remote = remoteStatus(sub, { now: core.now, mode: core.mode, startedAt: core.startedAt });
     core.setVenueStatus(() => remote().venues);
   })();

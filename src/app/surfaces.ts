@@ -7,6 +7,7 @@ import { SIGNAL_MODES } from '../engine/types.ts';
 import type { Venue } from '../market/types.ts';
 import { Notifier } from '../notify/index.ts';
 import { createEventPublisher, createEventSubscriber } from '../ops/event-bus.ts';
+import { serveHeatmaps } from '../ops/heatmap-bus.ts';
 import { assessHealth, startHealthServer, withStoreHealth } from '../ops/health-server.ts';
 import { logFn } from '../ops/log.ts';
 import { connectRedis } from '../ops/redis.ts';
@@ -120,6 +121,8 @@ export async function publisherSurface(core: Core): Promise<Surface> {
   const { config, logger, zones, signals, symbols } = core;
   const publisher = await createSnapshotPublisher(config.STORE_URL, { log: logFn(logger, 'snapshots') });
   const events = await createEventPublisher(config.STORE_URL, { log: logFn(logger, 'events') });
+  // bot processes ask for heatmap views (the grid stays here; see ops/heatmap-bus.ts)
+  const stopHeatmaps = await serveHeatmaps(config.STORE_URL, zones, { log: logFn(logger, 'heatmaps') });
   const publishAll = () => {
     for (const s of symbols.tracked()) {
       const z = zones.snapshot(s);
@@ -151,6 +154,7 @@ export async function publisherSurface(core: Core): Promise<Surface> {
       offBrackets();
       offSignals();
       offSweeps();
+      await stopHeatmaps();
       await publisher.close();
       await events.close();
     },

@@ -14,9 +14,13 @@ export interface ZoneService {
   trackRecord?(symbol: string): string | undefined;
 }
 
-/** Liquidation heatmap history (engine/heatmap.ts): a window of the per-symbol price × time grid. */
+/**
+ * Liquidation heatmap history (engine/heatmap.ts): a window of the per-symbol price × time grid.
+ * The zone engine answers at once; a bot process asks the market process (ops/heatmap-bus.ts) and
+ * may reject when none answers.
+ */
 export interface HeatmapService {
-  heatmap(symbol: string, window: HeatmapWindow): HeatmapView | undefined;
+  heatmap(symbol: string, window: HeatmapWindow): HeatmapView | undefined | Promise<HeatmapView | undefined>;
 }
 
 export interface SignalService {

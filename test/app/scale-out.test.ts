@@ -121,6 +121,19 @@ describe.skipIf(!redisUrl)('scale-out: one market process, two bot processes on 
     expect('error' in local ? local.error : local.liquidationPrice).toBeCloseTo(plan!.data.liquidationPrice, 9);
   }, 90_000);
 
+  it('/heatmap on a bot process: the market process draws its grid on request (same view as its own)', async () => {
+    await until(() => marketApp.zones.heatmap('ETH', '6h'));
+    const reply = await command(ios[0]!, '/heatmap ETH 6h');
+    expect(reply.ok, reply.text).toBe(true);
+    expect(reply.text).toMatch(/estimated liquidation intensity over the last 6h/);
+    const own = marketApp.zones.heatmap('ETH', '6h')!;
+    expect(reply.data.slices).toBe(own.columns);
+    expect(reply.data.from).toBe(own.from);
+    // and the map offers it (the Heatmap button is shown where a heatmap can be drawn)
+    expect(bots[0]!.services.heatmaps).toBeDefined();
+    expect(bots[0]!.services.charts?.heatmapChart).toBeDefined();
+  }, 90_000);
+
   it('an alert is delivered once, never by both bots', async () => {
     const sub = await command(ios[0]!, '/subscribe ETH');
     expect(sub.ok).toBe(true);
