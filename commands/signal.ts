@@ -9,10 +9,13 @@ import {
   type SignalEvent,
   type SignalMode,
   type SignalSnapshot,
+  type TimeframeAccuracy,
   type TimeframeSignal,
 } from '../src/engine/types.ts';
 import { symbolOption } from './options.ts';
-import { formatFraction, formatScore } from '../src/format/numbers.ts';
+import { formatFraction, formatNumber, formatScore } from '../src/format/numbers.ts';
+import { wilson } from '../src/engine/signals/accuracy.ts';
+import { ACCURACY_WINDOW_DAYS, MIN_SCORED_CALLS } from '../src/engine/signals/live-accuracy.ts';
 
 const TOP_CARDS = 4;
 const DEFAULT_MODE: SignalMode = 'day';
@@ -62,7 +65,26 @@ function timeframeLine(t: TimeframeSignal): string {
 }
 
 function accuracyText(c: Pick<CardReading, 'accuracy' | 'samples'>): string {
-  return c.accuracy === undefined ? `no hits measured yet (${c.samples})` : `hit rate ${percent(c.accuracy)} over ${c.samples}`;
+  return c.accuracy === undefined ? '' : ` · hit rate ${percent(c.accuracy)} over ${formatNumber(c.samples)}`;
+}
+
+/**
+ * One timeframe's measured line: the read's hit rate over the last 7 days against momentum on the
+ * same calls — said plainly when it is no better — or how far it is from enough history.
+ */
+export function measuredLine(a: TimeframeAccuracy): string {
+  if (!a.enough) return `${a.tf.padEnd(3)} not enough history yet (${formatNumber(a.n)} of ${formatNumber(MIN_SCORED_CALLS)} scored calls)`;
+  const w = wilson(a.hits, a.n);
+  const hit = a.hits / a.n;
+  const momentum = a.momentum / a.n;
+  const span = a.days >= ACCURACY_WINDOW_DAYS ? `the last ${ACCURACY_WINDOW_DAYS} days` : `the last ${a.days} day${a.days === 1 ? '' : 's'}`;
+  const verdict =
+    hit <= momentum
+      ? ' — no better than momentum'
+      : w.low <= 0.5
+        ? ' — not yet distinguishable from a coin flip'
+        : '';
+  return `${a.tf.padEnd(3)} calls right ${percent(hit)} of ${formatNumber(a.n)} over ${span} (95 % CI ${percent(w.low)}–${percent(w.high)}); momentum ${percent(momentum)}${verdict}`;
 }
 
 /** The disagreeing pair behind the conflict flag: the strongest up and strongest down timeframe. */
@@ -97,18 +119,25 @@ export function signalReply(snap: SignalSnapshot, now?: number): Reply {
   lines.push('', 'Top contributing cards:');
   if (top.length === 0) lines.push('  none: every card is flat right now');
   for (const c of top) {
-    lines.push(`  • ${c.tf} ${cardLabel(c.card)} ${arrow(c.score)} ${signed(c.score)} — ${c.reason} · ${accuracyText(c)}`);
+    lines.push(`  • ${c.tf} ${cardLabel(c.card)} ${arrow(c.score)} ${signed(c.score)} — ${c.reason}${accuracyText(c)}`);
   }
 
-  lines.push('', 'Card accuracy so far (sign vs forward return; hit rate over samples):');
-  const ids = [...new Set(snap.cards.map((c) => c.card))];
-  for (const id of ids) {
-    const perTf = TIMEFRAMES.map((tf) => {
-      const c = snap.cards.find((x) => x.card === id && x.tf === tf);
-      if (!c) return `${tf} —`;
-      return `${tf} ${c.accuracy === undefined ? '—' : percent(c.accuracy)}/${c.samples}`;
-    });
-    lines.push(`  ${cardLabel(id)}: ${perTf.join(' · ')}`);
+  lines.push('', 'Measured (each read vs the next move over its timeframe; flat moves not scored):');
+  if (!snap.accuracy) lines.push('  not available from this market process');
+  else for (const a of snap.accuracy) lines.push(`  ${measuredLine(a)}`);
+
+  // cards with measured hits only: rows of "—/0" say nothing
+  const measured = [...new Set(snap.cards.filter((c) => c.accuracy !== undefined).map((c) => c.card))];
+  if (measured.length === 0) lines.push('Card hit rates: not enough history yet (each card is scored as its horizons pass).');
+  else {
+    lines.push('Card hit rates (sign vs forward return, over samples):');
+    for (const id of measured) {
+      const perTf = TIMEFRAMES.flatMap((tf) => {
+        const c = snap.cards.find((x) => x.card === id && x.tf === tf);
+        return c?.accuracy === undefined ? [] : [`${tf} ${percent(c.accuracy)}/${formatNumber(c.samples)}`];
+      });
+      lines.push(`  ${cardLabel(id)}: ${perTf.join(' · ')}`);
+    }
   }
 
   lines.push('', `Sizing: ${snap.sizing}`);

@@ -5,6 +5,7 @@
  */
 import type { CalibrationRecord } from './calibration.ts';
 import type { HeatmapView, HeatmapWindow } from './heatmap.ts';
+import type { LiveAccuracyState } from './signals/live-accuracy.ts';
 import type { ExitPlan, ExitRequest, SignalMode, SignalSnapshot, ZoneSnapshot } from './types.ts';
 
 export interface ZoneService {
@@ -46,6 +47,8 @@ export interface WeightState {
   savedAt: number;
   /** Keyed `card|symbol|timeframe`, e.g. `taker-flow|ETH|5m`. */
   stats: Record<string, WeightStats>;
+  /** The live accuracy of the reads (7 days of tallies, calls awaiting their outcome). */
+  accuracy?: LiveAccuracyState;
 }
 
 export interface WeightStore {

@@ -1,16 +1,13 @@
 import { MarketState } from '../market/state.ts';
 import type { MarketEvent } from '../market/types.ts';
-import { addSample, confidenceBucket, emptyTally, wilson, returnSign, summarize, type HitTally, type Sign } from './signals/accuracy.ts';
+import { addSample, confidenceBucket, emptyTally, wilson, returnSign, summarize, SIGNAL_DEAD_ZONE, SIGNAL_HORIZON_MS, type HitTally, type Sign } from './signals/accuracy.ts';
 import { SignalEngine } from './signals/engine.ts';
 import { CYCLE_MS } from './signals/spec.ts';
 import { SIGNAL_MODES, type Timeframe } from './types.ts';
 import { marketTime } from './evaluation.ts';
 import { ZoneEngine } from './zone-engine.ts';
 
-/** Horizon over which a timeframe's call is scored (its own bar length). */
-export const SIGNAL_HORIZON_MS: Record<Timeframe, number> = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000 };
-/** Moves smaller than this fraction are flat and not scored (5 bp). */
-export const SIGNAL_DEAD_ZONE = 0.0005;
+export { SIGNAL_DEAD_ZONE, SIGNAL_HORIZON_MS } from './signals/accuracy.ts';
 
 export interface SignalEvalRow {
   symbol: string;

@@ -208,6 +208,27 @@ export interface TimeframeSignal {
   confidence: number;
 }
 
+/** /signal's measured line for one timeframe's read (signals/live-accuracy.ts). */
+export interface TimeframeAccuracy {
+  tf: Timeframe;
+  /** Scored calls over the window, and how many were right; momentum's hits on the same samples. */
+  n: number;
+  hits: number;
+  momentum: number;
+  days: number;
+  /** n ≥ MIN_SCORED_CALLS (signals/live-accuracy.ts). */
+  enough: boolean;
+}
+
+export interface ConflictFollowUpSummary {
+  /** Conflict starts with their next hour seen, over the window. */
+  n: number;
+  /** Mean 1-hour realized volatility after them ÷ the symbol's mean hourly volatility (NaN until both exist). */
+  volRatio: number;
+  days: number;
+  enough: boolean;
+}
+
 export interface SignalSnapshot {
   symbol: string;
   mode: SignalMode;
@@ -220,6 +241,13 @@ export interface SignalSnapshot {
   cards: CardReading[];
   /** Risk guidance (not advice), e.g. "reduced size: timeframes conflict". */
   sizing: string;
+  /**
+   * Each timeframe read's measured hit rate over the last 7 days, scored live (signals/live-accuracy.ts);
+   * absent in snapshots from older market processes.
+   */
+  accuracy?: TimeframeAccuracy[];
+  /** What followed this symbol's conflict flags: 1-hour volatility vs usual. */
+  conflictFollowUp?: ConflictFollowUpSummary;
 }
 
 /** Events the signal engine emits for the notifier. */

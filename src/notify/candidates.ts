@@ -82,6 +82,7 @@ function eventCandidates(inp: CandidateInputs, e: PendingEvent, push: (destKey: 
     const start = ev.kind === 'conflict-start';
     const ctx = context(ev.symbol, ev.snapshot);
     const nearest = nearestZone(snap, ev.snapshot.composite.direction);
+    const f = ev.snapshot.conflictFollowUp;
     const payload: AlertPayload = {
       kind: 'conflict',
       phase: start ? 'start' : 'end',
@@ -89,6 +90,7 @@ function eventCandidates(inp: CandidateInputs, e: PendingEvent, push: (destKey: 
       symbol: ev.symbol,
       t: ev.t,
       ...(ctx ? { context: ctx } : {}),
+      ...(start && f ? { followUp: { n: f.n, volRatio: f.volRatio, days: f.days, enough: f.enough } } : {}),
       ...(snap ? { price: snap.price } : {}),
       ...(nearest ? { nearest } : {}),
     };

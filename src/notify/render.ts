@@ -2,6 +2,7 @@
  * Alert payloads → platform-neutral Replies. One alert gets the full wording; several alerts for
  * one destination in one tick become a digest. Every alert says zones are estimates.
  */
+import { ACCURACY_WINDOW_DAYS, MIN_CONFLICTS } from '../engine/signals/live-accuracy.ts';
 import type { Reply, ReplyField, ReplyImage } from '../bot/reply.ts';
 import { formatFraction, formatPercent, formatPrice, formatPriceRange, formatUsd } from '../format/numbers.ts';
 import { alertTag, type AlertPayload } from './rules.ts';
@@ -63,6 +64,18 @@ export function alertLine(a: AlertPayload): string {
   }
 }
 
+/**
+ * What earlier conflict flags on the symbol were followed by, as measured — or that it is not
+ * measurable yet. Never a claim the data do not carry.
+ */
+export function conflictFollowUpText(symbol: string, f: { n: number; volRatio: number; days: number; enough: boolean }): string {
+  if (!f.enough) return `What follows ${symbol}'s conflict flags is not measured yet (${f.n} of ${MIN_CONFLICTS} with their next hour seen).`;
+  const span = f.days >= ACCURACY_WINDOW_DAYS ? `the last ${ACCURACY_WINDOW_DAYS} days` : `the last ${f.days} day${f.days === 1 ? '' : 's'}`;
+  const ratio = f.volRatio.toFixed(1);
+  const how = f.volRatio >= 1.15 ? 'above' : f.volRatio <= 0.87 ? 'below' : 'about';
+  return `After ${f.n} past conflicts on ${symbol} over ${span}, 1 h volatility was ${ratio}× usual (${how} normal).`;
+}
+
 /** Full wording and fields of one alert. */
 function alertBody(a: AlertPayload): { text: string; fields: ReplyField[] } {
   switch (a.kind) {
@@ -88,7 +101,13 @@ function alertBody(a: AlertPayload): { text: string; fields: ReplyField[] } {
       const near = a.nearest ? `Nearest zone: ${a.nearest.side} ${band(a.nearest, a.symbol)}, ~${formatUsd(a.nearest.notionalUsd)} est., ${pct(a.nearest.distancePct)} away.` : undefined;
       const text =
         a.phase === 'start'
-          ? [`${a.symbol}: the 1m, 5m and 1h signals now disagree (${a.mode} mode). Conflicting timeframes mean lower confidence: smaller size or patience.`, a.context ? `Timeframes: ${a.context}.` : undefined, near, ESTIMATE_NOTE]
+          ? [
+              `${a.symbol}: the 1m, 5m and 1h signals now disagree (${a.mode} mode). Conflicting timeframes mean lower confidence: smaller size or patience.`,
+              a.context ? `Timeframes: ${a.context}.` : undefined,
+              a.followUp ? conflictFollowUpText(a.symbol, a.followUp) : undefined,
+              near,
+              ESTIMATE_NOTE,
+            ]
           : [`${a.symbol}: the timeframe conflict has resolved (${a.mode} mode).`, a.context ? `Timeframes: ${a.context}.` : undefined, near, ESTIMATE_NOTE];
       return {
         text: text.filter(Boolean).join('\n'),

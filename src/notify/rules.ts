@@ -85,7 +85,15 @@ interface PayloadBase {
 
 export type AlertPayload =
   | (PayloadBase & { kind: 'proximity'; price: number; zone: ZoneBrief; distancePct: number; dataAgeMs: number; venues: string[] })
-  | (PayloadBase & { kind: 'conflict'; phase: 'start' | 'end'; mode: string; price?: number; nearest?: ZoneBrief & { distancePct: number } })
+  | (PayloadBase & {
+      kind: 'conflict';
+      phase: 'start' | 'end';
+      mode: string;
+      price?: number;
+      nearest?: ZoneBrief & { distancePct: number };
+      /** What followed this symbol's earlier conflict flags (measured live; `enough` false: not yet measurable). */
+      followUp?: { n: number; volRatio: number; days: number; enough: boolean };
+    })
   | (PayloadBase & {
       kind: 'sweep';
       zone: Pick<ZoneBrief, 'id' | 'side' | 'low' | 'high'>;

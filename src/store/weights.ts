@@ -17,10 +17,23 @@ const statsSchema = z.object({
   weight: z.number().finite().optional(),
 });
 
+const count = z.number().finite().nonnegative();
+const dayTallySchema = z.object({ day: z.number().int(), n: count, hits: count, up: count, down: count, momentum: count });
+const dayVolSchema = z.object({ day: z.number().int(), conflicts: count, conflictVol: count, hours: count, hourVol: count });
+const sign = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
+const accuracySchema = z.object({
+  version: z.literal(1),
+  calls: z.record(z.string(), z.array(dayTallySchema)),
+  vol: z.record(z.string(), z.array(dayVolSchema)),
+  pending: z.array(z.object({ symbol: z.string(), tf: z.enum(['1m', '5m', '1h']), t: z.number().finite(), call: sign, previous: sign, p0: z.number().finite().positive() })),
+});
+
 const stateSchema = z.object({
   version: z.literal(1),
   savedAt: z.number().finite(),
   stats: z.record(z.string(), statsSchema),
+  // added later: a state saved before it simply has none; a malformed one is dropped alone
+  accuracy: z.unknown().optional(),
 });
 
 /** Validates a stored value; anything malformed (another version, hand-edited) reads as nothing stored. */
@@ -29,7 +42,12 @@ export function parseWeightState(value: unknown): WeightState | undefined {
   if (!r.success) return undefined;
   const stats: Record<string, WeightStats> = {};
   for (const [k, s] of Object.entries(r.data.stats)) stats[k] = { ...s, hits: Math.min(s.hits, s.n) };
-  return { version: 1, savedAt: r.data.savedAt, stats };
+  const accuracy = accuracySchema.safeParse(r.data.accuracy);
+  // hits never above n, whatever was stored
+  const clean = accuracy.success
+    ? { ...accuracy.data, calls: Object.fromEntries(Object.entries(accuracy.data.calls).map(([k, days]) => [k, days.map((d) => ({ ...d, hits: Math.min(d.hits, d.n), momentum: Math.min(d.momentum, d.n) }))])) }
+    : undefined;
+  return { version: 1, savedAt: r.data.savedAt, stats, ...(clean ? { accuracy: clean } : {}) };
 }
 
 /** Keeps the state in memory (tests, demo without a store). Stores a copy so callers cannot mutate it. */

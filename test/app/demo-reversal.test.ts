@@ -186,6 +186,8 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
     expect(alert.alert.kind).toBe('conflict');
     expect(alert.data.kind).toBe('conflict');
     expect(alert.text).toMatch(/ETH: timeframes conflict/);
+    // what followed earlier conflicts is measured live; minutes into a run there is nothing to quote
+    expect(alert.text).toMatch(/What follows ETH's conflict flags is not measured yet \(0 of 3 with their next hour seen\)\./);
     // Within the window /demo regime announced (6–8 min into the reversal), plus the day read's
     // one-minute refresh: the conflict was not held back by the proximity alert's cooldown.
     const conflictAlert = (alert.data.alerts as { kind: string; t: number }[]).find((a) => a.kind === 'conflict')!;

@@ -4,6 +4,13 @@
  * naive baselines (always-up, always-down, momentum) scored on exactly the same samples.
  */
 
+import type { Timeframe } from '../types.ts';
+
+/** Horizon over which a timeframe's call is scored (its own bar length). */
+export const SIGNAL_HORIZON_MS: Record<Timeframe, number> = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000 };
+/** Moves smaller than this fraction are flat and not scored (5 bp). */
+export const SIGNAL_DEAD_ZONE = 0.0005;
+
 /** z for a two-sided 95 % interval. */
 export const Z95 = 1.959963984540054;
 

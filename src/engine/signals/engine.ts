@@ -19,6 +19,7 @@ import { WeightLearner } from './learning.ts';
 import { sizingGuidance } from './sizing.ts';
 import { CYCLE_MS, MODE_SPECS } from './spec.ts';
 import { SignalTracker } from './tracker.ts';
+import { LiveAccuracy } from './live-accuracy.ts';
 import { defaultLog, type LogFn } from '../../ops/log.ts';
 
 export interface SignalEngineOptions {
@@ -37,6 +38,9 @@ export interface SignalEngineOptions {
   /** Autosave period of learned weights while started, ms (default 5 min; 0 = never). */
   autosaveMs?: number;
 }
+
+/** A timeframe whose read is beyond this, against the composite's direction, "leans the other way" (the ▲/▼ threshold of /signal). */
+const LEAN = 0.05;
 
 /** 1m buckets below which a symbol's reading is reported as warming up. */
 const WARM_BUCKETS = 5;
@@ -69,6 +73,8 @@ export class SignalEngine implements SignalService {
   private readonly lastModeRun: Record<SignalMode, number> = { scalp: -Infinity, day: -Infinity, swing: -Infinity };
   private readonly listeners = new Set<(ev: SignalEvent) => void>();
   private readonly scores: Float64Array;
+  /** Every timeframe's read scored live against what price did next (and what followed conflicts). */
+  readonly accuracy = new LiveAccuracy({ cycleMs: CYCLE_MS });
   private timer: ReturnType<typeof setInterval> | undefined;
   private autosaveTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -159,11 +165,12 @@ export class SignalEngine implements SignalService {
     if (!this.store) return;
     const s = await this.store.load();
     if (s) this.learner.loadState(s);
+    if (s?.accuracy) this.accuracy.loadState(s.accuracy);
   }
 
   async save(): Promise<void> {
     if (!this.store) return;
-    await this.store.save(this.learner.toState(this.now()));
+    await this.store.save({ ...this.learner.toState(this.now()), accuracy: this.accuracy.toState() });
   }
 
   /** A card's current composite weight and measured accuracy for a symbol and timeframe. */
@@ -182,6 +189,7 @@ export class SignalEngine implements SignalService {
     const input = buildCardInput(this.state, this.zones.snapshot(symbol), symbol, memory);
     if (!input) return;
     const byTf = {} as Record<Timeframe, CardOutput[]>;
+    const reads: Partial<Record<Timeframe, number>> = {};
     for (const tf of TIMEFRAMES) {
       const outs: CardOutput[] = [];
       for (let i = 0; i < this.cards.length; i++) {
@@ -191,8 +199,21 @@ export class SignalEngine implements SignalService {
       }
       byTf[tf] = outs;
       this.learner.observe(symbol, tf, input.t, input.price, this.scores);
+      reads[tf] = this.timeframeSignal(symbol, tf, outs).score;
     }
-    this.readings.set(symbol, { t: input.t, warmingUp: input.tf['1m'].filled < WARM_BUCKETS, byTf });
+    const warmingUp = input.tf['1m'].filled < WARM_BUCKETS;
+    // the reads /signal shows, scored live (not while warming up: those reads are not shown)
+    if (!warmingUp) this.accuracy.observe(symbol, input.t, input.price, reads);
+    this.readings.set(symbol, { t: input.t, warmingUp, byTf });
+  }
+
+  /** One timeframe's read from its card outputs with the learned weights (the same in every mode). */
+  private timeframeSignal(symbol: string, tf: Timeframe, outs: readonly CardOutput[]): TimeframeSignal {
+    const learned = this.learner.readings(symbol, tf);
+    return combineTimeframe(
+      tf,
+      outs.map((out, i) => ({ score: out.score, confidence: out.confidence, weight: learned[i]!.weight })),
+    );
   }
 
   private refresh(symbol: string, mode: SignalMode): void {
@@ -238,6 +259,7 @@ export class SignalEngine implements SignalService {
     const conflict = findConflict(timeframes, mode, tracker.conflicted);
     const comp = composite(timeframes, mode, conflict !== undefined);
     const update = tracker.update(comp.score, comp.confidence, conflict !== undefined);
+    const against = update.direction === 'neutral' ? [] : timeframes.filter((t) => (update.direction === 'up' ? t.score < -LEAN : t.score > LEAN)).map((t) => t.tf);
     const snapshot: SignalSnapshot = Object.freeze({
       symbol,
       mode,
@@ -247,8 +269,11 @@ export class SignalEngine implements SignalService {
       conflicted: update.conflicted,
       decelerating: update.fading,
       cards: order.map((i) => cards[i]!),
-      sizing: sizingGuidance(comp.confidence, update.conflicted, update.fading, r.warmingUp).text,
+      sizing: sizingGuidance({ confidence: comp.confidence, conflicted: update.conflicted, fading: update.fading, warmingUp: r.warmingUp, direction: update.direction, against }).text,
+      accuracy: TIMEFRAMES.map((tf) => this.accuracy.summary(symbol, tf, r.t)),
+      conflictFollowUp: this.accuracy.conflictFollowUp(symbol, r.t),
     });
+    if (update.events.some((e) => e.kind === 'conflict-start')) this.accuracy.noteConflict(symbol, r.t);
     this.snapshots.set(key, snapshot);
     for (const e of update.events) {
       const base = { symbol, mode, t: r.t, snapshot };

@@ -52,7 +52,13 @@ describe('/signal', () => {
     for (const tf of ['1m', '5m', '1h']) expect(r.text).toMatch(new RegExp(`^  ${tf}\\s+▲ \\+0\\.\\d\\d  strength \\d+%  confidence \\d+%$`, 'm'));
     expect(r.text).toMatch(/Top contributing cards:\n  • /);
     expect(r.text).toMatch(/hit rate \d+% over \d+/);
-    expect(r.text).toMatch(/taker flow: 1m \d+%\/\d+ · 5m/);
+    expect(r.text).toMatch(/Card hit rates \(sign vs forward return, over samples\):\n(  .*\n)*  taker flow: 1m \d+%\/\d+/);
+    expect(r.text).not.toMatch(/—\/0/); // no rows of nothing
+    // the reads' own measured line: 20 trending minutes are fewer than 30 scored 1m calls
+    expect(r.text).toMatch(/Measured \(each read vs the next move over its timeframe; flat moves not scored\):\n  1m  not enough history yet \(\d+ of 30 scored calls\)\n  5m  not enough history yet \(\d+ of 30 scored calls\)\n  1h  not enough history yet \(0 of 30 scored calls\)/);
+    const measured = engine.accuracy.summary('ETH', '1m', market.now());
+    expect(measured.n).toBeGreaterThan(5);
+    expect(r.text).toContain(`1m  not enough history yet (${measured.n} of 30`);
     expect(r.text).toMatch(/Sizing: normal size at most/);
     expect(r.text).toMatch(/not financial advice/);
     expect(r.fields?.find((f) => f.name === 'Conflict')?.value).toBe('no');

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { combineTimeframe, composite, CONFLICT, findConflict } from '../../../src/engine/signals/composite.ts';
 import { sizingGuidance } from '../../../src/engine/signals/sizing.ts';
@@ -119,20 +120,39 @@ describe('tracker', () => {
 });
 
 describe('sizing guidance', () => {
+  const g = (confidence: number, conflicted: boolean, fading: boolean, warmingUp = false) => sizingGuidance({ confidence, conflicted, fading, warmingUp, direction: 'up' });
   it('is smaller when conflicted or weak, and worded as risk guidance', () => {
-    const strong = sizingGuidance(0.7, false, false);
-    const moderate = sizingGuidance(0.3, false, false);
-    const weak = sizingGuidance(0.1, false, false);
-    const conflicted = sizingGuidance(0.7, true, false);
-    const fading = sizingGuidance(0.7, false, true);
+    const strong = g(0.7, false, false);
+    const moderate = g(0.3, false, false);
+    const weak = g(0.1, false, false);
+    const conflicted = g(0.7, true, false);
+    const fading = g(0.7, false, true);
     expect(strong.fraction).toBe(1);
     expect(moderate.fraction).toBeLessThan(strong.fraction);
     expect(weak.fraction).toBeLessThan(moderate.fraction);
     expect(conflicted.fraction).toBeLessThan(strong.fraction);
     expect(fading.fraction).toBeLessThan(strong.fraction);
     expect(conflicted.text).toMatch(/conflict/);
-    for (const g of [strong, moderate, weak, conflicted, fading]) expect(g.text).toMatch(/usual risk/);
+    for (const x of [strong, moderate, weak, conflicted, fading]) expect(x.text).toMatch(/usual risk/);
     expect(strong.text).not.toMatch(/\b(buy|sell|long|short)\b/i);
-    expect(sizingGuidance(0.9, false, false, true)).toEqual({ fraction: 0, text: 'no sizing read yet: not enough data' });
+    expect(g(0.9, false, false, true)).toEqual({ fraction: 0, text: 'no sizing read yet: not enough data' });
+  });
+
+  it('never says more than the read: no direction is minimal, and "aligned" only when no timeframe leans the other way', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.boolean(),
+        fc.constantFrom('up' as const, 'down' as const, 'neutral' as const),
+        fc.subarray(['1m', '5m', '1h'] as const),
+        (confidence, fading, direction, against) => {
+          const s = sizingGuidance({ confidence, conflicted: false, fading, direction, against });
+          if (direction === 'neutral') expect(s.fraction).toBe(0.25);
+          if (/aligned/.test(s.text)) expect(against).toHaveLength(0);
+          if (against.length > 0) expect(s.fraction).toBeLessThan(1);
+          if (direction === 'neutral') expect(s.text).not.toMatch(/moderate read|confident read/);
+        },
+      ),
+    );
   });
 });
