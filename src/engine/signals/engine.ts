@@ -37,6 +37,8 @@ export interface SignalEngineOptions {
   cards?: readonly Card[];
   /** Autosave period of learned weights while started, ms (default 5 min; 0 = never). */
   autosaveMs?: number;
+  /** Whether card weights learn from resolved outcomes (default true); false keeps the current weights (the priors when nothing was loaded). */
+  learning?: boolean;
 }
 
 /** A timeframe whose read is beyond this, against the composite's direction, "leans the other way" (the ▲/▼ threshold of /signal). */
@@ -79,6 +81,7 @@ export class SignalEngine implements SignalService {
   private autosaveTimer: ReturnType<typeof setInterval> | undefined;
 
   private readonly log: LogFn;
+  private learning: boolean;
 
   constructor(opts: SignalEngineOptions) {
     this.state = opts.state;
@@ -90,7 +93,16 @@ export class SignalEngine implements SignalService {
     this.cards = opts.cards ?? DEFAULT_CARDS;
     this.autosaveMs = opts.autosaveMs ?? 5 * 60_000;
     this.learner = new WeightLearner(this.cards);
+    this.learning = opts.learning ?? true;
     this.scores = new Float64Array(this.cards.length);
+  }
+
+  /**
+   * Stops or resumes learning: while off, card weights stay as they are (the offline evaluation
+   * learns on the first half of a recording and scores the second with the weights frozen).
+   */
+  setLearning(on: boolean): void {
+    this.learning = on;
   }
 
   /** Runs one cycle now: all cards for all symbols; the modes whose cadence has elapsed are refreshed. */
@@ -198,7 +210,7 @@ export class SignalEngine implements SignalService {
         this.scores[i] = out.score;
       }
       byTf[tf] = outs;
-      this.learner.observe(symbol, tf, input.t, input.price, this.scores);
+      if (this.learning) this.learner.observe(symbol, tf, input.t, input.price, this.scores);
       reads[tf] = this.timeframeSignal(symbol, tf, outs).score;
     }
     const warmingUp = input.tf['1m'].filled < WARM_BUCKETS;

@@ -20,3 +20,13 @@ export {
   type HitTally,
   type TallySummary,
 } from './accuracy.ts';
+export {
+  isotonicFit,
+  calibrationTable,
+  isMonotone,
+  fitConfidenceCalibration,
+  applyConfidenceCalibration,
+  parseConfidenceCalibration,
+  type CalibrationBucket,
+  type ConfidenceCalibration,
+} from './confidence-calibration.ts';
