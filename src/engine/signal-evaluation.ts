@@ -1,7 +1,7 @@
 import { MarketState } from '../market/state.ts';
 import type { MarketEvent } from '../market/types.ts';
 import { addSample, confidenceBucket, emptyTally, wilson, returnSign, summarize, SIGNAL_DEAD_ZONE, SIGNAL_HORIZON_MS, type CallSample, type HitTally, type Sign } from './signals/accuracy.ts';
-import { applyConfidenceCalibration, calibrationTable, fitConfidenceCalibration, isMonotone, type CalibrationBucket, type ConfidenceCalibration } from './signals/confidence-calibration.ts';
+import { applyConfidenceCalibration, calibrationTable, holdOutRescaling, isMonotone, type CalibrationBucket, type ConfidenceCalibration } from './signals/confidence-calibration.ts';
 import { SignalEngine } from './signals/engine.ts';
 import { CYCLE_MS } from './signals/spec.ts';
 import { SIGNAL_MODES, TIMEFRAMES, type Timeframe } from './types.ts';
@@ -9,8 +9,10 @@ import { marketTime } from './evaluation.ts';
 import { ZoneEngine } from './zone-engine.ts';
 
 export { SIGNAL_DEAD_ZONE, SIGNAL_HORIZON_MS } from './signals/accuracy.ts';
-/** Buckets with fewer first-half calls than this are left out of the confidence fit. */
+/** A calibration bucket needs this many calls before its hit rate is judged (monotone or not) on its own. */
 export const CALIBRATION_MIN_SAMPLES = 20;
+/** Pseudo-calls at the overall hit rate added to each bucket before the isotonic fit (small buckets lean to the average). */
+export const CALIBRATION_SHRINK = 20;
 
 /** Timeframe reads are the same in every mode; their rows carry this in place of a mode. */
 export const TIMEFRAME_READ = 'tf-read';
@@ -44,6 +46,8 @@ export interface SignalCalibration {
   key: string;
   /** Every scored call of the recording by confidence bucket. */
   table: CalibrationBucket[];
+  /** First-half calls by raw bucket (what the fit was made from). */
+  firstHalf: CalibrationBucket[];
   /** Isotonic rescaling fitted on the first half's calls only. */
   fit: ConfidenceCalibration;
   /** Second-half calls by raw bucket: what the fitted rescaling predicted vs what happened. */
@@ -269,21 +273,9 @@ export function evaluateSignals(input: Iterable<MarketEvent>, opts: SignalEvalOp
   const calibrations: SignalCalibration[] = calKeys.map((key) => {
     const cb = calib.get(key)!;
     const first = asTable(cb.first);
-    const fit = fitConfidenceCalibration(first, { minSamples: CALIBRATION_MIN_SAMPLES });
     const heldOut = asTable(cb.second);
-    const n1 = first.reduce((a, b) => a + b.n, 0);
-    const flatP = n1 > 0 ? first.reduce((a, b) => a + b.hits, 0) / n1 : Number.NaN;
-    let n2 = 0;
-    let sqR = 0;
-    let sqF = 0;
-    for (const b of heldOut) {
-      const p = applyConfidenceCalibration(fit, b.from);
-      if (p === undefined || b.n === 0) continue;
-      n2 += b.n;
-      sqR += b.hits * (1 - p) ** 2 + (b.n - b.hits) * p ** 2;
-      sqF += b.hits * (1 - flatP) ** 2 + (b.n - b.hits) * flatP ** 2;
-    }
-    return { key, table: asTable(cb.all), fit, heldOut, brierRescaled: n2 ? sqR / n2 : Number.NaN, brierFlat: n2 ? sqF / n2 : Number.NaN };
+    const { fit, brierRescaled, brierFlat } = holdOutRescaling(first, heldOut, { shrink: CALIBRATION_SHRINK });
+    return { key, table: asTable(cb.all), firstHalf: first, fit, heldOut, brierRescaled, brierFlat };
   });
   const learningKeys = [...TIMEFRAMES, ...SIGNAL_MODES.flatMap((m) => TIMEFRAMES.map((tf) => `${m} ${tf}`))];
   const learningRows = learningKeys.filter((k) => learning.has(k)).map((key) => ({ key, ...learning.get(key)! }));
@@ -368,8 +360,8 @@ export function formatSignalCalibration(cals: readonly SignalCalibration[]): str
     lines.push(
       `  ${what}: hit rate ${shape} confidence (buckets with ≥ ${CALIBRATION_MIN_SAMPLES} calls)${
         c.fit.buckets.length
-          ? `; rescaling fitted on the first half (${c.fit.samples} calls${c.fit.rawMonotone ? ', already monotone: unchanged' : ', isotonic'}), Brier on the second half ${c.brierRescaled.toFixed(3)} vs ${c.brierFlat.toFixed(3)} for one flat rate`
-          : '; too few first-half calls to fit a rescaling'
+          ? `; rescaling fitted on the first half (${c.fit.samples} calls, shrunk ${CALIBRATION_SHRINK} calls to the mean, isotonic), Brier on the second half ${c.brierRescaled.toFixed(3)} vs ${c.brierFlat.toFixed(3)} for one flat rate`
+          : '; no first-half calls to fit a rescaling'
       }`,
       '    confidence   n      hit    95 % CI      | rescaled (1st half) | 2nd half n  hit',
     );

@@ -81,21 +81,30 @@ export function isMonotone(table: readonly CalibrationBucket[]): boolean {
 
 /**
  * Fits the rescaling from a calibration table: the isotonic regression of the realized hit rates,
- * each bucket weighted by its sample count. Buckets with fewer than `minSamples` calls are left out
- * (their confidence maps like the nearest fitted bucket below, or above when none is below).
+ * each bucket weighted by its sample count. Buckets with fewer than `minSamples` calls (default 1)
+ * are left out (their confidence maps like the nearest fitted bucket below, or above when none is
+ * below). With `shrink` = k > 0, each bucket's rate is first pulled toward the table's overall
+ * rate as if it had k more calls at that rate (hits + k·p̄) / (n + k), so a bucket of a few calls
+ * cannot set the scale on its own.
  */
-export function fitConfidenceCalibration(table: readonly CalibrationBucket[], opts: { width?: number; minSamples?: number } = {}): ConfidenceCalibration {
+export function fitConfidenceCalibration(
+  table: readonly CalibrationBucket[],
+  opts: { width?: number; minSamples?: number; shrink?: number } = {},
+): ConfidenceCalibration {
   const width = opts.width ?? 0.1;
+  const k = Math.max(0, opts.shrink ?? 0);
   const used = table.filter((b) => b.n >= (opts.minSamples ?? 1) && b.n > 0).sort((a, b) => a.from - b.from);
+  const total = used.reduce((a, b) => a + b.n, 0);
+  const overall = total > 0 ? used.reduce((a, b) => a + b.hits, 0) / total : 0.5;
   const fit = isotonicFit(
-    used.map((b) => b.hitRate),
+    used.map((b) => (k > 0 ? (b.hits + k * overall) / (b.n + k) : b.hitRate)),
     used.map((b) => b.n),
   );
   return {
     version: 1,
     width,
     buckets: used.map((b, i) => ({ from: b.from, n: b.n, hitRate: b.hitRate, calibrated: fit[i]! })),
-    samples: used.reduce((a, b) => a + b.n, 0),
+    samples: total,
     rawMonotone: isMonotone(used),
   };
 }
@@ -113,6 +122,35 @@ export function applyConfidenceCalibration(cal: ConfidenceCalibration, confidenc
     else break;
   }
   return chosen.calibrated;
+}
+
+/** Brier score (mean squared error, lower is better) of predicting each call's hit with `prob(bucket)`; NaN without calls or predictions. */
+export function brierScore(table: readonly CalibrationBucket[], prob: (from: number) => number | undefined): number {
+  let n = 0;
+  let sq = 0;
+  for (const b of table) {
+    const p = prob(b.from);
+    if (p === undefined || !Number.isFinite(p) || b.n === 0) continue;
+    n += b.n;
+    sq += b.hits * (1 - p) ** 2 + (b.n - b.hits) * p ** 2;
+  }
+  return n ? sq / n : Number.NaN;
+}
+
+/**
+ * Fits the rescaling on one sample (`fitOn`) and scores it on another (`scoreOn`, later in time):
+ * Brier score of the rescaled confidence vs one flat probability (the fit sample's overall hit rate).
+ */
+export function holdOutRescaling(
+  fitOn: readonly CalibrationBucket[],
+  scoreOn: readonly CalibrationBucket[],
+  opts: { width?: number; minSamples?: number; shrink?: number } = {},
+): { fit: ConfidenceCalibration; brierRescaled: number; brierFlat: number } {
+  const fit = fitConfidenceCalibration(fitOn, opts);
+  const n1 = fitOn.reduce((a, b) => a + b.n, 0);
+  const flat = n1 > 0 ? fitOn.reduce((a, b) => a + b.hits, 0) / n1 : Number.NaN;
+  if (fit.buckets.length === 0) return { fit, brierRescaled: Number.NaN, brierFlat: Number.NaN };
+  return { fit, brierRescaled: brierScore(scoreOn, (c) => applyConfidenceCalibration(fit, c)), brierFlat: brierScore(scoreOn, () => flat) };
 }
 
 /** A stored calibration read back: undefined unless it has the shape `fitConfidenceCalibration` makes and is monotone. */

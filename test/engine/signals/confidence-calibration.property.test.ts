@@ -97,8 +97,8 @@ describe('confidence calibration', () => {
 
   it('the applied rescaling is monotone in raw confidence, within [0,1], and survives a JSON round trip', () => {
     fc.assert(
-      fc.property(tables, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 20 }), (table, cs) => {
-        const cal = fitConfidenceCalibration(table);
+      fc.property(tables, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 2, maxLength: 20 }), fc.integer({ min: 0, max: 50 }), (table, cs, shrink) => {
+        const cal = fitConfidenceCalibration(table, { shrink });
         const stored = parseConfidenceCalibration(JSON.parse(JSON.stringify(cal)));
         expect(stored).toEqual(cal);
         const sorted = [...cs].sort((a, b) => a - b);
@@ -112,7 +112,7 @@ describe('confidence calibration', () => {
           expect(mapped[i]!).toBeLessThanOrEqual(1);
           if (i > 0) expect(mapped[i]!).toBeGreaterThanOrEqual(mapped[i - 1]! - 1e-12);
         }
-        if (cal.rawMonotone) for (const b of cal.buckets) expect(b.calibrated).toBeCloseTo(b.hitRate, 12);
+        if (cal.rawMonotone && shrink === 0) for (const b of cal.buckets) expect(b.calibrated).toBeCloseTo(b.hitRate, 12);
       }),
       { numRuns: 500 },
     );
@@ -134,5 +134,9 @@ describe('confidence calibration', () => {
     // below the first fitted bucket: maps like the first
     expect(applyConfidenceCalibration(cal, 0.1)).toBeCloseTo(131 / 300, 10);
     expect(parseConfidenceCalibration({ ...cal, buckets: [...cal.buckets].reverse() })).toBeUndefined();
+    // shrinking pulls the lone 20-call top bucket toward the overall rate (145 of 320): (14 + 20·0.453) / 40
+    const shrunk = fitConfidenceCalibration(table, { shrink: 20 });
+    expect(shrunk.buckets.at(-1)!.calibrated).toBeCloseTo((14 + 20 * (145 / 320)) / 40, 10);
+    expect(shrunk.buckets.at(-1)!.hitRate).toBe(0.7);
   });
 });
