@@ -98,7 +98,7 @@ export default async function startupBench(): Promise<BenchRow[]> {
     { name: 'start-up: liqzone help through tsx (npm run dev)', value: tsxHelp, unit: 'ms', ratio: tsxHelp / b },
     { name: 'peak rss: liqzone help (compiled)', value: rss, unit: 'MB', goal: '< 100 MB' },
     { name: 'peak rss: liqzone help through tsx', value: tsxRss, unit: 'MB' },
-    { name: 'demo: first reply (/status typed at start)', value: demo.statusMs / 1000, unit: 's', goal: '< 2 s', note: '21 symbols × 4 venues; the console answers once every venue has bootstrapped' },
+    { name: 'demo: first reply (/status typed at start)', value: demo.statusMs / 1000, unit: 's', goal: '< 2 s', note: '21 symbols × 4 venues; /status and /help answer at once, market commands once every venue has its start-up history' },
     { name: 'demo: first /zones ETH with zones', value: demo.zonesMs / 1000, unit: 's' },
   ];
 }

@@ -8,6 +8,7 @@ export function helpCommand(commands: () => readonly CommandDef[]): CommandDef {
     usage: '/help [COMMAND]',
     examples: ['/help', '/help exit'],
     options: [{ name: 'command', description: 'A command name', type: 'string' }],
+    early: true,
     run({ args }) {
       const list = commands();
       const wanted = typeof args.command === 'string' ? args.command.replace(/^\//, '').toLowerCase() : undefined;

@@ -13,9 +13,18 @@ export const status: CommandDef = {
   usage: '/status',
   examples: ['/status'],
   options: [],
+  early: true,
   run({ services }) {
     const report = services.status();
     const lines: string[] = [`Mode: ${report.mode} · up ${age(report.now - report.startedAt)}`];
+    if (report.venues.length === 0 && report.mode !== 'replay') lines.push('', 'Venues: starting — loading their symbol listings, then connecting. Zones and signals are not ready until market data is in.');
+    const loading = report.venues.filter((v) => v.historyLoading);
+    if (loading.length > 0) {
+      lines.push(
+        '',
+        `Start-up history still loading: ${loading.map((v) => `${v.venue} ${v.historyLoading!.done}/${v.historyLoading!.total} requests`).join(', ')}. Zones and signals are partial until it is in.`,
+      );
+    }
     for (const v of report.venues) {
       lines.push('', `${v.venue}: ${v.connections.map((c) => `${c.name} ${c.state}${c.reconnects ? ` (${c.reconnects} reconnects)` : ''}`).join(', ') || 'no connections'}`);
       const silent = v.streams.filter((s) => s.silent);

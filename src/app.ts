@@ -2,6 +2,7 @@
  * The composition root: the one place that wires venues → market state → engines →
  * commands/notifier → platforms. Nothing else imports across those layers.
  */
+import type { FeedTiming } from './venues/feed.ts';
 import type { CommandDef } from './bot/command.ts';
 import type { CommandRegistry } from './bot/registry.ts';
 import type { Services } from './bot/services.ts';
@@ -32,6 +33,11 @@ export interface AppOptions {
   replayFile?: string;
   /** Venue endpoints override (demo: the simulated fakes). */
   endpoints?: VenueEndpointMap;
+  /**
+   * Feed timing overrides (tests that step a simulated market by hand stop the wall-clock polls, e.g.
+   * Binance's open-interest poll, so a loaded machine cannot change what the market shows).
+   */
+  feedTiming?: Partial<FeedTiming>;
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
   /** Commands only this run offers (e.g. `/demo` in demo mode). */
@@ -80,7 +86,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   try {
     const source: MarketSource =
-      opts.mode === 'replay' ? replaySource(core, opts.replayFile!) : role === 'bot' ? remoteSource(core) : liveSource(core, { endpoints: opts.endpoints, recordTo: opts.recordTo });
+      opts.mode === 'replay' ? replaySource(core, opts.replayFile!) : role === 'bot' ? remoteSource(core) : liveSource(core, { endpoints: opts.endpoints, recordTo: opts.recordTo, ...(opts.feedTiming ? { timing: opts.feedTiming } : {}) });
     stoppers.push(source.stop);
 
     let healthPort: number | undefined;

@@ -22,6 +22,7 @@ import { ObservedAccounts, ObservedPoller, recordedClearinghouseState } from '..
 import { loadOkxTiers } from '../venues/okx/tiers.ts';
 import { type FrameRecord, parseFrameRecord, registryFromRecords } from '../venues/records.ts';
 import type { Core, Stopper } from './core.ts';
+import type { FeedTiming } from '../venues/feed.ts';
 import { replayRecords, replayStatus } from './replay.ts';
 
 export interface MarketSource {
@@ -62,7 +63,7 @@ export function configuredEndpoints(core: Core): VenueEndpointMap {
  * Live venues → market state → local engines: zone snapshots on SNAPSHOT_INTERVAL_MS, the signal
  * cycle, calibration saves, exchange risk tiers fetched through the venues' REST clients.
  */
-export function liveSource(core: Core, opts: { endpoints?: VenueEndpointMap; recordTo?: string } = {}): MarketSource {
+export function liveSource(core: Core, opts: { endpoints?: VenueEndpointMap; recordTo?: string; timing?: Partial<FeedTiming> } = {}): MarketSource {
   const { config, logger, zones, signals, state } = core;
   const stoppers: Stopper[] = [];
   const recorder = opts.recordTo ? new Recorder(opts.recordTo) : undefined;
@@ -84,9 +85,15 @@ export function liveSource(core: Core, opts: { endpoints?: VenueEndpointMap; rec
       onHyperliquidTrades: (payload) => poller?.noteTrades(payload),
       onEvent: core.ingest,
       onRecord: recorder ? (rec) => recorder.write(rec) : undefined,
+      ...(opts.timing ? { timing: opts.timing } : {}),
       // Bybit tiers through Bybit's REST client (weight budget, recordings); published to bot processes by the publisher surface
       onBybitRiskTiers: (symbol, tiers) => zones.setBybitTiers(symbol, tiers),
       onHyperliquidTiers: (symbol, tiers) => zones.setHyperliquidTiers(symbol, tiers),
+      // /status (and the console's early commands) see the sockets and the history loading
+      onStarted: (early) => {
+        core.symbols.set(early.registry);
+        core.setVenueStatus(() => withValidation(early.status(), state));
+      },
       log: logFn(logger, 'venues'),
     });
     venuesStop = () => venues.stop();

@@ -3,7 +3,7 @@
  * bundled fonts. Option building is pure; rendering is the only I/O-ish step; PNGs are cached per
  * symbol and snapshot sequence so a burst of /zones calls renders once.
  */
-import * as echarts from 'echarts';
+import type { EChartsOption } from 'echarts';
 import { renderAsync } from '@resvg/resvg-js';
 import type { ExitPlan, ZoneSnapshot } from '../engine/types.ts';
 import type { ReplyImage } from './reply.ts';
@@ -317,11 +317,22 @@ export function exitChartOption(snapshot: ZoneSnapshot, plan: ExitPlan): ChartOp
   return baseOption(snapshot, `${snapshot.symbol} ${r.side} ${r.leverage}x exit plan`, planLines(plan));
 }
 
+/**
+ * echarts, loaded on the first chart: importing it costs ~0.4 s and ~40 MB, which a process that
+ * draws no chart (a market process, a bot before its first /zones) need not pay at start.
+ */
+let echartsModule: Promise<typeof import('echarts')> | undefined;
+export function loadChartEngine(): Promise<typeof import('echarts')> {
+  echartsModule ??= import('echarts');
+  return echartsModule;
+}
+
 /** SVG via echarts server-side rendering (no DOM). */
-export function renderChartSvg(option: ChartOption, width = CHART_WIDTH, height = CHART_HEIGHT): string {
+export async function renderChartSvg(option: ChartOption, width = CHART_WIDTH, height = CHART_HEIGHT): Promise<string> {
+  const echarts = await loadChartEngine();
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
-    chart.setOption(option as echarts.EChartsOption);
+    chart.setOption(option as EChartsOption);
     return chart.renderToSVGString();
   } finally {
     chart.dispose();
@@ -347,7 +358,7 @@ export async function rasterize(svg: string): Promise<Buffer> {
 }
 
 export async function renderChartPng(option: ChartOption): Promise<Buffer> {
-  return rasterize(renderChartSvg(option));
+  return rasterize(await renderChartSvg(option));
 }
 
 /** A small LRU of PNG promises: concurrent requests for the same chart share one render. */

@@ -57,6 +57,11 @@ export interface CommandDef {
   /** May take over a second: Discord defers the reply. */
   slow?: boolean;
   /**
+   * Answers truthfully while the venues are still connecting and loading their start-up history
+   * (/help, /status): the console does not hold it back until the market data is in.
+   */
+  early?: boolean;
+  /**
    * What the command saves, for the reply when the store fails (e.g. `your subscription` →
    * "Could not save your subscription, try again in a moment."). Default `your change`.
    */

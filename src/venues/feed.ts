@@ -100,6 +100,8 @@ export class FeedCore {
   private readonly mapper: RecordMapper;
   private mapperNulls = 0;
   private bootstrapProblem?: string;
+  /** The start-up history fetch in progress (first attempt only; retries run in the background). */
+  private historyProgress: { done: number; total: number } | undefined;
   private bootstrapLoop?: Promise<void>;
 
   constructor(venue: Venue, opts: FeedOptions) {
@@ -202,7 +204,13 @@ export class FeedCore {
    * `bootstrapRetryMs` while the feed runs live-only for it, and status says so.
    */
   async bootstrap(requests: HistoryRequest[]): Promise<void> {
-    const failed = await this.runHistory(requests);
+    this.historyProgress = { done: 0, total: requests.length };
+    let failed: { req: HistoryRequest; error: RestError }[];
+    try {
+      failed = await this.runHistory(requests, this.historyProgress);
+    } finally {
+      this.historyProgress = undefined;
+    }
     if (failed.length === 0) return;
     this.bootstrapLoop = (async () => {
       let left = failed;
@@ -212,7 +220,7 @@ export class FeedCore {
     })();
   }
 
-  private async runHistory(requests: HistoryRequest[]): Promise<{ req: HistoryRequest; error: RestError }[]> {
+  private async runHistory(requests: HistoryRequest[], progress?: { done: number }): Promise<{ req: HistoryRequest; error: RestError }[]> {
     const failed: { req: HistoryRequest; error: RestError }[] = [];
     let stopAll: RestError | undefined;
     let next = 0;
@@ -225,6 +233,7 @@ export class FeedCore {
         }
         const ropts = { weight: req.weight, signal: this.abort.signal, ...(req.waitForBudget ? { waitForBudget: true } : {}) };
         const res = req.body ? await this.rest.post(req.path, req.body, ropts) : await this.rest.get(req.path, req.query, ropts);
+        if (progress) progress.done++;
         if (res.ok) {
           this.ingest(res.record);
           continue;
@@ -276,6 +285,7 @@ export class FeedCore {
       malformedFrames: conns.reduce((a, c) => a + c.malformedFrames, 0) + this.mapperNulls,
     };
     if (problems.length > 0) status.degraded = problems.join('; ');
+    if (this.historyProgress) status.historyLoading = { ...this.historyProgress };
     return status;
   }
 }

@@ -57,6 +57,11 @@ export interface StartVenuesOptions {
   onHyperliquidTiers?(symbol: string, tiers: HyperliquidMarginTier[]): void;
   /** Each Hyperliquid trades frame (parsed), for the observed-position poller. */
   onHyperliquidTrades?(payload: unknown): void;
+  /**
+   * The sockets are opening and the start-up history is being fetched: the registry is final and
+   * status can be read (before this call resolves, which waits for the history).
+   */
+  onStarted?(early: { registry: BuiltRegistry; status(): VenueStatus[] }): void;
 }
 
 export interface RunningVenues {
@@ -150,7 +155,9 @@ export async function startVenues(opts: StartVenuesOptions): Promise<RunningVenu
       if (t) opts.onHyperliquidTiers(inst.symbol, t);
     }
   }
-  await Promise.all(feeds.map((f) => f.start()));
+  const starting = feeds.map((f) => f.start());
+  opts.onStarted?.({ registry, status: () => feeds.map((f) => f.status()) });
+  await Promise.all(starting);
   // Exchange risk tiers: after the feeds, in the background (a venue that is down never delays start).
   const background = new AbortController();
   const tiersLoaded =

@@ -21,6 +21,8 @@ export interface VenueStatus {
   malformedFrames: number;
   /** Set when history bootstrap failed and the venue runs live-only. */
   degraded?: string;
+  /** While the start-up history is still being fetched: requests answered so far of all. */
+  historyLoading?: { done: number; total: number };
   /** Symbols this venue is held out of by the validated market view (market/validation.ts), and why. */
   quarantined?: { symbol: string; kind: 'departs' | 'unconfirmed'; since: number; reason: string }[];
   /** Trades dropped as duplicates by id (outside rollovers). */

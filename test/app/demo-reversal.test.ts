@@ -88,7 +88,13 @@ describe('demo reversal → timeframe conflict (console --json, accelerated mark
       input,
       output,
       extraCommands: [demoCommand(control)],
+      // Binance open interest is polled on the wall clock (every 15 s for two symbols): on a loaded
+      // machine a poll lands at a different market time than on an idle one. Here OI comes from the
+      // history bootstrap and Bybit's ticker stream only, both on the market clock.
+      feedTiming: { oiPollIntervalMs: 24 * 3_600_000 },
     });
+    // the signal cycle runs on the test's steps only (its 10 s wall-clock timer could fire during a slow start)
+    app.signals.stop();
     await app.ready;
     app.signals.onEvent((ev) => events.push(ev));
 

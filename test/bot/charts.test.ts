@@ -50,12 +50,12 @@ describe('chart service', () => {
     const short = makePlan(snapshot, { side: 'short', entry: 3170 });
     expect(await charts.exitChart(snapshot, short).render()).not.toBe(png);
 
-    const svg = renderChartSvg(exitChartOption(snapshot, plan));
+    const svg = await renderChartSvg(exitChartOption(snapshot, plan));
     for (const label of ['entry', 'T1', 'stop', 'liq', 'price', 'Estimated']) expect(svg).toContain(label);
   });
 
-  it('labels the chart with symbol, estimate wording, venues and data age', () => {
-    const svg = renderChartSvg(zonesChartOption(makeSnapshot('SOL', 180, 1)));
+  it('labels the chart with symbol, estimate wording, venues and data age', async () => {
+    const svg = await renderChartSvg(zonesChartOption(makeSnapshot('SOL', 180, 1)));
     expect(svg).toContain('SOL liquidation map');
     expect(svg).toContain('Estimated, not observed');
     expect(svg).toContain('Binance + Bybit');
@@ -65,14 +65,14 @@ describe('chart service', () => {
 
   it('renders an empty map with a note instead of failing', async () => {
     const empty = { ...makeSnapshot('ETH', 3150, 9), bins: [], zones: [] };
-    const svg = renderChartSvg(zonesChartOption(empty));
+    const svg = await renderChartSvg(zonesChartOption(empty));
     expect(svg).toContain('No estimated liquidation levels yet');
     const png = await createChartService().zonesChart(empty).render();
     expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
   });
 
-  it('shows tiny prices (PEPE) with their real digits', () => {
-    const svg = renderChartSvg(zonesChartOption(makeSnapshot('PEPE', 0.00001234, 1)));
+  it('shows tiny prices (PEPE) with their real digits', async () => {
+    const svg = await renderChartSvg(zonesChartOption(makeSnapshot('PEPE', 0.00001234, 1)));
     expect(svg).toContain('price 0.0₄1234');
     expect(svg).toContain('Price (USD × 10⁻⁶)');
   });
@@ -80,7 +80,7 @@ describe('chart service', () => {
 });
 
 describe('observed Hyperliquid clusters on the /zones chart', () => {
-  it('are their own diamond marks (legend, subtitle), never added to the estimated bars', () => {
+  it('are their own diamond marks (legend, subtitle), never added to the estimated bars', async () => {
     const snap = makeSnapshot('ETH', 3150, 1);
     const z = snap.zones[0]!;
     const observedZone = { ...z, id: 'ETH:OBS:L:1', notionalUsd: 40_000 };
@@ -95,6 +95,6 @@ describe('observed Hyperliquid clusters on the /zones chart', () => {
     expect(opt.title.subtext).toContain('observed on Hyperliquid: 7 positions');
     // the estimated bars are the same with or without observed positions
     expect(opt.series.find((s) => s.name === 'Long liquidations')!.data).toEqual(plain.series.find((s) => s.name === 'Long liquidations')!.data);
-    expect(renderChartSvg(zonesChartOption(withObs))).toContain("<svg");
+    expect(await renderChartSvg(zonesChartOption(withObs))).toContain("<svg");
   });
 });

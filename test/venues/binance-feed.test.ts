@@ -261,6 +261,19 @@ describe('BinanceFeed against the fake venue', () => {
     await waitFor(() => r.events.filter((e) => e.kind === 'oi' && e.oiBase === 2_000).length >= 2, 'polled open interest');
     expect(r.records.some((x) => x.c.startsWith('rest:/futures/data/openInterestHist?symbol=BTCUSDT&period=5m'))).toBe(true);
     expect(r.feed.status().degraded).toBeUndefined();
+    expect(r.feed.status().historyLoading).toBeUndefined(); // done: no longer "loading"
+  });
+
+  it('status says the start-up history is loading, with requests answered of all, while it is', async () => {
+    const r = await rig();
+    const starting = r.feed.start();
+    // the sockets are opening and the first requests are in flight
+    const during = r.feed.status().historyLoading;
+    expect(during).toBeDefined();
+    expect(during!.total).toBeGreaterThan(0);
+    expect(during!.done).toBeLessThan(during!.total);
+    await starting;
+    expect(r.feed.status().historyLoading).toBeUndefined();
   });
 
   it('degrades to live-only when the history bootstrap fails, says so, and recovers', async () => {

@@ -45,13 +45,23 @@ export class ConsoleAdapter {
 
   async run(): Promise<void> {
     const rl = createInterface({ input: this.opts.input ?? process.stdin, crlfDelay: Infinity, terminal: false });
-    let chain: Promise<void> = Promise.resolve(this.opts.ready).then(() => undefined, () => undefined);
+    const ready = Promise.resolve(this.opts.ready).then(() => undefined, () => undefined);
+    // Lines run strictly in order. A line whose command needs market data waits until the feeds
+    // have their start-up history (so a piped `/zones ETH` gets zones, not "warming up"); /help and
+    // /status answer at once — and so does anything typed after them, once they are answered.
+    let chain: Promise<void> = Promise.resolve();
     for await (const raw of rl) {
       const line = raw.trim();
       if (!line || line.startsWith('#')) continue;
-      chain = chain.then(() => this.handle(line));
+      const early = this.isEarly(line);
+      chain = chain.then(() => (early ? this.handle(line) : ready.then(() => this.handle(line))));
     }
     await chain;
+  }
+
+  private isEarly(line: string): boolean {
+    const name = /^\/?([a-z_-]+)/i.exec(line)?.[1]?.toLowerCase();
+    return name !== undefined && this.opts.registry.get(name)?.early === true;
   }
 
   async handle(line: string): Promise<void> {

@@ -65,3 +65,37 @@ describe('console adapter', () => {
     expect(out).toMatch(/skipped: TON \(not listed\)/);
   });
 });
+
+describe('console before the market data is in', () => {
+  /** Runs the console with a `ready` the test releases; returns what was printed before and after. */
+  async function gated(lines: string[]): Promise<{ before: string[]; after: string[] }> {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (d) => (text += d));
+    let release!: () => void;
+    const ready = new Promise<void>((r) => (release = r));
+    const adapter = new ConsoleAdapter({ registry: new CommandRegistry(allCommands()), services, json: true, chartDir: '/tmp/liqzone-test-charts', input, output, ready });
+    const done = adapter.run();
+    input.end(`${lines.join('\n')}\n`);
+    // let every line that may run now run (no timers involved: a few turns of the event loop)
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    const before = text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).command as string);
+    release();
+    await done;
+    const after = text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).command as string);
+    return { before, after };
+  }
+
+  it('/status and /help answer at once; market commands wait for the start-up history', async () => {
+    const r = await gated(['/status', '/help', '/symbols']);
+    expect(r.before).toEqual(['/status', '/help']);
+    expect(r.after).toEqual(['/status', '/help', '/symbols']);
+  });
+
+  it('lines stay in order: /status typed after a waiting command waits behind it', async () => {
+    const r = await gated(['/symbols', '/status']);
+    expect(r.before).toEqual([]);
+    expect(r.after).toEqual(['/symbols', '/status']);
+  });
+});
