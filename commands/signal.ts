@@ -143,12 +143,9 @@ export function signalReply(snap: SignalSnapshot, now?: number): Reply {
   lines.push('', `Sizing: ${snap.sizing}`);
   lines.push('Risk guidance, not financial advice. Liquidation zones behind some cards are estimates.');
 
-  const fields: ReplyField[] = TIMEFRAMES.flatMap((tf) => {
-    const t = snap.timeframes.find((x) => x.tf === tf);
-    return t ? [{ name: tf, value: `${arrow(t.score)} ${signed(t.score)} · conf ${percent(t.confidence)}`, inline: true }] : [];
-  });
-  fields.push({ name: 'Conflict', value: snap.conflicted ? 'yes — timeframes disagree' : 'no', inline: true });
-  fields.push({ name: 'Sizing', value: snap.sizing, inline: false });
+  // The timeframe rows and the sizing line are in the text already: a field repeating them printed
+  // every row twice (the console prints fields under the text; Discord under the description).
+  const fields: ReplyField[] = [{ name: 'Conflict', value: snap.conflicted ? 'yes — timeframes disagree' : 'no', inline: true }];
 
   const tone = snap.conflicted ? 'warning' : snap.composite.direction === 'up' ? 'up' : snap.composite.direction === 'down' ? 'down' : 'neutral';
   return {

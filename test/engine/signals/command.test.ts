@@ -62,6 +62,12 @@ describe('/signal', () => {
     expect(r.text).toMatch(/Sizing: normal size at most/);
     expect(r.text).toMatch(/not financial advice/);
     expect(r.fields?.find((f) => f.name === 'Conflict')?.value).toBe('no');
+    // nothing said twice: no field repeats a line of the text (the console prints fields under it)
+    const textLines = new Set(r.text.split('\n').map((l) => l.trim()));
+    for (const f of r.fields ?? []) {
+      expect(textLines.has(`${f.name}: ${f.value}`)).toBe(false);
+      expect(r.text).not.toContain(f.value.length > 3 ? f.value : '\u0000');
+    }
     const data = r.data as SignalSnapshot;
     expect(data).toBe(engine.snapshot('ETH', 'day'));
     expect(data.timeframes.map((t) => t.tf)).toEqual(['1m', '5m', '1h']);
