@@ -4,7 +4,6 @@
  * symbol and snapshot sequence so a burst of /zones calls renders once.
  */
 import type { EChartsOption } from 'echarts';
-import { renderAsync } from '@resvg/resvg-js';
 import type { ExitPlan, ZoneSnapshot } from '../engine/types.ts';
 import type { ReplyImage } from './reply.ts';
 import type { ChartService } from './services.ts';
@@ -340,10 +339,14 @@ export async function renderChartSvg(option: ChartOption, width = CHART_WIDTH, h
 }
 
 let fontFiles: string[] | undefined;
+/** resvg (a native addon, ~6 MB) is loaded with the first chart too. */
+let resvgModule: Promise<typeof import('@resvg/resvg-js')> | undefined;
 
 /** SVG → PNG with resvg on its worker thread, using only the bundled fonts. */
 export async function rasterize(svg: string): Promise<Buffer> {
   fontFiles ??= chartFontFiles();
+  resvgModule ??= import('@resvg/resvg-js');
+  const { renderAsync } = await resvgModule;
   const image = await renderAsync(svg, {
     font: {
       fontFiles,
