@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './run.ts';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
+import { FakeDiscord } from '../testkit/discord.ts';
 import { VENUES } from '../src/market/types.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,6 +65,43 @@ function heapCategories(file: string): [string, number][] {
     by.set(key, (by.get(key) ?? 0) + snap.nodes[i + iSize]!);
   }
   return [...by].sort((a, b) => b[1] - a[1]);
+}
+
+/**
+ * The same bot with Discord connected (the loopback fake of its API and gateway), once it has drawn
+ * a /zones chart and a /heatmap: what a community's bot holds after its first requests (discord.js,
+ * echarts and resvg loaded). Returns the mean and max RSS over `seconds` after the charts.
+ */
+async function withDiscordAndCharts(baseEnv: Record<string, string>, flags: string[], dir: string, liveAfterMs: number, seconds: number): Promise<{ mean: number; max: number; answered: number }> {
+  const discord = await FakeDiscord.start({ heartbeatIntervalMs: 30_000 });
+  const bot = spawn(process.execPath, [...flags, join(root, 'dist', 'src', 'main.js'), 'run'], {
+    cwd: dir,
+    env: { ...baseEnv, DISCORD_TOKEN: 'bench-token', DISCORD_APP_ID: discord.appId, DISCORD_API_URL: discord.apiUrl, STORE_URL: `sqlite://${join(dir, 'store2.sqlite')}` },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  try {
+    // feeds live (as long as the first run took, plus margin), then two chart commands from a member
+    await sleep((Number.isFinite(liveAfterMs) ? liveAfterMs : 30_000) + 10_000);
+    const origin = { user: { id: '1290000000000000501', username: 'alice' }, guildId: discord.guilds[0]!.id };
+    let answered = 0;
+    for (const [name, options] of [['zones', { symbol: 'eth' }], ['heatmap', { symbol: 'eth', window: '24h' }]] as const) {
+      const ix = discord.injectCommand(name, options, origin);
+      for (let i = 0; i < 60 && !ix.calls().some((c) => c.method === 'PATCH' && c.files.length > 0); i++) await sleep(500);
+      if (ix.calls().some((c) => c.method === 'PATCH' && c.files.length > 0)) answered++;
+    }
+    const samples: number[] = [];
+    for (const end = Date.now() + seconds * 1000; Date.now() < end; ) {
+      const v = vmRssMb(bot.pid!);
+      if (v !== undefined) samples.push(v);
+      await sleep(5000);
+    }
+    return { mean: samples.reduce((a, b) => a + b, 0) / samples.length, max: Math.max(...samples), answered };
+  } finally {
+    bot.kill('SIGTERM');
+    await sleep(1000);
+    if (bot.exitCode === null) bot.kill('SIGKILL');
+    await discord.stop();
+  }
 }
 
 export default async function rssBench(): Promise<BenchRow[]> {
@@ -121,6 +159,8 @@ export default async function rssBench(): Promise<BenchRow[]> {
     for (let i = 0; i < 240 && !existsSync(join(dir, 'mem.done')); i++) await sleep(500);
     const report = JSON.parse(readFileSync(join(dir, 'mem.json'), 'utf8')) as { memory: NodeJS.MemoryUsage; spaces: { name: string; used: number; size: number }[] };
     const cats = heapCategories(join(dir, 'mem.heapsnapshot'));
+    bot.kill('SIGTERM');
+    const chat = await withDiscordAndCharts(env, flags, dir, liveAfterMs, Math.max(20, Math.round(SECONDS / 2)));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const last = samples.slice(-Math.max(1, Math.floor(samples.length / 4)));
     const m = report.memory;
@@ -129,6 +169,13 @@ export default async function rssBench(): Promise<BenchRow[]> {
       { name: 'npm start: rss, mean over the run', value: mean(samples), unit: 'MB', goal: '< 150 MB', note: `${samples.length} samples over ${SECONDS} s; venues simulated in another process` },
       { name: 'npm start: rss, mean of the last quarter', value: mean(last), unit: 'MB', goal: '< 150 MB' },
       { name: 'npm start: rss, max', value: Math.max(...samples), unit: 'MB' },
+      {
+        name: 'with Discord connected, after /zones + /heatmap charts: rss mean',
+        value: chat.mean,
+        unit: 'MB',
+        goal: '< 150 MB',
+        note: `max ${chat.max.toFixed(0)} MB; ${chat.answered}/2 charts answered; discord.js, echarts and resvg loaded (the row above loads none of them)`,
+      },
       { name: 'breakdown: V8 heap used / committed', value: m.heapUsed / MB, unit: 'MB', note: `committed ${(m.heapTotal / MB).toFixed(1)} MB` },
       ...report.spaces.filter((s) => s.size > 0.5 * MB).map((s) => ({ name: `breakdown:   ${s.name}`, value: s.used / MB, unit: 'MB', note: `committed ${(s.size / MB).toFixed(1)} MB` })),
       { name: 'breakdown: external (incl. array buffers)', value: m.external / MB, unit: 'MB', note: `array buffers ${(m.arrayBuffers / MB).toFixed(1)} MB` },
