@@ -61,7 +61,9 @@ const percent = formatFraction;
 
 
 function timeframeLine(t: TimeframeSignal): string {
-  return `${t.tf.padEnd(3)} ${arrow(t.score)} ${signed(t.score)}  strength ${percent(t.strength)}  confidence ${percent(t.confidence)}`;
+  // once measured, the confidence shown is how often such reads were right (the raw figure beside it)
+  const confidence = t.measuredConfidence === undefined ? `confidence ${percent(t.confidence)}` : `confidence ${percent(t.measuredConfidence)} measured (raw ${percent(t.confidence)})`;
+  return `${t.tf.padEnd(3)} ${arrow(t.score)} ${signed(t.score)}  strength ${percent(t.strength)}  ${confidence}`;
 }
 
 function accuracyText(c: Pick<CardReading, 'accuracy' | 'samples'>): string {

@@ -19,7 +19,7 @@ import { ManualClock, runUntilIdle } from '../src/notify/clock.ts';
 import { Notifier } from '../src/notify/notifier.ts';
 import { RecordingAlertSender } from '../src/notify/recording.ts';
 import { destinationKey } from '../src/store/destination.ts';
-import { openStore, type Store } from '../src/store/store.ts';
+import { openStore, SWEEP_EVERY_MS, type Store } from '../src/store/store.ts';
 import type { AlertSender, SendResult } from '../src/notify/types.ts';
 import type { Destination } from '../src/store/types.ts';
 import { MarketSimulator } from '../src/demo/simulator.ts';
@@ -292,7 +292,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
   const simNow = () => sim.now();
   const zones = new ZoneEngine(state, { symbols: () => symbols, now: simNow, trackRecord: opts.trackRecordKeepMs !== undefined ? { keepMs: opts.trackRecordKeepMs } : {} });
   const signals = new SignalEngine({ state, zones, symbols: () => symbols, now: simNow });
-  const store = await openStore(opts.storeUrl ?? 'memory:');
+  // The store stamps expiries (keyv: Date.now() + ttl) and sweeps them on the wall clock, as it does
+  // in a real run. Here a simulated day passes in minutes, so the wall clock is the simulated one for
+  // the soak's duration: outbox records, ledger keys and cooldown stamps expire after their simulated
+  // retention, as they would after a real day (before, nothing expired in the soak).
+  const wallNow = Date.now;
+  Date.now = simNow;
+  const store = await openStore(opts.storeUrl ?? 'memory:').catch((err: unknown) => {
+    Date.now = wallNow;
+    throw err;
+  });
 
   // The REST bootstrap the feeds do: 1000 1m bars and 5-min OI history per venue and symbol.
   let events = 0;
@@ -359,6 +368,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
       signals.stop();
       await notifier.stop();
       await store.close();
+      Date.now = wallNow;
     },
   };
 
@@ -372,6 +382,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
   let nextSignals = start;
   let nextNotify = start;
   let nextOiPoll = start;
+  // the store's own sweep timer (every 10 min) does not fire in a soak that runs a day in minutes
+  let nextSweep = start + SWEEP_EVERY_MS;
   const wallMs: Record<Phase, number> = { simulator: 0, state: 0, zones: 0, signals: 0, notifier: 0 };
   let mark = performance.now();
   const lap = (phase: Phase) => {
@@ -416,6 +428,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
       signals.cycle();
       nextSignals += opts.signalsEveryMs;
       lap('signals');
+    }
+    if (t >= nextSweep) {
+      await store.sweepExpired(t);
+      nextSweep += SWEEP_EVERY_MS;
     }
     if (t >= nextNotify) {
       if (clock.t < t) clock.advanceBy(t - clock.t);

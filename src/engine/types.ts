@@ -206,6 +206,11 @@ export interface TimeframeSignal {
   score: number;
   strength: number;
   confidence: number;
+  /**
+   * How often reads of this timeframe at this confidence were right, measured live over the last
+   * 7 days (all symbols) and made monotone in confidence; absent until enough calls are scored.
+   */
+  measuredConfidence?: number;
 }
 
 /** /signal's measured line for one timeframe's read (signals/live-accuracy.ts). */

@@ -30,7 +30,7 @@ export interface DestinationOwner {
  * outbox + dedupe ledger, destination health, and `kv(namespace)` for other features
  * (positions, learned weights).
  */
-const SWEEP_EVERY_MS = 10 * 60_000;
+export const SWEEP_EVERY_MS = 10 * 60_000;
 
 export class Store {
   readonly subscriptions: SubscriptionRepo;

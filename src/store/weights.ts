@@ -18,14 +18,24 @@ const statsSchema = z.object({
 });
 
 const count = z.number().finite().nonnegative();
-const dayTallySchema = z.object({ day: z.number().int(), n: count, hits: count, up: count, down: count, momentum: count });
+const dayTallySchema = z.object({
+  day: z.number().int(),
+  n: count,
+  hits: count,
+  up: count,
+  down: count,
+  momentum: count,
+  byConfidence: z.object({ n: z.array(count).length(10), hits: z.array(count).length(10) }).optional(),
+});
 const dayVolSchema = z.object({ day: z.number().int(), conflicts: count, conflictVol: count, hours: count, hourVol: count });
 const sign = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
 const accuracySchema = z.object({
   version: z.literal(1),
   calls: z.record(z.string(), z.array(dayTallySchema)),
   vol: z.record(z.string(), z.array(dayVolSchema)),
-  pending: z.array(z.object({ symbol: z.string(), tf: z.enum(['1m', '5m', '1h']), t: z.number().finite(), call: sign, previous: sign, p0: z.number().finite().positive() })),
+  pending: z.array(
+    z.object({ symbol: z.string(), tf: z.enum(['1m', '5m', '1h']), t: z.number().finite(), call: sign, previous: sign, p0: z.number().finite().positive(), confidence: z.number().finite().optional() }),
+  ),
 });
 
 const stateSchema = z.object({
@@ -45,7 +55,12 @@ export function parseWeightState(value: unknown): WeightState | undefined {
   const accuracy = accuracySchema.safeParse(r.data.accuracy);
   // hits never above n, whatever was stored
   const clean = accuracy.success
-    ? { ...accuracy.data, calls: Object.fromEntries(Object.entries(accuracy.data.calls).map(([k, days]) => [k, days.map((d) => ({ ...d, hits: Math.min(d.hits, d.n), momentum: Math.min(d.momentum, d.n) }))])) }
+    ? { ...accuracy.data, calls: Object.fromEntries(Object.entries(accuracy.data.calls).map(([k, days]) => [k, days.map((d) => ({
+            ...d,
+            hits: Math.min(d.hits, d.n),
+            momentum: Math.min(d.momentum, d.n),
+            ...(d.byConfidence ? { byConfidence: { n: d.byConfidence.n, hits: d.byConfidence.hits.map((h, i) => Math.min(h, d.byConfidence!.n[i]!)) } } : {}),
+          }))])) }
     : undefined;
   return { version: 1, savedAt: r.data.savedAt, stats, ...(clean ? { accuracy: clean } : {}) };
 }

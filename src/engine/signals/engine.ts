@@ -20,6 +20,7 @@ import { sizingGuidance } from './sizing.ts';
 import { CYCLE_MS, MODE_SPECS } from './spec.ts';
 import { SignalTracker } from './tracker.ts';
 import { LiveAccuracy } from './live-accuracy.ts';
+import { applyConfidenceCalibration } from './confidence-calibration.ts';
 import { defaultLog, type LogFn } from '../../ops/log.ts';
 
 export interface SignalEngineOptions {
@@ -202,6 +203,7 @@ export class SignalEngine implements SignalService {
     if (!input) return;
     const byTf = {} as Record<Timeframe, CardOutput[]>;
     const reads: Partial<Record<Timeframe, number>> = {};
+    const confidences: Partial<Record<Timeframe, number>> = {};
     for (const tf of TIMEFRAMES) {
       const outs: CardOutput[] = [];
       for (let i = 0; i < this.cards.length; i++) {
@@ -211,11 +213,13 @@ export class SignalEngine implements SignalService {
       }
       byTf[tf] = outs;
       if (this.learning) this.learner.observe(symbol, tf, input.t, input.price, this.scores);
-      reads[tf] = this.timeframeSignal(symbol, tf, outs).score;
+      const read = this.timeframeSignal(symbol, tf, outs);
+      reads[tf] = read.score;
+      confidences[tf] = read.confidence;
     }
     const warmingUp = input.tf['1m'].filled < WARM_BUCKETS;
     // the reads /signal shows, scored live (not while warming up: those reads are not shown)
-    if (!warmingUp) this.accuracy.observe(symbol, input.t, input.price, reads);
+    if (!warmingUp) this.accuracy.observe(symbol, input.t, input.price, reads, confidences);
     this.readings.set(symbol, { t: input.t, warmingUp, byTf });
   }
 
@@ -257,7 +261,11 @@ export class SignalEngine implements SignalService {
         cards.push(reading);
         contribution.push(modeWeights[tf] * l.weight * out.confidence * Math.abs(out.score));
       }
-      timeframes.push(combineTimeframe(tf, weighted));
+      const read = combineTimeframe(tf, weighted);
+      // confidence that means what it says: the measured hit rate at this confidence, once known
+      const cal = this.accuracy.calibration(tf, r.t);
+      const measured = cal ? applyConfidenceCalibration(cal, read.confidence) : undefined;
+      timeframes.push(measured === undefined ? read : { ...read, measuredConfidence: measured });
     }
     // strongest contributors first
     const order = cards.map((_, i) => i).sort((a, b) => contribution[b]! - contribution[a]!);

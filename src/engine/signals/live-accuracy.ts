@@ -10,7 +10,8 @@
  * score against (about 70 minutes) does not, so a call or conflict whose outcome falls across a
  * restart is scored only if it can still be (calls: yes, they keep their start price; conflicts: no).
  */
-import { addSample, emptyTally, returnSign, SIGNAL_DEAD_ZONE, SIGNAL_HORIZON_MS, type HitTally, type Sign } from './accuracy.ts';
+import { addSample, confidenceBucket, emptyTally, returnSign, SIGNAL_DEAD_ZONE, SIGNAL_HORIZON_MS, type HitTally, type Sign } from './accuracy.ts';
+import { calibrationTable, fitConfidenceCalibration, type ConfidenceCalibration } from './confidence-calibration.ts';
 import { TIMEFRAMES, type ConflictFollowUpSummary, type Timeframe, type TimeframeAccuracy } from '../types.ts';
 
 export type { ConflictFollowUpSummary, TimeframeAccuracy } from '../types.ts';
@@ -24,6 +25,12 @@ export const ACCURACY_WINDOW_DAYS = 7;
 export const MIN_SCORED_CALLS = 30;
 /** Conflict starts (each with its next hour seen) before an alert quotes what followed them. */
 export const MIN_CONFLICTS = 3;
+/** Scored calls of a timeframe (all symbols together) before its confidence is rescaled from them. */
+export const MIN_CALIBRATION_CALLS = 200;
+/** Each confidence bucket is pulled toward the overall rate as if it had this many more calls. */
+const CALIBRATION_SHRINK = 20;
+/** Confidence buckets: 10 points wide. */
+const BUCKETS = 10;
 /** Hours of ordinary volatility the comparison needs. */
 const MIN_BASELINE_HOURS = 6;
 /** Price path kept per symbol: one point per engine cycle, a little over an hour and one horizon. */
@@ -32,6 +39,8 @@ const PATH_MS = HOUR + 10 * MINUTE;
 export interface DayTally extends HitTally {
   /** UTC day index (ms / 86 400 000). */
   day: number;
+  /** Scored calls and hits per confidence bucket (0–10 %, …, 90–100 %); absent in states saved before. */
+  byConfidence?: { n: number[]; hits: number[] };
 }
 
 interface DayVol {
@@ -51,6 +60,8 @@ export interface PendingCall {
   call: Sign;
   previous: Sign;
   p0: number;
+  /** The read's raw confidence when it was made. */
+  confidence?: number;
 }
 
 export interface LiveAccuracyState {
@@ -71,6 +82,10 @@ interface Path {
   lastHour: number;
 }
 
+function copyDay(d: DayTally): DayTally {
+  return { ...d, ...(d.byConfidence ? { byConfidence: { n: [...d.byConfidence.n], hits: [...d.byConfidence.hits] } } : {}) };
+}
+
 function stdev(xs: number[]): number {
   if (xs.length < 2) return Number.NaN;
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -86,6 +101,7 @@ export class LiveAccuracy {
   private readonly conflictsPending: { symbol: string; t: number }[] = [];
   private readonly lastConflict = new Map<string, number>();
   private readonly capacity: number;
+  private readonly calibrationCache = new Map<Timeframe, { key: string; fit: ConfidenceCalibration }>();
 
   constructor(opts: { cycleMs?: number } = {}) {
     // one point per cycle over PATH_MS, with room for irregular cycles
@@ -96,7 +112,7 @@ export class LiveAccuracy {
    * One engine cycle for a symbol: its price at market time `t` and each timeframe's read score.
    * Resolves what is due, then records a new call per timeframe once per horizon.
    */
-  observe(symbol: string, t: number, price: number, scores: Partial<Record<Timeframe, number>>): void {
+  observe(symbol: string, t: number, price: number, scores: Partial<Record<Timeframe, number>>, confidences: Partial<Record<Timeframe, number>> = {}): void {
     if (!(price > 0) || !Number.isFinite(t)) return;
     this.notePrice(symbol, t, price);
     this.resolve(symbol, t, price);
@@ -111,7 +127,8 @@ export class LiveAccuracy {
       this.lastCall.set(key, t);
       const call: Sign = score > 0 ? 1 : score < 0 ? -1 : 0;
       if (call === 0) continue;
-      this.pending.push({ symbol, tf, t, call, previous: returnSign(price / before - 1, SIGNAL_DEAD_ZONE), p0: price });
+      const confidence = confidences[tf];
+      this.pending.push({ symbol, tf, t, call, previous: returnSign(price / before - 1, SIGNAL_DEAD_ZONE), p0: price, ...(confidence !== undefined && Number.isFinite(confidence) ? { confidence } : {}) });
     }
   }
 
@@ -130,6 +147,39 @@ export class LiveAccuracy {
     return { tf, ...sum, days: days.length, enough: sum.n >= MIN_SCORED_CALLS };
   }
 
+  /**
+   * The confidence rescaling of a timeframe's read, fitted on every symbol's scored calls over the
+   * window (isotonic in confidence, small buckets shrunk toward the overall rate); undefined until
+   * MIN_CALIBRATION_CALLS calls carry a confidence. Refitted on demand, cached per day and count.
+   */
+  calibration(tf: Timeframe, now: number): ConfidenceCalibration | undefined {
+    const firstDay = Math.floor(now / DAY) - ACCURACY_WINDOW_DAYS + 1;
+    const n = new Array<number>(BUCKETS).fill(0);
+    const hits = new Array<number>(BUCKETS).fill(0);
+    for (const [key, days] of this.calls) {
+      if (!key.endsWith(`|${tf}`)) continue;
+      for (const d of days) {
+        if (d.day < firstDay || !d.byConfidence) continue;
+        for (let b = 0; b < BUCKETS; b++) {
+          n[b]! += d.byConfidence.n[b] ?? 0;
+          hits[b]! += d.byConfidence.hits[b] ?? 0;
+        }
+      }
+    }
+    const total = n.reduce((a, b) => a + b, 0);
+    if (total < MIN_CALIBRATION_CALLS) return undefined;
+    const cacheKey = `${tf}|${firstDay}|${total}`;
+    const cached = this.calibrationCache.get(tf);
+    if (cached?.key === cacheKey) return cached.fit;
+    const table = calibrationTable(
+      n.map((k, b) => ({ bucket: b / BUCKETS, tally: { n: k, hits: hits[b]! } })).filter((x) => x.tally.n > 0),
+      1 / BUCKETS,
+    );
+    const fit = fitConfidenceCalibration(table, { width: 1 / BUCKETS, shrink: CALIBRATION_SHRINK });
+    this.calibrationCache.set(tf, { key: cacheKey, fit });
+    return fit;
+  }
+
   conflictFollowUp(symbol: string, now: number): ConflictFollowUpSummary {
     const firstDay = Math.floor(now / DAY) - ACCURACY_WINDOW_DAYS + 1;
     const days = (this.vols.get(symbol) ?? []).filter((d) => d.day >= firstDay);
@@ -143,7 +193,7 @@ export class LiveAccuracy {
   toState(): LiveAccuracyState {
     return {
       version: 1,
-      calls: Object.fromEntries([...this.calls].map(([k, v]) => [k, v.map((d) => ({ ...d }))])),
+      calls: Object.fromEntries([...this.calls].map(([k, v]) => [k, v.map(copyDay)])),
       vol: Object.fromEntries([...this.vols].map(([k, v]) => [k, v.map((d) => ({ ...d }))])),
       pending: this.pending.map((p) => ({ ...p })),
     };
@@ -151,7 +201,7 @@ export class LiveAccuracy {
 
   /** Restores a saved state (already validated by the store). */
   loadState(s: LiveAccuracyState): void {
-    this.calls = new Map(Object.entries(s.calls).map(([k, v]) => [k, v.map((d) => ({ ...d }))]));
+    this.calls = new Map(Object.entries(s.calls).map(([k, v]) => [k, v.map(copyDay)]));
     this.vols = new Map(Object.entries(s.vol).map(([k, v]) => [k, v.map((d) => ({ ...d }))]));
     this.pending = s.pending.map((p) => ({ ...p }));
     // a restored call blocks a new one for the rest of its horizon, as if the process had not stopped
@@ -233,6 +283,12 @@ export class LiveAccuracy {
         d.up += tally.up;
         d.down += tally.down;
         d.momentum += tally.momentum;
+        if (p.confidence !== undefined) {
+          const b = Math.min(BUCKETS - 1, Math.round(confidenceBucket(p.confidence) * BUCKETS));
+          d.byConfidence ??= { n: new Array<number>(BUCKETS).fill(0), hits: new Array<number>(BUCKETS).fill(0) };
+          d.byConfidence.n[b]! += 1;
+          d.byConfidence.hits[b]! += tally.hits;
+        }
       }
       this.pending = keep;
     }

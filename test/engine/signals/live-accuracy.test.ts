@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { measuredLine } from '../../../commands/signal.ts';
+import { measuredLine, signalReply } from '../../../commands/signal.ts';
 import { returnSign, SIGNAL_DEAD_ZONE, SIGNAL_HORIZON_MS } from '../../../src/engine/signals/accuracy.ts';
-import { ACCURACY_WINDOW_DAYS, LiveAccuracy, MIN_CONFLICTS, MIN_SCORED_CALLS } from '../../../src/engine/signals/live-accuracy.ts';
+import { applyConfidenceCalibration } from '../../../src/engine/signals/confidence-calibration.ts';
+import { ACCURACY_WINDOW_DAYS, LiveAccuracy, MIN_CALIBRATION_CALLS, MIN_CONFLICTS, MIN_SCORED_CALLS } from '../../../src/engine/signals/live-accuracy.ts';
 import type { Timeframe } from '../../../src/engine/types.ts';
 import { conflictFollowUpText } from '../../../src/notify/render.ts';
 import { parseWeightState } from '../../../src/store/weights.ts';
@@ -182,9 +183,58 @@ describe('live accuracy of the reads', () => {
   it('a stored state with impossible counts is cleaned; a malformed one is dropped without losing the weights', () => {
     const good = { version: 1, savedAt: 1, stats: { 'x|ETH|1m': { hits: 1, n: 2, total: 2 } } };
     const s = parseWeightState({ ...good, accuracy: { version: 1, calls: { 'ETH|1m': [{ day: 1, n: 2, hits: 5, up: 1, down: 1, momentum: 9 }] }, vol: {}, pending: [] } });
-    expect(s?.accuracy?.calls['ETH|1m']![0]).toMatchObject({ hits: 2, momentum: 2 });
+    expect(s!.accuracy!.calls['ETH|1m']![0]).toMatchObject({ hits: 2, momentum: 2 });
     const bad = parseWeightState({ ...good, accuracy: { version: 2 } });
     expect(bad?.stats['x|ETH|1m']).toBeDefined();
     expect(bad?.accuracy).toBeUndefined();
+  });
+
+  it('confidence that means what it says: an anti-calibrated read is rescaled monotone from its measured calls, and survives a restart', () => {
+    const acc = new LiveAccuracy();
+    let p = 3000;
+    const ticks = (MIN_CALIBRATION_CALLS + 60) * 6;
+    // price rises every cycle; the 1m read alternates: right at 20 % confidence, wrong at 80 %
+    for (let i = 0; i < ticks; i++) {
+      p *= 1.0003;
+      const wrongAndSure = Math.floor(i / 6) % 2 === 1;
+      acc.observe('ETH', T0 + i * CYCLE, p, { '1m': wrongAndSure ? -0.6 : 0.6 }, { '1m': wrongAndSure ? 0.85 : 0.25 });
+    }
+    const now = T0 + (ticks - 1) * CYCLE;
+    expect(acc.calibration('5m', now)).toBeUndefined(); // no 5m calls carried a confidence
+    const cal = acc.calibration('1m', now)!;
+    expect(cal).toBeDefined();
+    expect(cal.samples).toBeGreaterThanOrEqual(MIN_CALIBRATION_CALLS);
+    expect(cal.rawMonotone).toBe(false);
+    const low = applyConfidenceCalibration(cal, 0.25)!;
+    const high = applyConfidenceCalibration(cal, 0.85)!;
+    expect(high).toBeGreaterThanOrEqual(low); // never less sure at a higher raw confidence
+    expect(high).toBeLessThan(0.6); // and 85 % raw is not presented as 85 %
+    expect(Math.abs(high - 0.5)).toBeLessThan(0.05); // pooled: right half the time
+    // restart: the tallies behind it are saved; the same fit comes back
+    const stored = parseWeightState(JSON.parse(JSON.stringify({ version: 1, savedAt: 0, stats: {}, accuracy: acc.toState() })))!;
+    const again = new LiveAccuracy();
+    again.loadState(stored.accuracy!);
+    expect(again.calibration('1m', now)).toEqual(cal);
+  });
+
+  it('/signal shows the measured confidence, with the raw one beside it, once there is one', () => {
+    const snap = {
+      symbol: 'ETH',
+      mode: 'day' as const,
+      t: T0,
+      composite: { score: 0.3, confidence: 0.5, direction: 'up' as const },
+      timeframes: [
+        { tf: '1m' as const, score: 0.4, strength: 0.4, confidence: 0.85, measuredConfidence: 0.52 },
+        { tf: '5m' as const, score: 0.3, strength: 0.3, confidence: 0.6 },
+        { tf: '1h' as const, score: 0.2, strength: 0.2, confidence: 0.4 },
+      ],
+      conflicted: false,
+      decelerating: false,
+      cards: [],
+      sizing: 'x',
+    };
+    const text = signalReply(snap, T0).text;
+    expect(text).toMatch(/^  1m  ▲ \+0\.40  strength 40%  confidence 52% measured \(raw 85%\)$/m);
+    expect(text).toMatch(/^  5m  ▲ \+0\.30  strength 30%  confidence 60%$/m);
   });
 });
