@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import { runSoak, type Checkpoint } from '../testkit/soak.ts';
@@ -54,6 +54,7 @@ function topGrowth<T>(a: Record<string, T>, b: Record<string, T>, size: (v: T) =
 
 async function inProcess(): Promise<BenchRow[]> {
   const gc = getGc();
+  let snapshots = 0;
   const fill = num('SOAK_FILL_HOURS', 48);
   const hours = num('SOAK_HOURS', 24);
   const t0 = performance.now();
@@ -70,6 +71,8 @@ async function inProcess(): Promise<BenchRow[]> {
     trackDeliveries: false,
     beforeCheckpoint: () => {
       for (let i = 0; i < 3; i++) gc();
+      // SOAK_HEAPSNAPSHOT=DIR: a heap snapshot at each checkpoint, to diff by constructor (heapsnap-diff)
+      if (process.env.SOAK_HEAPSNAPSHOT) writeHeapSnapshot(join(process.env.SOAK_HEAPSNAPSHOT, `soak-${snapshots++}.heapsnapshot`));
     },
   });
   const wallMs = performance.now() - t0;

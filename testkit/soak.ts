@@ -130,9 +130,12 @@ function memoryStoreContents(store: Store): Checkpoint['storeContents'] {
     const key = String(k);
     const bytes = key.length + (typeof v === 'string' ? v.length : (JSON.stringify(v)?.length ?? 0));
     jsonBytes += bytes;
-    // keyv prefixes keys with its namespace ("keyv:"); group by the first store segment after it.
+    // keyv prefixes keys with its namespace ("keyv:" or the store's "liqzone:"); group by the first
+    // segment of the store's own key after those (outbox, ledger, notify, subs, settings, …).
     const parts = key.split(':');
-    const ns = parts[0] === 'keyv' && parts.length > 1 ? parts[1]! : parts[0]!;
+    let i = 0;
+    while (i < parts.length - 1 && (parts[i] === 'keyv' || parts[i] === 'liqzone')) i++;
+    const ns = parts[i]!;
     const slot = (byNamespace[ns] ??= { entries: 0, jsonBytes: 0 });
     slot.entries++;
     slot.jsonBytes += bytes;
