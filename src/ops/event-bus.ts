@@ -5,7 +5,7 @@
  */
 import type { SignalEvent, SweepEvent } from '../engine/types.ts';
 import type { LogFn } from './log.ts';
-import { connectRedis, type RedisClient } from './redis.ts';
+import { closeClient, connectRedis, type RedisClient } from './redis.ts';
 
 export type EngineEvent = { type: 'signal'; event: SignalEvent } | { type: 'sweep'; event: SweepEvent };
 
@@ -30,7 +30,7 @@ export async function createEventPublisher(redisUrl: string, opts: { prefix?: st
         return false;
       }
     },
-    close: () => quit(client),
+    close: () => closeClient(client),
   };
 }
 
@@ -57,14 +57,6 @@ export async function createEventSubscriber(redisUrl: string, opts: { prefix?: s
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    close: () => quit(client),
+    close: () => closeClient(client),
   };
-}
-
-async function quit(client: RedisClient): Promise<void> {
-  try {
-    await client.close();
-  } catch {
-    client.destroy();
-  }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HeatmapService } from '../engine/ports.ts';
 import { HEATMAP_WINDOW_NAMES, type Candle, type HeatmapView, type HeatmapWindow } from '../engine/heatmap.ts';
 import type { LogFn } from './log.ts';
-import { connectRedis, type RedisClient } from './redis.ts';
+import { closeClient, connectRedis, type RedisClient } from './redis.ts';
 
 /**
  * The heatmap for bot processes, on request. The history grid (3 days × 160 rows per symbol) lives
@@ -107,15 +107,6 @@ function parseJson(message: string): unknown {
     return JSON.parse(message);
   } catch {
     return undefined;
-  }
-}
-
-async function closeClient(client: RedisClient): Promise<void> {
-  if (!client.isOpen) return;
-  try {
-    await client.close();
-  } catch {
-    client.destroy();
   }
 }
 

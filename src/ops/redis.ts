@@ -19,6 +19,16 @@ function newClient(
 /** A node-redis v5 client (the one @keyv/redis is built on), RESP2, no modules. */
 export type RedisClient = ReturnType<typeof newClient>;
 
+/** Closes a client if it is open; a close that fails destroys the socket instead. */
+export async function closeClient(client: RedisClient): Promise<void> {
+  if (!client.isOpen) return;
+  try {
+    await client.close();
+  } catch {
+    client.destroy();
+  }
+}
+
 export function isRedisUrl(url: string | undefined): url is string {
   return !!url && /^rediss?:\/\//i.test(url);
 }

@@ -4,7 +4,7 @@ import type { StatusReport } from '../bot/services.ts';
 import { BracketBook, type BracketTable } from '../engine/brackets.ts';
 import type { ExitPlan, ExitRequest, SignalMode, SignalSnapshot, ZoneSnapshot } from '../engine/types.ts';
 import type { LogFn } from './log.ts';
-import { connectRedis, type RedisClient } from './redis.ts';
+import { closeClient, connectRedis, type RedisClient } from './redis.ts';
 import { setPriceTick } from '../format/numbers.ts';
 
 /**
@@ -254,15 +254,6 @@ function parseEnvelope(message: string): Envelope | undefined {
   if (typeof e.payload !== 'object' || e.payload === null) return undefined;
   if (e.note !== undefined && typeof e.note !== 'string') return undefined;
   return e as Envelope;
-}
-
-async function closeClient(client: RedisClient): Promise<void> {
-  if (!client.isOpen) return;
-  try {
-    await client.close();
-  } catch {
-    client.destroy();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
