@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
-import { runSoak, type Checkpoint } from '../testkit/soak.ts';
+import { runSoak, simulatorAloneHeap, type Checkpoint } from '../testkit/soak.ts';
 import type { BenchRow } from './run.ts';
 
 const MB = 1024 * 1024;
@@ -57,6 +57,9 @@ async function inProcess(): Promise<BenchRow[]> {
   let snapshots = 0;
   const fill = num('SOAK_FILL_HOURS', 48);
   const hours = num('SOAK_HOURS', 24);
+  // the simulator alone first (same seed and steps): its heap growth is the harness's, not the bot's
+  const simAlone = simulatorAloneHeap({ seed: 24, hours: fill + hours, checkpoints: [fill, fill + hours], beforeCheckpoint: () => { for (let i = 0; i < 3; i++) gc(); } });
+  gc();
   const t0 = performance.now();
   const run = await runSoak({
     seed: 24,
@@ -93,6 +96,20 @@ async function inProcess(): Promise<BenchRow[]> {
     { name: `soak: heap used at hour ${fill + hours}`, value: end.memory.heapUsed / MB, unit: 'MB' },
     { name: `soak: heap-used growth over the ${hours} h`, value: pct(start.memory.heapUsed, end.memory.heapUsed), unit: '%', goal: '< 2 %' },
     { name: `soak: heap-used slope, hours ${fill}–${fill + hours}`, value: (pct(start.memory.heapUsed, end.memory.heapUsed) * 24) / hours, unit: '%/day', goal: '≤ 2 %/day', note: `${(start.memory.heapUsed / MB).toFixed(0)} → ${(end.memory.heapUsed / MB).toFixed(0)} MB after a forced GC` },
+    (() => {
+      const s0 = simAlone[0]!;
+      const s1 = simAlone[simAlone.length - 1]!;
+      const simGrowth = s1.heapUsed - s0.heapUsed;
+      const botStart = start.memory.heapUsed - s0.heapUsed;
+      const botGrowth = end.memory.heapUsed - start.memory.heapUsed - simGrowth;
+      return {
+        name: `soak: the bot's heap slope (total − simulator alone)`,
+        value: ((botGrowth / botStart) * 100 * 24) / hours,
+        unit: '%/day',
+        goal: '≤ 2 %/day',
+        note: `bot ${(botStart / MB).toFixed(0)} MB at hour ${fill}, ${botGrowth >= 0 ? '+' : ''}${(botGrowth / MB).toFixed(1)} MB over ${hours} h; the simulator alone ${(s0.heapUsed / MB).toFixed(0)} → ${(s1.heapUsed / MB).toFixed(0)} MB (same seed and steps, no bot)`,
+      };
+    })(),
     { name: 'soak: heap growth by V8 space (top 3)', value: (end.memory.heapUsed - start.memory.heapUsed) / MB, unit: 'MB', note: topGrowth(start.heapSpaces, end.heapSpaces, (v) => v) },
     { name: 'soak: memory store growth by namespace (top 3)', value: ((end.storeContents?.jsonBytes ?? 0) - (start.storeContents?.jsonBytes ?? 0)) / MB, unit: 'MB json', note: topGrowth(start.storeContents?.byNamespace ?? {}, end.storeContents?.byNamespace ?? {}, (v) => v.jsonBytes, (a, b) => ` (${a?.entries ?? 0} → ${b.entries} entries)`) },
     { name: 'soak: bars per venue·symbol', value: per(b1.bars.total), unit: 'bars', note: note(per(b0.bars.total), per(b1.bars.total)) },

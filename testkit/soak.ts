@@ -286,6 +286,31 @@ export function measureBuffers(run: Pick<SoakRun, 'state' | 'zones' | 'signals' 
  * Runs the soak. The caller owns the returned objects until `stop()`; everything is stopped and
  * closed there (timers, notifier, store).
  */
+/**
+ * The soak's simulator alone — same seed, symbols, venues, bootstrap history and 30-second steps,
+ * no bot — with its heap used at the same simulated hours (after `beforeCheckpoint`, e.g. a GC).
+ * The simulator shares the soak's heap; subtracting this run's growth leaves the bot's.
+ */
+export function simulatorAloneHeap(opts: { seed?: number; symbols?: string[]; hours: number; checkpoints: number[]; stepMs?: number; beforeCheckpoint?: () => void }): { hour: number; heapUsed: number }[] {
+  const symbols = [...(opts.symbols ?? DEFAULT_SYMBOLS)];
+  const sim = new MarketSimulator({ symbols, venues: VENUES, seed: opts.seed ?? 7, stepMs: MINUTE });
+  for (const venue of VENUES) for (const symbol of symbols) sim.history(venue, symbol, { bars: 1000, oiPoints: venue === 'binance' ? 288 : 200 });
+  const step = opts.stepMs ?? 30_000;
+  const start = sim.now();
+  const checkpoints = [...opts.checkpoints].sort((a, b) => a - b);
+  const out: { hour: number; heapUsed: number }[] = [];
+  while (sim.now() - start < opts.hours * HOUR) {
+    sim.advance(step);
+    for (const symbol of symbols) sim.openInterest('binance', symbol);
+    const hour = Math.floor((sim.now() - start) / HOUR);
+    while (checkpoints.length && checkpoints[0]! <= hour) {
+      opts.beforeCheckpoint?.();
+      out.push({ hour: checkpoints.shift()!, heapUsed: process.memoryUsage().heapUsed });
+    }
+  }
+  return out;
+}
+
 export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
   const symbols = [...(opts.symbols ?? DEFAULT_SYMBOLS)];
   const rand = mulberry32(opts.seed ?? 7);
