@@ -31,7 +31,7 @@ export const status: CommandDef = {
       const ages = v.streams.map((s) => s.lastMessageAgeMs).filter((a): a is number => a !== null);
       const newest = ages.length ? Math.min(...ages) : null;
       const oldest = ages.length ? Math.max(...ages) : null;
-      lines.push(`  streams: ${v.streams.length} (${ages.length} delivering; newest ${age(newest)}, oldest ${age(oldest)})`);
+      lines.push(`  streams: ${v.streams.length} (${ages.length === 0 ? 'none delivering yet' : `${ages.length} delivering; newest ${age(newest)} ago, oldest ${age(oldest)} ago`})`);
       if (silent.length) lines.push(`  SILENT: ${silent.map((s) => s.name).slice(0, 8).join(', ')}${silent.length > 8 ? ` +${silent.length - 8} more` : ''}`);
       lines.push(`  symbols live: ${v.symbolsLive.length}${v.symbolsLive.length ? ` (${v.symbolsLive.join(' ')})` : ''}`);
       if (v.skipped.length) lines.push(`  skipped: ${v.skipped.map((s) => `${s.symbol} (${s.reason})`).join(', ')}`);
@@ -45,7 +45,7 @@ export const status: CommandDef = {
       if (v.observed) {
         const o = v.observed;
         lines.push(
-          `  observed positions: ${o.addresses}/${o.maxAddresses} accounts tracked, ${o.polls} polls (last ${age(o.lastPollAgeMs ?? null)} ago)` +
+          `  observed positions: ${o.addresses}/${o.maxAddresses} accounts tracked, ${o.polls} polls (${o.lastPollAgeMs === undefined ? 'none answered yet' : `last ${age(o.lastPollAgeMs)} ago`})` +
             `${o.failures ? `, ${o.failures} failed${o.rateLimited ? ` (${o.rateLimited} rate-limited, backing off)` : ''}` : ''}` +
             `${o.inferredLiquidations ? `, ${o.inferredLiquidations} liquidations seen` : ''}${o.lastError ? `; last error: ${o.lastError}` : ''}`,
         );
