@@ -155,7 +155,8 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
       noStop = hunt
         ? `the ${hunt.side}-liquidation cluster ${band(hunt)} (~${formatUsd(hunt.notionalUsd)}) lies between price and your liquidation price ${fmt(liqPrice)}, with no room outside the clusters past it before liquidation; a stop in front of it would be taken by a sweep into it`
         : `no price between ${fmt(ref)} and your liquidation price ${fmt(liqPrice)} lies outside the estimated clusters with room before liquidation`;
-      warnings.push(`No stop: ${noStop}. Consider lower leverage or a smaller position.`);
+      // the reason is the plan's `noStop` (the Stop line says it); the warning only adds what to do
+      warnings.push('No stop is possible outside the estimated clusters before liquidation (see Stop). Consider lower leverage or a smaller position.');
     }
   }
 
