@@ -58,9 +58,12 @@ export const status: CommandDef = {
       lines.push('', `STORE FAILING (${report.store.store}) since ${report.store.failingSince ? age(report.now - report.store.failingSince) : '?'} ago: ${report.store.lastError ?? 'unknown error'}. Commands that save answer with an error until it recovers; alerts wait.`);
     }
     for (const p of report.chat ?? []) {
-      if (p.state !== 'ready') lines.push('', `${p.name}: ${p.state === 'retrying' ? `not connected, retrying${p.lastError ? ` (${p.lastError})` : ''}` : p.state}`);
+      if (p.state !== 'ready') {
+        const what = p.state === 'retrying' ? `not connected, retrying${p.lastError ? ` (${p.lastError})` : ''}` : p.state === 'failed' ? `STOPPED: ${p.lastError ?? 'the platform refused the token'} — not retrying; set a valid token and restart` : p.state;
+        lines.push('', `${p.name}: ${what}`);
+      }
     }
-    const unhealthy = (report.store !== undefined && !report.store.ok) || (report.chat ?? []).some((p) => p.state === 'retrying') || report.venues.some((v) => v.connections.some((c) => c.state !== 'open') || v.streams.some((s) => s.silent) || (v.quarantined?.length ?? 0) > 0);
+    const unhealthy = (report.store !== undefined && !report.store.ok) || (report.chat ?? []).some((p) => p.state === 'retrying' || p.state === 'failed') || report.venues.some((v) => v.connections.some((c) => c.state !== 'open') || v.streams.some((s) => s.silent) || (v.quarantined?.length ?? 0) > 0);
     return { ok: true, title: 'liqzone status', text: lines.join('\n'), tone: unhealthy ? 'warning' : 'neutral', data: report };
   },
 };

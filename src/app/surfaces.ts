@@ -8,7 +8,7 @@ import type { Venue } from '../market/types.ts';
 import { Notifier } from '../notify/index.ts';
 import { createEventPublisher, createEventSubscriber } from '../ops/event-bus.ts';
 import { serveHeatmaps } from '../ops/heatmap-bus.ts';
-import { assessHealth, startHealthServer, withStoreHealth } from '../ops/health-server.ts';
+import { assessHealth, startHealthServer, withChatHealth, withStoreHealth } from '../ops/health-server.ts';
 import { logFn } from '../ops/log.ts';
 import { connectRedis } from '../ops/redis.ts';
 import { createRedisRunCoordinator } from '../ops/run-coordinator.ts';
@@ -165,12 +165,19 @@ export async function publisherSurface(core: Core): Promise<Surface> {
 export async function healthSurface(core: Core, opts: { expectedVenues?: readonly Venue[] } = {}): Promise<Surface & { port: number }> {
   const server = await startHealthServer({
     port: core.config.METRICS_PORT,
-    health: () => withStoreHealth(assessHealth(core.venueStatus(), core.now(), {
-          staleMs: 30_000,
-          startedAt: core.startedAt,
-          startupGraceMs: 120_000,
-          expected: core.role === 'bot' || core.mode === 'replay' ? undefined : opts.expectedVenues ?? core.config.VENUES,
-        }), core.store.status()),
+    health: () =>
+      withChatHealth(
+        withStoreHealth(
+          assessHealth(core.venueStatus(), core.now(), {
+            staleMs: 30_000,
+            startedAt: core.startedAt,
+            startupGraceMs: 120_000,
+            expected: core.role === 'bot' || core.mode === 'replay' ? undefined : opts.expectedVenues ?? core.config.VENUES,
+          }),
+          core.store.status(),
+        ),
+        core.status().chat ?? [],
+      ),
     metrics: () => core.metrics.text(),
     metricsContentType: core.metrics.contentType,
   });

@@ -22,7 +22,7 @@ export interface StatusReport {
   /** The store: failing since when and why (absent where the process has none to report). */
   store?: { ok: boolean; store: string; failingSince?: number; lastError?: string };
   /** Chat platforms this process serves: connected, or still trying and why. */
-  chat?: { name: string; state: 'starting' | 'retrying' | 'ready' | 'stopped'; lastError?: string }[];
+  chat?: { name: string; state: 'starting' | 'retrying' | 'ready' | 'failed' | 'stopped'; lastError?: string }[];
 }
 
 export interface SubscriptionService {

@@ -48,6 +48,8 @@ export interface HealthReport {
    * answers from the venues that agree, so this alone keeps 200; it is never silent either.
    */
   degraded?: string[];
+  /** Chat platforms: one whose token was rejected makes the report unhealthy; one reconnecting is listed. */
+  chat?: { name: string; state: string; lastError?: string }[];
 }
 
 /** What /healthz shows about the store (structurally the store's own status). */
@@ -62,6 +64,23 @@ export interface StoreHealth {
 export function withStoreHealth(report: HealthReport, store: StoreHealth): HealthReport {
   const { ok, store: name, failingSince, lastError } = store;
   return { ...report, healthy: report.healthy && ok, store: ok ? { ok, store: name } : { ok, store: name, failingSince, lastError } };
+}
+
+/**
+ * Adds the chat platforms: a platform that stopped for good (token rejected) is unhealthy — the bot
+ * cannot answer anyone there; one reconnecting is listed under `degraded` (still 200: it retries).
+ */
+export function withChatHealth(report: HealthReport, chat: readonly { name: string; state: string; lastError?: string }[]): HealthReport {
+  if (chat.length === 0) return report;
+  const failed = chat.filter((p) => p.state === 'failed');
+  const retrying = chat.filter((p) => p.state === 'retrying');
+  const degraded = [...(report.degraded ?? []), ...retrying.map((p) => `${p.name} reconnecting${p.lastError ? `: ${p.lastError}` : ''}`)];
+  return {
+    ...report,
+    healthy: report.healthy && failed.length === 0,
+    chat: chat.map((p) => ({ name: p.name, state: p.state, ...(p.lastError ? { lastError: p.lastError } : {}) })),
+    ...(degraded.length ? { degraded } : {}),
+  };
 }
 
 /**

@@ -14,6 +14,12 @@ export type PlatformLog = LogFn;
 export interface PlatformHandle {
   sender: AlertSender;
   stop(): Promise<void>;
+  /**
+   * Settles (with the reason) if the platform stops working after it was ready — Telegram's
+   * long-polling loop ending on a 401 or 409, say. The supervisor then reconnects, or stops trying
+   * when the token was rejected.
+   */
+  lost?: Promise<unknown>;
 }
 
 export interface SuperviseOptions<H extends PlatformHandle> {
@@ -32,7 +38,8 @@ export interface SuperviseOptions<H extends PlatformHandle> {
   stopWaitMs?: number;
 }
 
-export type PlatformState = 'starting' | 'retrying' | 'ready' | 'stopped';
+/** `failed`: the platform rejected the token; not retried (a new token needs a restart). */
+export type PlatformState = 'starting' | 'retrying' | 'ready' | 'failed' | 'stopped';
 
 export interface SupervisedPlatform<H extends PlatformHandle> {
   readonly name: string;
@@ -47,11 +54,12 @@ export interface SupervisedPlatform<H extends PlatformHandle> {
 }
 
 /** Why an attempt failed, in words an operator acts on. */
-export function describeStartError(err: unknown): { unreachable: boolean; text: string } {
+export function describeStartError(err: unknown): { unreachable: boolean; text: string; tokenRejected?: boolean } {
   const e = err as { error_code?: number; description?: string; message?: string; code?: string; cause?: { code?: string; message?: string }; status?: number };
   const code = e?.cause?.code ?? e?.code;
   const message = e?.description ?? e?.message ?? String(err);
-  if (e?.error_code === 401 || e?.status === 401 || /401|unauthori[sz]ed|invalid token|TokenInvalid/i.test(message)) return { unreachable: false, text: 'token rejected (check the token)' };
+  if (e?.error_code === 401 || e?.status === 401 || /401|unauthori[sz]ed|invalid token|TokenInvalid/i.test(message)) return { unreachable: false, text: 'token rejected (check the token)', tokenRejected: true };
+  if (e?.error_code === 409 || /409|Conflict: terminated by other getUpdates/i.test(message)) return { unreachable: false, text: 'another process is polling with this bot token (409 Conflict): run one Telegram poller per token' };
   const network = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|UND_ERR|fetch failed|Network request|timed? ?out|aborted|socket hang up|not ready within/i;
   if ((code && network.test(code)) || network.test(message)) return { unreachable: true, text: `${code ?? message}`.slice(0, 200) };
   return { unreachable: false, text: message.slice(0, 200) };
@@ -81,32 +89,62 @@ export function supervisePlatform<H extends PlatformHandle>(opts: SuperviseOptio
   const loop = (async () => {
     let delay = opts.initialDelayMs ?? 2_000;
     const maxDelay = opts.maxDelayMs ?? 60_000;
+    let everReady = false;
     for (let n = 1; !abort.signal.aborted; n++) {
+      let h: H;
       try {
         attempt = opts.start(abort.signal);
-        const h = await attempt;
-        if (abort.signal.aborted) {
-          await h.stop().catch(() => {});
-          return;
-        }
-        handle = h;
-        state = 'ready';
-        if (n > 1) opts.log('info', `${opts.name}: connected to ${opts.host} after ${n} attempts`);
-        opts.onReady?.(h);
-        resolveReady(h);
-        return;
+        h = await attempt;
       } catch (err) {
         if (abort.signal.aborted) return;
         const why = describeStartError(err);
         lastError = why.text;
+        if (why.tokenRejected && everReady) {
+          // it worked before and the platform now refuses the token: revoked; retrying cannot help
+          state = 'failed';
+          opts.log('error', `${opts.name}: ${why.text} on ${opts.host}; not retrying — set a valid token and restart`);
+          return;
+        }
         state = 'retrying';
         const seconds = Math.round(delay / 100) / 10;
         opts.log(n === 1 ? 'warn' : 'info', `${opts.name}: ${why.unreachable ? `${opts.host} unreachable,` : `cannot start on ${opts.host}: ${why.text};`} retrying in ${seconds} s${why.unreachable ? ` (${why.text})` : ''}`, { attempt: n });
         await sleep(delay, abort.signal);
         delay = Math.min(delay * 2, maxDelay);
+        continue;
       } finally {
         attempt = undefined;
       }
+      if (abort.signal.aborted) {
+        await h.stop().catch(() => {});
+        return;
+      }
+      handle = h;
+      state = 'ready';
+      lastError = undefined;
+      if (n > 1) opts.log('info', `${opts.name}: connected to ${opts.host} after ${n} attempts`);
+      if (!everReady) {
+        everReady = true;
+        opts.onReady?.(h);
+        resolveReady(h);
+      }
+      if (!h.lost) return;
+      // Ready: watch for the platform dropping out later (the loop resumes only then, or at stop).
+      const reason = await Promise.race([h.lost.then((r) => ({ r }), (r: unknown) => ({ r })), new Promise<undefined>((r) => abort.signal.addEventListener('abort', () => r(undefined), { once: true }))]);
+      if (!reason || abort.signal.aborted) return;
+      handle = undefined;
+      await h.stop().catch(() => {});
+      const why = describeStartError(reason.r);
+      lastError = why.text;
+      if (why.tokenRejected) {
+        state = 'failed';
+        opts.log('error', `${opts.name}: stopped working: ${why.text}; not retrying — set a valid token and restart`);
+        return;
+      }
+      state = 'retrying';
+      delay = opts.initialDelayMs ?? 2_000;
+      opts.log('error', `${opts.name}: stopped working: ${why.text}; reconnecting in ${Math.round(delay / 100) / 10} s`);
+      await sleep(delay, abort.signal);
+      n = 0;
     }
   })();
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VenueStatus } from '../../src/bot/services.ts';
-import { assessHealth, startHealthServer, type HealthReport, type HealthServer } from '../../src/ops/health-server.ts';
+import { assessHealth, startHealthServer, withChatHealth, type HealthReport, type HealthServer } from '../../src/ops/health-server.ts';
 
 function venue(name: VenueStatus['venue'], ages: (number | null)[], state = 'open'): VenueStatus {
   return {
@@ -100,5 +100,18 @@ describe('startHealthServer', () => {
     const m = await fetch(`${base}/metrics`);
     expect(m.status).toBe(500);
     expect(await m.text()).toMatch(/collector broke/);
+  });
+});
+
+describe('chat platforms in /healthz', () => {
+  const base = { healthy: true, now: 1, venues: [] };
+  it('a platform whose token was rejected makes it unhealthy; one reconnecting is listed, still healthy', () => {
+    const failed = withChatHealth(base, [{ name: 'telegram', state: 'failed', lastError: 'token rejected (check the token)' }, { name: 'discord', state: 'ready' }]);
+    expect(failed.healthy).toBe(false);
+    expect(failed.chat).toEqual([{ name: 'telegram', state: 'failed', lastError: 'token rejected (check the token)' }, { name: 'discord', state: 'ready' }]);
+    const retrying = withChatHealth(base, [{ name: 'telegram', state: 'retrying', lastError: 'another process is polling with this bot token (409 Conflict): run one Telegram poller per token' }]);
+    expect(retrying.healthy).toBe(true);
+    expect(retrying.degraded).toEqual(['telegram reconnecting: another process is polling with this bot token (409 Conflict): run one Telegram poller per token']);
+    expect(withChatHealth(base, [])).toBe(base);
   });
 });

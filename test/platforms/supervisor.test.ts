@@ -102,9 +102,45 @@ describe('supervisePlatform', () => {
     await store.close();
   });
 
+  it('a platform that drops out after it was ready is reconnected (409), or stopped and said so when its token is rejected (401)', async () => {
+    const logs: string[] = [];
+    let starts = 0;
+    let drop!: (reason: unknown) => void;
+    const p = supervisePlatform<PlatformHandle>({
+      name: 'telegram',
+      host: 'telegram-api.test',
+      log: (_level, msg) => logs.push(msg),
+      initialDelayMs: 10,
+      start: async () => {
+        starts++;
+        return { sender: okSender([]), stop: async () => {}, lost: new Promise((r) => (drop = r)) };
+      },
+    });
+    await p.ready;
+    expect(p.state()).toBe('ready');
+    drop({ error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(p.state()).toBe('retrying');
+    expect(p.lastError()).toMatch(/another process is polling with this bot token \(409 Conflict\)/);
+    expect(logs.some((l) => /telegram: stopped working: another process is polling.*reconnecting in/.test(l))).toBe(true);
+    for (let i = 0; i < 100 && starts < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(starts).toBe(2);
+    for (let i = 0; i < 100 && p.state() !== 'ready'; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(p.state()).toBe('ready');
+    drop({ error_code: 401, description: 'Unauthorized' });
+    for (let i = 0; i < 100 && p.state() !== 'failed'; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(p.state()).toBe('failed');
+    expect(logs.at(-1)).toBe('telegram: stopped working: token rejected (check the token); not retrying — set a valid token and restart');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(starts).toBe(2); // not retried
+    const send = await p.sender.send({ platform: 'telegram', kind: 'user', id: '1' }, { ok: true, text: 'x' }, { silent: false });
+    expect(send.ok).toBe(false);
+    await p.stop();
+  });
+
   it('tells an unreachable API from a rejected token', () => {
     expect(describeStartError(Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } })).unreachable).toBe(true);
-    expect(describeStartError({ error_code: 401, description: 'Unauthorized' })).toEqual({ unreachable: false, text: 'token rejected (check the token)' });
+    expect(describeStartError({ error_code: 401, description: 'Unauthorized' })).toEqual({ unreachable: false, text: 'token rejected (check the token)', tokenRejected: true });
     expect(describeStartError(new Error('Discord gateway not ready within 30000 ms')).unreachable).toBe(true);
   });
 });

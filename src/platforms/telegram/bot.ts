@@ -39,6 +39,8 @@ export interface TelegramHandle {
   bot: Bot;
   sender: AlertSender;
   stop(): Promise<void>;
+  /** Settles with the reason when long polling ends without stop() (409, 401, …). */
+  lost: Promise<unknown>;
 }
 
 /** grammY types its signals with the abort-controller shim; a native AbortSignal works at runtime. */
@@ -75,8 +77,16 @@ export async function startTelegram(opts: StartTelegramOptions): Promise<Telegra
   // One failing update must never stop polling.
   bot.catch((err) => log('error', 'telegram update failed', { update: err.ctx?.update?.update_id, error: String(err.error) }));
 
-  const stopBot = () => Promise.race([bot.stop().catch(() => {}), new Promise((r) => setTimeout(r, 3_000).unref())]);
+  let stopping = false;
+  const stopBot = () => {
+    stopping = true;
+    return Promise.race([bot.stop().catch(() => {}), new Promise((r) => setTimeout(r, 3_000).unref())]);
+  };
   opts.signal?.addEventListener('abort', () => void stopBot(), { once: true });
+  // Polling that ends after start (a 409 from a second poller, a revoked token's 401) is reported to
+  // the supervisor, which reconnects or says the token is gone; it is never silent.
+  let markLost!: (reason: unknown) => void;
+  const lost = new Promise<unknown>((r) => (markLost = r));
   await new Promise<void>((resolve, reject) => {
     opts.signal?.addEventListener('abort', () => reject(new Error('telegram start aborted')), { once: true });
     bot
@@ -85,16 +95,23 @@ export async function startTelegram(opts: StartTelegramOptions): Promise<Telegra
         allowed_updates: ['message', 'callback_query'],
         onStart: () => resolve(),
       })
-      .catch((err) => {
-        log('error', 'telegram polling stopped', { error: String((err as Error)?.message ?? err) });
-        reject(err);
-      });
+      .then(
+        () => {
+          if (!stopping) markLost(new Error('telegram polling ended'));
+        },
+        (err) => {
+          log('error', 'telegram polling stopped', { error: String((err as Error)?.message ?? err) });
+          reject(err);
+          markLost(err);
+        },
+      );
   });
   log('info', 'telegram ready', { username: bot.botInfo.username });
 
   return {
     bot,
     sender: createTelegramSender(alertApi, log),
+    lost,
     async stop() {
       // The final getUpdates of bot.stop() can hang when the API is gone: do not wait for it long.
       await stopBot();
