@@ -13,7 +13,7 @@ import {
   type ZoneSnapshot,
 } from '../types.ts';
 import { type Card, type CardOutput, DEFAULT_CARDS } from './cards/index.ts';
-import { combineTimeframe, composite, findConflict, type WeightedReading } from './composite.ts';
+import { combineTimeframe, composite, findConflict } from './composite.ts';
 import { buildCardInput, type InputMemory, newInputMemory } from './input.ts';
 import { WeightLearner } from './learning.ts';
 import { sizingGuidance } from './sizing.ts';
@@ -53,6 +53,8 @@ interface SymbolReadings {
   warmingUp: boolean;
   /** Card outputs per timeframe, in card order. */
   byTf: Record<Timeframe, CardOutput[]>;
+  /** Each timeframe's read (card outputs with the learned weights): the same in every mode. */
+  reads: Record<Timeframe, TimeframeSignal>;
 }
 
 /**
@@ -202,7 +204,8 @@ export class SignalEngine implements SignalService {
     const input = buildCardInput(this.state, this.zones.snapshot(symbol), symbol, memory);
     if (!input) return;
     const byTf = {} as Record<Timeframe, CardOutput[]>;
-    const reads: Partial<Record<Timeframe, number>> = {};
+    const reads = {} as Record<Timeframe, TimeframeSignal>;
+    const scores: Partial<Record<Timeframe, number>> = {};
     const confidences: Partial<Record<Timeframe, number>> = {};
     for (const tf of TIMEFRAMES) {
       const outs: CardOutput[] = [];
@@ -214,13 +217,14 @@ export class SignalEngine implements SignalService {
       byTf[tf] = outs;
       if (this.learning) this.learner.observe(symbol, tf, input.t, input.price, this.scores);
       const read = this.timeframeSignal(symbol, tf, outs);
-      reads[tf] = read.score;
+      reads[tf] = read;
+      scores[tf] = read.score;
       confidences[tf] = read.confidence;
     }
     const warmingUp = input.tf['1m'].filled < WARM_BUCKETS;
     // the reads /signal shows, scored live (not while warming up: those reads are not shown)
-    if (!warmingUp) this.accuracy.observe(symbol, input.t, input.price, reads, confidences);
-    this.readings.set(symbol, { t: input.t, warmingUp, byTf });
+    if (!warmingUp) this.accuracy.observe(symbol, input.t, input.price, scores, confidences);
+    this.readings.set(symbol, { t: input.t, warmingUp, byTf, reads });
   }
 
   /** One timeframe's read from its card outputs with the learned weights (the same in every mode). */
@@ -242,11 +246,9 @@ export class SignalEngine implements SignalService {
     for (const tf of TIMEFRAMES) {
       const outs = r.byTf[tf];
       const learned = this.learner.readings(symbol, tf);
-      const weighted: WeightedReading[] = [];
       for (let i = 0; i < outs.length; i++) {
         const out = outs[i]!;
         const l = learned[i]!;
-        weighted.push({ score: out.score, confidence: out.confidence, weight: l.weight });
         const reading: CardReading = {
           card: this.cards[i]!.id,
           tf,
@@ -261,7 +263,8 @@ export class SignalEngine implements SignalService {
         cards.push(reading);
         contribution.push(modeWeights[tf] * l.weight * out.confidence * Math.abs(out.score));
       }
-      const read = combineTimeframe(tf, weighted);
+      // the read made with these weights when the cards were read (learning only moves them there)
+      const read = r.reads[tf];
       // confidence that means what it says: the measured hit rate at this confidence, once known
       const cal = this.accuracy.calibration(tf, r.t);
       const measured = cal ? applyConfidenceCalibration(cal, read.confidence) : undefined;
