@@ -9,6 +9,7 @@ import {
   GatewayIntentBits,
   InteractionContextType,
   MessageFlags,
+  Options,
   PermissionFlagsBits,
   type AutocompleteInteraction,
   type ButtonInteraction,
