@@ -69,6 +69,28 @@ export async function startDiscord(opts: StartDiscordOptions): Promise<DiscordHa
   const maxWait = opts.maxAlertRateLimitWaitMs ?? 2000;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
+    // liqzone reads nothing from discord.js's caches (interactions carry what a command needs; alerts
+    // go by channel/user id over REST): keep the caches that grow with every guild and message empty,
+    // so a bot in thousands of servers does not hold their messages, members, emojis and threads.
+    makeCache: Options.cacheWithLimits({
+      ...Options.DefaultMakeCacheSettings,
+      MessageManager: 0,
+      PresenceManager: 0,
+      ReactionManager: 0,
+      ReactionUserManager: 0,
+      GuildEmojiManager: 0,
+      BaseGuildEmojiManager: 0,
+      GuildStickerManager: 0,
+      GuildScheduledEventManager: 0,
+      GuildInviteManager: 0,
+      GuildBanManager: 0,
+      AutoModerationRuleManager: 0,
+      StageInstanceManager: 0,
+      VoiceStateManager: 0,
+      ThreadMemberManager: 0,
+      GuildMemberManager: { maxSize: 0, keepOverLimit: (member) => member.id === member.client.user.id },
+      UserManager: { maxSize: 0, keepOverLimit: (user) => user.id === user.client.user.id },
+    }),
     rest: {
       ...(opts.apiUrl ? { api: opts.apiUrl.replace(/\/+$/, '') } : {}),
       rejectOnRateLimit: (d: RateLimitData) => ALERT_ROUTES.test(d.route) && Math.max(d.retryAfter, d.timeToReset) > maxWait,
