@@ -1,9 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { allCommands } from '../../../commands/index.ts';
 import { CommandRegistry } from '../../../src/bot/registry.ts';
 import { ConsoleAdapter } from '../../../src/platforms/console/console.ts';
@@ -11,12 +11,18 @@ import { makeServices } from '../../../testkit/chat-services.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
+const chartDirs: string[] = [];
+afterAll(() => {
+  for (const d of chartDirs) rmSync(d, { recursive: true, force: true });
+});
+
 async function runLines(lines: string[], services = makeServices()): Promise<{ command: string; ok: boolean; text: string; image: string | null; data: Record<string, unknown> | null }[]> {
   const input = new PassThrough();
   const output = new PassThrough();
   let text = '';
   output.on('data', (d) => (text += d));
   const chartDir = mkdtempSync(join(tmpdir(), 'liqzone-heatmap-'));
+  chartDirs.push(chartDir);
   const adapter = new ConsoleAdapter({ registry: new CommandRegistry(allCommands()), services, json: true, chartDir, input, output });
   const done = adapter.run();
   input.end(`${lines.join('\n')}\n`);
