@@ -28,6 +28,12 @@ export interface DemoMarketOptions {
   autoRegimes?: boolean;
   /** No clock of its own: the caller moves the market with `step()` (deterministic tests). */
   manual?: boolean;
+  /**
+   * Market clock at the start, ms. Default: now (a manual market: the current whole minute). A test
+   * that must replay exactly passes a fixed time: where the start falls within the hour decides how
+   * the 5-minute and hourly bars are cut, and so what the 5m and 1h reads say.
+   */
+  startTime?: number;
   log?: LogFn;
 }
 
@@ -56,9 +62,14 @@ export const DEMO_REVERSAL = {
   /** First leg: 16× the usual reversal drift for 3 min (about +3 % on ETH, traders' flow included). */
   legMs: 3 * 60_000,
   legDrift: 16,
-  /** The turn: half that pace for 5 min (about −2.4 % on ETH), then the usual second-leg drift. */
+  /**
+   * The turn: under a third of that pace for 5 min, then the usual second-leg drift. At half the pace
+   * (8) the turn, with the liquidations it set off, could win back the whole leg before the 1m read
+   * flipped, so 5m and 1h flipped with it and no conflict showed: 8 of 60 start minutes within the
+   * hour, seed 11. At 5: 60 of 60, and seeds 1–8 at four start minutes each.
+   */
   turnMs: 5 * 60_000,
-  turnDrift: 8,
+  turnDrift: 5,
   noise: 0.4,
   /** When the 1m read usually flips, counted from the turn. */
   flipAfterMs: [3 * 60_000, 5 * 60_000] as const,
@@ -118,7 +129,7 @@ export async function startDemoMarket(opts: DemoMarketOptions): Promise<DemoMark
   const speed = opts.speed ?? 1;
   const stepMs = opts.stepMs ?? 100;
   // A manual market starts on a whole minute so a given seed replays the same bars every run.
-  const start = opts.manual ? Math.floor(Date.now() / 60_000) * 60_000 : Date.now();
+  const start = opts.startTime ?? (opts.manual ? Math.floor(Date.now() / 60_000) * 60_000 : Date.now());
   // OKX and Hyperliquid push open interest on their sockets, as Bybit does; Binance is polled
   const simulator = new MarketSimulator({ symbols: opts.symbols, venues, seed: opts.seed ?? 7, startTime: start, oiEventVenues: ['bybit', 'okx', 'hyperliquid'] });
   const data = (venue: Venue): FakeMarketData => ({
