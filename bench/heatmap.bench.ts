@@ -16,6 +16,8 @@ import { runSimulatedEngine } from '../testkit/heatmap-run.ts';
 import { ZoneEngine } from '../src/engine/zone-engine.ts';
 import type { BenchRow } from './run.ts';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
 
 async function timeRuns(n: number, fn: (i: number) => Promise<unknown> | unknown): Promise<{ p50: number; p99: number; cpuP50: number }> {
@@ -75,6 +77,15 @@ export default async function heatmapBench(): Promise<BenchRow[]> {
     const heat = await timeRuns(N, () => renderChartPng(heatmapChartOption(view)));
     rows.push({ name: `heatmap png render p50 (${label})`, value: heat.p50, unit: 'ms', ratio: heat.p50 / svg.p50, goal: '< 150 ms', note: `${heat.cpuP50.toFixed(1)} ms cpu, p99 ${heat.p99.toFixed(0)} ms, ${view.filled.reduce((a, b) => a + b, 0)} slices filled` });
   }
+  // Native memory: resvg's pixmaps are invisible to V8; without the settler (src/bot/native-memory.ts)
+  // RSS grew ~2 MB per chart until something else forced a major GC. 100 more /zones PNGs, then the
+  // settler's delay: RSS should be back near where it started.
+  await sleep(1500);
+  const rss0 = process.memoryUsage().rss;
+  for (let i = 0; i < 100; i++) await renderChartPng(zonesChartOption(snap));
+  await sleep(1500);
+  const rss1 = process.memoryUsage().rss;
+  rows.push({ name: 'rss change over 100 more map PNGs (+1.5 s)', value: (rss1 - rss0) / 2 ** 20, unit: 'MB', goal: '< 20 MB', note: `${(rss0 / 2 ** 20).toFixed(0)} → ${(rss1 / 2 ** 20).toFixed(0)} MB; ~2 MB per chart without the settler's GC` });
   const viewMs = await timeRuns(N, () => run.engine.heatmap('ETH', '3d'));
   rows.push({ name: 'heatmap view (3d window copy + candles) p50', value: viewMs.p50 * 1000, unit: 'µs', ratio: viewMs.p50 / svg.p50 });
   // After a start: the first update steps the level book through the bootstrapped history (6 h of

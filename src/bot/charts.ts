@@ -8,6 +8,7 @@ import type { ExitPlan, ZoneSnapshot } from '../engine/types.ts';
 import type { ReplyImage } from './reply.ts';
 import type { ChartService } from './services.ts';
 import { CHART_FONT_FAMILY, chartFontFiles } from './fonts.ts';
+import { chartMemory } from './native-memory.ts';
 import { formatPrice, formatUsd } from '../format/numbers.ts';
 import { CHART_HEIGHT, CHART_WIDTH, formatAge, PLOT, PLOT_WIDTH, priceChartLayout, priceToPx, type PriceChartLayout } from './chart-layout.ts';
 import { heatmapChartOption } from './heatmap-chart.ts';
@@ -357,7 +358,9 @@ export async function rasterize(svg: string): Promise<Buffer> {
     fitTo: { mode: 'original' },
     background: COLORS.background,
   });
-  return image.asPng();
+  const png = image.asPng();
+  chartMemory.rendered();
+  return png;
 }
 
 export async function renderChartPng(option: ChartOption): Promise<Buffer> {
