@@ -56,6 +56,8 @@ export interface ExitRequestDeps {
 /** A number as typed back to the user: readable even when absurd (1e308, 1e-7). */
 export function echoNumber(x: number): string {
   const a = Math.abs(x);
+  // as written, not as a price: a mistyped 0.0000001 echoes as 1e-7, not a subscript-zero price
+  if (a > 0 && a < 1e-4) return String(Number(x.toPrecision(6)));
   return a >= 1e9 ? x.toPrecision(3) : formatPrice(x);
 }
 
@@ -109,6 +111,11 @@ function entryTooFar(entry: number, price: number, c: TooFarContext): string {
     // 1000PEPE with the per-coin price.
     return `${c.written} prices are per ${formatNumber(c.unit)} coins (now ${formatPrice(price)}); ${echoNumber(entry)} looks like a per-coin price — multiply by ${formatNumber(c.unit)}, or write ${c.deps.command} ${c.symbol} …`;
   }
-  const pct = Math.round(Math.abs(entry / price - 1) * 100);
-  return `Entry ${echoNumber(entry)} is ${pct > 10_000 ? 'far more than 10,000' : formatNumber(pct)} % away from the ${c.written} price ${formatPrice(price)}; entries within ${MAX_ENTRY_DISTANCE * 100} % of the price are planned — check the digits and the decimal point.`;
+  const where =
+    ratio >= 1
+      ? `${ratio - 1 > 100 ? 'far more than 10,000' : formatNumber(Math.round((ratio - 1) * 100))} % above`
+      : ratio < 0.01
+        ? 'under 1 % of' // "100 % below" would read as zero
+        : `${formatNumber(Math.round((1 - ratio) * 100))} % below`;
+  return `Entry ${echoNumber(entry)} is ${where} the ${c.written} price ${formatPrice(price)}; entries within ${MAX_ENTRY_DISTANCE * 100} % of the price are planned — check the digits and the decimal point.`;
 }

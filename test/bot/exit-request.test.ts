@@ -3,6 +3,7 @@
  * one-line error with a hint and never an internal variable name; venue tickers and cashtags
  * resolve to the canonical symbol; 1000PEPE quotes prices per 1,000 coins.
  */
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { allCommands } from '../../commands/index.ts';
 import { demoCommand, type DemoControl } from '../../commands/demo.ts';
@@ -82,10 +83,10 @@ function expectOneLineRefusal(r: Reply, message: RegExp): void {
 
 describe('bad input: one line with a hint, never a variable name', () => {
   it.each([
-    ['/exit ETH long 1e308 20x', /^Entry 1\.00e\+308 is far more than 10,000 % away from the ETH price 3,159\.7; .*check the digits and the decimal point\.$/],
-    ['/exit ETH long 0.0000001 20x', /^Entry 0\.0₆1000 is 100 % away from the ETH price 3,159\.7; entries within 50 % of the price are planned/],
-    ['/exit ETH long 31200 20x', /^Entry 31,200 is 887 % away from the ETH price 3,159\.7/],
-    ['/exit ETH long 1000 20x', /^Entry 1,000 is 68 % away/],
+    ['/exit ETH long 1e308 20x', /^Entry 1\.00e\+308 is far more than 10,000 % above the ETH price 3,159\.7; .*check the digits and the decimal point\.$/],
+    ['/exit ETH long 0.0000001 20x', /^Entry 1e-7 is under 1 % of the ETH price 3,159\.7; entries within 50 % of the price are planned/],
+    ['/exit ETH long 31200 20x', /^Entry 31,200 is 887 % above the ETH price 3,159\.7/],
+    ['/exit ETH long 1000 20x', /^Entry 1,000 is 68 % below the ETH price/],
     ['/exit ETH long 0 20x', /^Entry must be a price above 0, e\.g\. \/exit ETH long 3120 20x\./],
     ['/exit ETH long -3000 20x', /^Entry must be a price above 0/],
     ['/exit ETH long 3120 0.5x', /^Leverage must be at least 1x, e\.g\. 20 or 20x\./],
@@ -100,10 +101,10 @@ describe('bad input: one line with a hint, never a variable name', () => {
     ['/exit ETH long', /^Missing entry for \/exit: a price, e\.g\. 3120\./],
     ['/exit PEPE long 0.0102 10x', /^PEPE prices are per coin \(now 0\.0₄1020\); on the exchange 1000PEPE trades at 0\.0102 — divide by 1,000, or write \/exit 1000PEPE …$/],
     ['/exit PEPE long 0.01 10x', /^PEPE prices are per coin \(now 0\.0₄1020\); on the exchange 1000PEPE trades at 0\.0102 — divide by 1,000, or write \/exit 1000PEPE …$/],
-    ['/exit 1000PEPE long 0.0000102 10x', /^1000PEPE prices are per 1,000 coins \(now 0\.0102\); 0\.0₄1020 looks like a per-coin price — multiply by 1,000, or write \/exit PEPE …$/],
+    ['/exit 1000PEPE long 0.0000102 10x', /^1000PEPE prices are per 1,000 coins \(now 0\.0102\); 0\.0000102 looks like a per-coin price — multiply by 1,000, or write \/exit PEPE …$/],
     ['/exit ETHH long 3120 20x', /^Unknown symbol "ETHH"\. Did you mean ETH\? See \/symbols\./],
     ['/exit 1000ETH long 3120 20x', /^Unknown symbol "1000ETH"\. Did you mean ETH/],
-    ['/position add ETH long 1e300 10x', /^Entry 1\.00e\+300 is far more than 10,000 % away from the ETH price 3,159\.7/],
+    ['/position add ETH long 1e300 10x', /^Entry 1\.00e\+300 is far more than 10,000 % above the ETH price 3,159\.7/],
     ['/position add PEPE long 0.01 10x', /^PEPE prices are per coin .* write \/position add 1000PEPE …$/],
     ['/position add ETH long 3120 20x lots', /^Size must be a number of USD, e\.g\. 10000 or 10k/],
     ['/alerts minsize lots', /^Size must be a number of USD, e\.g\. 10000 or 10k \(got "lots"\)\./],
@@ -191,6 +192,28 @@ describe('symbol aliases resolve to the canonical symbol in every command', () =
     expect(r.text).toMatch(/1000PEPE 0\.0102 is stored per coin as PEPE 0\.0₄1020 \(÷ 1000\)/);
     const list = await services.positions!.handle('position', caller, {}, 'list');
     expect(list.data).toMatchObject({ positions: [{ symbol: 'PEPE', entry: expect.closeTo(0.0000102, 15), plan: { liquidationPrice: expect.closeTo(0.0000102 * 0.9, 6) } }] });
+  });
+});
+
+describe('an entry too far from the price: the refusal says which way and how far, truly', () => {
+  it('for any entry beyond 50 %: "above" iff it is above, the percentage within rounding of the real one', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1e-12, max: 1e12, noNaN: true }), (entry) => {
+        const ratio = entry / ETH;
+        fc.pre(ratio > 1.51 || ratio < 0.49);
+        const r = parseExitRequest({ symbol: 'ETH', side: 'long', entry, leverage: 10 }, { symbols, zones, command: '/exit' });
+        expect(r.ok).toBe(false);
+        const error = r.ok ? '' : r.error;
+        const m = /^Entry \S+ is (?:(far more than 10,000|[\d,]+) % (above|below)|under 1 % of) the ETH price 3,159\.7;/.exec(error);
+        expect(m, error).not.toBeNull();
+        if (ratio < 0.01) expect(m![2] ?? 'under', error).toBe('under');
+        else if (ratio < 1) expect(Math.abs(Number(m![1]!.replace(/,/g, '')) - (1 - ratio) * 100), error).toBeLessThanOrEqual(0.5);
+        else if (ratio - 1 <= 100) expect(Math.abs(Number(m![1]!.replace(/,/g, '')) - (ratio - 1) * 100), error).toBeLessThanOrEqual(0.5);
+        else expect(m![1], error).toBe('far more than 10,000');
+        expect(m![2] === 'above').toBe(ratio > 1);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
