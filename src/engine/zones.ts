@@ -115,7 +115,7 @@ export function buildZoneSnapshot(input: SnapshotInput): ZoneSnapshot {
   }
   if (first >= 0) for (let i = first; i <= last; i++) bins.push(Object.freeze({ price: (start + i + 0.5) * binSize, longUsd: g.long[i]!, shortUsd: g.short[i]! }));
 
-  const venues = contributing.size > 0 ? VENUES.filter((v) => contributing.has(v)) : [...(input.dataVenues ?? [])];
+  const venues = contributing.size > 0 ? VENUES.filter((v) => contributing.has(v)) : VENUES.filter((v) => input.dataVenues?.includes(v));
   return Object.freeze({
     symbol,
     t: input.t,

@@ -14,7 +14,7 @@
  *
  * Pure: the clock is the events' receive time. `MarketState` owns one and asks it about every event.
  */
-import type { MarketEvent, Venue } from './types.ts';
+import { type MarketEvent, type Venue, VENUES } from './types.ts';
 import { formatPrice, formatSignedPercent } from '../format/numbers.ts';
 
 export interface ValidationOptions {
@@ -254,6 +254,9 @@ export class MarketValidator {
       if (vc.quarantine) quarantined.push({ ...vc.quarantine });
       else if ([vc.mark, vc.trade, vc.mid].some((s) => s !== undefined && s.t >= fresh)) venues.push(vc.venue);
     }
+    // in the house order (binance, bybit, okx, hyperliquid), not the order feeds first arrived in
+    venues.sort(byHouseOrder);
+    quarantined.sort((a, b) => byHouseOrder(a.venue, b.venue));
     return { reference: this.reference(symbol), venues, bound: this.bound(sym), quarantined };
   }
 
@@ -442,4 +445,8 @@ export class MarketValidator {
     }
     return c;
   }
+}
+
+function byHouseOrder(a: Venue, b: Venue): number {
+  return VENUES.indexOf(a) - VENUES.indexOf(b);
 }

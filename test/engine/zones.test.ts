@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ZoneSnapshot } from '../../src/engine/types.ts';
-import { CORE_SHARE, coreBins, sideTotalUsd, strongestMagnet } from '../../src/engine/zones.ts';
+import { buildZoneSnapshot, CORE_SHARE, coreBins, sideTotalUsd, strongestMagnet } from '../../src/engine/zones.ts';
 import type { PositionSide } from '../../src/market/types.ts';
 import { exampleSources, snapshotOf, source } from './synthetic.ts';
 
@@ -38,6 +38,11 @@ describe('zones', () => {
     // nearest first across both sides
     expect(snap.zones.map((z) => Math.abs(z.distancePct))).toEqual([...snap.zones.map((z) => Math.abs(z.distancePct))].sort((a, b) => a - b));
     expect(snap.venues).toEqual(['binance', 'bybit']);
+  });
+
+  it('names the venues in the house order even when none has levels yet (the data venues, as they arrived)', () => {
+    const snap = buildZoneSnapshot({ symbol: 'ETH', t: 1000, price: 1000, atr: 5, dataAgeMs: 500, seq: 1, sources: [], leverages: [10, 20], dataVenues: ['okx', 'bybit', 'binance'] });
+    expect(snap.venues).toEqual(['binance', 'bybit', 'okx']);
   });
 
   it('splits a run wider than about one ATR at its weakest bin', () => {

@@ -99,6 +99,14 @@ describe('reference price', () => {
   });
 });
 
+describe('venue order', () => {
+  it('lists venues in the house order (binance, bybit, okx, hyperliquid), whichever feed arrived first', () => {
+    const s = new MarketState();
+    agreeing(s, ['hyperliquid', 'okx', 'bybit', 'binance']);
+    expect(s.validation('ETH').venues).toEqual(VENUES);
+  });
+});
+
 describe('quarantine', () => {
   it('holds a venue whose mark departs ×10 out of the state, says why, and lets it rejoin once it agrees', () => {
     const s = new MarketState();
