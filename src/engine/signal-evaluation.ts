@@ -398,7 +398,9 @@ export function formatSignalEvaluation(r: SignalEvalReport): string {
   const sorted = [...r.rows].sort(
     (a, b) => a.symbol.localeCompare(b.symbol) || MODE_ORDER.indexOf(a.mode) - MODE_ORDER.indexOf(b.mode) || TF_ORDER.indexOf(a.tf) - TF_ORDER.indexOf(b.tf),
   );
+  const empty = sorted.filter((row) => row.tally.n === 0);
   for (const row of sorted) {
+    if (row.tally.n === 0) continue; // listed once below, not as a row of dashes
     const s = summarize(row.tally);
     const hit = s.n ? pct(s.caller.p) : '—';
     const ci = s.n ? `${pct(s.caller.low)}–${pct(s.caller.high)}` : '—';
@@ -406,7 +408,9 @@ export function formatSignalEvaluation(r: SignalEvalReport): string {
       `${row.symbol.padEnd(9)} ${row.mode.padEnd(8)} ${row.tf.padEnd(4)} ${String(s.n).padEnd(6)} ${hit.padEnd(6)} ${ci.padEnd(12)} ${(s.n ? pct(s.up) : '—').padEnd(6)} ${(s.n ? pct(s.down) : '—').padEnd(6)} ${s.n ? pct(s.momentum) : '—'}`,
     );
   }
-  if (sorted.length === 0) lines.push('(no scored calls: the recording is shorter than the horizons)');
+  if (sorted.length === empty.length) lines.push('(no scored calls: the recording is shorter than the horizons)');
+  else if (empty.length > 0)
+    lines.push(`No scored calls (the read stayed neutral, or the recording ends before the horizon): ${empty.map((row) => `${row.symbol} ${row.mode} ${row.tf}`).join(', ')}`);
   lines.push('', 'Calibration (all timeframe reads and mode composites pooled): confidence   n      hit    95 % CI');
   for (const { bucket, tally } of r.calibration) {
     const w = wilson(tally.hits, tally.n);

@@ -51,5 +51,9 @@ describe('evaluateSignals on a simulated recording', () => {
     expect(read1m!.learned.n).toBeLessThan(row.tally.n);
     const text = formatSignalEvaluation(r);
     for (const s of ['Calibration per timeframe', 'Learning: second half', 'Conflict flag', 'momentum', 'ETH', 'tf-read', 'scalp']) expect(text).toContain(s);
+    // a row is printed only with scored calls; the others are named once
+    for (const line of text.split('\n').filter((l) => /^ETH\s+(tf-read|scalp|day|swing)\s/.test(l))) expect(line).not.toMatch(/^ETH\s+\S+\s+\S+\s+0\s/);
+    const empty = r.rows.filter((x) => x.tally.n === 0);
+    if (empty.length) expect(text).toContain(`No scored calls (the read stayed neutral, or the recording ends before the horizon): ${empty[0]!.symbol} ${empty[0]!.mode} ${empty[0]!.tf}`);
   });
 }, 240_000);
