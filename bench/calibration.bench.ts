@@ -35,7 +35,7 @@ const HOUR = 3_600_000;
 interface SeedResult {
   seed: number;
   /** Against the simulator's true liquidation map: peak bands and distance-only, prior and learned. */
-  truth: { prior: { peak: number; dist: number }; learned: { peak: number; dist: number } };
+  truth: { prior: { peak: number; dist: number; oracle: number }; learned: { peak: number; dist: number; oracle: number } };
   prior: { peak: number; dist: number; placebo: number };
   learned: { peak: number; dist: number; placebo: number };
   snapshots: number;
@@ -60,6 +60,7 @@ class TruthScore {
   private covered = 0;
   private dist = 0;
   private total = 0;
+  private oracle = 0;
 
   constructor(private readonly truth: Map<string, { t: number; s: PositionsSummary }[]>) {}
 
@@ -78,21 +79,56 @@ class TruthScore {
     const p = snap.price;
     for (const side of ['long', 'short'] as const) {
       const peaks = peakBandsOf(snap, side, 3, HALF, WINDOW);
+      const inWindow: { c: number; usd: number }[] = [];
       for (const b of entry.s.bands) {
         if (b.side !== side) continue;
         const c = (b.low + b.high) / 2;
         const d = side === 'long' ? p - c : c - p;
         if (d < 0 || d > WINDOW * p) continue;
+        inWindow.push({ c, usd: b.notionalUsd });
         this.total += b.notionalUsd;
         if (peaks.bands.some(([a, z]) => c >= a && c <= z)) this.covered += b.notionalUsd;
         if (d <= peaks.width) this.dist += b.notionalUsd;
       }
+      this.oracle += oracleCover(inWindow, 2 * HALF * p, 3);
     }
   }
 
-  result(): { peak: number; dist: number } {
-    return { peak: this.covered / this.total, dist: this.dist / this.total };
+  result(): { peak: number; dist: number; oracle: number } {
+    return { peak: this.covered / this.total, dist: this.dist / this.total, oracle: this.oracle / this.total };
   }
+}
+
+/**
+ * What bands of the same width could cover at best: `k` windows of `width` placed greedily on the
+ * true map itself (each on the densest run of what is left). An estimator of the map cannot beat
+ * this much; it bounds what the peak-band goal can ask of this generator.
+ */
+function oracleCover(points: { c: number; usd: number }[], width: number, k: number): number {
+  const pts = [...points].sort((a, b) => a.c - b.c);
+  const used = new Array<boolean>(pts.length).fill(false);
+  let covered = 0;
+  for (let round = 0; round < k; round++) {
+    let best = 0;
+    let bestFrom = -1;
+    let sum = 0;
+    let j = 0;
+    for (let i = 0; i < pts.length; i++) {
+      while (j < pts.length && pts[j]!.c <= pts[i]!.c + width) {
+        if (!used[j]) sum += pts[j]!.usd;
+        j++;
+      }
+      if (sum > best) {
+        best = sum;
+        bestFrom = i;
+      }
+      if (!used[i]) sum -= pts[i]!.usd;
+    }
+    if (bestFrom < 0) break;
+    for (let x = bestFrom; x < pts.length && pts[x]!.c <= pts[bestFrom]!.c + width; x++) used[x] = true;
+    covered += best;
+  }
+  return covered;
 }
 
 /** What calibration adds to one engine update, per symbol: the same state, engines with and without it. */
@@ -139,7 +175,7 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
   let lastEvents: MarketEvent[] = [];
   console.log(which);
   console.log('realized: liquidations that printed within 1 h, in the band price reached; truth: true liquidation map within ±8 % of price');
-  console.log(`seed  snaps  | realized: prior peak  dist-only    adv  learned peak  dist-only    adv  placebo prior/learned | truth: prior peak  dist-only    adv  learned peak  dist-only    adv | calibrated`);
+  console.log(`seed  snaps  | realized: prior peak  dist-only    adv  learned peak  dist-only    adv  placebo prior/learned | truth: prior peak  dist-only    adv  learned peak  dist-only    adv  oracle | calibrated`);
   for (let seed = offset + 1; seed <= offset + seeds; seed++) {
     const truth = new Map<string, { t: number; s: PositionsSummary }[]>();
     const onTruth = (t: number, s: PositionsSummary) => {
@@ -164,7 +200,7 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
     results.push(r);
     const trio = (x: { peak: number; dist: number }, w: number) => `${pct(x.peak).padStart(w)}  ${pct(x.dist).padStart(9)}  ${pts(x.peak - x.dist).padStart(5)}`;
     console.log(
-      `${String(seed).padStart(4)}  ${String(r.snapshots).padStart(5)}  | ${trio(r.prior, 20)}  ${trio(r.learned, 12)}  ${`${pct(r.prior.placebo)} / ${pct(r.learned.placebo)}`.padStart(21)} | ${trio(r.truth.prior, 17)}  ${trio(r.truth.learned, 12)} | ${r.calibrated}/${c.learned.calibration.length}`,
+      `${String(seed).padStart(4)}  ${String(r.snapshots).padStart(5)}  | ${trio(r.prior, 20)}  ${trio(r.learned, 12)}  ${`${pct(r.prior.placebo)} / ${pct(r.learned.placebo)}`.padStart(21)} | ${trio(r.truth.prior, 17)}  ${trio(r.truth.learned, 12)}  ${pct(r.truth.learned.oracle).padStart(6)} | ${r.calibrated}/${c.learned.calibration.length}`,
     );
     lastEvents = events;
   }
@@ -195,6 +231,12 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
     { name: 'truth: peak-band coverage, calibrated', value: mean(tLearned) * 100, unit: '%', goal: '≥ 45 %', note: spread(tLearned) },
     { name: 'truth: advantage over distance-only, prior', value: mean(tPriorAdv) * 100, unit: 'pts', note: spread(tPriorAdv) },
     { name: 'truth: advantage over distance-only, calibrated', value: mean(tLearnedAdv) * 100, unit: 'pts', goal: '≥ +30', note: spread(tLearnedAdv) },
+    {
+      name: 'truth: best possible, same-width bands on the true map',
+      value: mean(tcol((r) => r.truth.learned.oracle)) * 100,
+      unit: '%',
+      note: `${spread(tcol((r) => r.truth.learned.oracle))}; distance-only ${(mean(tcol((r) => r.truth.learned.dist)) * 100).toFixed(1)} %: the most any estimate could cover here`,
+    },
     { name: 'truth: seeds where calibrated beats prior', value: tWins, unit: `of ${truthOk.length}`, goal: 'most seeds' },
     {
       name: 'calibration cost per symbol per update',
