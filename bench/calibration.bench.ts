@@ -21,8 +21,9 @@
  * BENCH_SEED_OFFSET (default 100: held-out seeds; 0: the tuning seeds).
  */
 import { simulatedRecording } from '../src/demo/recording.ts';
-import type { PositionsSummary } from '../src/demo/simulator.ts';
-import { compareCalibration, midpointOf, peakBandsOf, type EvaluationReport } from '../src/engine/evaluation.ts';
+import type { PopulationProfile, PositionsSummary } from '../src/demo/simulator.ts';
+import { compareCalibration, evaluate, midpointOf, peakBandsOf, type EvaluationReport } from '../src/engine/evaluation.ts';
+import type { LeverageWeight } from '../src/engine/levels.ts';
 import type { ZoneSnapshot } from '../src/engine/types.ts';
 import { ZoneEngine } from '../src/engine/zone-engine.ts';
 import { MarketState } from '../src/market/state.ts';
@@ -35,7 +36,7 @@ const HOUR = 3_600_000;
 interface SeedResult {
   seed: number;
   /** Against the simulator's true liquidation map: peak bands and distance-only, prior and learned. */
-  truth: { prior: { peak: number; dist: number; oracle: number }; learned: { peak: number; dist: number; oracle: number } };
+  truth: { prior: { peak: number; dist: number; oracle: number }; learned: { peak: number; dist: number; oracle: number }; told: { peak: number; dist: number; oracle: number } };
   prior: { peak: number; dist: number; placebo: number };
   learned: { peak: number; dist: number; placebo: number };
   snapshots: number;
@@ -175,7 +176,7 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
   let lastEvents: MarketEvent[] = [];
   console.log(which);
   console.log('realized: liquidations that printed within 1 h, in the band price reached; truth: true liquidation map within ±8 % of price');
-  console.log(`seed  snaps  | realized: prior peak  dist-only    adv  learned peak  dist-only    adv  placebo prior/learned | truth: prior peak  dist-only    adv  learned peak  dist-only    adv  oracle | calibrated`);
+  console.log(`seed  snaps  | realized: prior peak  dist-only    adv  learned peak  dist-only    adv  placebo prior/learned | truth: prior peak  dist-only    adv  learned peak  dist-only    adv  true mix  oracle | calibrated`);
   for (let seed = offset + 1; seed <= offset + seeds; seed++) {
     const truth = new Map<string, { t: number; s: PositionsSummary }[]>();
     const onTruth = (t: number, s: PositionsSummary) => {
@@ -183,15 +184,21 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
       if (!list) truth.set(s.symbol, (list = []));
       list.push({ t, s });
     };
-    const events = [...simulatedRecording({ symbols: SYMBOLS, seed, durationMs: hours * HOUR, population: 'varied', onTruth })];
-    const scores = { prior: new TruthScore(truth), learned: new TruthScore(truth) };
+    const mixes = new Map<string, LeverageWeight[]>();
+    const onPopulation = (symbol: string, p: Readonly<PopulationProfile>) => mixes.set(symbol, p.leverages.map((leverage, i) => ({ leverage, weight: p.weights[i]! })));
+    const events = [...simulatedRecording({ symbols: SYMBOLS, seed, durationMs: hours * HOUR, population: 'varied', onTruth, onPopulation })];
+    const scores = { prior: new TruthScore(truth), learned: new TruthScore(truth), told: new TruthScore(truth) };
     const splitT = midpointOf(events);
     const c = compareCalibration(events, opts, (run, snap) => {
       if (snap.t >= splitT) scores[run].add(snap);
     });
+    // The ceiling of learning the mix: each symbol's engine told its true mix (no learning), scored the same way.
+    for (const symbol of SYMBOLS) {
+      evaluate(events, { ...opts, leverageMix: mixes.get(symbol)!, calibration: false, scoreFrom: splitT, onSnapshot: (snap) => void (snap.symbol === symbol && snap.t >= splitT && scores.told.add(snap)) });
+    }
     const r: SeedResult = {
       seed,
-      truth: { prior: scores.prior.result(), learned: scores.learned.result() },
+      truth: { prior: scores.prior.result(), learned: scores.learned.result(), told: scores.told.result() },
       prior: cover(c.prior),
       learned: cover(c.learned),
       snapshots: c.learned.total.snapshots,
@@ -200,7 +207,7 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
     results.push(r);
     const trio = (x: { peak: number; dist: number }, w: number) => `${pct(x.peak).padStart(w)}  ${pct(x.dist).padStart(9)}  ${pts(x.peak - x.dist).padStart(5)}`;
     console.log(
-      `${String(seed).padStart(4)}  ${String(r.snapshots).padStart(5)}  | ${trio(r.prior, 20)}  ${trio(r.learned, 12)}  ${`${pct(r.prior.placebo)} / ${pct(r.learned.placebo)}`.padStart(21)} | ${trio(r.truth.prior, 17)}  ${trio(r.truth.learned, 12)}  ${pct(r.truth.learned.oracle).padStart(6)} | ${r.calibrated}/${c.learned.calibration.length}`,
+      `${String(seed).padStart(4)}  ${String(r.snapshots).padStart(5)}  | ${trio(r.prior, 20)}  ${trio(r.learned, 12)}  ${`${pct(r.prior.placebo)} / ${pct(r.learned.placebo)}`.padStart(21)} | ${trio(r.truth.prior, 17)}  ${trio(r.truth.learned, 12)}  ${pct(r.truth.told.peak).padStart(8)}  ${pct(r.truth.learned.oracle).padStart(6)} | ${r.calibrated}/${c.learned.calibration.length}`,
     );
     lastEvents = events;
   }
@@ -231,6 +238,12 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
     { name: 'truth: peak-band coverage, calibrated', value: mean(tLearned) * 100, unit: '%', goal: '≥ 45 %', note: spread(tLearned) },
     { name: 'truth: advantage over distance-only, prior', value: mean(tPriorAdv) * 100, unit: 'pts', note: spread(tPriorAdv) },
     { name: 'truth: advantage over distance-only, calibrated', value: mean(tLearnedAdv) * 100, unit: 'pts', goal: '≥ +30', note: spread(tLearnedAdv) },
+    {
+      name: 'truth: peak-band coverage, engine told the true mix',
+      value: mean(tcol((r) => r.truth.told.peak)) * 100,
+      unit: '%',
+      note: `${spread(tcol((r) => r.truth.told.peak))}; what learning the mix could reach at best with this level book`,
+    },
     {
       name: 'truth: best possible, same-width bands on the true map',
       value: mean(tcol((r) => r.truth.learned.oracle)) * 100,

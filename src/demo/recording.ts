@@ -6,7 +6,7 @@
  * the live app does. Book tops are left out (the zone engine does not read them).
  */
 import type { MarketEvent, Venue } from '../market/types.ts';
-import { MarketSimulator, type PositionsSummary, type SimulatorOptions } from './simulator.ts';
+import { MarketSimulator, type PopulationProfile, type PositionsSummary, type SimulatorOptions } from './simulator.ts';
 
 export interface SimulatedRecordingOptions extends Pick<SimulatorOptions, 'symbols' | 'seed' | 'venues' | 'population'> {
   /** Market time recorded after the bootstrap, ms. */
@@ -23,6 +23,8 @@ export interface SimulatedRecordingOptions extends Pick<SimulatorOptions, 'symbo
    */
   onTruth?: (t: number, truth: PositionsSummary) => void;
   truthBandPct?: number;
+  /** Ground truth too: each symbol's trader population (its true leverage mix), once at the start. */
+  onPopulation?: (symbol: string, population: Readonly<PopulationProfile>) => void;
 }
 
 const MINUTE = 60_000;
@@ -40,6 +42,7 @@ export function* simulatedRecording(o: SimulatedRecordingOptions): Generator<Mar
     warmupStepMs: 5000,
     ...(o.population ? { population: o.population } : {}),
   });
+  if (o.onPopulation) for (const symbol of o.symbols) o.onPopulation(symbol, sim.population(symbol));
   for (const venue of venues) {
     for (const symbol of o.symbols) {
       const h = sim.history(venue, symbol, { bars: 6 * 60, oiPoints: 72 });
