@@ -77,9 +77,29 @@ describe('demo end to end (console --json)', () => {
     await market?.stop();
   });
 
+  /**
+   * What the trader reads, whole: text and every field. No placeholder leaks through ("never ago",
+   * NaN, undefined), and no sentence is said twice in one reply (a venue block's "symbols live" lines
+   * repeat per venue by design: they are list lines, not sentences).
+   */
+  function expectReadsClean(reply: { text?: string; fields?: { name: string; value: string }[] }): void {
+    const whole = [reply.text ?? '', ...(reply.fields ?? []).flatMap((f) => [f.name, f.value])].join('\n');
+    expect(whole).not.toMatch(/never ago|\bNaN\b|\bundefined\b|\bInfinity\b|\[object Object\]/);
+    const sentences = whole
+      .split(/(?<=[.!?])\s+|\n/)
+      .map((x) => x.trim())
+      .filter((x) => x.length >= 25 && /[.!?]$/.test(x)); // sentences, not per-venue list lines
+    const seen = new Set<string>();
+    for (const x of sentences) {
+      expect(seen.has(x), `said twice: "${x}"`).toBe(false);
+      seen.add(x);
+    }
+  }
+
   it('/status shows both venues live with no network and no tokens', async () => {
     const [status] = await ask(input, ['/status'], out, 1);
     expect(status!.ok).toBe(true);
+    expectReadsClean(status!);
     const venues = status!.data.venues as { venue: string; connections: { state: string }[]; symbolsLive: string[] }[];
     expect(venues.map((v) => v.venue).sort()).toEqual(['binance', 'bybit']);
     for (const v of venues) {
@@ -111,6 +131,7 @@ describe('demo end to end (console --json)', () => {
     expect(zones.some((x) => x.side === 'short')).toBe(true);
     for (const x of zones) expect(x.low).toBeLessThanOrEqual(x.high);
     expect(typeof z!.image).toBe('string');
+    expectReadsClean(z!);
   });
 
   it('/exit gives the bracket-exact liquidation price and bad input gets a clear error', async () => {
@@ -121,6 +142,8 @@ describe('demo end to end (console --json)', () => {
     expect(plan!.data.liquidationPrice).toBeLessThan(3120);
     expect(bad!.ok).toBe(false);
     expect(bad!.text).not.toMatch(/at .*\.ts:\d+/); // no stack traces
+    expectReadsClean(plan!);
+    expectReadsClean(bad!);
   });
 
   it('records frames that replay into the same market', async () => {
