@@ -14,7 +14,9 @@
  *
  * Run: `npx tsx bench/run.ts soak`. Knobs (env): SOAK_FILL_HOURS (48), SOAK_HOURS (24),
  * SOAK_ZONES_MS (300000), SOAK_SIGNALS_MS (60000), SOAK_NOTIFY_MS (60000), SOAK_EAGER_EVERY (0: every destination on default alert settings), SOAK_APP_SECONDS (120;
- * 0 skips the process).
+ * 0 skips the process), SOAK_HEAPSNAPSHOT (a directory: a heap snapshot per checkpoint, and rows of
+ * what grew between the first and the last, grouped by constructor or property names; parsing two
+ * ~300 MB snapshots needs NODE_OPTIONS=--max-old-space-size=16000).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { runInNewContext } from 'node:vm';
 import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import { runSoak, simulatorAloneHeap, type Checkpoint } from '../testkit/soak.ts';
 import type { BenchRow } from './run.ts';
+import { heapGrowth } from './support/heap-diff.ts';
 
 const MB = 1024 * 1024;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -87,7 +90,17 @@ async function inProcess(): Promise<BenchRow[]> {
   const per = (x: number) => x / pairs;
   const note = (a: number, b: number) => `hour ${fill}: ${a.toFixed(0)} → hour ${fill + hours}: ${b.toFixed(0)}`;
   const wall = end.wallMs;
+  // SOAK_HEAPSNAPSHOT: what grew between the first and the last checkpoint, grouped (bench/support/heap-diff.ts)
+  const dir = process.env.SOAK_HEAPSNAPSHOT;
+  const grew = dir && snapshots >= 2 ? heapGrowth(join(dir, 'soak-0.heapsnapshot'), join(dir, `soak-${snapshots - 1}.heapsnapshot`)) : [];
+  const growthRows: BenchRow[] = grew.map(([key, bytes, count]) => ({
+    name: `soak: heap grew: ${key.slice(0, 40)}`,
+    value: bytes / MB,
+    unit: 'MB',
+    note: `${count >= 0 ? '+' : ''}${count} nodes, hours ${fill} → ${fill + hours} (simulator included)`,
+  }));
   return [
+    ...growthRows,
     { name: `soak: rss at hour ${fill} (buffers full)`, value: start.memory.rss / MB, unit: 'MB', goal: '< 150 MB', note: 'in-process: simulator + state + engines + notifier' },
     { name: `soak: rss at hour ${fill + hours / 2}`, value: mid.memory.rss / MB, unit: 'MB' },
     { name: `soak: rss at hour ${fill + hours}`, value: end.memory.rss / MB, unit: 'MB' },
