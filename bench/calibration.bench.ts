@@ -36,7 +36,7 @@ const HOUR = 3_600_000;
 interface SeedResult {
   seed: number;
   /** Against the simulator's true liquidation map: peak bands and distance-only, prior and learned. */
-  truth: { prior: { peak: number; dist: number; oracle: number }; learned: { peak: number; dist: number; oracle: number }; told: { peak: number; dist: number; oracle: number } };
+  truth: { prior: { peak: number; dist: number; oracle: number }; learned: { peak: number; dist: number; oracle: number }; told: { peak: number; dist: number; oracle: number }; toldLearned: { peak: number; dist: number; oracle: number } };
   prior: { peak: number; dist: number; placebo: number };
   learned: { peak: number; dist: number; placebo: number };
   snapshots: number;
@@ -176,7 +176,7 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
   let lastEvents: MarketEvent[] = [];
   console.log(which);
   console.log('realized: liquidations that printed within 1 h, in the band price reached; truth: true liquidation map within ±8 % of price');
-  console.log(`seed  snaps  | realized: prior peak  dist-only    adv  learned peak  dist-only    adv  placebo prior/learned | truth: prior peak  dist-only    adv  learned peak  dist-only    adv  true mix  oracle | calibrated`);
+  console.log(`seed  snaps  | realized: prior peak  dist-only    adv  learned peak  dist-only    adv  placebo prior/learned | truth: prior peak  dist-only    adv  learned peak  dist-only    adv  true mix  +learned  oracle | calibrated`);
   for (let seed = offset + 1; seed <= offset + seeds; seed++) {
     const truth = new Map<string, { t: number; s: PositionsSummary }[]>();
     const onTruth = (t: number, s: PositionsSummary) => {
@@ -187,7 +187,7 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
     const mixes = new Map<string, LeverageWeight[]>();
     const onPopulation = (symbol: string, p: Readonly<PopulationProfile>) => mixes.set(symbol, p.leverages.map((leverage, i) => ({ leverage, weight: p.weights[i]! })));
     const events = [...simulatedRecording({ symbols: SYMBOLS, seed, durationMs: hours * HOUR, population: 'varied', onTruth, onPopulation })];
-    const scores = { prior: new TruthScore(truth), learned: new TruthScore(truth), told: new TruthScore(truth) };
+    const scores = { prior: new TruthScore(truth), learned: new TruthScore(truth), told: new TruthScore(truth), toldLearned: new TruthScore(truth) };
     const splitT = midpointOf(events);
     const c = compareCalibration(events, opts, (run, snap) => {
       if (snap.t >= splitT) scores[run].add(snap);
@@ -195,10 +195,13 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
     // The ceiling of learning the mix: each symbol's engine told its true mix (no learning), scored the same way.
     for (const symbol of SYMBOLS) {
       evaluate(events, { ...opts, leverageMix: mixes.get(symbol)!, calibration: false, scoreFrom: splitT, onSnapshot: (snap) => void (snap.symbol === symbol && snap.t >= splitT && scores.told.add(snap)) });
+      // …and the true mix as the prior, then learned from the first half's prints as the product does:
+      // does fitting to prints keep a right prior, or pull it away?
+      evaluate(events, { ...opts, leverageMix: mixes.get(symbol)!, calibration: {}, freezeCalibrationAt: splitT, scoreFrom: splitT, onSnapshot: (snap) => void (snap.symbol === symbol && snap.t >= splitT && scores.toldLearned.add(snap)) });
     }
     const r: SeedResult = {
       seed,
-      truth: { prior: scores.prior.result(), learned: scores.learned.result(), told: scores.told.result() },
+      truth: { prior: scores.prior.result(), learned: scores.learned.result(), told: scores.told.result(), toldLearned: scores.toldLearned.result() },
       prior: cover(c.prior),
       learned: cover(c.learned),
       snapshots: c.learned.total.snapshots,
@@ -207,7 +210,7 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
     results.push(r);
     const trio = (x: { peak: number; dist: number }, w: number) => `${pct(x.peak).padStart(w)}  ${pct(x.dist).padStart(9)}  ${pts(x.peak - x.dist).padStart(5)}`;
     console.log(
-      `${String(seed).padStart(4)}  ${String(r.snapshots).padStart(5)}  | ${trio(r.prior, 20)}  ${trio(r.learned, 12)}  ${`${pct(r.prior.placebo)} / ${pct(r.learned.placebo)}`.padStart(21)} | ${trio(r.truth.prior, 17)}  ${trio(r.truth.learned, 12)}  ${pct(r.truth.told.peak).padStart(8)}  ${pct(r.truth.learned.oracle).padStart(6)} | ${r.calibrated}/${c.learned.calibration.length}`,
+      `${String(seed).padStart(4)}  ${String(r.snapshots).padStart(5)}  | ${trio(r.prior, 20)}  ${trio(r.learned, 12)}  ${`${pct(r.prior.placebo)} / ${pct(r.learned.placebo)}`.padStart(21)} | ${trio(r.truth.prior, 17)}  ${trio(r.truth.learned, 12)}  ${pct(r.truth.told.peak).padStart(8)}  ${pct(r.truth.toldLearned.peak).padStart(8)}  ${pct(r.truth.learned.oracle).padStart(6)} | ${r.calibrated}/${c.learned.calibration.length}`,
     );
     lastEvents = events;
   }
@@ -243,6 +246,12 @@ export default async function calibrationBench(): Promise<BenchRow[]> {
       value: mean(tcol((r) => r.truth.told.peak)) * 100,
       unit: '%',
       note: `${spread(tcol((r) => r.truth.told.peak))}; what learning the mix could reach at best with this level book`,
+    },
+    {
+      name: 'truth: coverage, true mix as prior then learned from prints',
+      value: mean(tcol((r) => r.truth.toldLearned.peak)) * 100,
+      unit: '%',
+      note: `${spread(tcol((r) => r.truth.toldLearned.peak))}; below the row above = fitting to prints pulls a right mix away`,
     },
     {
       name: 'truth: best possible, same-width bands on the true map',
