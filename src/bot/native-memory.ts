@@ -31,10 +31,12 @@ function collector(): Collect | null {
   return collect;
 }
 
-/** Collects once, `delayMs` after the last of a burst of native renders. */
+/**
+ * Collects once, `delayMs` after the first render of a burst: a long burst is collected about once
+ * per `delayMs`, an idle bot never.
+ */
 export class NativeMemorySettler {
   private timer: NodeJS.Timeout | undefined;
-  private pending = 0;
   /** How many collections were asked for (tests, metrics). */
   collections = 0;
 
@@ -45,12 +47,9 @@ export class NativeMemorySettler {
 
   /** A render finished: its native memory is garbage once its JS objects are. */
   rendered(): void {
-    this.pending++;
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.pending === 0) return;
-      this.pending = 0;
       const gc = this.gc();
       if (!gc) return;
       gc({ type: 'major', execution: 'async' });

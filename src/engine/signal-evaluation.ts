@@ -402,10 +402,9 @@ export function formatSignalEvaluation(r: SignalEvalReport): string {
   for (const row of sorted) {
     if (row.tally.n === 0) continue; // listed once below, not as a row of dashes
     const s = summarize(row.tally);
-    const hit = s.n ? pct(s.caller.p) : '—';
-    const ci = s.n ? `${pct(s.caller.low)}–${pct(s.caller.high)}` : '—';
+    const ci = `${pct(s.caller.low)}–${pct(s.caller.high)}`;
     lines.push(
-      `${row.symbol.padEnd(9)} ${row.mode.padEnd(8)} ${row.tf.padEnd(4)} ${String(s.n).padEnd(6)} ${hit.padEnd(6)} ${ci.padEnd(12)} ${(s.n ? pct(s.up) : '—').padEnd(6)} ${(s.n ? pct(s.down) : '—').padEnd(6)} ${s.n ? pct(s.momentum) : '—'}`,
+      `${row.symbol.padEnd(9)} ${row.mode.padEnd(8)} ${row.tf.padEnd(4)} ${String(s.n).padEnd(6)} ${pct(s.caller.p).padEnd(6)} ${ci.padEnd(12)} ${pct(s.up).padEnd(6)} ${pct(s.down).padEnd(6)} ${pct(s.momentum)}`,
     );
   }
   if (sorted.length === empty.length) lines.push('(no scored calls: the recording is shorter than the horizons)');
