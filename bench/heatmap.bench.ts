@@ -8,6 +8,7 @@
  * `npm run bench -- heatmap`; HEATMAP_PNG=docs/heatmap-ETH.png also writes the 24h image there.
  */
 import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { heatmapChartOption } from '../src/bot/heatmap-chart.ts';
 import { renderChartPng, renderChartSvg, zonesChartOption } from '../src/bot/charts.ts';
 import { HEATMAP_SLICE_MS, HEATMAP_SLICES, HeatmapBook } from '../src/engine/heatmap.ts';
@@ -15,8 +16,6 @@ import { DEFAULT_SYMBOLS } from '../src/market/symbols.ts';
 import { runSimulatedEngine } from '../testkit/heatmap-run.ts';
 import { ZoneEngine } from '../src/engine/zone-engine.ts';
 import type { BenchRow } from './run.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
 

@@ -250,13 +250,13 @@ export class MarketValidator {
     const fresh = sym.now - this.options.freshMs;
     const venues: Venue[] = [];
     const quarantined: Quarantine[] = [];
-    for (const vc of sym.venues.values()) {
+    // in the house order (binance, bybit, okx, hyperliquid), not the order feeds first arrived in
+    for (const venue of VENUES) {
+      const vc = sym.venues.get(venue);
+      if (!vc) continue;
       if (vc.quarantine) quarantined.push({ ...vc.quarantine });
       else if ([vc.mark, vc.trade, vc.mid].some((s) => s !== undefined && s.t >= fresh)) venues.push(vc.venue);
     }
-    // in the house order (binance, bybit, okx, hyperliquid), not the order feeds first arrived in
-    venues.sort(byHouseOrder);
-    quarantined.sort((a, b) => byHouseOrder(a.venue, b.venue));
     return { reference: this.reference(symbol), venues, bound: this.bound(sym), quarantined };
   }
 
@@ -445,8 +445,4 @@ export class MarketValidator {
     }
     return c;
   }
-}
-
-function byHouseOrder(a: Venue, b: Venue): number {
-  return VENUES.indexOf(a) - VENUES.indexOf(b);
 }
