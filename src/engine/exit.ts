@@ -101,6 +101,17 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
   const fmt = (p: number) => formatPrice(p, unit === 1 ? snapshot.symbol : undefined);
   const band = (z: Zone) => `${fmt(z.low)}–${fmt(z.high)}`;
   const sizeable = (z: Zone) => z.share >= floor;
+  // A cluster named as a stop-hunt risk is the whole run of same-side zones touching it: a sweep into one
+  // runs through its neighbours, and the stop is placed past all of them.
+  const clusterText = (z: Zone) => {
+    const run = runs.find(([lo, hi]) => z.low - buffer >= lo && z.high + buffer <= hi);
+    const members = run ? snapshot.zones.filter((o) => o.side === z.side && o.low - buffer >= run[0] && o.high + buffer <= run[1]) : [z];
+    if (members.length <= 1) return { text: `the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)})`, plural: false };
+    const lo = Math.min(...members.map((o) => o.low));
+    const hi = Math.max(...members.map((o) => o.high));
+    const usd = members.reduce((a, o) => a + o.notionalUsd, 0);
+    return { text: `the ${z.side}-liquidation clusters ${fmt(lo)}–${fmt(hi)} (~${formatUsd(usd)} in ${members.length} touching zones)`, plural: true };
+  };
 
   // Targets: sizeable clusters of the other side in the profit direction, beyond both price and entry,
   // each just before its near edge and moved out of any smaller cluster in front of it.
@@ -147,13 +158,17 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
     if ((candidate - limit) * dir > 0 && (candidate - ref) * dir < 0) {
       const movedFrom = runs.find(([lo, hi]) => start > lo && start < hi);
       let reason: string;
-      if (hunt && past === start) reason = `${long ? 'below' : 'above'} the ${hunt.side}-liquidation cluster ${band(hunt)} (~${formatUsd(hunt.notionalUsd)}), outside every cluster (a stop-hunt sweep into it would not reach you)`;
+      if (hunt && past === start) {
+        const c = clusterText(hunt);
+        reason = `${long ? 'below' : 'above'} ${c.text}, outside every cluster (a stop-hunt sweep into ${c.plural ? 'them' : 'it'} would not reach you)`;
+      }
       else if (movedFrom) reason = `${dist < snapshot.atr ? 'about 80 % of the way to the liquidation price' : 'about 1 ATR(1h) beyond the entry side of price'}, moved ${long ? 'below' : 'above'} the clusters at ${fmt(movedFrom[0] + buffer)}–${fmt(movedFrom[1] - buffer)}, not inside them`;
       else reason = dist < snapshot.atr ? '80 % of the way to the liquidation price, outside every cluster' : '1 ATR(1h) beyond the entry side of price, outside every cluster';
       stop = { price: candidate, reason, ...(hunt ? { zoneId: hunt.id } : {}) };
     } else {
-      noStop = hunt
-        ? `the ${hunt.side}-liquidation cluster ${band(hunt)} (~${formatUsd(hunt.notionalUsd)}) lies between price and your liquidation price ${fmt(liqPrice)}, with no room outside the clusters past it before liquidation; a stop in front of it would be taken by a sweep into it`
+      const c = hunt && clusterText(hunt);
+      noStop = c
+        ? `${c.text} ${c.plural ? 'lie' : 'lies'} between price and your liquidation price ${fmt(liqPrice)}, with no room outside the clusters past ${c.plural ? 'them' : 'it'} before liquidation; a stop in front of ${c.plural ? 'them' : 'it'} would be taken by a sweep into ${c.plural ? 'them' : 'it'}`
         : `no price between ${fmt(ref)} and your liquidation price ${fmt(liqPrice)} lies outside the estimated clusters with room before liquidation`;
       // the reason is the plan's `noStop` (the Stop line says it); the warning only adds what to do
       warnings.push('No stop is possible outside the estimated clusters before liquidation (see Stop). Consider lower leverage or a smaller position.');

@@ -33,6 +33,13 @@ export interface SnapshotInput {
 }
 
 const DEFAULT_RANGE = 0.25;
+/**
+ * A zone is at most this share of price wide (and at most 1.5 hourly ATR): wider runs are cut at
+ * their densest windows. 1 % is a band a trader can put one order in; at 1.5 ATR a volatile market
+ * gave 3–7 % zones, mostly empty (issue 14). Narrower zones gave the top-3 peak bands 7–17 points
+ * more of the true liquidation notional on the calibration bench's markets.
+ */
+export const MAX_ZONE_WIDTH = 0.01;
 /** Share of a zone's notional its core holds. */
 export const CORE_SHARE = 0.5;
 /** 3-tap smoothing kernel (pcdogyu's, reference §2.3). */
@@ -145,7 +152,8 @@ type DraftZone = Omit<Zone, 'id'> & { idHint: string };
 /**
  * Clusters one side: on the smoothed profile, bins above a dust threshold form runs of adjacent
  * bins; a run splits at a valley that is less than half of the peaks on both of its sides (the
- * valley bin goes left), and a piece wider than about 1.5 ATR splits again at its weakest bin.
+ * valley bin goes left), and a piece wider than MAX_ZONE_WIDTH of price (or 1.5 ATR, if less) is
+ * cut at its densest windows.
  */
 function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: number): DraftZone[] {
   const v = side === 'long' ? g.long : g.short;
@@ -169,8 +177,8 @@ function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: num
   }
   // Low enough to keep small isolated clusters, high enough to drop decayed dust between them.
   const threshold = Math.min((0.5 * sum) / nonEmpty, 0.05 * max);
-  // A zone is at most about 1.5 ATR wide: wider runs are a smear of several entries, not one target.
-  const maxBins = Math.max(3, Math.floor((1.5 * atr) / g.binSize));
+  // Wider runs are a smear of several entries, not one target.
+  const maxBins = Math.max(1, Math.floor(Math.min(1.5 * atr, MAX_ZONE_WIDTH * input.price) / g.binSize));
   const segments: [number, number][] = [];
   let i = 0;
   while (i < g.n) {
@@ -182,7 +190,7 @@ function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: num
     while (j + 1 < g.n && sv[j + 1]! >= threshold) j++;
     const valleys: [number, number][] = [];
     splitAtValleys(sv, i, j, valleys);
-    for (const [s, e] of valleys) splitWide(sv, s, e, maxBins, segments);
+    for (const [s, e] of valleys) splitDensest(v, s, e, maxBins, segments);
     i = j + 1;
   }
   // Smoothing leaks into empty neighbours: a zone's band starts and ends at bins holding levels.
@@ -235,21 +243,32 @@ function splitAtValleys(v: Float64Array, s: number, e: number, out: [number, num
   out.push([segStart, e]);
 }
 
-/** Splits a run wider than `maxBins` at its weakest bin (middle half, ties nearest the middle), recursively. */
-function splitWide(v: Float64Array, s: number, e: number, maxBins: number, out: [number, number][]): void {
-  const len = e - s + 1;
-  if (len <= maxBins) {
+/**
+ * Cuts a run wider than `maxBins` into zones of at most `maxBins` bins: the densest window first
+ * (most raw notional; ties: the one nearest the start), then what is left on each side of it,
+ * recursively. A wide smear becomes zones centred on where its notional sits, not halves cut at a
+ * weak bin. O(len) per zone cut.
+ */
+function splitDensest(v: ArrayLike<number>, s: number, e: number, maxBins: number, out: [number, number][]): void {
+  if (e < s) return;
+  if (e - s + 1 <= maxBins) {
     out.push([s, e]);
     return;
   }
-  const quarter = Math.floor(len / 4);
-  const mid = (s + e) / 2;
-  let k = Math.max(s + 1, s + quarter);
-  for (let i = k + 1; i <= Math.min(e - 1, e - quarter); i++) {
-    if (v[i]! < v[k]! || (v[i] === v[k] && Math.abs(i - mid) < Math.abs(k - mid))) k = i;
+  let sum = 0;
+  for (let i = s; i < s + maxBins; i++) sum += v[i]!;
+  let best = sum;
+  let a = s;
+  for (let i = s + maxBins; i <= e; i++) {
+    sum += v[i]! - v[i - maxBins]!;
+    if (sum > best) {
+      best = sum;
+      a = i - maxBins + 1;
+    }
   }
-  splitWide(v, s, k - 1, maxBins, out);
-  splitWide(v, k, e, maxBins, out);
+  out.push([a, a + maxBins - 1]);
+  splitDensest(v, s, a - 1, maxBins, out);
+  splitDensest(v, a + maxBins, e, maxBins, out);
 }
 
 function draftZone(g: Grid, side: PositionSide, s: number, e: number, sideTotal: number, input: SnapshotInput, atr: number): DraftZone {

@@ -106,7 +106,8 @@ describe('exit planner', () => {
     const p = planExit(snap, { symbol: 'ETH', side: 'long', entry: 996, leverage: 100, sizeUsd: 10_000, venue: 'binance' }, eth);
     if ('error' in p) throw new Error(p.error);
     expect(p.stop).toBeNull();
-    expect(p.noStop).toMatch(/984–996/);
+    // the narrow zones of that run are named as the one band a sweep would run through
+    expect(p.noStop).toMatch(/^the long-liquidation clusters 984–996 \(~\$21M in \d touching zones\) lie between price/);
   });
 
   it('steps past touching clusters as one band, not into the next one', () => {
@@ -128,6 +129,7 @@ describe('exit planner', () => {
     if ('error' in p) throw new Error(p.error);
     const lowest = Math.min(...zones.map((z) => z.low));
     expect(p.stop!.price).toBe(lowest - 0.125);
+    expect(p.stop!.reason).toBe('below the long-liquidation clusters 980–983 (~$16.4M in 2 touching zones), outside every cluster (a stop-hunt sweep into them would not reach you)');
     for (const z of snap.zones) expect(p.stop!.price < z.low || p.stop!.price > z.high).toBe(true);
   });
 

@@ -45,17 +45,26 @@ describe('zones', () => {
     expect(snap.venues).toEqual(['binance', 'bybit', 'okx']);
   });
 
-  it('splits a run wider than about one ATR at its weakest bin', () => {
-    // 12 bins 980–986, the 6th a little weaker (no deep valley)
-    const ramp = source('binance', Array.from({ length: 12 }, (_, i) => ['long', 0, 980.2 + i * 0.5, i === 5 ? 2.5e6 : 3e6] as ['long', number, number, number]));
-    const snap = snapshotOf([ramp], undefined, 1000, 2.5); // bins of 0.5, at most 7 per zone
+  it('cuts a run wider than 1 % of price (or 1.5 ATR, if less) at its densest windows', () => {
+    // 12 bins 980–986, denser in bins 3–9 (no valley deep enough to split on)
+    const usd = [1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 1.5, 1.5].map((x) => x * 1e6);
+    const ramp = source('binance', usd.map((u, i) => ['long', 0, 980.2 + i * 0.5, u] as ['long', number, number, number]));
+    // ATR 2.5: bins of 0.5, 1.5 ATR = 3.75 < 1 % of 1000, so at most 7 bins per zone
+    const snap = snapshotOf([ramp], undefined, 1000, 2.5);
     expect(snap.zones.map((z) => [z.low, z.high])).toEqual([
-      [984, 986],
-      [982.5, 984],
-      [980, 982.5],
+      [985, 986],
+      [981.5, 985],
+      [980, 981.5],
     ]);
-    expect(snap.zones.reduce((a, z) => a + z.notionalUsd, 0)).toBeCloseTo(35.5e6, 3);
-    // ATR 5: up to 15 bins per zone, so 10 bins stay one zone
+    expect(snap.zones[1]!.notionalUsd).toBe(21e6);
+    expect(snap.zones.reduce((a, z) => a + z.notionalUsd, 0)).toBeCloseTo(27e6, 3);
+    // ATR 20: 1.5 ATR = 30, but 1 % of price = 10 caps it: bins of 2, at most 5 per zone
+    const wide = source('binance', Array.from({ length: 30 }, (_, i) => ['long', 0, 941 + i * 2, i >= 10 && i < 15 ? 5e6 : 1e6] as ['long', number, number, number]));
+    const capped = snapshotOf([wide], undefined, 1000, 20);
+    expect(capped.binSize).toBe(2);
+    for (const z of capped.zones) expect(z.high - z.low).toBeLessThanOrEqual(10);
+    expect(capped.zones.find((z) => z.rank === 1)).toMatchObject({ low: 960, high: 970, notionalUsd: 25e6 });
+    // ATR 5: up to 7.5 wide, so 10 bins of 0.5 (5 wide) stay one zone
     const ten = source('binance', Array.from({ length: 10 }, (_, i) => ['long', 0, 980.2 + i * 0.5, i === 5 ? 2.5e6 : 3e6] as ['long', number, number, number]));
     expect(snapshotOf([ten], undefined, 1000, 5).zones.map((z) => [z.low, z.high])).toEqual([[980, 985]]);
   });
@@ -146,6 +155,8 @@ describe('zones', () => {
           expect(zs.reduce((a, z) => a + z.share, 0)).toBeLessThanOrEqual(1 + 1e-9);
           for (let i = 1; i < zs.length; i++) expect(zs[i]!.low).toBeGreaterThanOrEqual(zs[i - 1]!.high - 1e-9);
           for (const z of zs) {
+            // never wider than 1 % of price or 1.5 ATR (one bin at least)
+            expect(z.high - z.low).toBeLessThanOrEqual(Math.max(snap.binSize, Math.min(1.5 * snap.atr, 10)) + 1e-9);
             expect(side === 'long' ? z.high <= 1000 + snap.binSize / 2 && z.distancePct <= 0 : z.low >= 1000 - snap.binSize / 2 && z.distancePct >= 0).toBe(true);
             const inBand = snap.bins.filter((b) => b.price > z.low && b.price < z.high).reduce((a, b) => a + (side === 'long' ? b.longUsd : b.shortUsd), 0);
             expect(inBand).toBeCloseTo(z.notionalUsd, 3);
