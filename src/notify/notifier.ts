@@ -89,6 +89,7 @@ export class Notifier {
   private readonly queue: DeliveryQueue;
   private readonly mode: SignalMode;
   private readonly reloadEveryMs: number;
+  private readonly dedupeWindowMs: number;
   private readonly index: SubscriptionIndex;
   private readonly decider: Decider;
   private readonly held = new Map<string, AlertMessage[]>();
@@ -116,7 +117,8 @@ export class Notifier {
     this.reloadEveryMs = opts.reloadEveryMs ?? (opts.store.kind === 'redis' ? 60_000 : Number.POSITIVE_INFINITY);
     this.sources = opts.sources ?? [];
     this.index = new SubscriptionIndex(this.store);
-    this.decider = new Decider({ store: this.store, index: this.index, dedupeWindowMs: opts.dedupeWindowMs ?? 6 * 3_600_000, deliver: (m) => this.deliver(m) });
+    this.dedupeWindowMs = opts.dedupeWindowMs ?? 6 * 3_600_000;
+    this.decider = new Decider({ store: this.store, index: this.index, dedupeWindowMs: this.dedupeWindowMs, deliver: (m) => this.deliver(m) });
     this.queue = new DeliveryQueue({
       senders: opts.senders,
       outbox: { save: (m) => (this.erased.has(m.id) ? Promise.resolve() : this.store.outbox.save(m)) },
@@ -212,6 +214,7 @@ export class Notifier {
   bufferSizes(): Record<string, number> {
     return {
       index: this.index.bySymbol.size,
+      rearmed: this.index.rearmedCount(),
       dests: this.index.dests.size,
       disabled: this.index.disabled.size,
       personal: this.index.personal.size,
@@ -265,6 +268,7 @@ export class Notifier {
     if (t - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = t;
       this.decider.prune(t);
+      this.index.pruneRearmed(t - this.dedupeWindowMs);
     }
     const result: TickResult = { t, symbols: 0, subscriptions: 0, entered: 0, events: 0, candidates: 0, decided: 0, messages: 0, held: 0, released: 0, unpersisted: 0, suppressed: {}, durationMs: 0 };
     if (this.stopped) return result;

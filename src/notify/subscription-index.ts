@@ -157,6 +157,22 @@ export class SubscriptionIndex {
     for (const [g, inside] of saved) g.inside = inside;
   }
 
+  /**
+   * Forgets band exits at or before `before`. A re-arm only lets an alert through that the dedupe
+   * ledger would call a duplicate, so one older than the dedupe window changes nothing; zone ids
+   * follow price, so without this the map keeps every zone price ever left.
+   */
+  pruneRearmed(before: number): void {
+    for (const groups of this.bySymbol.values()) for (const g of groups.values()) for (const [id, at] of g.rearmedAt) if (at <= before) g.rearmedAt.delete(id);
+  }
+
+  /** Band exits remembered, across groups. */
+  rearmedCount(): number {
+    let n = 0;
+    for (const groups of this.bySymbol.values()) for (const g of groups.values()) n += g.rearmedAt.size;
+    return n;
+  }
+
   /** Persists band state (zones price is inside, per group) for the symbols whose bands moved. */
   async persistBands(symbols: Iterable<string>): Promise<void> {
     await Promise.all(

@@ -271,4 +271,22 @@ describe('notifier: memory stays bounded', () => {
     expect(h.notifier.bufferSizes().ledgerCache).toBe(0);
     expect(h.notifier.bufferSizes().lastCache).toBe(0);
   });
+
+  it('forgets band exits older than the dedupe window (zone ids follow price, so they never repeat)', async () => {
+    const h = await ethHarness();
+    // a day of zones that each appear once: price enters the band, leaves it, the zone moves on
+    for (let i = 0; i < 24; i++) {
+      h.zones.setZones('ETH', [{ ...ethShort, id: `ETH:S:${3100 + i}` }]);
+      h.zones.setPrice('ETH', 3080);
+      await h.step();
+      h.zones.setPrice('ETH', 3000);
+      await h.step();
+      h.clock.advanceBy(60 * MIN);
+    }
+    expect(h.sender.delivered).toHaveLength(24);
+    // exits of the last 6 hours (the default dedupe window) and at most one pruning period more
+    const rearmed = h.notifier.bufferSizes().rearmed!;
+    expect(rearmed).toBeGreaterThan(0);
+    expect(rearmed).toBeLessThanOrEqual(7);
+  });
 });
