@@ -61,7 +61,7 @@ async function inProcess(): Promise<BenchRow[]> {
   const fill = num('SOAK_FILL_HOURS', 48);
   const hours = num('SOAK_HOURS', 24);
   // the simulator alone first (same seed and steps): its heap growth is the harness's, not the bot's
-  const simAlone = simulatorAloneHeap({ seed: 24, hours: fill + hours, checkpoints: [fill, fill + hours], beforeCheckpoint: () => { for (let i = 0; i < 3; i++) gc(); } });
+  const simAlone = simulatorAloneHeap({ seed: 24, hours: fill + hours, checkpoints: [fill, fill + hours / 2, fill + hours], beforeCheckpoint: () => { for (let i = 0; i < 3; i++) gc(); } });
   gc();
   const t0 = performance.now();
   const run = await runSoak({
@@ -123,6 +123,20 @@ async function inProcess(): Promise<BenchRow[]> {
         note: `bot ${(botStart / MB).toFixed(0)} MB at hour ${fill}, ${botGrowth >= 0 ? '+' : ''}${(botGrowth / MB).toFixed(1)} MB over ${hours} h; the simulator alone ${(s0.heapUsed / MB).toFixed(0)} → ${(s1.heapUsed / MB).toFixed(0)} MB (same seed and steps, no bot)`,
       };
     })(),
+    // the same figure over each half of the measured window: a one-off step (a hash table doubling,
+    // a busier simulated day) shows in one half only, a steady leak in both
+    ...([[start, mid, 0, 1], [mid, end, 1, 2]] as const).map(([a, b, i, j]) => {
+      const sa = simAlone[i]!.heapUsed;
+      const sb = simAlone[j]!.heapUsed;
+      const botA = a.memory.heapUsed - sa;
+      const grown = b.memory.heapUsed - a.memory.heapUsed - (sb - sa);
+      return {
+        name: `soak: the bot's heap slope, hours ${a.hour}–${b.hour}`,
+        value: ((grown / botA) * 100 * 24) / (b.hour - a.hour),
+        unit: '%/day',
+        note: `half of the measured window: bot ${(botA / MB).toFixed(1)} MB, ${grown >= 0 ? '+' : ''}${(grown / MB).toFixed(1)} MB; liquidations in the trailing 24 h ${a.buffers.liquidations.total} → ${b.buffers.liquidations.total}`,
+      };
+    }),
     { name: 'soak: heap growth by V8 space (top 3)', value: (end.memory.heapUsed - start.memory.heapUsed) / MB, unit: 'MB', note: topGrowth(start.heapSpaces, end.heapSpaces, (v) => v) },
     { name: 'soak: memory store growth by namespace (top 3)', value: ((end.storeContents?.jsonBytes ?? 0) - (start.storeContents?.jsonBytes ?? 0)) / MB, unit: 'MB json', note: topGrowth(start.storeContents?.byNamespace ?? {}, end.storeContents?.byNamespace ?? {}, (v) => v.jsonBytes, (a, b) => ` (${a?.entries ?? 0} → ${b.entries} entries)`) },
     { name: 'soak: bars per venue·symbol', value: per(b1.bars.total), unit: 'bars', note: note(per(b0.bars.total), per(b1.bars.total)) },

@@ -479,18 +479,22 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
         await store.outbox.flush();
         const outboxOpen = (await store.backend.members('outbox:open')).length;
         opts.beforeCheckpoint?.();
+        // memory first, right after the caller's GC: measuring the buffers and the store allocates
+        const memory = process.memoryUsage();
+        const spaces = heapSpaces();
+        const buffers = measureBuffers(run, symbols, outboxOpen);
         run.checkpoints.push({
           hour: h,
           simTime: t,
-          buffers: measureBuffers(run, symbols, outboxOpen),
-          memory: process.memoryUsage(),
+          buffers,
+          memory,
           events,
           ticks,
           alertsDecided: decided,
           messagesSent: senders.reduce((a, s) => a + s.sent, 0),
           wallMs: { ...wallMs },
           storeContents: memoryStoreContents(store),
-          heapSpaces: heapSpaces(),
+          heapSpaces: spaces,
         });
       }
     }
