@@ -190,7 +190,7 @@ function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: num
     while (j + 1 < g.n && sv[j + 1]! >= threshold) j++;
     const valleys: [number, number][] = [];
     splitAtValleys(sv, i, j, valleys);
-    for (const [s, e] of valleys) splitDensest(v, s, e, maxBins, segments);
+    for (const [s, e] of valleys) splitRun(v, s, e, maxBins, segments);
     i = j + 1;
   }
   // Smoothing leaks into empty neighbours: a zone's band starts and ends at bins holding levels.
@@ -241,6 +241,62 @@ function splitAtValleys(v: Float64Array, s: number, e: number, out: [number, num
     }
   }
   out.push([segStart, e]);
+}
+
+/**
+ * Cuts a run into zones of at most `maxBins` bins (splitDensest), then folds each sliver the cutting
+ * left — a piece under a third of the width, between or beside full windows — into its shorter
+ * neighbour: kept whole if the two fit in `maxBins`, else re-cut at their weakest bin so both halves
+ * are at least the sliver floor wide. A listed zone is then a cluster, not the crumb of one.
+ */
+function splitRun(v: ArrayLike<number>, s: number, e: number, maxBins: number, out: [number, number][]): void {
+  // the smoothed run reaches into empty neighbours: measure pieces on the bins that hold levels
+  while (s < e && v[s] === 0) s++;
+  while (e > s && v[e] === 0) e--;
+  const pieces: [number, number][] = [];
+  splitDensest(v, s, e, maxBins, pieces);
+  if (pieces.length === 1) {
+    out.push(pieces[0]!);
+    return;
+  }
+  pieces.sort((a, b) => a[0] - b[0]);
+  const minPiece = Math.ceil(maxBins / 3);
+  const len = (p: [number, number]) => p[1] - p[0] + 1;
+  for (let i = 0; i < pieces.length && pieces.length > 1; i++) {
+    if (len(pieces[i]!) >= minPiece) continue;
+    const left = pieces[i - 1];
+    const right = pieces[i + 1];
+    const nb = !left ? i + 1 : !right ? i - 1 : len(left) <= len(right) ? i - 1 : i + 1;
+    const from = Math.min(i, nb);
+    const lo = pieces[from]![0];
+    const hi = pieces[from + 1]![1];
+    pieces.splice(from, 2, ...recut(v, lo, hi, pieces[from]![1], maxBins, minPiece));
+    i = from - 1; // the merged piece may itself still be a sliver
+  }
+  for (const p of pieces) out.push(p);
+}
+
+/**
+ * [lo, hi] as one piece if it fits in maxBins, else two, cut after the weakest bin pair that leaves
+ * both within [minPiece, maxBins] (ties: nearest the old cut after `was`, so a dense window keeps most of itself).
+ */
+function recut(v: ArrayLike<number>, lo: number, hi: number, was: number, maxBins: number, minPiece: number): [number, number][] {
+  if (hi - lo + 1 <= maxBins) return [[lo, hi]];
+  let cut = -1;
+  let weakest = Number.POSITIVE_INFINITY;
+  // cut after bin c: [lo, c] and [c + 1, hi]
+  for (let c = Math.max(lo + minPiece - 1, hi - maxBins); c <= Math.min(lo + maxBins - 1, hi - minPiece); c++) {
+    const x = v[c]! + v[c + 1]!;
+    if (x < weakest || (x === weakest && Math.abs(c - was) < Math.abs(cut - was))) {
+      weakest = x;
+      cut = c;
+    }
+  }
+  if (cut < 0) cut = lo + maxBins - 1; // not reached: a sliver and a full window always leave room
+  return [
+    [lo, cut],
+    [cut + 1, hi],
+  ];
 }
 
 /**

@@ -51,12 +51,14 @@ describe('zones', () => {
     const ramp = source('binance', usd.map((u, i) => ['long', 0, 980.2 + i * 0.5, u] as ['long', number, number, number]));
     // ATR 2.5: bins of 0.5, 1.5 ATR = 3.75 < 1 % of 1000, so at most 7 bins per zone
     const snap = snapshotOf([ramp], undefined, 1000, 2.5);
+    // the densest 7 (981.5–985) would leave a 2-bin crumb (985–986): under a third of 7 bins, it is folded
+    // back and the two re-cut so the dense block keeps 6 of its 7 bins
     expect(snap.zones.map((z) => [z.low, z.high])).toEqual([
-      [985, 986],
-      [981.5, 985],
+      [984.5, 986],
+      [981.5, 984.5],
       [980, 981.5],
     ]);
-    expect(snap.zones[1]!.notionalUsd).toBe(21e6);
+    expect(snap.zones[1]!.notionalUsd).toBe(18e6);
     expect(snap.zones.reduce((a, z) => a + z.notionalUsd, 0)).toBeCloseTo(27e6, 3);
     // ATR 20: 1.5 ATR = 30, but 1 % of price = 10 caps it: bins of 2, at most 5 per zone
     const wide = source('binance', Array.from({ length: 30 }, (_, i) => ['long', 0, 941 + i * 2, i >= 10 && i < 15 ? 5e6 : 1e6] as ['long', number, number, number]));
@@ -67,6 +69,29 @@ describe('zones', () => {
     // ATR 5: up to 7.5 wide, so 10 bins of 0.5 (5 wide) stay one zone
     const ten = source('binance', Array.from({ length: 10 }, (_, i) => ['long', 0, 980.2 + i * 0.5, i === 5 ? 2.5e6 : 3e6] as ['long', number, number, number]));
     expect(snapshotOf([ten], undefined, 1000, 5).zones.map((z) => [z.low, z.high])).toEqual([[980, 985]]);
+  });
+
+  it('a smear cut to width leaves no crumbs: every piece at least a third of the widest (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 8, max: 60 }), fc.array(fc.double({ min: 1, max: 1.9, noNaN: true }), { minLength: 60, maxLength: 60 }), fc.double({ min: 1, max: 4, noNaN: true }), (n, weights, atr) => {
+        // n adjacent bins of 0.5 below 1000, no bin twice another (so no valley cuts): one run
+        const smear = source('binance', weights.slice(0, n).map((w, i) => ['long', 0, 960.2 + i * 0.5, w * 1e6] as ['long', number, number, number]));
+        const snap = snapshotOf([smear], undefined, 1000, atr);
+        const maxBins = Math.max(1, Math.floor(Math.min(1.5 * atr, 10) / snap.binSize));
+        const bins = (z: { low: number; high: number }) => Math.round((z.high - z.low) / snap.binSize);
+        const longs = snap.zones.filter((z) => z.side === 'long');
+        if (n <= maxBins) expect(longs).toHaveLength(1);
+        for (const z of longs) {
+          expect(bins(z)).toBeLessThanOrEqual(maxBins);
+          if (longs.length > 1) expect(bins(z)).toBeGreaterThanOrEqual(Math.ceil(maxBins / 3));
+        }
+        // the pieces tile the smear: nothing lost, nothing counted twice (unless the 12 zones per side cap cut some)
+        if (longs.length >= 12) return;
+        const total = weights.slice(0, n).reduce((a, w) => a + w * 1e6, 0);
+        expect(Math.abs(longs.reduce((a, z) => a + z.notionalUsd, 0) - total)).toBeLessThanOrEqual(total * 1e-9);
+      }),
+      { numRuns: 300, seed: 20261205 },
+    );
   });
 
   it('ignores long levels at or above price and short levels below it', () => {
