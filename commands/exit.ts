@@ -61,7 +61,8 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
   const price = (p: number) => formatPrice(p, unit === 1 ? symbol : undefined);
   const targetLines = plan.targets.map((t, i) => {
     const rr = rewardRiskText(t, opts.fromEntry);
-    return `TP${i + 1} ${price(t.price)} (${signed(t.distancePct)} from price, before a ${t.zoneUsd > 0 ? `~${formatUsd(t.zoneUsd)} ` : ''}cluster${rr ? `, ${rr}` : ''})`;
+    const run = t.run ? `, the first of ${t.run.zones} touching clusters ${price(t.run.low)}–${price(t.run.high)}, ~${formatUsd(t.run.usd)} together` : '';
+    return `TP${i + 1} ${price(t.price)} (${signed(t.distancePct)} from price, before a ${t.zoneUsd > 0 ? `~${formatUsd(t.zoneUsd)} ` : ''}cluster${run}${rr ? `, ${rr}` : ''})`;
   });
   const floorText = `${(plan.minClusterShare * 100).toFixed(0)} %`;
   const fields: ReplyField[] = [

@@ -103,9 +103,12 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
   const sizeable = (z: Zone) => z.share >= floor;
   // A cluster named as a stop-hunt risk is the whole run of same-side zones touching it: a sweep into one
   // runs through its neighbours, and the stop is placed past all of them.
-  const clusterText = (z: Zone) => {
+  const runMembers = (z: Zone): Zone[] => {
     const run = runs.find(([lo, hi]) => z.low - buffer >= lo && z.high + buffer <= hi);
-    const members = run ? snapshot.zones.filter((o) => o.side === z.side && o.low - buffer >= run[0] && o.high + buffer <= run[1]) : [z];
+    return run ? snapshot.zones.filter((o) => o.side === z.side && o.low - buffer >= run[0] && o.high + buffer <= run[1]) : [z];
+  };
+  const clusterText = (z: Zone) => {
+    const members = runMembers(z);
     if (members.length <= 1) return { text: `the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)})`, plural: false };
     const lo = Math.min(...members.map((o) => o.low));
     const hi = Math.max(...members.map((o) => o.high));
@@ -129,7 +132,10 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
     const last = targets[targets.length - 1];
     if ((t - beyond) * dir <= 0 || (t - edge) * dir >= 0) continue; // no room before this cluster
     if (last && (t - last.price) * dir <= 0) continue; // same gap as the previous target
-    targets.push({ price: t, zoneId: z.id, zoneUsd: z.notionalUsd, zoneShare: z.share, distancePct: ((t - price) / price) * 100 });
+    // a target names its cluster; when that cluster touches others of its side, the band they make together too
+    const members = runMembers(z);
+    const run = members.length > 1 ? { zones: members.length, usd: members.reduce((a, o) => a + o.notionalUsd, 0), low: Math.min(...members.map((o) => o.low)), high: Math.max(...members.map((o) => o.high)) } : undefined;
+    targets.push({ price: t, zoneId: z.id, zoneUsd: z.notionalUsd, zoneShare: z.share, ...(run ? { run } : {}), distancePct: ((t - price) / price) * 100 });
   }
   const smallSkipped = snapshot.zones.some((z) => z.side === targetSide && !sizeable(z) && ((long ? z.low : z.high) - beyond) * dir > 0);
 

@@ -154,6 +154,11 @@ export interface ExitTarget {
   zoneUsd: number;
   /** The zone's share of its side's estimated total, 0…1. */
   zoneShare?: number;
+  /**
+   * When the zone touches others of its side (one band a move runs through): how many zones that
+   * band holds and their notional together. Absent for a zone standing alone.
+   */
+  run?: { zones: number; usd: number; low: number; high: number };
   /** Distance from the current price, % (signed). */
   distancePct: number;
   /** (target − price) / (price − stop), in the profit direction: reward/risk from here (no stop: absent). */

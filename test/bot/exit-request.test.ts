@@ -230,3 +230,21 @@ describe('the shared parse', () => {
     expect(missing).toEqual({ ok: false, error: 'Which symbol? e.g. ETH, $ETH, ETHUSDT or 1000PEPE.' });
   });
 });
+
+describe('/exit targets name the band a move runs through', () => {
+  it('a target before touching clusters says how many and their notional together; a lone one does not', async () => {
+    zones.set('ETH', ETH, [
+      { id: 'ETH:S:3195', side: 'short', low: 3195, high: 3215, usd: 10e6 },
+      { id: 'ETH:S:3215', side: 'short', low: 3215, high: 3240, usd: 25e6 },
+      { id: 'ETH:S:3300', side: 'short', low: 3300, high: 3320, usd: 15e6 },
+      { id: 'ETH:L:3050', side: 'long', low: 3050, high: 3075, usd: 30e6 },
+    ]);
+    const r = await ask('/exit ETH long 3150 10x');
+    expect(r.ok).toBe(true);
+    const targets = r.fields!.find((f) => f.name === 'Targets')!.value.split('\n');
+    expect(targets[0]).toMatch(/^TP1 3,19\d\.\d \(\+1\.\d\d% from price, before a ~\$10M cluster, the first of 2 touching clusters 3,195–3,240, ~\$35M together/);
+    // the next target is past that band, before the lone cluster at 3,300
+    expect(targets[1]).toMatch(/^TP2 3,29\d\.\d \(.*before a ~\$15M cluster(, R:R [^,]*)?\)$/);
+    expect(targets[1]).not.toMatch(/touching/);
+  });
+});

@@ -88,6 +88,7 @@ describe('exit planner guarantees (property)', () => {
     let planned = 0;
     let withStop = 0;
     let withTargets = 0;
+    let withRun = 0;
     fc.assert(
       fc.property(scenario, (s) => {
         const zones = zonesOf(s.price, s.drafts);
@@ -164,6 +165,24 @@ describe('exit planner guarantees (property)', () => {
           expect(outsideAll(t.price)).toBe(true);
           // ascending for longs, descending for shorts
           if (i > 0) expect((t.price - plan.targets[i - 1]!.price) * dir).toBeGreaterThan(0);
+          // the band a target names: its cluster alone only if no zone of its side touches it; else the touching
+          // zones together, every one of them inside, their notional summed, and the target before all of them
+          const buffer = Math.max(snap.binSize * 0.25, P * 0.0001);
+          const sameSide = zones.filter((q) => q.side === z.side);
+          const touching = (q: Zone) => q !== z && q.low - buffer <= z.high + buffer && z.low - buffer <= q.high + buffer;
+          if (!t.run) expect(sameSide.some(touching)).toBe(false);
+          else {
+            withRun++;
+            const inside = sameSide.filter((q) => q.low >= t.run!.low && q.high <= t.run!.high);
+            expect(inside).toContain(z);
+            expect(inside.length).toBe(t.run.zones);
+            expect(t.run.zones).toBeGreaterThanOrEqual(2);
+            expect(Math.abs(t.run.usd - inside.reduce((a, q) => a + q.notionalUsd, 0))).toBeLessThanOrEqual(t.run.usd * 1e-9);
+            expect(t.run.low).toBe(Math.min(...inside.map((q) => q.low)));
+            expect(t.run.high).toBe(Math.max(...inside.map((q) => q.high)));
+            for (const q of sameSide) if (q.high > t.run.low && q.low < t.run.high) expect(inside).toContain(q);
+            expect(((long ? t.run.low : t.run.high) - t.price) * dir).toBeGreaterThan(0);
+          }
         });
       }),
       { numRuns: RUNS, seed: 20261204 },
@@ -173,6 +192,7 @@ describe('exit planner guarantees (property)', () => {
     expect(withStop).toBeGreaterThan(RUNS * 0.2);
     expect(planned - withStop).toBeGreaterThan(RUNS * 0.05);
     expect(withTargets).toBeGreaterThan(RUNS * 0.2);
+    expect(withRun).toBeGreaterThan(RUNS * 0.05);
   });
 
   it('a plan quoted per 1,000 coins (1000PEPE) is the per-coin plan × 1,000', () => {
