@@ -72,7 +72,7 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
       name: 'Targets',
       value: targetLines.length
         ? targetLines.join('\n')
-        : `No estimated ${long ? 'short' : 'long'}-liquidation cluster of at least ${floorText} of that side's total ahead in the profit direction.`,
+        : `No estimated ${long ? 'short' : 'long'}-liquidation cluster (or band of touching clusters) of at least ${floorText} of that side's total ahead in the profit direction.`,
       inline: false,
     },
     { name: 'Stop', value: plan.stop ? `${price(plan.stop.price)} — ${plan.stop.reason}` : `None: ${plan.noStop ?? 'no price outside the clusters before liquidation'}.`, inline: false },
@@ -83,7 +83,7 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
   const text = [
     `${shown} ${side} ${price(entry)} at ${leverage}x, ${formatUsd(sizeUsd)} on ${venueName} (price now ${price(plan.price)}); isolated margin, ${venueName} brackets.`,
     ...(unit === 1 ? [] : [`Prices are per ${formatNumber(unit)} ${symbol} (${shown}), as on the exchange.`]),
-    `Targets (clusters of at least ${floorText} of their side) and stops rest on estimated zones, not real orders. R:R from here is measured from the current price. Not financial advice.`,
+    `Targets (clusters, or bands of touching clusters, of at least ${floorText} of their side) and stops rest on estimated zones, not real orders. R:R from here is measured from the current price. Not financial advice.`,
   ].join('\n');
 
   return {

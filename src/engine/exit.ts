@@ -13,8 +13,8 @@ import { formatPrice, formatUsd } from '../format/numbers.ts';
  *  - the stop, when there is one, lies strictly outside the full band [low, high] of every zone (both
  *    sides; touching zones are one forbidden run, so the planner never steps from one into the next),
  *    strictly between the liquidation price and min(entry, price) for a long (max for a short), and
- *    beyond the nearest stop-hunt cluster (the nearest same-side cluster above the size floor that
- *    starts before the liquidation price). When no such price exists, `stop` is null and `noStop` says why;
+ *    beyond the nearest stop-hunt cluster (the nearest same-side cluster above the size floor — alone or
+ *    with the clusters it touches — that starts before the liquidation price). When no such price exists, `stop` is null and `noStop` says why;
  *  - every target lies strictly between the price and the near edge of the cluster it names, outside
  *    every zone's band, beyond the entry, in the order price would reach them.
  */
@@ -100,13 +100,15 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
   // Per-coin prices use the symbol's tick; prices per 1,000 coins use significant digits.
   const fmt = (p: number) => formatPrice(p, unit === 1 ? snapshot.symbol : undefined);
   const band = (z: Zone) => `${fmt(z.low)}–${fmt(z.high)}`;
-  const sizeable = (z: Zone) => z.share >= floor;
   // A cluster named as a stop-hunt risk is the whole run of same-side zones touching it: a sweep into one
   // runs through its neighbours, and the stop is placed past all of them.
   const runMembers = (z: Zone): Zone[] => {
     const run = runs.find(([lo, hi]) => z.low - buffer >= lo && z.high + buffer <= hi);
     return run ? snapshot.zones.filter((o) => o.side === z.side && o.low - buffer >= run[0] && o.high + buffer <= run[1]) : [z];
   };
+  // Sizeable: the cluster, or the band of touching same-side clusters it belongs to, holds at least the
+  // floor's share of its side (zones are cut to 1 % of price, so one smear can be several small zones).
+  const sizeable = (z: Zone) => z.share >= floor || runMembers(z).reduce((a, o) => a + o.share, 0) >= floor;
   const clusterText = (z: Zone) => {
     const members = runMembers(z);
     if (members.length <= 1) return { text: `the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)})`, plural: false };
@@ -204,7 +206,7 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
   }
   if (targets.length === 0) {
     warnings.push(
-      `No estimated ${targetSide}-liquidation cluster of at least ${(floor * 100).toFixed(0)} % of that side's total lies beyond ${fmt(beyond)} in the profit direction${smallSkipped ? ' (smaller ones are not worth aiming at)' : ''}.`,
+      `No estimated ${targetSide}-liquidation cluster (or band of touching clusters) of at least ${(floor * 100).toFixed(0)} % of that side's total lies beyond ${fmt(beyond)} in the profit direction${smallSkipped ? ' (smaller ones are not worth aiming at)' : ''}.`,
     );
   }
 

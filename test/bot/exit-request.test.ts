@@ -248,3 +248,19 @@ describe('/exit targets name the band a move runs through', () => {
     expect(targets[1]).not.toMatch(/touching/);
   });
 });
+
+describe('/exit sizes a band of touching clusters as one', () => {
+  it('three touching clusters, each under the 3 % floor but over it together, are a target', async () => {
+    zones.set('ETH', ETH, [
+      { id: 'ETH:S:3195', side: 'short', low: 3195, high: 3215, usd: 1e6, share: 0.019 },
+      { id: 'ETH:S:3215', side: 'short', low: 3215, high: 3240, usd: 1e6, share: 0.019 },
+      { id: 'ETH:S:3240', side: 'short', low: 3240, high: 3260, usd: 1e6, share: 0.019 },
+      { id: 'ETH:S:3400', side: 'short', low: 3400, high: 3420, usd: 50e6, share: 0.943 },
+      { id: 'ETH:L:3050', side: 'long', low: 3050, high: 3075, usd: 30e6 },
+    ]);
+    const r = await ask('/exit ETH long 3150 10x');
+    const targets = r.fields!.find((f) => f.name === 'Targets')!.value.split('\n');
+    expect(targets[0]).toMatch(/^TP1 3,19\d\.\d \(.*before a ~\$1M cluster, the first of 3 touching clusters 3,195–3,260, ~\$3M together/);
+    expect(targets[1]).toMatch(/^TP2 3,39\d\.\d \(.*before a ~\$50M cluster/);
+  });
+});

@@ -118,6 +118,17 @@ describe('exit planner guarantees (property)', () => {
         const L = plan.liquidationPrice;
         const ref = long ? Math.min(entry, P) : Math.max(entry, P);
         const outsideAll = (x: number) => zones.every((z) => x < z.low || x > z.high);
+        // a cluster is sizeable alone or with the same-side clusters chained to it by touching bands (any side links)
+        const pad = Math.max(snap.binSize * 0.25, P * 0.0001);
+        const chainOf = (z: Zone): Zone[] => {
+          const chain = new Set<Zone>([z]);
+          for (let grew = true; grew; ) {
+            grew = false;
+            for (const q of zones) if (!chain.has(q) && [...chain].some((c) => q.low - pad <= c.high + pad && c.low - pad <= q.high + pad)) (chain.add(q), (grew = true));
+          }
+          return [...chain].filter((q) => q.side === z.side);
+        };
+        const sizeable = (z: Zone) => z.share >= s.floor || chainOf(z).reduce((a, q) => a + q.share, 0) >= s.floor;
 
         if (plan.stop) {
           withStop++;
@@ -131,7 +142,7 @@ describe('exit planner guarantees (property)', () => {
           // past the nearest stop-hunt cluster: the nearest sizeable same-side cluster reaching into (L, ref)
           const lo = Math.min(ref, L);
           const hi = Math.max(ref, L);
-          const hunts = zones.filter((z) => z.side === s.side && z.share >= s.floor && z.low < hi && z.high > lo);
+          const hunts = zones.filter((z) => z.side === s.side && sizeable(z) && z.low < hi && z.high > lo);
           const nearest = hunts.sort((a, b) => ((b.low + b.high) / 2 - (a.low + a.high) / 2) * dir)[0];
           if (nearest) expect(long ? x < nearest.low : x > nearest.high).toBe(true);
           for (const t of plan.targets) {
@@ -157,7 +168,7 @@ describe('exit planner guarantees (property)', () => {
         plan.targets.forEach((t, i) => {
           const z = zones.find((q) => q.id === t.zoneId)!;
           expect(z.side).toBe(long ? 'short' : 'long');
-          expect(z.share).toBeGreaterThanOrEqual(s.floor);
+          expect(sizeable(z)).toBe(true);
           const edge = long ? z.low : z.high;
           // between price (and entry) and the near edge of the target's cluster
           expect((t.price - beyond) * dir).toBeGreaterThan(0);

@@ -17,6 +17,8 @@ export interface ZoneSpec {
   high: number;
   usd: number;
   rank?: number;
+  /** Share of its side's total, 0…1 (default 0.3). */
+  share?: number;
 }
 
 export function zoneOf(s: ZoneSpec, price: number): Zone {
@@ -28,7 +30,7 @@ export function zoneOf(s: ZoneSpec, price: number): Zone {
     high: s.high,
     peak: (s.low + s.high) / 2,
     notionalUsd: s.usd,
-    share: 0.3,
+    share: s.share ?? 0.3,
     distancePct: ((near - price) / price) * 100,
     distanceAtr: Math.abs(near - price) / (price * 0.01),
     rank: s.rank ?? 1,
