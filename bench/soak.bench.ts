@@ -2,10 +2,11 @@
  * Soak, full scale: 21 symbols × 2 venues with the default state windows, the simulator on an
  * accelerated clock through a fill phase (48 h: the longest window, OI and funding history) and
  * then the measured 24 simulated hours, into MarketState + ZoneEngine + SignalEngine + Notifier
- * (300 destinations over a `memory:` store). Reports RSS and heap at the start and end of the
- * measured day (after a forced GC), every buffer's size, and what the memory store holds: it keeps
- * sent messages and ledger entries for their 2-day retention (a SQLite or Redis store keeps them
- * out of the process; SQLite is ~10× slower here, so the bench uses memory and reports it apart).
+ * (300 destinations over the product's default store, SQLite in a temporary file). Reports RSS and
+ * heap at the start and end of the measured day (after a forced GC) and per half of it, every
+ * buffer's size, and — with SOAK_STORE=memory: — what the memory store holds (sent messages and
+ * ledger entries for their 2-day retention, in the heap; SQLite keeps them on disk and costs the
+ * notifier ~3× its time here, a few seconds per simulated day).
  *
  * Then the real process: `node --import tsx src/main.ts demo --json` (STORE_URL=memory:,
  * LOG_LEVEL=warn, all 21 symbols), `/status` once both venues are live, VmRSS sampled from
@@ -13,13 +14,14 @@
  * The demo process also runs the simulator and the fake venues, so its RSS is an upper bound.
  *
  * Run: `npx tsx bench/run.ts soak`. Knobs (env): SOAK_FILL_HOURS (48), SOAK_HOURS (24),
- * SOAK_ZONES_MS (300000), SOAK_SIGNALS_MS (60000), SOAK_NOTIFY_MS (60000), SOAK_EAGER_EVERY (0: every destination on default alert settings), SOAK_APP_SECONDS (120;
+ * SOAK_STORE (a store URL; default SQLite in a temporary file), SOAK_ZONES_MS (300000), SOAK_SIGNALS_MS (60000), SOAK_NOTIFY_MS (60000), SOAK_EAGER_EVERY (0: every destination on default alert settings), SOAK_APP_SECONDS (120;
  * 0 skips the process), SOAK_HEAPSNAPSHOT (a directory: a heap snapshot per checkpoint, and rows of
  * what grew between the first and the last, grouped by constructor or property names; parsing two
  * ~300 MB snapshots needs NODE_OPTIONS=--max-old-space-size=16000).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
@@ -63,6 +65,10 @@ async function inProcess(): Promise<BenchRow[]> {
   // the simulator alone first (same seed and steps): its heap growth is the harness's, not the bot's
   const simAlone = simulatorAloneHeap({ seed: 24, hours: fill + hours, checkpoints: [fill, fill + hours / 2, fill + hours], beforeCheckpoint: () => { for (let i = 0; i < 3; i++) gc(); } });
   gc();
+  // the product's default store (SQLite in a temporary file): alert history lives on disk, as in `npm start`;
+  // SOAK_STORE=memory: keeps it in the process instead (keyv's Map, counted in the heap)
+  const tmp = mkdtempSync(join(tmpdir(), 'liqzone-soak-'));
+  const storeUrl = process.env.SOAK_STORE ?? `sqlite://${join(tmp, 'soak.sqlite')}`;
   const t0 = performance.now();
   const run = await runSoak({
     seed: 24,
@@ -72,6 +78,7 @@ async function inProcess(): Promise<BenchRow[]> {
     signalsEveryMs: num('SOAK_SIGNALS_MS', 60_000),
     notifyEveryMs: num('SOAK_NOTIFY_MS', 60_000),
     destinations: 300,
+    storeUrl,
     eagerEvery: num('SOAK_EAGER_EVERY', 0),
     recordSends: false,
     trackDeliveries: false,
@@ -83,6 +90,7 @@ async function inProcess(): Promise<BenchRow[]> {
   });
   const wallMs = performance.now() - t0;
   await run.stop();
+  rmSync(tmp, { recursive: true, force: true });
   const [start, mid, end] = run.checkpoints as [Checkpoint, Checkpoint, Checkpoint];
   const pairs = DEFAULT_SYMBOLS.length * 2;
   const b0 = start.buffers;
@@ -101,7 +109,7 @@ async function inProcess(): Promise<BenchRow[]> {
   }));
   return [
     ...growthRows,
-    { name: `soak: rss at hour ${fill} (buffers full)`, value: start.memory.rss / MB, unit: 'MB', goal: '< 150 MB', note: 'in-process: simulator + state + engines + notifier' },
+    { name: `soak: rss at hour ${fill} (buffers full)`, value: start.memory.rss / MB, unit: 'MB', goal: '< 150 MB', note: `in-process: simulator + state + engines + notifier; store ${storeUrl.startsWith('memory:') ? 'memory: (in the heap)' : 'SQLite (on disk)'}` },
     { name: `soak: rss at hour ${fill + hours / 2}`, value: mid.memory.rss / MB, unit: 'MB' },
     { name: `soak: rss at hour ${fill + hours}`, value: end.memory.rss / MB, unit: 'MB' },
     { name: `soak: rss growth over the ${hours} h`, value: pct(start.memory.rss, end.memory.rss), unit: '%', goal: '< 2 %' },
