@@ -5,12 +5,11 @@ import { formatFraction, formatNumber, formatPrice, formatPriceRange, formatSign
 import { calibrationLine } from '../src/engine/calibration.ts';
 import { scaleSnapshot } from '../src/engine/exit.ts';
 import type { Zone, ZoneSnapshot } from '../src/engine/types.ts';
-import { strongestMagnet } from '../src/engine/zones.ts';
+import { NEAREST_KEPT, strongestMagnet } from '../src/engine/zones.ts';
 import { symbolOption } from './options.ts';
 import { heatmapReply } from './heatmap.ts';
 import { DEFAULT_HEATMAP_WINDOW } from '../src/engine/heatmap.ts';
 
-const NEAREST_PER_SIDE = 3;
 
 export const zones: CommandDef = {
   name: 'zones',
@@ -50,8 +49,8 @@ function ageText(ms: number): string {
 /** The /zones reply for a snapshot (exported for the notifier and tests). */
 export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, image: Reply['image'], now?: number): Reply {
   const { symbol } = snap;
-  const above = snap.zones.filter((z) => z.side === 'short').slice(0, NEAREST_PER_SIDE);
-  const below = snap.zones.filter((z) => z.side === 'long').slice(0, NEAREST_PER_SIDE);
+  const above = snap.zones.filter((z) => z.side === 'short').slice(0, NEAREST_KEPT);
+  const below = snap.zones.filter((z) => z.side === 'long').slice(0, NEAREST_KEPT);
   const magnet = strongestMagnet(snap);
   const age = snap.dataAgeMs + (now !== undefined && now > snap.t ? now - snap.t : 0);
   const venues = snap.venues.length ? snap.venues.join(' + ') : 'no venue yet';

@@ -24,7 +24,7 @@ export interface SnapshotInput {
   previous?: ZoneSnapshot;
   /** Half-width of the mapped range as a fraction of price (default 0.25: reaches 5x levels). */
   range?: number;
-  /** Zones kept per side (largest first), default 12. */
+  /** Zones kept per side (largest first), default 12; the NEAREST_KEPT nearest are kept as well. */
   maxZonesPerSide?: number;
   /** Leverage-mix calibration per venue, carried on the snapshot for /zones and /calibration. */
   calibration?: readonly CalibrationSummary[];
@@ -33,6 +33,8 @@ export interface SnapshotInput {
 }
 
 const DEFAULT_RANGE = 0.25;
+/** The nearest clusters per side kept whatever their size (what /zones lists). */
+export const NEAREST_KEPT = 3;
 /**
  * A zone is at most this share of price wide (and at most 1.5 hourly ATR): wider runs are cut at
  * their densest windows. 1 % is a band a trader can put one order in; at 1.5 ATR a volatile market
@@ -204,9 +206,12 @@ function clusterSide(g: Grid, side: PositionSide, input: SnapshotInput, atr: num
   });
   const drafts: DraftZone[] = nonEmptySegments.map(([s, e]) => draftZone(g, side, s, e, total, input, atr));
   const maxZones = input.maxZonesPerSide ?? 12;
-  const kept = drafts.sort((a, b) => b.notionalUsd - a.notionalUsd).slice(0, maxZones);
-  kept.forEach((z, k) => (z.rank = k + 1));
-  return kept;
+  // Ranked by size among every cluster found; kept: the largest, and always the nearest few, so "the
+  // nearest clusters" a reply lists are the nearest there are, not the nearest of the largest.
+  const bySize = drafts.sort((a, b) => b.notionalUsd - a.notionalUsd);
+  bySize.forEach((z, k) => (z.rank = k + 1));
+  const nearest = new Set([...bySize].sort((a, b) => Math.abs(a.distancePct) - Math.abs(b.distancePct)).slice(0, NEAREST_KEPT));
+  return bySize.filter((z, k) => k < maxZones || nearest.has(z));
 }
 
 function splitAtValleys(v: Float64Array, s: number, e: number, out: [number, number][]): void {

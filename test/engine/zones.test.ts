@@ -85,13 +85,24 @@ describe('zones', () => {
           expect(bins(z)).toBeLessThanOrEqual(maxBins);
           if (longs.length > 1) expect(bins(z)).toBeGreaterThanOrEqual(Math.ceil(maxBins / 3));
         }
-        // the pieces tile the smear: nothing lost, nothing counted twice (unless the 12 zones per side cap cut some)
+        // the pieces tile the smear: nothing lost, nothing counted twice (unless the zones per side cap cut some)
         if (longs.length >= 12) return;
         const total = weights.slice(0, n).reduce((a, w) => a + w * 1e6, 0);
         expect(Math.abs(longs.reduce((a, z) => a + z.notionalUsd, 0) - total)).toBeLessThanOrEqual(total * 1e-9);
       }),
       { numRuns: 300, seed: 20261205 },
     );
+  });
+
+  it('keeps the 12 largest zones per side and always the 3 nearest, ranked by size among all', () => {
+    // 16 separate long clusters 1 % apart below 1000: the nearer, the smaller
+    const levels = Array.from({ length: 16 }, (_, i) => ['long', 0, 990.2 - i * 10, (i + 1) * 1e6] as ['long', number, number, number]);
+    const snap = snapshotOf([source('binance', levels)], undefined, 1000, 5);
+    const longs = snap.zones.filter((z) => z.side === 'long');
+    // 12 largest (ranks 1–12) plus the three nearest (ranks 16, 15, 14); rank 13 is the one dropped
+    expect(longs.map((z) => z.rank).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16]);
+    expect(longs.slice(0, 3).map((z) => z.rank)).toEqual([16, 15, 14]);
+    expect(longs[0]!.notionalUsd).toBe(1e6);
   });
 
   it('ignores long levels at or above price and short levels below it', () => {
