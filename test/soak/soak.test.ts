@@ -116,7 +116,9 @@ describe('soak: 24 simulated hours, 7 symbols × 2 venues, 300 destinations', ()
       expect(b.notifier.index).toBeLessThanOrEqual(SYMBOLS.length);
       expect(b.notifier.dests).toBe(DESTINATIONS);
       expect(b.notifier.held).toBe(0);
-      expect(b.notifier.pending).toBe(0);
+      // signal events are handled within their tick; a sweep crossing waits for the next zone snapshot to
+      // confirm it (every 5 min here), so a checkpoint can fall between the two: at most one snapshot's zones
+      expect(b.notifier.pending).toBeLessThanOrEqual(SYMBOLS.length * 2 * 15);
       // cooldowns are per (destination, symbol, kind): at most one entry per subscription and kind
       expect(b.notifier.lastCache).toBeLessThanOrEqual(run.subscriptions * ALERT_KINDS.length);
       expect(b.notifier.conflictNotified).toBeLessThanOrEqual(run.subscriptions);
