@@ -1,7 +1,7 @@
 import type { CommandDef } from '../src/bot/command.ts';
 import { errorReply, unavailableReply, type Reply, type ReplyField } from '../src/bot/reply.ts';
 import { resolveSymbol } from '../src/bot/registry.ts';
-import { formatFraction, formatNumber, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../src/format/numbers.ts';
+import { formatCount, formatNumber, formatShare, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../src/format/numbers.ts';
 import { calibrationLine } from '../src/engine/calibration.ts';
 import { scaleSnapshot } from '../src/engine/exit.ts';
 import type { Zone, ZoneSnapshot } from '../src/engine/types.ts';
@@ -36,7 +36,7 @@ export const zones: CommandDef = {
 
 function zoneLine(z: Zone, symbol: string): string {
   const core = z.core ? `  core ${formatPriceRange(z.core.low, z.core.high, symbol)}` : '';
-  return `${formatPriceRange(z.low, z.high, symbol)}${core}  ~${formatUsd(z.notionalUsd)}  ${formatSignedPercent(z.distancePct)}  ${formatFraction(z.share)} of side  (#${z.rank} on its side)`;
+  return `${formatPriceRange(z.low, z.high, symbol)}${core}  ~${formatUsd(z.notionalUsd)}  ${formatSignedPercent(z.distancePct)}  ${formatShare(z.share)} of side  (#${z.rank} on its side)`;
 }
 
 function ageText(ms: number): string {
@@ -92,10 +92,11 @@ export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, 
   const obs = snap.observed;
   if (obs) {
     const refreshed = obs.refreshedAt !== undefined ? ageText(Math.max(0, (now ?? snap.t) - obs.refreshedAt)) : 'unknown';
-    const coverage = obs.coverage !== undefined ? `, ~${formatFraction(Math.min(1, obs.coverage))} of its open interest` : '';
+    const share = obs.coverage !== undefined ? Math.min(1, obs.coverage) : undefined;
+    const coverage = share === undefined ? '' : `, ${share > 0 && share < 0.005 ? '' : '~'}${formatShare(share)} of its open interest`;
     lines.push(
       '',
-      `Observed on Hyperliquid: ${obs.positions} positions, ~${formatUsd(obs.usd)}, refreshed ${refreshed} ago (actual liquidation prices of ${obs.accounts} polled accounts${coverage}; a sample, not the whole venue):`,
+      `Observed on Hyperliquid: ${formatCount(obs.positions, 'position')}, ~${formatUsd(obs.usd)}, refreshed ${refreshed} ago (actual liquidation prices of ${formatCount(obs.accounts, 'polled account')}${coverage}; a sample, not the whole venue):`,
     );
     const oAbove = obs.zones.filter((z) => z.side === 'short').slice(0, 2);
     const oBelow = obs.zones.filter((z) => z.side === 'long').slice(0, 2);

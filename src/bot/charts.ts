@@ -9,7 +9,7 @@ import type { ReplyImage } from './reply.ts';
 import type { ChartService } from './services.ts';
 import { CHART_FONT_FAMILY, chartFontFiles } from './fonts.ts';
 import { chartMemory } from './native-memory.ts';
-import { formatPrice, formatUsd } from '../format/numbers.ts';
+import { formatCount, formatPrice, formatUsd } from '../format/numbers.ts';
 import { CHART_HEIGHT, CHART_WIDTH, formatAge, PLOT, PLOT_WIDTH, priceChartLayout, priceToPx, type PriceChartLayout } from './chart-layout.ts';
 import { heatmapChartOption } from './heatmap-chart.ts';
 import type { HeatmapView } from '../engine/heatmap.ts';
@@ -149,7 +149,7 @@ function baseOption(snapshot: ZoneSnapshot, title: string, lines: PriceLine[]): 
     textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text },
     title: {
       text: title,
-      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC · ${layout.notes}${observedData.length ? ` · ◆ observed on Hyperliquid: ${obs!.positions} positions` : ''}${lines.length ? `\n${layout.prices}` : ''}`,
+      subtext: `Estimated, not observed · ${venues} · data age ${formatAge(snapshot.dataAgeMs)} · ${when} UTC · ${layout.notes}${observedData.length ? ` · ◆ observed on Hyperliquid: ${formatCount(obs!.positions, 'position')}` : ''}${lines.length ? `\n${layout.prices}` : ''}`,
       left: 16,
       top: 10,
       textStyle: { fontFamily: CHART_FONT_FAMILY, color: COLORS.text, fontSize: 18, fontWeight: 'bold' },

@@ -266,6 +266,16 @@ function signed(x: number, digits: number): string {
     .replace('-', MINUS);
 }
 
+/** A share (0..1) as a whole percent, where a share that rounds to 0 but is not 0 reads `<1%`: `12%`, `<1%`, `0%`. */
+export function formatShare(x: number): string {
+  return x > 0 && x < 0.005 ? '<1%' : formatFraction(x);
+}
+
+/** A count with its noun, singular for one: `1 position`, `1,204 positions`. */
+export function formatCount(n: number, noun: string, plural = `${noun}s`): string {
+  return `${fixed(n, 0)} ${n === 1 ? noun : plural}`;
+}
+
 /** A plain number with grouping and fixed decimals: `1,234.5`. */
 export function formatNumber(x: number, digits = 0): string {
   if (!Number.isFinite(x)) return String(x);

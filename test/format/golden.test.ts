@@ -63,3 +63,14 @@ it('scores and confidence read the same in /signal and in an alert\'s timeframe 
     expect(text).not.toMatch(/-0\.5|0\.79/);
   }
 });
+
+it('the observed Hyperliquid sample reads "1 position" and "<1%", the same in /zones and on the chart', () => {
+  const base = snapshotWithZone();
+  const z = base.zones[0]!;
+  const observed = { zones: [{ ...z, id: 'ETH:OBS:S:1', notionalUsd: 1310 }], positions: 1, usd: 1310, accounts: 1, coverage: 0.0004, leverageMix: [], snapshot: base };
+  const snap = { ...base, observed } as ZoneSnapshot;
+  const text = zonesReply(snap, undefined, undefined).text;
+  expect(text).toMatch(/Observed on Hyperliquid: 1 position, ~\$1\.31k, .*of 1 polled account, <1% of its open interest;/);
+  expect(chartText(snap)).toContain('observed on Hyperliquid: 1 position');
+  expect(chartText(snap)).not.toContain('1 positions');
+});

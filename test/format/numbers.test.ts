@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   clearPriceTicks,
   formatAxisPrice,
+  formatCount,
+  formatShare,
   formatConfidence,
   formatPercent,
   formatPrice,
@@ -133,6 +135,25 @@ describe('formatUsd', () => {
         expect(Math.abs(back - x) / x).toBeLessThanOrEqual(0.005 + 1e-9);
       }),
     );
+  });
+});
+
+describe('formatShare', () => {
+  it('never says 0% of something that is there', () => {
+    expect(formatShare(0.004)).toBe('<1%');
+    expect(formatShare(0)).toBe('0%');
+    expect(formatShare(0.005)).toBe('1%');
+    expect(formatShare(0.12)).toBe('12%');
+    fc.assert(fc.property(fc.double({ min: 1e-12, max: 1, noNaN: true }), (x) => formatShare(x) !== '0%'));
+  });
+});
+
+describe('formatCount', () => {
+  it('says one thing in the singular and every other count in the plural, grouped', () => {
+    expect(formatCount(1, 'position')).toBe('1 position');
+    expect(formatCount(0, 'position')).toBe('0 positions');
+    expect(formatCount(1204, 'polled account')).toBe('1,204 polled accounts');
+    expect(formatCount(2, 'entry', 'entries')).toBe('2 entries');
   });
 });
 
