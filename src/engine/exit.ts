@@ -109,13 +109,16 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
   // Sizeable: the cluster, or the band of touching same-side clusters it belongs to, holds at least the
   // floor's share of its side (zones are cut to 1 % of price, so one smear can be several small zones).
   const sizeable = (z: Zone) => z.share >= floor || runMembers(z).reduce((a, o) => a + o.share, 0) >= floor;
-  const clusterText = (z: Zone) => {
+  /** The band of touching same-side zones `z` belongs to; undefined when it stands alone. */
+  const runBand = (z: Zone): NonNullable<ExitTarget['run']> | undefined => {
     const members = runMembers(z);
-    if (members.length <= 1) return { text: `the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)})`, plural: false };
-    const lo = Math.min(...members.map((o) => o.low));
-    const hi = Math.max(...members.map((o) => o.high));
-    const usd = members.reduce((a, o) => a + o.notionalUsd, 0);
-    return { text: `the ${z.side}-liquidation clusters ${fmt(lo)}–${fmt(hi)} (~${formatUsd(usd)} in ${members.length} touching zones)`, plural: true };
+    if (members.length <= 1) return undefined;
+    return { zones: members.length, usd: members.reduce((a, o) => a + o.notionalUsd, 0), low: Math.min(...members.map((o) => o.low)), high: Math.max(...members.map((o) => o.high)) };
+  };
+  const clusterText = (z: Zone) => {
+    const r = runBand(z);
+    if (!r) return { text: `the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)})`, plural: false };
+    return { text: `the ${z.side}-liquidation clusters ${fmt(r.low)}–${fmt(r.high)} (~${formatUsd(r.usd)} in ${r.zones} touching zones)`, plural: true };
   };
 
   // Targets: sizeable clusters of the other side in the profit direction, beyond both price and entry,
@@ -135,8 +138,7 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
     if ((t - beyond) * dir <= 0 || (t - edge) * dir >= 0) continue; // no room before this cluster
     if (last && (t - last.price) * dir <= 0) continue; // same gap as the previous target
     // a target names its cluster; when that cluster touches others of its side, the band they make together too
-    const members = runMembers(z);
-    const run = members.length > 1 ? { zones: members.length, usd: members.reduce((a, o) => a + o.notionalUsd, 0), low: Math.min(...members.map((o) => o.low)), high: Math.max(...members.map((o) => o.high)) } : undefined;
+    const run = runBand(z);
     targets.push({ price: t, zoneId: z.id, zoneUsd: z.notionalUsd, zoneShare: z.share, ...(run ? { run } : {}), distancePct: ((t - price) / price) * 100 });
   }
   const smallSkipped = snapshot.zones.some((z) => z.side === targetSide && !sizeable(z) && ((long ? z.low : z.high) - beyond) * dir > 0);
