@@ -92,8 +92,8 @@ export function zonesReply(snap: ZoneSnapshot, trackRecord: string | undefined, 
   const obs = snap.observed;
   if (obs) {
     const refreshed = obs.refreshedAt !== undefined ? ageText(Math.max(0, (now ?? snap.t) - obs.refreshedAt)) : 'unknown';
-    const share = obs.coverage !== undefined ? Math.min(1, obs.coverage) : undefined;
-    const coverage = share === undefined ? '' : `, ${share > 0 && share < 0.005 ? '' : '~'}${formatShare(share)} of its open interest`;
+    const share = obs.coverage !== undefined ? formatShare(Math.min(1, obs.coverage)) : undefined;
+    const coverage = share === undefined ? '' : `, ${share.startsWith('<') ? '' : '~'}${share} of its open interest`;
     lines.push(
       '',
       `Observed on Hyperliquid: ${formatCount(obs.positions, 'position')}, ~${formatUsd(obs.usd)}, refreshed ${refreshed} ago (actual liquidation prices of ${formatCount(obs.accounts, 'polled account')}${coverage}; a sample, not the whole venue):`,
