@@ -205,8 +205,8 @@ export class SymbolCalibration {
   private lastFitT = Number.NEGATIVE_INFINITY;
   private lastFit: number[] | undefined;
   private changed = false;
-  /** The newest print already read from the market state (identity), and its time. */
-  cursor: { ev: object; t: number } | undefined;
+  /** The newest print already read from the market state: its log (identity), sequence number and time. */
+  cursor: { log: object; seq: number; t: number } | undefined;
   dirty = false;
 
   constructor(

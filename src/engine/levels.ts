@@ -592,22 +592,22 @@ export class LevelBook {
     let from = 0;
     const cur = cal.cursor;
     if (cur) {
-      const at = liqs.lastIndexOf(cur.ev as (typeof liqs)[number]);
-      if (at >= 0) from = at + 1;
+      // the same log: resume after the last print read (by sequence number, however far the front was pruned);
+      // another log (the state was rebuilt): after the last print time read
+      if (cur.log === liqs) from = Math.max(0, cur.seq + 1 - liqs.firstSeq);
       else {
         from = liqs.length;
-        while (from > 0 && liqs[from - 1]!.exchTime > cur.t) from--;
+        while (from > 0 && liqs.time(from - 1) > cur.t) from--;
       }
     }
     if (from >= liqs.length) return;
     const { matchHalfWidth, bankruptcyShift } = this.calibration!.options;
     for (let i = from; i < liqs.length; i++) {
-      const l = liqs[i]!;
-      const [lo, hi] = matchWindow(l.side, l.price, matchHalfWidth, bankruptcyShift);
-      cal.observePrint(l.exchTime, l.notionalUsd, levels.unitDensity(l.side, lo, hi, this.density));
+      const side = liqs.side(i);
+      const [lo, hi] = matchWindow(side, liqs.price(i), matchHalfWidth, bankruptcyShift);
+      cal.observePrint(liqs.time(i), liqs.usd(i), levels.unitDensity(side, lo, hi, this.density));
     }
-    const last = liqs[liqs.length - 1]!;
-    cal.cursor = { ev: last, t: last.exchTime };
+    cal.cursor = { log: liqs, seq: liqs.endSeq - 1, t: liqs.time(liqs.length - 1) };
   }
 
   venues(symbol: string): VenueLevels[] {

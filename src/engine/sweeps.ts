@@ -61,8 +61,11 @@ export class SweepTracker {
     return swept;
   }
 
-  /** Sweeps whose window has closed, with realized liquidations summed from `liquidations(symbol)`. */
-  resolve(now: number, liquidations: (symbol: string) => Iterable<LiquidationEvent>): SweepEvent[] {
+  /**
+   * Sweeps whose window has closed, with realized liquidations summed from `liquidations(symbol,
+   * from, until)` (it may return only those timed within [from, until]; others are skipped here).
+   */
+  resolve(now: number, liquidations: (symbol: string, from: number, until: number) => Iterable<LiquidationEvent>): SweepEvent[] {
     const out: SweepEvent[] = [];
     for (let i = 0; i < this.pending.length; ) {
       const p = this.pending[i]!;
@@ -72,7 +75,7 @@ export class SweepTracker {
       }
       this.pending.splice(i, 1);
       let realized = 0;
-      for (const l of liquidations(p.symbol)) {
+      for (const l of liquidations(p.symbol, p.from, p.until)) {
         if (l.side !== p.zone.side || l.exchTime < p.from || l.exchTime > p.until) continue;
         if (l.price < p.zone.low - p.tolerance || l.price > p.zone.high + p.tolerance) continue;
         realized += l.notionalUsd;

@@ -114,7 +114,7 @@ export class ZoneEngine implements ZoneService, HeatmapService {
   update(): void {
     const now = this.nowFn();
     for (const symbol of this.symbolsFn()) this.updateSymbol(symbol, now);
-    const events = this.sweepTracker.resolve(now, (symbol) => this.state.venues(symbol).flatMap((vs) => vs.liquidations));
+    const events = this.sweepTracker.resolve(now, (symbol, from, until) => this.state.venues(symbol).flatMap((vs) => vs.liquidations.between(from, until)));
     for (const ev of events) {
       this.records.get(ev.symbol)?.recordSweep(ev);
       this.emitSweep(Object.freeze({ ...ev, phase: 'settled' as const }));

@@ -1,4 +1,5 @@
-import type { BarEvent, BookTopEvent, LiquidationEvent, MarketEvent, Venue } from './types.ts';
+import type { BarEvent, BookTopEvent, MarketEvent, Venue } from './types.ts';
+import { LiquidationLog } from './liquidation-log.ts';
 import { MarketValidator, type PriceValidation, type ValidationOptions, type ValidationSlot } from './validation.ts';
 
 /** A 1-minute bar. Built live from trades; seeded from REST klines at start. */
@@ -57,8 +58,8 @@ export interface VenueSymbolState {
   /** 1-minute bars, oldest first, bounded to `limits.maxBars`. */
   bars: Bar[];
   book?: BookTop;
-  /** Realized liquidations, oldest first, bounded to `limits.liquidationMs`. */
-  liquidations: LiquidationEvent[];
+  /** Realized liquidations, oldest first, bounded to `limits.liquidationMs` (stored by column). */
+  liquidations: LiquidationLog;
   lastTradePrice?: number;
   /** Receive time of the latest event of any kind. */
   lastEventTime: number;
@@ -148,7 +149,7 @@ export class MarketState {
       }
       case 'liquidation':
         s.liquidations.push(ev);
-        pruneByTime(s.liquidations, ev.exchTime - this.limits.liquidationMs, (l) => l.exchTime);
+        s.liquidations.pruneBefore(ev.exchTime - this.limits.liquidationMs);
         break;
       case 'book':
         s.book = bookOf(ev);
@@ -250,7 +251,7 @@ export class MarketState {
         oiHistory: [],
         fundingHistory: [],
         bars: [],
-        liquidations: [],
+        liquidations: new LiquidationLog(venue, symbol),
         lastEventTime: 0,
         lastExchTime: 0,
         validation: undefined,

@@ -197,4 +197,32 @@ describe('calibration through the level book', () => {
     // the level book reads with the learned weights
     expect(book.venues('ETH')[0]!.mixWeights()).toEqual(w.map((x) => expect.closeTo(x, 12)));
   });
+
+  it('reads every realized print once while the state prunes its liquidation log at the front', () => {
+    const cal = new Calibration(DEFAULT_LEVERAGE_MIX);
+    const book = new LevelBook({ brackets: new BracketBook(), calibration: cal });
+    // five minutes of liquidations kept; the book reads every 3 minutes, so the front is pruned between reads
+    const state = new MarketState({ liquidationMs: 5 * MIN });
+    const price = (m: number) => 1000 - 0.3 * m;
+    const events = synthEvents({
+      symbol: 'ETH',
+      venue: 'bybit',
+      start: T0,
+      minutes: 180,
+      price,
+      oi: (m) => 1000 + 10 * m,
+      extra: (m, t) => (m >= 60 ? [0, 1, 2].map((i) => liquidation('ETH', 'bybit', t + i, 'long', price(m), 1000)) : []),
+    });
+    let i = 0;
+    for (let m = 0; m <= 180; m += 3) {
+      const until = T0 + m * MIN;
+      while (i < events.length && events[i]!.exchTime <= until) state.apply(events[i++]!);
+      book.update(state, 'ETH', until);
+    }
+    const log = state.venues('ETH')[0]!.liquidations;
+    expect(log.firstSeq).toBeGreaterThan(300); // most were pruned before the end
+    const s = cal.summaries('ETH', T0 + 180 * MIN)[0]!;
+    expect(state.counts.liquidation).toBe(3 * 121);
+    expect(s.prints + s.unmatchedPrints).toBe(state.counts.liquidation);
+  });
 });

@@ -1,6 +1,7 @@
 import type { MarketState, VenueSymbolState } from '../../market/state.ts';
 import type { FundingPoint } from '../../market/state.ts';
-import type { LiquidationEvent, Venue } from '../../market/types.ts';
+import type { LiquidationLog } from '../../market/liquidation-log.ts';
+import type { Venue } from '../../market/types.ts';
 import { TIMEFRAMES, type Timeframe, type ZoneSnapshot } from '../types.ts';
 import { MINUTE, TIMEFRAME_SPECS } from './spec.ts';
 
@@ -397,13 +398,16 @@ interface LiquidationMinute {
   longUsd: number;
   shortUsd: number;
   count: number;
-  events: LiquidationEvent[];
+  /** Sequence numbers (in the venue's liquidation log) of the events in this minute. */
+  seqs: number[];
 }
 
 /** A venue's liquidations within the lookback, by minute (oldest first), and the newest event already folded in. */
 interface LiquidationMinutes {
   minutes: LiquidationMinute[];
-  last: LiquidationEvent | undefined;
+  /** The log folded from (identity) and the sequence number of the newest event folded in (−1: none). */
+  log: LiquidationLog;
+  lastSeq: number;
 }
 
 type LiqWindow = { longUsd: number; shortUsd: number; count: number };
@@ -429,14 +433,17 @@ function scanLiquidations(venueStates: VenueSymbolState[], t: number, views: Rec
   let total = 0;
   for (const vs of venueStates) {
     const minutes = foldLiquidations(vs, cutoff, cutMinute, memory);
+    const log = vs.liquidations;
     for (const m of minutes) {
       if (m.minute === cutMinute || m.minute >= burstMinute) {
         // a window edge cuts this minute: decide per event
-        for (const l of m.events) {
-          const time = l.exchTime;
+        for (const seq of m.seqs) {
+          const i = seq - log.firstSeq;
+          if (i < 0 || i >= log.length) continue;
+          const time = log.time(i);
           if (time < cutoff || time > t) continue;
-          const usd = l.notionalUsd;
-          const isLong = l.side === 'long';
+          const usd = log.usd(i);
+          const isLong = log.isLong(i);
           if (time >= lookbackFrom) total += usd;
           if (time > burstFrom) addLiq(burst, isLong, usd);
           if (time >= from60) addLiq(w60, isLong, usd);
@@ -470,31 +477,28 @@ function foldLiquidations(vs: VenueSymbolState, cutoff: number, cutMinute: numbe
     return [];
   }
   let mem = memory.liq.get(vs.venue);
-  if (!mem || liqs[0]!.exchTime >= cutoff) {
-    mem = { minutes: [], last: undefined };
+  if (!mem || mem.log !== liqs || liqs.time(0) >= cutoff) {
+    mem = { minutes: [], log: liqs, lastSeq: -1 };
     memory.liq.set(vs.venue, mem);
   }
   const minutes = mem.minutes;
-  let i = liqs.length - 1;
-  if (mem.last !== undefined) while (i >= 0 && liqs[i] !== mem.last) i--;
-  else i = -1;
-  for (let j = i + 1; j < liqs.length; j++) {
-    const l = liqs[j]!;
-    const minute = Math.floor(l.exchTime / MINUTE);
+  for (let j = Math.max(0, mem.lastSeq + 1 - liqs.firstSeq); j < liqs.length; j++) {
+    const time = liqs.time(j);
+    const minute = Math.floor(time / MINUTE);
     if (minute < cutMinute) continue;
     let k = minutes.length - 1;
     while (k >= 0 && minutes[k]!.minute > minute) k--;
     let bucket = k >= 0 ? minutes[k]! : undefined;
     if (!bucket || bucket.minute !== minute) {
-      bucket = { minute, longUsd: 0, shortUsd: 0, count: 0, events: [] };
+      bucket = { minute, longUsd: 0, shortUsd: 0, count: 0, seqs: [] };
       minutes.splice(k + 1, 0, bucket);
     }
     bucket.count++;
-    if (l.side === 'long') bucket.longUsd += l.notionalUsd;
-    else bucket.shortUsd += l.notionalUsd;
-    bucket.events.push(l);
+    if (liqs.isLong(j)) bucket.longUsd += liqs.usd(j);
+    else bucket.shortUsd += liqs.usd(j);
+    bucket.seqs.push(liqs.firstSeq + j);
   }
-  mem.last = liqs[liqs.length - 1];
+  mem.lastSeq = liqs.endSeq - 1;
   let expired = 0;
   while (expired < minutes.length && minutes[expired]!.minute < cutMinute) expired++;
   if (expired > 0) minutes.splice(0, expired);
@@ -655,7 +659,9 @@ function syncFunding(vs: VenueSymbolState, memory: InputMemory): FundingSums | u
     f.sumSq -= r * r;
     f.updates++;
   }
-  if (f.head > 1024 && f.head * 2 > f.rates.length) {
+  // drop the mirrored rates already pruned every 256 (one copy of the window every ~4 h): letting them
+  // pile up to half the array kept up to 48 h of dead rates per venue (a 0.5 MB sawtooth on 42 pairs)
+  if (f.head >= 256) {
     f.rates = f.rates.slice(f.head);
     f.head = 0;
   }

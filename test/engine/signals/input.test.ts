@@ -253,7 +253,7 @@ describe('incremental liquidation and funding state', () => {
       expect(compared).toBe(8 * 60 * 6);
       // the run did exercise pruning of both histories and folding into buckets
       const bybit = s.venues('ETH').find((v) => v.venue === 'bybit')!;
-      expect(bybit.liquidations[0]!.exchTime).toBeGreaterThan(T0);
+      expect(bybit.liquidations.time(0)).toBeGreaterThan(T0);
       expect(bybit.fundingHistory[0]!.t).toBeGreaterThan(T0);
       expect(memory.liq.size).toBeGreaterThan(0);
       expect(memory.funding.size).toBe(2);
