@@ -96,6 +96,25 @@ describe('calibration math', () => {
     small.fit(T0 + 300_000).forEach((w, j) => expect(Math.abs(w - big.fit(T0 + 300_000)[j]!)).toBeLessThan(0.2));
   });
 
+  it('keeps hourly exposure for the window only: buckets per hour, the oldest dropped, restored as saved', () => {
+    const HOUR = 60 * MIN;
+    const a = new Calibration(DEFAULT_LEVERAGE_MIX, { windowMs: 5 * HOUR });
+    const c = a.for('bybit', 'SOL');
+    // 30 hours, two crossings an hour (the ring of 6 hours wraps several times)
+    for (let h = 0; h < 30; h++) {
+      c.addExposure(T0 + h * HOUR, [h, 0, 1, 0, 0], [0, 1, 0, 0, 0]);
+      c.addExposure(T0 + h * HOUR + 30 * MIN, [h, 0, 0, 0, 2], [0, 0, 0, 0, 0]);
+    }
+    const now = T0 + 29 * HOUR + 40 * MIN;
+    const r = c.toRecord(now);
+    // hours 24..29 end after now − 5 h (hour 24 ends at 25 h, after 24 h 40 min)
+    expect(r.exposure.map((b) => (b.t - T0) / HOUR)).toEqual([24, 25, 26, 27, 28, 29]);
+    expect(r.exposure.map((b) => b.u)).toEqual([24, 25, 26, 27, 28, 29].map((h) => [2 * h, 1, 1, 0, 2]));
+    const b = new Calibration(DEFAULT_LEVERAGE_MIX, { windowMs: 5 * HOUR });
+    b.for('bybit', 'SOL').restore(r);
+    expect(b.for('bybit', 'SOL').toRecord(now).exposure).toEqual(r.exposure);
+  });
+
   it('projects any mix onto the grid and keeps grid leverages in place', () => {
     expect(projectMix(DEFAULT_LEVERAGE_MIX, GRID)).toEqual(PRIOR.map((x) => expect.closeTo(x, 12)));
     const p = projectMix([{ leverage: 20, weight: 1 }, { leverage: 200, weight: 1 }, { leverage: 2, weight: 2 }], GRID);

@@ -47,8 +47,8 @@ describe('LiquidationLog', () => {
           expect(log.length).toBe(model.length);
           expect(log.firstSeq).toBe(dropped);
           expect(log.endSeq).toBe(dropped + model.length);
-          // capacity stays within 4× of what is held (shrinks after pruning), never below the minimum
-          expect(log.bytes / 41).toBeLessThanOrEqual(Math.max(64, 4 * model.length));
+          // capacity stays within 2× of what is held (shrinks after pruning), never below the minimum
+          expect(log.bytes / 41).toBeLessThanOrEqual(Math.max(64, 2 * model.length));
         }
         expect(log.toArray()).toEqual(model);
         model.forEach((e, i) => {

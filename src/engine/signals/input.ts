@@ -584,9 +584,10 @@ function alpha(dt: number, tau: number): number {
  * are the oldest mirrored ones.
  */
 interface FundingSums {
-  rates: number[];
-  /** Index of the oldest rate still in the state's history. */
+  /** The mirrored rates, a ring: `count` of them from slot `head` (capacity doubles when full, so it settles). */
+  rates: Float64Array;
   head: number;
+  count: number;
   last: FundingPoint | undefined;
   sum: number;
   sumSq: number;
@@ -612,7 +613,7 @@ function fundingView(venueStates: VenueSymbolState[], memory: InputMemory): Fund
     if (!f) continue;
     sum += f.sum;
     sumSq += f.sumSq;
-    n += f.rates.length - f.head;
+    n += f.count;
   }
   if (rateN === 0) return undefined;
   const mean = n > 0 ? sum / n : 0;
@@ -628,7 +629,7 @@ function syncFunding(vs: VenueSymbolState, memory: InputMemory): FundingSums | u
   }
   let f = memory.funding.get(vs.venue);
   if (!f) {
-    f = { rates: [], head: 0, last: undefined, sum: 0, sumSq: 0, updates: 0 };
+    f = { rates: new Float64Array(64), head: 0, count: 0, last: undefined, sum: 0, sumSq: 0, updates: 0 };
     memory.funding.set(vs.venue, f);
   }
   const newest = h[h.length - 1]!;
@@ -638,43 +639,52 @@ function syncFunding(vs: VenueSymbolState, memory: InputMemory): FundingSums | u
     else i = -1;
     if (i < 0) {
       // first sight, or everything mirrored has been pruned
-      f.rates = [];
       f.head = 0;
+      f.count = 0;
       f.sum = 0;
       f.sumSq = 0;
     }
     for (let j = i + 1; j < h.length; j++) {
       const r = h[j]!.rate;
-      f.rates.push(r);
+      pushRate(f, r);
       f.sum += r;
       f.sumSq += r * r;
       f.updates++;
     }
     f.last = newest;
   }
-  const pruned = f.rates.length - f.head - h.length;
+  const pruned = f.count - h.length;
   for (let k = 0; k < pruned; k++) {
-    const r = f.rates[f.head++]!;
+    const r = f.rates[f.head]!;
+    f.head = (f.head + 1) % f.rates.length;
+    f.count--;
     f.sum -= r;
     f.sumSq -= r * r;
     f.updates++;
   }
-  // drop the mirrored rates already pruned every 256 (one copy of the window every ~4 h): letting them
-  // pile up to half the array kept up to 48 h of dead rates per venue (a 0.5 MB sawtooth on 42 pairs)
-  if (f.head >= 256) {
-    f.rates = f.rates.slice(f.head);
-    f.head = 0;
-  }
   if (f.updates >= FUNDING_RESUM_EVERY) {
     let s = 0;
     let sq = 0;
-    for (let k = f.head; k < f.rates.length; k++) {
-      s += f.rates[k]!;
-      sq += f.rates[k]! * f.rates[k]!;
+    for (let k = 0; k < f.count; k++) {
+      const r = f.rates[(f.head + k) % f.rates.length]!;
+      s += r;
+      sq += r * r;
     }
     f.sum = s;
     f.sumSq = sq;
     f.updates = 0;
   }
   return f;
+}
+
+/** Appends a rate to the ring, doubling it when full (a fixed buffer once the history is full: no sawtooth). */
+function pushRate(f: FundingSums, r: number): void {
+  if (f.count === f.rates.length) {
+    const next = new Float64Array(f.rates.length * 2);
+    for (let k = 0; k < f.count; k++) next[k] = f.rates[(f.head + k) % f.rates.length]!;
+    f.rates = next;
+    f.head = 0;
+  }
+  f.rates[(f.head + f.count) % f.rates.length] = r;
+  f.count++;
 }
