@@ -16,7 +16,8 @@
  * Run: `npx tsx bench/run.ts soak`. Knobs (env): SOAK_FILL_HOURS (48), SOAK_HOURS (24),
  * SOAK_STORE (a store URL; default SQLite in a temporary file), SOAK_ZONES_MS (300000), SOAK_SIGNALS_MS (60000), SOAK_NOTIFY_MS (60000), SOAK_EAGER_EVERY (0: every destination on default alert settings), SOAK_APP_SECONDS (120;
  * 0 skips the process), SOAK_HEAPSNAPSHOT (a directory: a heap snapshot per checkpoint, and rows of
- * what grew between the first and the last, grouped by constructor or property names; parsing two
+ * what grew between the first and the last, grouped by constructor or property names under their
+ * retainer path from the GC roots (bench/support/heap-diff.ts); parsing two
  * ~300 MB snapshots needs NODE_OPTIONS=--max-old-space-size=16000).
  */
 import { spawn } from 'node:child_process';
@@ -102,10 +103,10 @@ async function inProcess(): Promise<BenchRow[]> {
   const dir = process.env.SOAK_HEAPSNAPSHOT;
   const grew = dir && snapshots >= 2 ? heapGrowth(join(dir, 'soak-0.heapsnapshot'), join(dir, `soak-${snapshots - 1}.heapsnapshot`)) : [];
   const growthRows: BenchRow[] = grew.map(([key, bytes, count]) => ({
-    name: `soak: heap grew: ${key.slice(0, 40)}`,
+    name: `soak: heap grew: ${key.split(' > ').at(-1)!.slice(0, 40)}`,
     value: bytes / MB,
     unit: 'MB',
-    note: `${count >= 0 ? '+' : ''}${count} nodes, hours ${fill} → ${fill + hours} (simulator included)`,
+    note: `${count >= 0 ? '+' : ''}${count} nodes, hours ${fill} → ${fill + hours} (simulator included); held by ${key}`,
   }));
   return [
     ...growthRows,
