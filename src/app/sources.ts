@@ -15,9 +15,8 @@ import { Recorder } from '../ops/recorder.ts';
 import { createRemoteHeatmaps } from '../ops/heatmap-bus.ts';
 import { createSnapshotSubscriber, followPriceTicks, remoteBrackets, remoteSignalService, remoteStatus, remoteZoneService } from '../ops/snapshot-bus.ts';
 import { delay } from '../venues/backoff.ts';
-import { recordedBybitRiskTiers } from '../venues/bybit/risk-limits.ts';
 import { startVenues, type VenueEndpointMap } from '../venues/index.ts';
-import { mapHyperliquidMarginTiers } from '../venues/hyperliquid/rest-mappers.ts';
+import { installRecordedTiers } from '../venues/recorded-tiers.ts';
 import { ObservedAccounts, ObservedPoller, recordedClearinghouseState } from '../venues/hyperliquid/observed.ts';
 import { loadOkxTiers } from '../venues/okx/tiers.ts';
 import { type FrameRecord, parseFrameRecord, registryFromRecords } from '../venues/records.ts';
@@ -181,19 +180,9 @@ export function replaySource(core: Core, file: string): MarketSource {
     core.symbols.set(reg);
     core.setClock(records[0]?.t ?? 0);
     // the exchange tiers the live run fetched are in the recording: plan exits with the same tables
-    for (const [venueSymbol, tiers] of recordedBybitRiskTiers(records)) {
-      const symbol = reg.byVenueSymbol('bybit', venueSymbol)?.symbol;
-      if (symbol) zones.setBybitTiers(symbol, tiers);
-    }
+    installRecordedTiers(records, reg, zones);
     // the observed Hyperliquid positions the live run polled, rebuilt from their recorded answers
     const observed = new ObservedAccounts({ registry: reg, book: core.observed, onEvent: (ev) => state.apply(ev), markOf: (s) => state.get(s, 'hyperliquid')?.mark });
-    // Hyperliquid margin tiers come with its recorded meta listing
-    const hlMeta = [...records].reverse().find((r) => r.v === 'hyperliquid' && /^rest:\/info\?type=(meta|metaAndAssetCtxs)(&|$)/.test(r.c));
-    const hlTiers = hlMeta ? mapHyperliquidMarginTiers((() => { try { return JSON.parse(hlMeta.raw) as unknown; } catch { return undefined; } })()) : null;
-    for (const inst of reg.instruments('hyperliquid')) {
-      const t = hlTiers?.get(inst.venueSymbol);
-      if (t) zones.setHyperliquidTiers(inst.symbol, t);
-    }
     const result = replayRecords(records, reg, state, core.setClock, {
       onRecord: (rec) => {
         const answer = recordedClearinghouseState(rec);

@@ -1,3 +1,5 @@
+import { BracketBook } from '../engine/brackets.ts';
+import { installRecordedTiers } from '../venues/recorded-tiers.ts';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Config } from '../config.ts';
@@ -39,11 +41,15 @@ export async function evaluateRecording(path: string, config: Config, horizonMin
   const { records, malformed } = await readRecording(path);
   if (records.length === 0) throw new Error('no frames in the recording');
   const events = eventsOf(records, config.SYMBOLS, config.VENUES);
+  // liquidation prices with the exchange tiers the live run fetched (recorded), as a replay of it would
+  const venues = [...new Set(records.map((r) => r.v))];
+  const brackets = new BracketBook();
+  const installed = installRecordedTiers(records, registryFromRecords(records, config.SYMBOLS, venues.length ? venues : config.VENUES), brackets);
   const signalSection = formatSignalEvaluation(evaluateSignals(events));
   const header = `Recording: ${path} — ${records.length} frames, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`;
   if (signalsOnly) return [header, '', signalSection].join('\n');
   const horizonMs = horizonMinutes * 60_000;
-  const opts = { leverageMix: config.LEVERAGE_MIX, horizonMs, snapshotIntervalMs: Math.max(5_000, Math.round(horizonMs / 6)) };
+  const opts = { leverageMix: config.LEVERAGE_MIX, brackets, horizonMs, snapshotIntervalMs: Math.max(5_000, Math.round(horizonMs / 6)) };
   const report = evaluate(events, opts);
   const comparison = compareCalibration(events, opts);
   const span = (records.at(-1)!.t - records[0]!.t) / 60_000;
@@ -52,12 +58,14 @@ export async function evaluateRecording(path: string, config: Config, horizonMin
     ? formatObservedComparison(
         compareWithObserved(hlRecords, registryFromRecords(hlRecords, config.SYMBOLS, ['hyperliquid']), {
           leverageMix: config.LEVERAGE_MIX,
+          brackets,
           snapshotIntervalMs: opts.snapshotIntervalMs,
         }),
       )
     : undefined;
   return [
     `Recording: ${path} — ${records.length} frames over ${span.toFixed(1)} min of wall clock, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`,
+    `Liquidation math: ${tiersLine(installed)}`,
     '',
     formatEvaluationTable(report),
     '',
@@ -66,4 +74,14 @@ export async function evaluateRecording(path: string, config: Config, horizonMin
     '',
     signalSection,
   ].join('\n');
+}
+
+/** Which exchange tables the evaluation computed liquidation prices with. */
+export function tiersLine(installed: { bybit: number; hyperliquid: number }): string {
+  const parts: string[] = [];
+  if (installed.bybit > 0) parts.push(`bybit risk-limit tiers for ${installed.bybit} symbol${installed.bybit === 1 ? '' : 's'}`);
+  if (installed.hyperliquid > 0) parts.push(`hyperliquid margin tiers for ${installed.hyperliquid} symbol${installed.hyperliquid === 1 ? '' : 's'}`);
+  return parts.length > 0
+    ? `the recording's exchange tables (${parts.join(', ')}); binance dated defaults, okx and the rest the generic table`
+    : 'no exchange tables in the recording: binance dated defaults, the generic table elsewhere';
 }

@@ -6,6 +6,7 @@
  * fixed ±0.5 % bands around the estimate's top-3 peaks per side, against distance-only bands of the
  * same total width nearest to price (as the calibration's peak-band measure).
  */
+import type { BracketBook } from '../engine/brackets.ts';
 import { peakBandsOf, union } from '../engine/evaluation.ts';
 import { ZoneEngine } from '../engine/zone-engine.ts';
 import type { LeverageWeight } from '../engine/calibration.ts';
@@ -31,6 +32,8 @@ export interface ObservedComparison {
 export interface ObservedComparisonOptions {
   snapshotIntervalMs?: number;
   leverageMix?: readonly LeverageWeight[];
+  /** Bracket tables (default: the engine's defaults); e.g. the tiers the recording holds. */
+  brackets?: BracketBook;
   topK?: number;
   halfWidth?: number;
   window?: number;
@@ -43,7 +46,7 @@ export function compareWithObserved(records: readonly FrameRecord[], reg: BuiltR
   const reach = opts.window ?? 0.08;
   const state = new MarketState({}, { futureToleranceMs: Number.POSITIVE_INFINITY });
   let clock = Number.NEGATIVE_INFINITY;
-  const engine = new ZoneEngine(state, { symbols: () => state.symbols(), now: () => clock, leverageMix: opts.leverageMix, calibration: false });
+  const engine = new ZoneEngine(state, { symbols: () => state.symbols(), now: () => clock, leverageMix: opts.leverageMix, brackets: opts.brackets, calibration: false });
   const book = new ObservedBook();
   const accounts = new ObservedAccounts({ registry: reg, book });
   const mapper = createRecordMapper(reg);

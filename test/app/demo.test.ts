@@ -7,6 +7,7 @@ import pino from 'pino';
 import { HEATMAP_SLICE_MS } from '../../src/engine/heatmap.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type App } from '../../src/app.ts';
+import { evaluateRecording } from '../../src/ops/evaluate-file.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { startDemoMarket, type DemoMarket } from '../../src/demo/demo-market.ts';
 
@@ -191,5 +192,8 @@ describe('demo end to end (console --json)', () => {
     expect(hm!.image).toMatch(/heatmap-ETH-6h\.png$/);
     rIn.end();
     await replay.stop();
+    // `liqzone evaluate` on the same recording computes liquidation prices with the same tables
+    const report = await evaluateRecording(recordPath, config(), 5);
+    expect(report).toMatch(/^Liquidation math: the recording's exchange tables \(bybit risk-limit tiers for \d+ symbols/m);
   });
 });
