@@ -16,7 +16,7 @@ import { createRemoteHeatmaps } from '../ops/heatmap-bus.ts';
 import { createSnapshotSubscriber, followPriceTicks, remoteBrackets, remoteSignalService, remoteStatus, remoteZoneService } from '../ops/snapshot-bus.ts';
 import { delay } from '../venues/backoff.ts';
 import { startVenues, type VenueEndpointMap } from '../venues/index.ts';
-import { installRecordedTiers } from '../venues/recorded-tiers.ts';
+import { installRecordedTiers, recordedOkxTiers } from '../venues/recorded-tiers.ts';
 import { ObservedAccounts, ObservedPoller, recordedClearinghouseState } from '../venues/hyperliquid/observed.ts';
 import { loadOkxTiers } from '../venues/okx/tiers.ts';
 import { type FrameRecord, parseFrameRecord, registryFromRecords } from '../venues/records.ts';
@@ -187,6 +187,12 @@ export function replaySource(core: Core, file: string): MarketSource {
       onRecord: (rec) => {
         const answer = recordedClearinghouseState(rec);
         if (answer) observed.apply(answer.user, answer.body, rec.t);
+        // OKX tiers are sized at the price when they arrived, as in the live run
+        const okx = recordedOkxTiers(rec, reg);
+        if (okx) {
+          const price = state.get(okx.symbol, 'okx')?.mark ?? state.price(okx.symbol);
+          if (price !== undefined) zones.setOkxTiers(okx.symbol, okx.tiers, okx.coinsPerContract, price);
+        }
       },
       zonesEvery: config.SNAPSHOT_INTERVAL_MS,
       onZones: () => zones.update(),

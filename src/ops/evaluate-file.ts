@@ -1,5 +1,6 @@
 import { BracketBook } from '../engine/brackets.ts';
-import { installRecordedTiers } from '../venues/recorded-tiers.ts';
+import { installRecordedTiers, recordedOkxTiers } from '../venues/recorded-tiers.ts';
+import type { SymbolRegistry } from '../market/symbols.ts';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Config } from '../config.ts';
@@ -44,7 +45,8 @@ export async function evaluateRecording(path: string, config: Config, horizonMin
   // liquidation prices with the exchange tiers the live run fetched (recorded), as a replay of it would
   const venues = [...new Set(records.map((r) => r.v))];
   const brackets = new BracketBook();
-  const installed = installRecordedTiers(records, registryFromRecords(records, config.SYMBOLS, venues.length ? venues : config.VENUES), brackets);
+  const reg = registryFromRecords(records, config.SYMBOLS, venues.length ? venues : config.VENUES);
+  const installed = { ...installRecordedTiers(records, reg, brackets), okx: installOkxTiers(records, reg, events, brackets) };
   const signalSection = formatSignalEvaluation(evaluateSignals(events));
   const header = `Recording: ${path} — ${records.length} frames, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`;
   if (signalsOnly) return [header, '', signalSection].join('\n');
@@ -76,12 +78,56 @@ export async function evaluateRecording(path: string, config: Config, horizonMin
   ].join('\n');
 }
 
+/**
+ * Installs the recording's OKX position tiers sized at the price when each answer arrived (as the live
+ * run did): the OKX mark at or before the answer's time, else the first after it, else any venue's.
+ * Returns how many symbols got a table.
+ */
+export function installOkxTiers(records: readonly FrameRecord[], reg: SymbolRegistry, events: readonly MarketEvent[], brackets: BracketBook): number {
+  const answers = records.map((r) => (r.v === 'okx' ? recordedOkxTiers(r, reg) : undefined));
+  if (!answers.some(Boolean)) return 0;
+  const marks = new Map<string, { t: number; price: number; okx: boolean }[]>();
+  for (const e of events) {
+    if (e.kind !== 'mark' || !(e.mark > 0)) continue;
+    let list = marks.get(e.symbol);
+    if (!list) marks.set(e.symbol, (list = []));
+    list.push({ t: e.recvTime, price: e.mark, okx: e.venue === 'okx' });
+  }
+  const priceAt = (symbol: string, t: number): number | undefined => {
+    const list = marks.get(symbol) ?? [];
+    for (const okxOnly of [true, false]) {
+      let before: number | undefined;
+      let after: number | undefined;
+      for (const m of list) {
+        if (okxOnly && !m.okx) continue;
+        if (m.t <= t) before = m.price;
+        else if (after === undefined) after = m.price;
+      }
+      const p = before ?? after;
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  };
+  const done = new Set<string>();
+  records.forEach((rec, i) => {
+    const a = answers[i];
+    if (!a) return;
+    const price = priceAt(a.symbol, rec.t);
+    if (price === undefined) return;
+    brackets.setOkxTiers(a.symbol, a.tiers, a.coinsPerContract, price);
+    done.add(a.symbol);
+  });
+  return done.size;
+}
+
 /** Which exchange tables the evaluation computed liquidation prices with. */
-export function tiersLine(installed: { bybit: number; hyperliquid: number }): string {
+export function tiersLine(installed: { bybit: number; okx?: number; hyperliquid: number }): string {
+  const n = (k: number) => `${k} symbol${k === 1 ? '' : 's'}`;
   const parts: string[] = [];
-  if (installed.bybit > 0) parts.push(`bybit risk-limit tiers for ${installed.bybit} symbol${installed.bybit === 1 ? '' : 's'}`);
-  if (installed.hyperliquid > 0) parts.push(`hyperliquid margin tiers for ${installed.hyperliquid} symbol${installed.hyperliquid === 1 ? '' : 's'}`);
+  if (installed.bybit > 0) parts.push(`bybit risk-limit tiers for ${n(installed.bybit)}`);
+  if (installed.okx) parts.push(`okx position tiers for ${n(installed.okx)}`);
+  if (installed.hyperliquid > 0) parts.push(`hyperliquid margin tiers for ${n(installed.hyperliquid)}`);
   return parts.length > 0
-    ? `the recording's exchange tables (${parts.join(', ')}); binance dated defaults, okx and the rest the generic table`
+    ? `the recording's exchange tables (${parts.join(', ')}); binance dated defaults, the generic table for the rest`
     : 'no exchange tables in the recording: binance dated defaults, the generic table elsewhere';
 }

@@ -1,3 +1,4 @@
+import { evaluateRecording } from '../../src/ops/evaluate-file.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +144,11 @@ describe('demo with four venues (console --json)', () => {
         expect(replay.state.get(s, v)!.bars.length).toBe(app.state.get(s, v)!.bars.length);
       }
     }
+    // exchange tiers come back from the recorded answers: OKX's sized at the replayed price when they arrived, as live
+    for (const v of ['okx', 'hyperliquid'] as const) {
+      expect(replay.zones.brackets.get(v, 'ETH').source, v).toBe('exchange');
+      expect(replay.zones.brackets.get(v, 'ETH').brackets, v).toEqual(app.zones.brackets.get(v, 'ETH').brackets);
+    }
     // the observed Hyperliquid map comes back from the recorded clearinghouseState answers
     const [rz] = await ask(rIn, ['/zones ETH'], rText, 1);
     expect(rz!.ok, rz!.text).toBe(true);
@@ -150,5 +156,8 @@ describe('demo with four venues (console --json)', () => {
     expect(rz!.text).toContain('Observed on Hyperliquid');
     rIn.end();
     await replay.stop();
+    // and `liqzone evaluate` computes liquidation prices with the same recorded tables
+    const report = await evaluateRecording(recordPath, cfg, 5);
+    expect(report).toMatch(/^Liquidation math: the recording's exchange tables \(bybit risk-limit tiers for 3 symbols, okx position tiers for 3 symbols, hyperliquid margin tiers for 3 symbols\)/m);
   });
 });

@@ -10,6 +10,10 @@ import { tiersLine } from '../../src/ops/evaluate-file.ts';
 import { REST_PATHS, restChannel, type FrameRecord } from '../../src/venues/records.ts';
 import { installRecordedTiers } from '../../src/venues/recorded-tiers.ts';
 import { buildRegistry } from '../../src/venues/registry.ts';
+import { installOkxTiers } from '../../src/ops/evaluate-file.ts';
+import { recordedOkxTiers } from '../../src/venues/recorded-tiers.ts';
+import type { MarketEvent } from '../../src/market/types.ts';
+import { sample } from '../support/samples.ts';
 
 const reg = buildRegistry({ symbols: ['BTC', 'ETH', 'SOL'], venues: ['binance', 'bybit', 'hyperliquid'] });
 const riskRecord = (venueSymbol: string, body: unknown = bybitRiskLimitBody({ venue: 'bybit', symbol: venueSymbol.replace('USDT', ''), venueSymbol, multiplier: 1 })): FrameRecord => ({
@@ -65,7 +69,45 @@ describe('installRecordedTiers', () => {
   });
 
   it("evaluate says which tables it used", () => {
-    expect(tiersLine({ bybit: 3, hyperliquid: 1 })).toBe("the recording's exchange tables (bybit risk-limit tiers for 3 symbols, hyperliquid margin tiers for 1 symbol); binance dated defaults, okx and the rest the generic table");
+    expect(tiersLine({ bybit: 3, hyperliquid: 1 })).toBe("the recording's exchange tables (bybit risk-limit tiers for 3 symbols, hyperliquid margin tiers for 1 symbol); binance dated defaults, the generic table for the rest");
+    expect(tiersLine({ bybit: 0, okx: 2, hyperliquid: 0 })).toMatch(/\(okx position tiers for 2 symbols\)/);
     expect(tiersLine({ bybit: 0, hyperliquid: 0 })).toMatch(/^no exchange tables in the recording/);
+  });
+});
+
+describe('recorded OKX position tiers', () => {
+  const okxReg = buildRegistry({ symbols: ['ETH', 'BTC'], venues: ['okx'], okxInstruments: sample('okx.v5/rest GET /api/v5/public/instruments?instType=SWAP linear+inverse+USDC') });
+  const tierRecord = (t: number, family = 'ETH-USDT'): FrameRecord => ({
+    t,
+    v: 'okx',
+    c: `${restChannel(REST_PATHS.okxPositionTiers)}?instType=SWAP&tdMode=isolated&instFamily=${family}`,
+    raw: JSON.stringify(sample('okx.v5/rest GET /api/v5/public/position-tiers SWAP ETH-USDT isolated')),
+  });
+  const mark = (venue: 'okx' | 'binance', recvTime: number, price: number): MarketEvent => ({ kind: 'mark', venue, symbol: 'ETH', exchTime: recvTime, recvTime, mark: price }) as MarketEvent;
+
+  it('reads the answer of a known family with its contract value; ignores the rest', () => {
+    const got = recordedOkxTiers(tierRecord(5), okxReg)!;
+    expect(got.symbol).toBe('ETH');
+    expect(got.coinsPerContract).toBe(0.1);
+    expect(got.tiers[0]).toMatchObject({ maxSz: 50_000, mmr: 0.004, maxLever: 100 });
+    expect(recordedOkxTiers(tierRecord(5, 'DOGE-USDT'), okxReg)).toBeUndefined(); // not in this registry
+    expect(recordedOkxTiers({ ...tierRecord(5), raw: '{' }, okxReg)).toBeUndefined();
+    expect(recordedOkxTiers({ ...tierRecord(5), v: 'bybit' }, okxReg)).toBeUndefined();
+  });
+
+  it('sizes them at the OKX mark when the answer arrived (else the first after, else another venue)', () => {
+    // tier 1 holds 50 000 contracts × 0.1 ETH: $10M at a 2 000 mark, $15M at 3 000
+    const capAt = (events: MarketEvent[]) => {
+      const book = new BracketBook();
+      expect(installOkxTiers([tierRecord(100)], okxReg, events, book)).toBe(1);
+      expect(book.get('okx', 'ETH').source).toBe('exchange');
+      return book.get('okx', 'ETH').brackets[0]!.notionalCap;
+    };
+    expect(capAt([mark('okx', 50, 2_000), mark('okx', 150, 3_000)])).toBeCloseTo(10_000_000, -3);
+    expect(capAt([mark('okx', 150, 3_000), mark('okx', 250, 2_000)])).toBeCloseTo(15_000_000, -3);
+    expect(capAt([mark('binance', 50, 2_000)])).toBeCloseTo(10_000_000, -3);
+    const none = new BracketBook();
+    expect(installOkxTiers([tierRecord(100)], okxReg, [], none)).toBe(0); // no price at all: left generic
+    expect(none.get('okx', 'ETH').brackets).toBe(GENERIC_BRACKETS);
   });
 });
