@@ -124,9 +124,13 @@ async function runApp(config: Config, args: CliArgs, logger: Logger): Promise<vo
   } catch (err) {
     shutdown.uninstall();
     await demo?.stop();
-    // An unusable store is a configuration problem: say which STORE_URL and what is wrong, exit 2.
+    // An unusable store is a configuration problem: say which variable (the demo's own one in demo
+    // mode), which store and what is wrong, exit 2.
     const e = err as Error & { store?: string; reason?: string };
-    if (e?.name === 'StoreUnavailableError') fail(`STORE_URL (${e.store}) cannot be used: ${e.reason}. Fix or move the file, or point STORE_URL elsewhere.`, 2);
+    if (e?.name === 'StoreUnavailableError') {
+      const { storeFailureMessage } = await import('./store/backend.ts');
+      fail(storeFailureMessage(useDemo ? 'DEMO_STORE_URL' : 'STORE_URL', e.store ?? '?', e.reason ?? 'unknown error'), 2);
+    }
     fail(`could not start: ${e.message}`, 1);
   }
   if (shutdown.stopping) return;

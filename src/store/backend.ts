@@ -343,6 +343,12 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** The start-up refusal for an unusable store: the variable to change, the store, the reason, and what to do for that kind of store. */
+export function storeFailureMessage(variable: string, store: string, reason: string): string {
+  const fix = store.startsWith('redis') ? 'Start Redis or correct the address' : store.startsWith('sqlite') ? 'Fix or move the file' : 'Fix it';
+  return `${variable} (${store}) cannot be used: ${reason}. ${fix}, or point ${variable} elsewhere.`;
+}
+
 interface SqliteQuery {
   query(sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]>;
   /** Database path (set below from the URL; `:memory:` has no journal to configure). */
