@@ -117,8 +117,8 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
   };
   const clusterText = (z: Zone) => {
     const r = runBand(z);
-    if (!r) return { text: `the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)})`, plural: false };
-    return { text: `the ${z.side}-liquidation clusters ${fmt(r.low)}–${fmt(r.high)} (~${formatUsd(r.usd)} in ${r.zones} touching zones)`, plural: true };
+    if (!r) return { text: `the ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)})`, plural: false, low: z.low, high: z.high };
+    return { text: `the ${z.side}-liquidation clusters ${fmt(r.low)}–${fmt(r.high)} (~${formatUsd(r.usd)} in ${r.zones} touching zones)`, plural: true, low: r.low, high: r.high };
   };
 
   // Targets: sizeable clusters of the other side in the profit direction, beyond both price and entry,
@@ -147,6 +147,7 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
   const ownZones = snapshot.zones.filter((z) => z.side === req.side);
   let stop: ExitPlan['stop'] = null;
   let noStop: string | undefined;
+  let noStopBand: { low: number; high: number } | undefined;
   const ref = long ? Math.min(req.entry, price) : Math.max(req.entry, price);
   const liqGap = (ref - liqPrice) * dir;
   if ((price - liqPrice) * dir <= 0) {
@@ -177,23 +178,29 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
       stop = { price: candidate, reason, ...(hunt ? { zoneId: hunt.id } : {}) };
     } else {
       const c = hunt && clusterText(hunt);
-      noStop = c
-        ? `${c.text} ${c.plural ? 'lie' : 'lies'} between price and your liquidation price ${fmt(liqPrice)}, with no room outside the clusters past ${c.plural ? 'them' : 'it'} before liquidation; a stop in front of ${c.plural ? 'them' : 'it'} would be taken by a sweep into ${c.plural ? 'them' : 'it'}`
-        : `no price between ${fmt(ref)} and your liquidation price ${fmt(liqPrice)} lies outside the estimated clusters with room before liquidation`;
+      const them = c && c.plural ? 'them' : 'it';
+      if (c) noStopBand = { low: c.low, high: c.high };
+      noStop = !c
+        ? `no price between ${fmt(ref)} and your liquidation price ${fmt(liqPrice)} lies outside the estimated clusters with room before liquidation`
+        : liqPrice >= c.low && liqPrice <= c.high
+          ? // the band reaches the liquidation price itself: "between" would misplace it
+            `${c.text} ${c.plural ? 'reach' : 'reaches'} your liquidation price ${fmt(liqPrice)}, with no room outside ${them} before liquidation; a stop in front of ${them} would be taken by a sweep into ${them}`
+          : `${c.text} ${c.plural ? 'lie' : 'lies'} between price and your liquidation price ${fmt(liqPrice)}, with no room outside the clusters past ${them} before liquidation; a stop in front of ${them} would be taken by a sweep into ${them}`;
       // the reason is the plan's `noStop` (the Stop line says it); the warning only adds what to do
       warnings.push('No stop is possible outside the estimated clusters before liquidation (see Stop). Consider lower leverage or a smaller position.');
     }
   }
 
   // Cascade risk: own liquidation price in or near a cluster of the same side.
+  // The cluster that holds the liquidation price, else the nearest one within reach (never a neighbour
+  // when a cluster holds it).
   const near = Math.max(0.25 * snapshot.atr, snapshot.binSize);
-  for (const z of ownZones) {
-    if (liqPrice < z.low - near || liqPrice > z.high + near) continue;
-    const inside = liqPrice >= z.low && liqPrice <= z.high;
+  const gapTo = (z: Zone) => (liqPrice < z.low ? z.low - liqPrice : liqPrice > z.high ? liqPrice - z.high : 0);
+  const cascade = ownZones.filter((z) => gapTo(z) <= near).sort((a, b) => gapTo(a) - gapTo(b))[0];
+  if (cascade) {
     warnings.push(
-      `Your liquidation price ${fmt(liqPrice)} sits ${inside ? 'inside' : 'next to'} the estimated ${z.side}-liquidation cluster ${band(z)} (~${formatUsd(z.notionalUsd)}): a cascade through that band would likely reach it.`,
+      `Your liquidation price ${fmt(liqPrice)} sits ${gapTo(cascade) === 0 ? 'inside' : 'next to'} the estimated ${cascade.side}-liquidation cluster ${band(cascade)} (~${formatUsd(cascade.notionalUsd)}): a cascade through that band would likely reach it.`,
     );
-    break;
   }
   if (Math.abs(req.entry - liqPrice) < snapshot.atr) {
     warnings.push(`The liquidation price is less than 1 ATR(1h) (${fmt(snapshot.atr)}) from entry: ordinary hourly noise can reach it.`);
@@ -229,6 +236,8 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
     targets,
     stop,
     ...(noStop ? { noStop } : {}),
+    ...(noStopBand ? { noStopBand } : {}),
+    ...(cascade ? { liquidationCluster: { zoneId: cascade.id, inside: gapTo(cascade) === 0 } } : {}),
     pnl: unrealizedPnl(req, price),
     minClusterShare: floor,
     warnings,

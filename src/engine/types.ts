@@ -178,6 +178,10 @@ export interface ExitPlan {
   stop: { price: number; reason: string; zoneId?: string } | null;
   /** Why there is no stop (when `stop` is null). */
   noStop?: string;
+  /** The same-side cluster band that leaves no room for a stop (when `noStop` names one). */
+  noStopBand?: { low: number; high: number };
+  /** The same-side cluster the liquidation price sits inside (or, when none holds it, next to): the cascade warning's cluster. */
+  liquidationCluster?: { zoneId: string; inside: boolean };
   /** Unrealized PnL at `price`: move from entry in %, and on margin (× leverage). */
   pnl: { movePct: number; onMarginPct: number };
   /** Size floor used for targets and stop-hunt clusters (share of the side's total). */

@@ -89,6 +89,8 @@ describe('exit planner guarantees (property)', () => {
     let withStop = 0;
     let withTargets = 0;
     let withRun = 0;
+    let insideLiq = 0;
+    let reachesLiq = 0;
     fc.assert(
       fc.property(scenario, (s) => {
         const zones = zonesOf(s.price, s.drafts);
@@ -163,6 +165,26 @@ describe('exit planner guarantees (property)', () => {
           for (const t of plan.targets) expect(t.rewardRisk).toBeUndefined();
         }
 
+        // the cascade warning names the same-side cluster that holds the liquidation price whenever one does
+        const holders = zones.filter((z) => z.side === s.side && L >= z.low && L <= z.high);
+        const lc = plan.liquidationCluster;
+        const cascadeWarnings = plan.warnings.filter((w) => w.startsWith('Your liquidation price'));
+        if (holders.length > 0) {
+          insideLiq++;
+          expect(lc?.inside).toBe(true);
+          expect(holders.map((z) => z.id)).toContain(lc!.zoneId);
+        } else if (lc) expect(lc.inside).toBe(false);
+        expect(cascadeWarnings.length).toBe(lc ? 1 : 0);
+        if (lc) expect(cascadeWarnings[0]).toContain(lc.inside ? ' sits inside ' : ' sits next to ');
+        // the band that leaves no room for a stop is said to lie "between price and your liquidation price"
+        // only when it does; when it holds the liquidation price it "reaches" it
+        if (plan.noStopBand) {
+          const holds = L >= plan.noStopBand.low && L <= plan.noStopBand.high;
+          expect(plan.noStop).toContain(holds ? ' your liquidation price' : 'between price and your liquidation price');
+          expect(/\breach(es)? your liquidation price/.test(plan.noStop!)).toBe(holds);
+          if (holds) reachesLiq++;
+        }
+
         if (plan.targets.length) withTargets++;
         const beyond = long ? Math.max(P, entry) : Math.min(P, entry);
         plan.targets.forEach((t, i) => {
@@ -204,6 +226,8 @@ describe('exit planner guarantees (property)', () => {
     expect(planned - withStop).toBeGreaterThan(RUNS * 0.05);
     expect(withTargets).toBeGreaterThan(RUNS * 0.2);
     expect(withRun).toBeGreaterThan(RUNS * 0.05);
+    expect(insideLiq).toBeGreaterThan(RUNS * 0.01);
+    expect(reachesLiq).toBeGreaterThan(RUNS * 0.005);
   });
 
   it('a plan quoted per 1,000 coins (1000PEPE) is the per-coin plan × 1,000', () => {

@@ -106,8 +106,14 @@ describe('exit planner', () => {
     const p = planExit(snap, { symbol: 'ETH', side: 'long', entry: 996, leverage: 100, sizeUsd: 10_000, venue: 'binance' }, eth);
     if ('error' in p) throw new Error(p.error);
     expect(p.stop).toBeNull();
-    // the narrow zones of that run are named as the one band a sweep would run through
-    expect(p.noStop).toMatch(/^the long-liquidation clusters 984–996 \(~\$21M in \d touching zones\) lie between price/);
+    // the narrow zones of that run are named as the one band a sweep would run through; it holds the
+    // liquidation price (990), so it "reaches" it rather than lying "between price and" it
+    expect(p.liquidationPrice).toBeGreaterThan(984);
+    expect(p.liquidationPrice).toBeLessThan(996);
+    expect(p.noStop).toMatch(/^the long-liquidation clusters 984–996 \(~\$21M in \d touching zones\) reach your liquidation price 990, with no room outside them/);
+    expect(p.noStopBand).toEqual({ low: 984, high: 996 });
+    expect(p.liquidationCluster?.inside).toBe(true);
+    expect(p.warnings.find((w) => w.startsWith('Your liquidation price'))).toMatch(/^Your liquidation price 990 sits inside the estimated long-liquidation cluster/);
   });
 
   it('steps past touching clusters as one band, not into the next one', () => {
