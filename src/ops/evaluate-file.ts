@@ -24,10 +24,14 @@ export async function readRecording(path: string): Promise<{ records: FrameRecor
   return { records, malformed };
 }
 
-/** Events a recording replays to, through the same mappers as the live run. */
-export function eventsOf(records: FrameRecord[], symbols: string[], fallbackVenues: Venue[]): MarketEvent[] {
+/** The symbol registry a recording's own listings give (falling back to these venues when it names none). */
+function registryOf(records: FrameRecord[], symbols: string[], fallbackVenues: Venue[]): SymbolRegistry {
   const venues = [...new Set(records.map((r) => r.v))];
-  const reg = registryFromRecords(records, symbols, venues.length ? venues : fallbackVenues);
+  return registryFromRecords(records, symbols, venues.length ? venues : fallbackVenues);
+}
+
+/** Events a recording replays to, through the same mappers as the live run. */
+export function eventsOf(records: FrameRecord[], symbols: string[], fallbackVenues: Venue[], reg = registryOf(records, symbols, fallbackVenues)): MarketEvent[] {
   const mapper = createRecordMapper(reg);
   const out: MarketEvent[] = [];
   for (const r of records) {
@@ -41,15 +45,14 @@ export function eventsOf(records: FrameRecord[], symbols: string[], fallbackVenu
 export async function evaluateRecording(path: string, config: Config, horizonMinutes = 60, signalsOnly = false): Promise<string> {
   const { records, malformed } = await readRecording(path);
   if (records.length === 0) throw new Error('no frames in the recording');
-  const events = eventsOf(records, config.SYMBOLS, config.VENUES);
-  // liquidation prices with the exchange tiers the live run fetched (recorded), as a replay of it would
-  const venues = [...new Set(records.map((r) => r.v))];
-  const brackets = new BracketBook();
-  const reg = registryFromRecords(records, config.SYMBOLS, venues.length ? venues : config.VENUES);
-  const installed = { ...installRecordedTiers(records, reg, brackets), okx: installOkxTiers(records, reg, events, brackets) };
+  const reg = registryOf(records, config.SYMBOLS, config.VENUES);
+  const events = eventsOf(records, config.SYMBOLS, config.VENUES, reg);
   const signalSection = formatSignalEvaluation(evaluateSignals(events));
   const header = `Recording: ${path} — ${records.length} frames, ${events.length} events${malformed ? `, ${malformed} malformed lines skipped` : ''}`;
   if (signalsOnly) return [header, '', signalSection].join('\n');
+  // liquidation prices with the exchange tiers the live run fetched (recorded), as a replay of it would
+  const brackets = new BracketBook();
+  const installed = { ...installRecordedTiers(records, reg, brackets), okx: installOkxTiers(records, reg, events, brackets) };
   const horizonMs = horizonMinutes * 60_000;
   const opts = { leverageMix: config.LEVERAGE_MIX, brackets, horizonMs, snapshotIntervalMs: Math.max(5_000, Math.round(horizonMs / 6)) };
   const report = evaluate(events, opts);

@@ -33,14 +33,7 @@ export function installRecordedTiers(records: readonly FrameRecord[], reg: Symbo
     const r = records[i]!;
     if (r.v === 'hyperliquid' && /^rest:\/info\?type=(meta|metaAndAssetCtxs)(&|$)/.test(r.c)) meta = r;
   }
-  if (!meta) return out;
-  let body: unknown;
-  try {
-    body = JSON.parse(meta.raw);
-  } catch {
-    return out;
-  }
-  const tiers = mapHyperliquidMarginTiers(body);
+  const tiers = meta ? mapHyperliquidMarginTiers(bodyOf(meta)) : null;
   if (!tiers) return out;
   for (const inst of reg.instruments('hyperliquid')) {
     const t = tiers.get(inst.venueSymbol);
@@ -71,12 +64,15 @@ export function recordedOkxTiers(rec: FrameRecord, reg: SymbolRegistry): Recorde
   if (!family) return undefined;
   const inst = reg.instruments('okx').find((i) => i.venueSymbol.replace(/-SWAP$/, '') === family);
   if (!inst || inst.contractValue === undefined) return undefined;
-  let body: unknown;
+  const tiers = mapOkxPositionTiers(bodyOf(rec));
+  return tiers ? { symbol: inst.symbol, tiers, coinsPerContract: inst.contractValue } : undefined;
+}
+
+/** A recorded answer's JSON body; undefined when it does not parse (the mappers then return null). */
+function bodyOf(rec: FrameRecord): unknown {
   try {
-    body = JSON.parse(rec.raw);
+    return JSON.parse(rec.raw) as unknown;
   } catch {
     return undefined;
   }
-  const tiers = mapOkxPositionTiers(body);
-  return tiers ? { symbol: inst.symbol, tiers, coinsPerContract: inst.contractValue } : undefined;
 }
