@@ -72,7 +72,9 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
       name: 'Targets',
       value: targetLines.length
         ? targetLines.join('\n')
-        : `No estimated ${long ? 'short' : 'long'}-liquidation cluster (or band of touching clusters) of at least ${floorText} of that side's total ahead in the profit direction.`,
+        : (plan.price - plan.liquidationPrice) * (long ? 1 : -1) <= 0
+          ? 'None: at the current price this position would already be liquidated.'
+          : `No estimated ${long ? 'short' : 'long'}-liquidation cluster (or band of touching clusters) of at least ${floorText} of that side's total ahead in the profit direction.`,
       inline: false,
     },
     { name: 'Stop', value: plan.stop ? `${price(plan.stop.price)} — ${plan.stop.reason}` : `None: ${plan.noStop ?? 'no price outside the clusters before liquidation'}.`, inline: false },

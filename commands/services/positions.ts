@@ -107,6 +107,13 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     // The planner runs the venue's bracket math: leverage above the bracket cap is refused here.
     const plan = zones.planExit(canonical);
     if ('error' in plan) return fail(plan.error, usage);
+    // A position the price has already liquidated is nothing to watch (and its first alert would be a
+    // false "liquidation price crossed"): refuse it and say why.
+    if ((plan.price - plan.liquidationPrice) * (side === 'long' ? 1 : -1) <= 0) {
+      return fail(
+        `At the current price ${formatPrice(plan.price, symbol)} a ${side} from ${formatPrice(entry, symbol)} at ${leverage}x would already be liquidated (estimated liquidation ${formatPrice(plan.liquidationPrice, symbol)}): nothing to watch. Check the entry and the leverage.`,
+      );
+    }
     const unit = quoted.priceUnit ?? 1;
     const unitNote = unit === 1 ? undefined : `${written} ${formatPrice(quoted.entry)} is stored per coin as ${symbol} ${formatPrice(entry, symbol)} (÷ ${unit}); plans and alerts quote ${symbol} per coin.`;
 
@@ -181,11 +188,12 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
       if ('error' in fresh) return { p, line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — no live data (${fresh.error})${stored}`, price: undefined };
       const pnl = pnlPct(p, fresh.price);
       const liq = p.plan?.liquidationPrice ?? fresh.liquidationPrice;
-      const liqAway = (Math.abs(fresh.price - liq) / fresh.price) * 100;
+      // how far price still is from the liquidation price, in the position's direction ("crossed" once behind it)
+      const liqAway = ((fresh.price - liq) / fresh.price) * 100 * (p.side === 'long' ? 1 : -1);
       return {
         p,
         price: fresh.price,
-        line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — now ${formatPrice(fresh.price, p.symbol)} (${formatSignedPercent(pnl.move)}, ${formatSignedPercent(pnl.onMargin, 1)} on margin) · liq ${formatPrice(liq, p.symbol)} (${formatPercent(liqAway)} away)${stored}`,
+        line: `#${p.id} ${positionName(p)} · ${formatUsd(p.sizeUsd)} ${p.venue} — now ${formatPrice(fresh.price, p.symbol)} (${formatSignedPercent(pnl.move)}, ${formatSignedPercent(pnl.onMargin, 1)} on margin) · liq ${formatPrice(liq, p.symbol)} (${liqAway > 0 ? `${formatPercent(liqAway)} away` : 'crossed'})${stored}`,
       };
     });
     const buttons: ReplyButton[] = positions.slice(0, 5).map((p) => ({ action: `/position plan ${p.id}`, label: `Plan #${p.id}` }));

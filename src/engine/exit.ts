@@ -31,10 +31,13 @@ export interface PlannerOptions {
 
 const venueName = (v: ExitRequest['venue']) => ({ binance: 'Binance', bybit: 'Bybit', okx: 'OKX', hyperliquid: 'Hyperliquid' } as const)[v];
 
-/** Price move since entry in %, and the same on margin (× leverage), in the position's favour. */
+/**
+ * Price move since entry in %, and the same on margin (× leverage), in the position's favour. An
+ * isolated position cannot lose more than its margin: the loss on margin stops at −100 %.
+ */
 export function unrealizedPnl(p: Pick<ExitRequest, 'side' | 'entry' | 'leverage'>, price: number): { movePct: number; onMarginPct: number } {
   const movePct = ((price - p.entry) / p.entry) * 100 * (p.side === 'long' ? 1 : -1);
-  return { movePct, onMarginPct: movePct * p.leverage };
+  return { movePct, onMarginPct: Math.max(-100, movePct * p.leverage) };
 }
 
 /** Bands a stop or target must stay out of: every zone widened by `buffer`, touching/overlapping ones merged. */
@@ -150,7 +153,10 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
   let noStopBand: { low: number; high: number } | undefined;
   const ref = long ? Math.min(req.entry, price) : Math.max(req.entry, price);
   const liqGap = (ref - liqPrice) * dir;
-  if ((price - liqPrice) * dir <= 0) {
+  const liquidatedNow = (price - liqPrice) * dir <= 0;
+  if (liquidatedNow) {
+    // nothing to plan for a position the price has already liquidated: no stop, and no targets
+    targets.length = 0;
     noStop = `at the current price ${fmt(price)} this position would already be liquidated (liquidation ${fmt(liqPrice)})`;
     warnings.push(`At the current price ${fmt(price)} this position would already be liquidated (liquidation ${fmt(liqPrice)}).`);
   } else if (liqGap > 0) {

@@ -20,14 +20,16 @@ export function positionName(p: Pick<Position, 'symbol' | 'side' | 'entry' | 'le
 /** Price move since entry in %, and the same on margin (× leverage), in the position's favour. */
 export function pnlPct(p: Pick<Position, 'side' | 'entry' | 'leverage'>, price: number): { move: number; onMargin: number } {
   const move = ((price - p.entry) / p.entry) * 100 * (p.side === 'long' ? 1 : -1);
-  return { move, onMargin: move * p.leverage };
+  // isolated margin: the loss stops at the whole margin
+  return { move, onMargin: Math.max(-100, move * p.leverage) };
 }
 
 /** The refreshed plan in one line: price, targets, stop, liquidation. */
 export function planLine(plan: ExitPlan): string {
   const parts = [`price ${formatPrice(plan.price, plan.request.symbol)}`];
   plan.targets.slice(0, 2).forEach((t, i) => parts.push(`TP${i + 1} ${formatPrice(t.price, plan.request.symbol)} (${signed(t.distancePct)})`));
-  if (plan.targets.length === 0) parts.push('no target cluster ahead');
+  const gone = (plan.price - plan.liquidationPrice) * (plan.request.side === 'long' ? 1 : -1) <= 0;
+  if (plan.targets.length === 0) parts.push(gone ? 'past the liquidation price' : 'no target cluster ahead');
   parts.push(plan.stop ? `stop ${formatPrice(plan.stop.price, plan.request.symbol)}` : 'no safe stop');
   parts.push(`liq ${formatPrice(plan.liquidationPrice, plan.request.symbol)} (${signed(((plan.liquidationPrice - plan.price) / plan.price) * 100)})`);
   return parts.join(' · ');

@@ -158,6 +158,7 @@ describe('exit planner guarantees (property)', () => {
           expect(plan.warnings.some((w) => /^No stop is possible/.test(w) || /already be liquidated/.test(w))).toBe(true);
           expect(plan.warnings.some((w) => w.includes(plan.noStop!))).toBe(false);
           const liquidated = (P - L) * dir <= 0;
+          if (liquidated) expect(plan.targets).toEqual([]);
           // the planner keeps a buffer of a quarter bin (at least 0.01 % of price) from every band
           const m = Math.max(snap.binSize * 0.25, P * 1e-4);
           const clustersInTheWay = zones.some((z) => z.low - m < Math.max(ref, L) && z.high + m > Math.min(ref, L));

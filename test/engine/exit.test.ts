@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { exitPlanReply } from '../../commands/exit.ts';
 import { BracketBook } from '../../src/engine/brackets.ts';
 import { planExit } from '../../src/engine/exit.ts';
 import { binanceLiquidationPrice, bybitLiquidationPrice } from '../../src/engine/liquidation.ts';
@@ -154,6 +155,15 @@ describe('exit planner', () => {
     const p = plan({ entry: 1100, leverage: 50 });
     expect(p.stop).toBeNull();
     expect(p.warnings[0]).toMatch(/would already be liquidated/);
+    // no take-profits for a position that is gone, and its loss stops at the whole margin
+    expect(p.targets).toEqual([]);
+    expect(p.pnl.movePct).toBeLessThan(-9);
+    expect(p.pnl.onMarginPct).toBe(-100);
+    // and the reply says why there are no targets, not that no cluster lies ahead
+    const reply = exitPlanReply(p, snapshotOf(exampleSources(), undefined, 1000, 5), undefined);
+    const field = (name: string) => reply.fields?.find((f) => f.name === name)?.value;
+    expect(field('Targets')).toBe('None: at the current price this position would already be liquidated.');
+    expect(field('Unrealized PnL')).toMatch(/−100\.0% on margin/);
   });
 
   it('refuses leverage above the cap for that size, and bad numbers, as values', () => {

@@ -71,6 +71,16 @@ describe('/position add', () => {
     expect(await svc.repo.list('telegram', '918273645')).toEqual([]);
   });
 
+  it('refuses a position the price has already liquidated (its first alert would be a false "crossed")', async () => {
+    // price 3,000: a 50x long from 3,200 liquidates near 3,150; a 50x short from 2,800 near 2,850
+    for (const args of [{ ...eth, entry: 3200, leverage: 50 }, { ...eth, side: 'short', entry: 2800, leverage: 50 }]) {
+      const r = await add(tgPrivate(), args);
+      expect(r.ok).toBe(false);
+      expect(r.text).toMatch(/^At the current price 3,000 a (long|short) from [23],[28]00 at 50x would already be liquidated \(estimated liquidation [\d,.]+\): nothing to watch\. Check the entry and the leverage\./);
+    }
+    expect(await svc.repo.list('telegram', '918273645')).toEqual([]);
+  });
+
   it('says so when the symbol has no data yet', async () => {
     const r = await add(tgPrivate(), { ...eth, symbol: 'BTC' });
     expect(r).toMatchObject({ ok: false, ephemeral: true });
@@ -102,6 +112,14 @@ describe('/position list, plan, close', () => {
     expect(r.buttons?.map((b) => b.action)).toEqual(['/position plan 1', '/position plan 2']);
     const empty = await svc.handle('position', tgPrivate('777'), {}, 'list');
     expect(empty.text).toMatch(/no watched positions/);
+  });
+
+  it('a position price has moved past its liquidation price: "crossed", and the loss on margin stops at −100 %', async () => {
+    await add(tgPrivate(), eth); // liquidation 2,861.4
+    zones.set('ETH', 2700);
+    const r = await svc.handle('position', tgPrivate(), {}, 'list');
+    expect(r.text).toMatch(/^#1 ETH long 3,000 × 20x · \$10k binance — now 2,700 \(−10\.00%, −100\.0% on margin\) · liq 2,861\.4 \(crossed\)/);
+    expect(r.text).not.toMatch(/away/);
   });
 
   it('shows the stored plan with the chart, R:R from entry, and what a fresh plan would say', async () => {
