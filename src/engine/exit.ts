@@ -171,15 +171,29 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
       .sort((a, b) => ((b.high + b.low) / 2 - (a.high + a.low) / 2) * dir)[0];
     const past = hunt ? (long ? hunt.low : hunt.high) - dir * buffer : undefined;
     const start = past !== undefined && (past - preferred) * dir < 0 ? past : preferred;
-    const candidate = clearOf(runs, start, long);
-    if ((candidate - limit) * dir > 0 && (candidate - ref) * dir < 0) {
-      const movedFrom = runs.find(([lo, hi]) => start > lo && start < hi);
+    // Where `start` falls inside a cluster band: its far edge first (further from price); if that is past
+    // the limit, its near edge (towards price) when that is still past the stop-hunt cluster and behind
+    // the reference — a free gap there is a valid stop, and "no stop" would be wrong advice.
+    const movedFrom = runs.find(([lo, hi]) => start > lo && start < hi);
+    const within = (c: number) => (c - limit) * dir > 0 && (c - ref) * dir < 0;
+    let candidate = clearOf(runs, start, long);
+    let towardsPrice = false;
+    if (!within(candidate) && movedFrom) {
+      const near = clearOf(runs, start, !long);
+      if (within(near) && (past === undefined || (past - near) * dir >= 0)) {
+        candidate = near;
+        towardsPrice = true;
+      }
+    }
+    if (within(candidate)) {
       let reason: string;
-      if (hunt && past === start) {
+      if (towardsPrice && movedFrom) {
+        const c = hunt && clusterText(hunt);
+        reason = `${long ? 'above' : 'below'} the clusters at ${fmt(movedFrom[0] + buffer)}–${fmt(movedFrom[1] - buffer)}, in the gap before them, outside every cluster${c ? ` and ${long ? 'below' : 'above'} ${c.text} (a stop-hunt sweep into ${c.plural ? 'them' : 'it'} would not reach you)` : ''}`;
+      } else if (hunt && past === start) {
         const c = clusterText(hunt);
         reason = `${long ? 'below' : 'above'} ${c.text}, outside every cluster (a stop-hunt sweep into ${c.plural ? 'them' : 'it'} would not reach you)`;
-      }
-      else if (movedFrom) reason = `${dist < snapshot.atr ? 'about 80 % of the way to the liquidation price' : 'about 1 ATR(1h) beyond the entry side of price'}, moved ${long ? 'below' : 'above'} the clusters at ${fmt(movedFrom[0] + buffer)}–${fmt(movedFrom[1] - buffer)}, not inside them`;
+      } else if (movedFrom) reason = `${dist < snapshot.atr ? 'about 80 % of the way to the liquidation price' : 'about 1 ATR(1h) beyond the entry side of price'}, moved ${long ? 'below' : 'above'} the clusters at ${fmt(movedFrom[0] + buffer)}–${fmt(movedFrom[1] - buffer)}, not inside them`;
       else reason = dist < snapshot.atr ? '80 % of the way to the liquidation price, outside every cluster' : '1 ATR(1h) beyond the entry side of price, outside every cluster';
       stop = { price: candidate, reason, ...(hunt ? { zoneId: hunt.id } : {}) };
     } else {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BracketBook } from '../../src/engine/brackets.ts';
-import { planExit } from '../../src/engine/exit.ts';
+import { forbiddenRuns, planExit } from '../../src/engine/exit.ts';
 import type { ExitRequest, Zone, ZoneSnapshot } from '../../src/engine/types.ts';
 import type { PositionSide } from '../../src/market/types.ts';
 
@@ -163,6 +163,30 @@ describe('exit planner guarantees (property)', () => {
           const m = Math.max(snap.binSize * 0.25, P * 1e-4);
           const clustersInTheWay = zones.some((z) => z.low - m < Math.max(ref, L) && z.high + m > Math.min(ref, L));
           expect(liquidated || clustersInTheWay || ref === L).toBe(true);
+          // and "no stop" is true: no free price exists past the nearest stop-hunt cluster, behind the
+          // reference and before the last tenth of the way to liquidation (a gap the planner missed was
+          // the old bug: "no stop is possible" while one was)
+          if (!liquidated && (ref - L) * dir > 0) {
+            const limit = L + dir * 0.1 * (ref - L) * dir;
+            const lo = Math.min(ref, L);
+            const hi = Math.max(ref, L);
+            const hunts = zones.filter((z) => z.side === s.side && sizeable(z) && z.low < hi && z.high > lo);
+            const hunt = hunts.sort((a, b) => ((b.low + b.high) / 2 - (a.low + a.high) / 2) * dir)[0];
+            const past = hunt ? (long ? hunt.low : hunt.high) - dir * m : undefined;
+            const bound = past === undefined ? ref : long ? Math.min(ref, past) : Math.max(ref, past);
+            const [a, b] = long ? [limit, bound] : [bound, limit];
+            const eps = P * 1e-9;
+            let cursor = a;
+            let free = false;
+            for (const [x, y] of forbiddenRuns(zones, m)) {
+              if (y <= cursor) continue;
+              if (x >= b) break;
+              if (x > cursor + eps) free = true;
+              cursor = Math.max(cursor, y);
+            }
+            if (cursor < b - eps) free = true;
+            expect(free && b - a > eps).toBe(false);
+          }
           for (const t of plan.targets) expect(t.rewardRisk).toBeUndefined();
         }
 
