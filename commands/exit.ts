@@ -74,7 +74,9 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
         ? targetLines.join('\n')
         : (plan.price - plan.liquidationPrice) * (long ? 1 : -1) <= 0
           ? 'None: at the current price this position would already be liquidated.'
-          : `No estimated ${long ? 'short' : 'long'}-liquidation cluster (or band of touching clusters) of at least ${floorText} of that side's total ahead in the profit direction.`,
+          : plan.warnings.some((w) => w.startsWith('No take-profit fits before'))
+            ? 'None: no take-profit fits before the nearest sizeable clusters (see Warnings).'
+            : `No estimated ${long ? 'short' : 'long'}-liquidation cluster (or band of touching clusters) of at least ${floorText} of that side's total ahead in the profit direction.`,
       inline: false,
     },
     { name: 'Stop', value: plan.stop ? `${price(plan.stop.price)} — ${plan.stop.reason}` : `None: ${plan.noStop ?? 'no price outside the clusters before liquidation'}.`, inline: false },

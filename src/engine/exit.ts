@@ -144,6 +144,17 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
     const run = runBand(z);
     targets.push({ price: t, zoneId: z.id, zoneUsd: z.notionalUsd, zoneShare: z.share, ...(run ? { run } : {}), distancePct: ((t - price) / price) * 100 });
   }
+  // Sizeable clusters nearer than TP1 (or with no target at all) that got none: price or the entry already
+  // sits inside or right at their band, so no take-profit fits before them. Said, never silently skipped.
+  const firstTarget = targets[0]?.price;
+  const crowded = snapshot.zones.filter(
+    (z) =>
+      z.side === targetSide &&
+      sizeable(z) &&
+      (long ? z.high > beyond : z.low < beyond) &&
+      !targets.some((t) => t.zoneId === z.id) &&
+      (firstTarget === undefined || (long ? z.low < firstTarget : z.high > firstTarget)),
+  );
   const smallSkipped = snapshot.zones.some((z) => z.side === targetSide && !sizeable(z) && ((long ? z.low : z.high) - beyond) * dir > 0);
 
   // Stop: on the losing side, between the reference price and the liquidation price.
@@ -233,7 +244,16 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
   } else if (table.source === 'generic') {
     warnings.push(`No ${venueName(req.venue)} tiers loaded for ${req.symbol}: used a generic bracket table (an assumption); the exchange's own may differ.`);
   }
-  if (targets.length === 0) {
+  if (crowded.length > 0 && !liquidatedNow) {
+    const lo = Math.min(...crowded.map((z) => z.low));
+    const hi = Math.max(...crowded.map((z) => z.high));
+    const usd = crowded.reduce((a, z) => a + z.notionalUsd, 0);
+    const who = (req.entry - price) * dir > 0 ? 'your entry' : 'the price';
+    warnings.push(
+      `No take-profit fits before the ${targetSide}-liquidation cluster${crowded.length > 1 ? 's' : ''} ${fmt(lo)}–${fmt(hi)} (~${formatUsd(usd)}${crowded.length > 1 ? ` in ${crowded.length} zones` : ''}): ${who} already sits inside or right at ${crowded.length > 1 ? 'them' : 'it'}${targets.length ? '; TP1 is the next cluster with room before it' : ''}.`,
+    );
+  }
+  if (targets.length === 0 && crowded.length === 0 && !liquidatedNow) {
     warnings.push(
       `No estimated ${targetSide}-liquidation cluster (or band of touching clusters) of at least ${(floor * 100).toFixed(0)} % of that side's total lies beyond ${fmt(beyond)} in the profit direction${smallSkipped ? ' (smaller ones are not worth aiming at)' : ''}.`,
     );

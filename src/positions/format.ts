@@ -29,7 +29,8 @@ export function planLine(plan: ExitPlan): string {
   const parts = [`price ${formatPrice(plan.price, plan.request.symbol)}`];
   plan.targets.slice(0, 2).forEach((t, i) => parts.push(`TP${i + 1} ${formatPrice(t.price, plan.request.symbol)} (${signed(t.distancePct)})`));
   const gone = (plan.price - plan.liquidationPrice) * (plan.request.side === 'long' ? 1 : -1) <= 0;
-  if (plan.targets.length === 0) parts.push(gone ? 'past the liquidation price' : 'no target cluster ahead');
+  const crowded = plan.warnings.some((w) => w.startsWith('No take-profit fits before'));
+  if (plan.targets.length === 0) parts.push(gone ? 'past the liquidation price' : crowded ? 'no take-profit with room before the nearest clusters' : 'no target cluster ahead');
   parts.push(plan.stop ? `stop ${formatPrice(plan.stop.price, plan.request.symbol)}` : 'no safe stop');
   parts.push(`liq ${formatPrice(plan.liquidationPrice, plan.request.symbol)} (${signed(((plan.liquidationPrice - plan.price) / plan.price) * 100)})`);
   return parts.join(' · ');

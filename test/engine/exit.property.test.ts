@@ -91,6 +91,7 @@ describe('exit planner guarantees (property)', () => {
     let withRun = 0;
     let insideLiq = 0;
     let reachesLiq = 0;
+    let withCrowded = 0;
     fc.assert(
       fc.property(scenario, (s) => {
         const zones = zonesOf(s.price, s.drafts);
@@ -210,6 +211,25 @@ describe('exit planner guarantees (property)', () => {
           if (holds) reachesLiq++;
         }
 
+        // a sizeable cluster of the other side nearer than TP1 that got no target is said, never skipped silently
+        if ((P - L) * dir > 0) {
+          const beyondPx = long ? Math.max(P, entry) : Math.min(P, entry);
+          const tp1 = plan.targets[0]?.price;
+          const skipped = zones.filter(
+            (z) =>
+              z.side === (long ? 'short' : 'long') &&
+              sizeable(z) &&
+              (long ? z.high > beyondPx : z.low < beyondPx) &&
+              !plan.targets.some((t) => t.zoneId === z.id) &&
+              (tp1 === undefined || (long ? z.low < tp1 : z.high > tp1)),
+          );
+          const said = plan.warnings.some((w) => w.startsWith('No take-profit fits before'));
+          expect(said).toBe(skipped.length > 0);
+          if (said) withCrowded++;
+          // "no cluster lies beyond" is never said when one does
+          if (plan.warnings.some((w) => /^No estimated .* lies beyond/.test(w))) expect(skipped.length).toBe(0);
+        }
+
         if (plan.targets.length) withTargets++;
         const beyond = long ? Math.max(P, entry) : Math.min(P, entry);
         plan.targets.forEach((t, i) => {
@@ -253,6 +273,7 @@ describe('exit planner guarantees (property)', () => {
     expect(withRun).toBeGreaterThan(RUNS * 0.05);
     expect(insideLiq).toBeGreaterThan(RUNS * 0.01);
     expect(reachesLiq).toBeGreaterThan(RUNS * 0.005);
+    expect(withCrowded).toBeGreaterThan(RUNS * 0.01);
   });
 
   it('a plan quoted per 1,000 coins (1000PEPE) is the per-coin plan × 1,000', () => {
