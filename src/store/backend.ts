@@ -303,7 +303,9 @@ export async function openBackend(url: string, opts: { connectTimeoutMs?: number
     } catch (err) {
       throw new StoreUnavailableError(`redis ${safe}`, `cannot connect: ${(err as Error)?.message ?? String(err)}`);
     }
-    const adapter = new KeyvRedis(client as never);
+    // throwOnErrors: without it @keyv/redis swallows a failed get/set (an error event and an empty answer),
+    // so a dead Redis read as "no positions" and a failed write as success
+    const adapter = new KeyvRedis(client as never, { throwOnErrors: true });
     const keyv = strictKeyv({ store: adapter, namespace: NAMESPACE }, `redis ${safe}`, log);
     return new RedisBackend(`redis ${safe}`, keyv, client as unknown as RedisSetClient);
   }

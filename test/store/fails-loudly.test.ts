@@ -261,6 +261,13 @@ describe('Redis going away mid-run', () => {
       expect(Date.now() - t0).toBeLessThan(3500);
       expect(r.text).toMatch(/Could not (save your subscription|read your saved data)/);
       expect(store.status().ok).toBe(false);
+      // plain reads and writes through keyv fail too (@keyv/redis swallowed them: a dead Redis read as
+      // "nothing stored", a write as done — "/alerts mute" answered "Muted until…" and the store "worked again")
+      const mute = await registry.dispatchLine('/alerts mute 2h', user, services);
+      expect(mute.ok).toBe(false);
+      expect(mute.text).not.toMatch(/Muted until/);
+      await expect(store.settings.get({ platform: 'telegram', kind: 'user', id: '7' })).rejects.toThrow();
+      expect(store.status().ok).toBe(false);
       redis = await startRedis();
       await expect.poll(() => store.status().ok, { timeout: 10_000, interval: 50 }).toBe(true);
       expect((await registry.dispatchLine('/subscribe BTC', user, services)).text).toMatch(/^Subscribed/);
