@@ -1,4 +1,5 @@
 import type { CommandDef } from '../src/bot/command.ts';
+import { echo } from '../src/format/echo.ts';
 
 /** /help over the command list it is given (commands/index.ts passes allCommands: no import cycle). */
 export function helpCommand(commands: () => readonly CommandDef[]): CommandDef {
@@ -14,7 +15,7 @@ export function helpCommand(commands: () => readonly CommandDef[]): CommandDef {
       const wanted = typeof args.command === 'string' ? args.command.replace(/^\//, '').toLowerCase() : undefined;
       if (wanted) {
         const c = list.find((x) => x.name === wanted);
-        if (!c) return { ok: false, text: `No command /${wanted.slice(0, 24)}. Try /help.`, tone: 'error', ephemeral: true };
+        if (!c) return { ok: false, text: `No command /${echo(wanted)}. Try /help.`, tone: 'error', ephemeral: true };
         return { ok: true, title: `/${c.name}`, text: [c.description, `Usage: ${c.usage}`, ...(c.examples ?? []).map((e) => `e.g. ${e}`)].join('\n') };
       }
       const text = [

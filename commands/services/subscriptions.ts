@@ -1,6 +1,7 @@
 import type { Caller } from '../../src/bot/command.ts';
 import { errorReply, type Reply } from '../../src/bot/reply.ts';
 import { resolveSymbol } from '../../src/bot/registry.ts';
+import { echo } from '../../src/format/echo.ts';
 import type { SymbolRegistry } from '../../src/market/symbols.ts';
 import { channelDestination, describeDestination, destinationKey, personalDestination } from '../../src/store/destination.ts';
 import {
@@ -103,12 +104,16 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
         data: { action: 'unsubscribe', removed, destination: dest, symbols: [] },
       };
     }
-    const removed = await store.subscriptions.remove(dest, raw);
+    // what traders write ($ETH, ETHUSDT, eth-usdt-swap) names the same symbol /subscribe stored; a symbol
+    // no longer tracked is removed by its plain name
+    const resolved = resolveSymbol(symbolServices, raw);
+    const symbol = 'error' in resolved ? raw.replace(/^\$/, '') : resolved.symbol;
+    const removed = await store.subscriptions.remove(dest, symbol);
     const symbols = await store.subscriptions.list(dest);
     if (!removed) {
       return {
         ok: false,
-        text: `${capitalize(where)} ${channel ? 'is' : 'are'} not subscribed to ${raw}.${symbols.length ? ` Subscribed: ${symbols.join(', ')}.` : ''}`,
+        text: `No subscription to ${echo(symbol)} for ${where}.${symbols.length ? ` Subscribed: ${symbols.join(', ')}.` : ''}`,
         tone: 'warning',
         ephemeral: true,
         data: { action: 'unsubscribe', removed: [], destination: dest, symbols },
@@ -116,9 +121,9 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions): Sub
     }
     return {
       ok: true,
-      text: `Unsubscribed ${where} from ${raw}.${symbols.length ? ` Still subscribed: ${symbols.join(', ')}.` : ''}`,
+      text: `Unsubscribed ${where} from ${symbol}.${symbols.length ? ` Still subscribed: ${symbols.join(', ')}.` : ''}`,
       ephemeral: !channel,
-      data: { action: 'unsubscribe', removed: [raw], destination: dest, symbols },
+      data: { action: 'unsubscribe', removed: [symbol], destination: dest, symbols },
     };
   }
 

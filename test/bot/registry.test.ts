@@ -39,6 +39,11 @@ describe('command registry', () => {
   it('rejects garbage numbers and unknown commands', async () => {
     expect((await registry.dispatchLine('/exit ETH long abc 20', caller, services)).text).toMatch(/^Entry must be a price, e.g. 3120 \(got "abc"\)\./);
     expect((await registry.dispatchLine('/zonez ETH', caller, services)).text).toMatch(/Did you mean \/zones/);
+    // /help echoes what was asked for without control, escape or bidi characters
+    const help = await registry.dispatchLine('/help a\u001b[2J\u001b[31mRED\u0007\u202eevil\u202c', caller, services);
+    expect(help.ok).toBe(false);
+    expect(help.text).not.toMatch(/[\u0000-\u001f\u202a-\u202e]/);
+    expect(help.text).toMatch(/^No command \/a\[2j\[31mredevil\. Try \/help\.$/);
     expect((await registry.dispatchLine('/alerts fly', caller, services)).text).toMatch(/Unknown \/alerts action/);
   });
 

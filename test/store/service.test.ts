@@ -69,7 +69,14 @@ describe('subscription commands', () => {
     const list = await run('/subscriptions', mod);
     expect(list.data).toMatchObject({ personal: { symbols: ['ETH'] }, channel: { symbols: ['BTC'] } });
     expect(list.fields).toEqual([{ name: 'You', value: 'ETH' }, { name: 'This channel', value: 'BTC' }]);
-    expect((await run('/unsubscribe BTC', mod)).ok).toBe(false);
+    const missing = await run('/unsubscribe BTC', mod);
+    expect(missing.ok).toBe(false);
+    expect(missing.text).toMatch(/^No subscription to BTC for your DMs\. Subscribed: ETH\.$/);
+    // what /subscribe accepts, /unsubscribe accepts too: $ETH, ETHUSDT name the stored ETH
+    await run('/subscribe SOL', mod);
+    expect((await run('/unsubscribe ETHUSDT', mod)).data).toMatchObject({ removed: ['ETH'] });
+    expect((await run('/unsubscribe $SOL', mod)).data).toMatchObject({ removed: ['SOL'] });
+    await run('/subscribe ETH', mod);
     expect((await run('/unsubscribe BTC here', member)).ok).toBe(false);
     expect((await run('/unsubscribe BTC here', mod)).data).toMatchObject({ removed: ['BTC'] });
     await run('/subscribe SOL', mod);
