@@ -134,6 +134,9 @@ describe('signal cards', () => {
     );
     expect(cascade.score).toBeLessThanOrEqual(-0.8);
     expect(cascade.reason).toMatch(/cascade: \$2M of longs liquidated in the last minute, 100× the usual rate/);
+    // both sides in the burst: each side's own amount, never the sum under one side's name
+    const mixed = liquidationFlow.read(input({ liqBurst: { longUsd: 1.5e6, shortUsd: 5e5, count: 40, baselinePerMinUsd: 20_000 } }, { '1m': { liq: { shortUsd: 5e5, longUsd: 1.5e6, count: 40 } } }), '1m');
+    expect(mixed.reason).toMatch(/^cascade: \$1\.5M of longs \(and \$500k of shorts\) liquidated in the last minute, 100× the usual rate/);
     expect(liquidationFlow.read(input(), '5m').score).toBe(0);
   });
 

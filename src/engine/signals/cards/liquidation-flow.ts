@@ -40,7 +40,10 @@ export const liquidationFlow: Card = {
       const multiple = burst.baselinePerMinUsd > 0 ? burstUsd / burst.baselinePerMinUsd : Infinity;
       score = side * Math.max(Math.abs(score), 0.8);
       confidence = Math.max(confidence, 0.7);
-      reason = `cascade: ${usd(burstUsd)} of ${side > 0 ? 'shorts' : 'longs'} liquidated in the last minute${Number.isFinite(multiple) ? `, ${multiple.toFixed(0)}× the usual rate` : ''} (lower bound)`;
+      // the amount named for a side is that side's own; the other side's is said beside it
+      const main = side > 0 ? burst.shortUsd : burst.longUsd;
+      const other = side > 0 ? burst.longUsd : burst.shortUsd;
+      reason = `cascade: ${usd(main)} of ${side > 0 ? 'shorts' : 'longs'}${other > 0 ? ` (and ${usd(other)} of ${side > 0 ? 'longs' : 'shorts'})` : ''} liquidated in the last minute${Number.isFinite(multiple) ? `, ${multiple.toFixed(0)}× the usual rate` : ''} (lower bound)`;
     }
     return directional(score, confidence, reason);
   },
