@@ -37,9 +37,11 @@ export interface MonitorOptions {
 }
 
 /**
- * Wraps a backend: failures become StoreError rejections and mark the store failing; a
- * successful write (or a successful probe, run in the background while failing) marks it
- * working again. Reads alone never clear a failure: they do not prove writes work.
+ * Wraps a backend: failures become StoreError rejections and mark the store failing; only a
+ * successful probe (write, read back, delete; run in the background while failing) marks it working
+ * again. Other operations never clear a failure: a read does not prove writes work, and a delete of a
+ * missing key or a set update with nothing to change resolves without touching storage (the status
+ * flipped to "works again" and back within a millisecond on a read-only SQLite file).
  */
 export class MonitoredBackend implements Backend {
   private failingSince: number | undefined;
@@ -131,7 +133,6 @@ export class MonitoredBackend implements Backend {
       this.failed(err);
       throw new StoreError('write', err);
     }
-    this.recovered();
     return result;
   }
 

@@ -14,7 +14,7 @@ import { CommandRegistry } from '../../src/bot/registry.ts';
 import type { Services } from '../../src/bot/services.ts';
 import { DEFAULT_SYMBOLS } from '../../src/market/symbols.ts';
 import { openBackend, StoreUnavailableError, type Backend } from '../../src/store/backend.ts';
-import { StoreError } from '../../src/store/monitor.ts';
+import { MonitoredBackend, StoreError } from '../../src/store/monitor.ts';
 import { createSubscriptionService } from '../../commands/services/subscriptions.ts';
 import { openStore, Store } from '../../src/store/store.ts';
 
@@ -89,6 +89,28 @@ describe('an unusable SQLite store is refused at start, saying what is wrong', (
     const store = await openStore(`sqlite://${join(dir, 'fine.sqlite')}`);
     expect(store.status().ok).toBe(true);
     await store.close();
+  });
+});
+
+describe('store status recovers only on a verified write', () => {
+  it('a delete of a missing key or an empty set update does not clear the failure (no flapping)', async () => {
+    const inner = await openBackend('memory:');
+    const state = { failSets: true };
+    // storage that refuses writes, while a delete that matches nothing and a no-op update resolve
+    const b: Backend = { ...bind(inner), set: (k, v, t) => (state.failSets ? Promise.reject(new Error('SQLITE_READONLY')) : inner.set(k, v, t)) };
+    const changes: boolean[] = [];
+    const m = new MonitoredBackend(b, { probeEveryMs: 20, onChange: (st) => changes.push(st.ok) });
+    await expect(m.set('k', 1)).rejects.toThrow(StoreError);
+    expect(m.status().ok).toBe(false);
+    expect(await m.delete('missing')).toBe(false);
+    await m.updateSets([]);
+    expect(m.status().ok).toBe(false);
+    expect(changes).toEqual([false]);
+    // storage writable again: the background write-and-read-back notices
+    state.failSets = false;
+    await expect.poll(() => m.status().ok, { timeout: 2000, interval: 10 }).toBe(true);
+    expect(changes).toEqual([false, true]);
+    await m.close();
   });
 });
 
