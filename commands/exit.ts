@@ -72,9 +72,9 @@ export function exitPlanReply(plan: ExitPlan, snap: ZoneSnapshot, charts: ChartS
       name: 'Targets',
       value: targetLines.length
         ? targetLines.join('\n')
-        : (plan.price - plan.liquidationPrice) * (long ? 1 : -1) <= 0
+        : plan.alreadyLiquidated
           ? 'None: at the current price this position would already be liquidated.'
-          : plan.warnings.some((w) => w.startsWith('No take-profit fits before'))
+          : plan.crowded
             ? 'None: no take-profit fits before the nearest sizeable clusters (see Warnings).'
             : `No estimated ${long ? 'short' : 'long'}-liquidation cluster (or band of touching clusters) of at least ${floorText} of that side's total ahead in the profit direction.`,
       inline: false,

@@ -109,7 +109,7 @@ export function createPositionService(opts: PositionServiceOptions): PositionFea
     if ('error' in plan) return fail(plan.error, usage);
     // A position the price has already liquidated is nothing to watch (and its first alert would be a
     // false "liquidation price crossed"): refuse it and say why.
-    if ((plan.price - plan.liquidationPrice) * (side === 'long' ? 1 : -1) <= 0) {
+    if (plan.alreadyLiquidated) {
       return fail(
         `At the current price ${formatPrice(plan.price, symbol)} a ${side} from ${formatPrice(entry, symbol)} at ${leverage}x would already be liquidated (estimated liquidation ${formatPrice(plan.liquidationPrice, symbol)}): nothing to watch. Check the entry and the leverage.`,
       );

@@ -244,16 +244,18 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
   } else if (table.source === 'generic') {
     warnings.push(`No ${venueName(req.venue)} tiers loaded for ${req.symbol}: used a generic bracket table (an assumption); the exchange's own may differ.`);
   }
-  if (crowded.length > 0 && !liquidatedNow) {
-    const lo = Math.min(...crowded.map((z) => z.low));
-    const hi = Math.max(...crowded.map((z) => z.high));
-    const usd = crowded.reduce((a, z) => a + z.notionalUsd, 0);
+  const crowdedBand =
+    crowded.length > 0 && !liquidatedNow
+      ? { low: Math.min(...crowded.map((z) => z.low)), high: Math.max(...crowded.map((z) => z.high)), usd: crowded.reduce((a, z) => a + z.notionalUsd, 0), zones: crowded.length }
+      : undefined;
+  if (crowdedBand) {
+    const { low: lo, high: hi, usd } = crowdedBand;
     const who = (req.entry - price) * dir > 0 ? 'your entry' : 'the price';
     warnings.push(
       `No take-profit fits before the ${targetSide}-liquidation cluster${crowded.length > 1 ? 's' : ''} ${fmt(lo)}–${fmt(hi)} (~${formatUsd(usd)}${crowded.length > 1 ? ` in ${crowded.length} zones` : ''}): ${who} already sits inside or right at ${crowded.length > 1 ? 'them' : 'it'}${targets.length ? '; TP1 is the next cluster with room before it' : ''}.`,
     );
   }
-  if (targets.length === 0 && crowded.length === 0 && !liquidatedNow) {
+  if (targets.length === 0 && !crowdedBand && !liquidatedNow) {
     warnings.push(
       `No estimated ${targetSide}-liquidation cluster (or band of touching clusters) of at least ${(floor * 100).toFixed(0)} % of that side's total lies beyond ${fmt(beyond)} in the profit direction${smallSkipped ? ' (smaller ones are not worth aiming at)' : ''}.`,
     );
@@ -276,6 +278,8 @@ export function planExit(snapshotPerCoin: ZoneSnapshot, req: ExitRequest, table:
     targets,
     stop,
     ...(noStop ? { noStop } : {}),
+    ...(liquidatedNow ? { alreadyLiquidated: true as const } : {}),
+    ...(crowdedBand ? { crowded: crowdedBand } : {}),
     ...(noStopBand ? { noStopBand } : {}),
     ...(cascade ? { liquidationCluster: { zoneId: cascade.id, inside: gapTo(cascade) === 0 } } : {}),
     pnl: unrealizedPnl(req, price),

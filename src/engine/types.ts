@@ -178,6 +178,10 @@ export interface ExitPlan {
   stop: { price: number; reason: string; zoneId?: string } | null;
   /** Why there is no stop (when `stop` is null). */
   noStop?: string;
+  /** Price is already past the liquidation price: no stop and no targets. */
+  alreadyLiquidated?: true;
+  /** Sizeable target-side clusters nearer than TP1 that got no target (price or the entry already inside or at their band). */
+  crowded?: { low: number; high: number; usd: number; zones: number };
   /** The same-side cluster band that leaves no room for a stop (when `noStop` names one). */
   noStopBand?: { low: number; high: number };
   /** The same-side cluster the liquidation price sits inside (or, when none holds it, next to): the cascade warning's cluster. */

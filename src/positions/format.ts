@@ -4,6 +4,7 @@
  */
 import { formatNumber, formatPercent, formatPrice, formatPriceRange, formatSignedPercent, formatUsd } from '../format/numbers.ts';
 import type { ExitPlan, ExitTarget } from '../engine/types.ts';
+import { unrealizedPnl } from '../engine/exit.ts';
 import type { PositionAlertPayload } from '../notify/rules.ts';
 import { alertClock, ESTIMATE_NOTE } from '../notify/render.ts';
 import type { WatchEvent } from './rules.ts';
@@ -19,18 +20,15 @@ export function positionName(p: Pick<Position, 'symbol' | 'side' | 'entry' | 'le
 
 /** Price move since entry in %, and the same on margin (× leverage), in the position's favour. */
 export function pnlPct(p: Pick<Position, 'side' | 'entry' | 'leverage'>, price: number): { move: number; onMargin: number } {
-  const move = ((price - p.entry) / p.entry) * 100 * (p.side === 'long' ? 1 : -1);
-  // isolated margin: the loss stops at the whole margin
-  return { move, onMargin: Math.max(-100, move * p.leverage) };
+  const { movePct, onMarginPct } = unrealizedPnl(p, price);
+  return { move: movePct, onMargin: onMarginPct };
 }
 
 /** The refreshed plan in one line: price, targets, stop, liquidation. */
 export function planLine(plan: ExitPlan): string {
   const parts = [`price ${formatPrice(plan.price, plan.request.symbol)}`];
   plan.targets.slice(0, 2).forEach((t, i) => parts.push(`TP${i + 1} ${formatPrice(t.price, plan.request.symbol)} (${signed(t.distancePct)})`));
-  const gone = (plan.price - plan.liquidationPrice) * (plan.request.side === 'long' ? 1 : -1) <= 0;
-  const crowded = plan.warnings.some((w) => w.startsWith('No take-profit fits before'));
-  if (plan.targets.length === 0) parts.push(gone ? 'past the liquidation price' : crowded ? 'no take-profit with room before the nearest clusters' : 'no target cluster ahead');
+  if (plan.targets.length === 0) parts.push(plan.alreadyLiquidated ? 'past the liquidation price' : plan.crowded ? 'no take-profit with room before the nearest clusters' : 'no target cluster ahead');
   parts.push(plan.stop ? `stop ${formatPrice(plan.stop.price, plan.request.symbol)}` : 'no safe stop');
   parts.push(`liq ${formatPrice(plan.liquidationPrice, plan.request.symbol)} (${signed(((plan.liquidationPrice - plan.price) / plan.price) * 100)})`);
   return parts.join(' · ');
